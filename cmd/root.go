@@ -1,0 +1,99 @@
+// Package cmd holds s2s's command line: one file per command, each with an options struct and a
+// run function that take their IO and environment from a Factory, so tests can run them in-process.
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"charm.land/fang/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/version"
+)
+
+// Factory is what every command gets from the process: streams, environment, clock, HTTP.
+type Factory struct {
+	IO         *IOStreams
+	Getenv     paths.Getenv
+	Now        func() time.Time
+	HTTPClient func() *http.Client
+}
+
+// NewFactory returns the Factory of the real process.
+func NewFactory() *Factory {
+	return &Factory{
+		IO:         System(),
+		Getenv:     os.Getenv,
+		Now:        time.Now,
+		HTTPClient: func() *http.Client { return &http.Client{Timeout: 30 * time.Second} },
+	}
+}
+
+// NewRootCmd builds a fresh command tree; nothing is shared between two trees.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "s2s",
+		Short: "The workbench for Apple's App Store Server Notifications",
+		Long: `s2s receives, verifies, decodes, stores, simulates, probes, forwards and replays
+Apple's App Store Server Notifications (version 2, and the legacy version 1).
+
+Start with "s2s listen": a local receiver that stores every notification before it answers,
+verifies it against Apple Root CA - G3 and shows it in a terminal UI. Then "s2s send-test" to
+rehearse any notification type, "s2s decode" for saved payloads, and "s2s probe" to see what
+Apple would record for your notification URL.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.AddGroup(
+		&cobra.Group{ID: "receive", Title: "Receive and inspect"},
+		&cobra.Group{ID: "simulate", Title: "Simulate Apple"},
+	)
+	for _, c := range []*cobra.Command{newListenCmd(f), newDecodeCmd(f), newCapturesCmd(f)} {
+		c.GroupID = "receive"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f), newHistoryCmd(f)} {
+		c.GroupID = "simulate"
+		root.AddCommand(c)
+	}
+	root.AddCommand(newVersionCmd(f))
+	return root
+}
+
+// Main runs s2s with the process's arguments and returns its exit code.
+func Main() int {
+	return run(context.Background(), NewFactory(), os.Args[1:])
+}
+
+func run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	v := version.Get()
+	err := fang.Execute(ctx, root,
+		fang.WithVersion(v.Version),
+		fang.WithCommit(v.Commit),
+		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
+		fang.WithErrorHandler(func(w io.Writer, styles fang.Styles, err error) {
+			if silent(err) {
+				return
+			}
+			if ExitCode(err) == ExitUsage {
+				fang.DefaultErrorHandler(w, styles, err)
+				return
+			}
+			fmt.Fprintf(w, "s2s: %v\n", err)
+		}),
+	)
+	return ExitCode(err)
+}

@@ -1,0 +1,73 @@
+// Package paths resolves where s2s keeps its store, its test signing chain and its state file.
+// Every location can be overridden by an environment variable so tests never touch a real home.
+package paths
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Getenv looks up an environment variable; commands inject it so tests control the environment.
+type Getenv func(string) string
+
+// DataDir is $XDG_DATA_HOME/s2s (default ~/.local/share/s2s).
+func DataDir(getenv Getenv) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "s2s")
+	}
+	if home := homeDir(getenv); home != "" {
+		return filepath.Join(home, ".local", "share", "s2s")
+	}
+	return filepath.Join(os.TempDir(), "s2s")
+}
+
+// StorePath is the capture database: S2S_STORE, else DataDir/captures.db.
+func StorePath(getenv Getenv) string {
+	if p := getenv("S2S_STORE"); p != "" {
+		return p
+	}
+	return filepath.Join(DataDir(getenv), "captures.db")
+}
+
+// ConfigDir holds the local test signing chain: S2S_CONFIG_DIR, else the user config dir.
+func ConfigDir(getenv Getenv) string {
+	if d := getenv("S2S_CONFIG_DIR"); d != "" {
+		return d
+	}
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "s2s")
+	}
+	if home := homeDir(getenv); home != "" {
+		return filepath.Join(home, ".config", "s2s")
+	}
+	return filepath.Join(os.TempDir(), "s2s-config")
+}
+
+// StateDir holds the running listener's state file: S2S_STATE_DIR, else beside the config.
+func StateDir(getenv Getenv) string {
+	if d := getenv("S2S_STATE_DIR"); d != "" {
+		return d
+	}
+	return ConfigDir(getenv)
+}
+
+// ListenerStateFile is where `s2s listen` writes its URL for `s2s send-test` to find.
+func ListenerStateFile(getenv Getenv) string {
+	return filepath.Join(StateDir(getenv), "listener.json")
+}
+
+// LogFile is where the TUI sends log lines so they never draw over the screen.
+func LogFile(getenv Getenv) string {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "s2s", "s2s.log")
+	}
+	return filepath.Join(DataDir(getenv), "s2s.log")
+}
+
+func homeDir(getenv Getenv) string {
+	if h := getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}

@@ -1,0 +1,77 @@
+package receiver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/s2s-dev/s2s/store"
+)
+
+// EventKind names what happened; the TUI, the line printer and the JSON printer all consume events.
+type EventKind string
+
+const (
+	EventReady        EventKind = "ready"        // the listener is serving
+	EventNotification EventKind = "notification" // a capture was stored and answered
+	EventDelivery     EventKind = "delivery"     // a forwarding or replay attempt finished
+	EventTunnel       EventKind = "tunnel"       // the public URL appeared or changed, or the tunnel failed
+	EventProbe        EventKind = "probe"        // a self-check through the public URL finished
+	EventError        EventKind = "error"        // the receiver could not store a request
+)
+
+// Event is one thing that happened in a listening session.
+type Event struct {
+	Kind     EventKind       `json:"event"`
+	Time     time.Time       `json:"time"`
+	Capture  *store.Capture  `json:"capture,omitempty"`
+	Delivery *store.Delivery `json:"delivery,omitempty"`
+	// Ready / tunnel fields
+	URL       string `json:"url,omitempty"`
+	PublicURL string `json:"publicUrl,omitempty"`
+	Store     string `json:"store,omitempty"`
+	// Probe fields
+	Verdict string `json:"verdict,omitempty"` // Apple's sendAttemptResult vocabulary
+	Message string `json:"message,omitempty"`
+	Err     string `json:"error,omitempty"`
+}
+
+// Bus fans events out to subscribers. Publishing never blocks the receiver: a subscriber that
+// falls behind loses events (it can reload from the store), the HTTP answer is never delayed.
+type Bus struct {
+	mu   sync.Mutex
+	subs map[chan Event]struct{}
+}
+
+// NewBus returns an empty bus.
+func NewBus() *Bus { return &Bus{subs: map[chan Event]struct{}{}} }
+
+// Subscribe returns a channel of future events with the given buffer, and a cancel function.
+func (b *Bus) Subscribe(buffer int) (<-chan Event, func()) {
+	ch := make(chan Event, buffer)
+	b.mu.Lock()
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		if _, ok := b.subs[ch]; ok {
+			delete(b.subs, ch)
+			close(ch)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// Publish delivers e to every subscriber that has room.
+func (b *Bus) Publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// ErrNotFound is returned when no capture or delivery has the asked-for ID.
+var ErrNotFound = errors.New("not found")
+
+// Capture is one HTTP request as received, byte for byte, with the decoded summary columns that
+// lists and filters need.
+type Capture struct {
+	ID         int64       `json:"id"`
+	ReceivedAt time.Time   `json:"receivedAt"`
+	Method     string      `json:"method"`
+	Path       string      `json:"path"`
+	Query      string      `json:"query,omitempty"`
+	Headers    http.Header `json:"headers"`
+	RemoteAddr string      `json:"remoteAddr"`           // the TCP peer
+	SourceIP   string      `json:"sourceIp,omitempty"`   // the client: the peer, or the tunnel's forwarded-for
+	AppleRange string      `json:"appleRange,omitempty"` // the Apple range SourceIP falls in, "" when outside
+	Body       []byte      `json:"-"`                    // exact bytes; not in list results
+	BodySize   int         `json:"bodySize"`
+
+	NotificationUUID      string    `json:"notificationUUID,omitempty"`
+	Type                  string    `json:"notificationType,omitempty"`
+	Subtype               string    `json:"subtype,omitempty"`
+	Environment           string    `json:"environment,omitempty"`
+	BundleID              string    `json:"bundleId,omitempty"`
+	AppAppleID            int64     `json:"appAppleId,omitempty"`
+	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
+	TransactionID         string    `json:"transactionId,omitempty"`
+	ProductID             string    `json:"productId,omitempty"`
+	SignedDate            time.Time `json:"signedDate,omitzero"`
+	Trust                 string    `json:"trust"`                // decode.Label
+	TrustClass            string    `json:"trustClass,omitempty"` // decode.Class
+	TrustMessage          string    `json:"trustMessage,omitempty"`
+	IdentityMismatch      string    `json:"identityMismatch,omitempty"` // expected bundle/app/env not met
+	DuplicateOf           int64     `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
+
+	ResponseStatus int           `json:"responseStatus,omitempty"` // what s2s answered; 0 until known
+	Latency        time.Duration `json:"latency,omitempty"`        // receive to answer
+}
+
+// Delivery is one forwarding (or replay) attempt of a capture to a target.
+type Delivery struct {
+	ID          int64         `json:"id"`
+	CaptureID   int64         `json:"captureId"`
+	Target      string        `json:"target"`
+	Attempt     int           `json:"attempt"` // 1-based
+	StartedAt   time.Time     `json:"startedAt"`
+	Status      int           `json:"status,omitempty"` // HTTP status, 0 when no answer
+	Latency     time.Duration `json:"latency"`
+	Response    string        `json:"response,omitempty"` // start of the response body
+	Error       string        `json:"error,omitempty"`
+	State       string        `json:"state"`                // DeliveryPending, DeliverySucceeded, DeliveryFailed
+	NextRetryAt time.Time     `json:"nextRetryAt,omitzero"` // set while State is pending
+	Replay      bool          `json:"replay,omitempty"`     // sent by s2s replay or the TUI, not by forwarding
+}
+
+const (
+	DeliveryPending   = "pending"   // failed, will be retried at NextRetryAt
+	DeliverySucceeded = "succeeded" // 2xx
+	DeliveryFailed    = "failed"    // gave up
+)
+
+// Filter selects captures. Zero fields match everything. Results are newest first, paged by
+// keyset: pass the smallest ID of the previous page as BeforeID.
+type Filter struct {
+	Type                  string
+	Subtype               string
+	Environment           string
+	Trust                 string
+	BundleID              string
+	ProductID             string
+	OriginalTransactionID string
+	NotificationUUID      string
+	Text                  string // free text over type, subtype, product, ids, bundle, path
+	Since, Until          time.Time
+	BeforeID              int64
+	Limit                 int  // 0: 100
+	Ascending             bool // oldest first (timeline)
+}
+
+// Stats are counts for `s2s captures stats` and the TUI header.
+type Stats struct {
+	Total   int            `json:"total"`
+	ByType  map[string]int `json:"byType"`
+	ByTrust map[string]int `json:"byTrust"`
+	ByDay   map[string]int `json:"byDay"` // YYYY-MM-DD (UTC)
+}
