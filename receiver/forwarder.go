@@ -16,3 +16,8 @@ type Forwarder interface {
 	// is down or too slow. The other targets are forwarded asynchronously.
 	Passthrough(ctx context.Context, c *store.Capture) int
 }
+
+// Replayer re-sends a stored capture to the forward targets on request (the TUI's r key).
+type Replayer interface {
+	Replay(ctx context.Context, c *store.Capture) error
+}

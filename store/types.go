@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"github.com/s2s-dev/s2s/decode"
 	"net/http"
 	"time"
 )
@@ -90,4 +91,21 @@ type Stats struct {
 	ByType  map[string]int `json:"byType"`
 	ByTrust map[string]int `json:"byTrust"`
 	ByDay   map[string]int `json:"byDay"` // YYYY-MM-DD (UTC)
+}
+
+// SetSummary fills the decoded summary columns from a decode.Summary.
+func (c *Capture) SetSummary(s decode.Summary) {
+	c.NotificationUUID = s.NotificationUUID
+	c.Type = s.Type
+	c.Subtype = s.Subtype
+	c.Environment = s.Environment
+	c.BundleID = s.BundleID
+	c.AppAppleID = s.AppAppleID
+	c.OriginalTransactionID = s.OriginalTransactionID
+	c.TransactionID = s.TransactionID
+	c.ProductID = s.ProductID
+	c.SignedDate = s.SignedDate
+	c.Trust = string(s.Label)
+	c.TrustClass = string(s.Class)
+	c.TrustMessage = s.Message
 }
