@@ -1,16 +1,331 @@
 package cmd
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+type listenOptions struct {
+	f *Factory
+
+	Addr        string
+	StorePath   string
+	Output      string
+	Respond     string
+	Tunnel      string
+	BundleID    string
+	AppAppleID  int64
+	Environment string
+	Roots       []string
+	MaxBody     int64
+	Forward     forwardOptions
+
+	// ready, when set, is told the bound address once the listener serves (tests use it).
+	ready func(addr string)
+}
+
 func newListenCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	o := &listenOptions{f: f}
+	c := &cobra.Command{
 		Use:   "listen",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("listen: not yet built") },
+		Short: "Receive, store, verify and show notifications on a local URL",
+		Long: `Run a local receiver for App Store Server Notifications.
+
+Every POST is written durably to the capture store (raw bytes, headers, time, remote address)
+before s2s answers, then verified against Apple Root CA - G3 and decoded. If the store cannot
+take it, s2s answers 500 so that Apple retries. Requests that are not App Store notifications
+are still stored, labelled invalid, so you see whatever arrived. GET and HEAD answer 200 so URL
+checks pass.
+
+On a terminal the notifications appear in an interactive UI; otherwise one line per notification
+is printed (--output lines), or one JSON object per event (--output json).
+
+Apple only delivers to a public HTTPS URL: add --tunnel to get one, and paste the URL s2s prints
+into App Store Connect (App Information → App Store Server Notifications).`,
+		Example: `  # Listen on 127.0.0.1:8080, UI on a terminal
+  s2s listen
+
+  # Public URL through an SSH tunnel (no account needed), forward to your server on port 3000
+  s2s listen --tunnel ssh --forward-to 3000/apple/notifications
+
+  # Rehearse Apple's retries: answer 503 to everything (stored anyway)
+  s2s listen --respond 503
+
+  # For scripts: one JSON object per event on stdout
+  s2s listen --output json --addr 127.0.0.1:0`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runListen(cmd.Context(), o)
+		},
 	}
+	fs := c.Flags()
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	fs.StringVar(&o.StorePath, "store", "", "capture database (default $S2S_STORE or "+filepath.Join("$XDG_DATA_HOME", "s2s", "captures.db")+")")
+	fs.StringVar(&o.Output, "output", "", "tui, lines or json (default tui on a terminal, lines otherwise)")
+	fs.StringVar(&o.Respond, "respond", "auto", "answer after storing: auto (200), passthrough (your server's status) or a status code")
+	fs.StringVar(&o.Tunnel, "tunnel", "none", "public HTTPS tunnel: none, ssh[=HOST[:PORT]], cloudflared or ngrok")
+	fs.Lookup("tunnel").NoOptDefVal = "ssh"
+	fs.StringVar(&o.BundleID, "bundle-id", "", "expected bundle ID; other bundles are flagged")
+	fs.Int64Var(&o.AppAppleID, "app-apple-id", 0, "expected app Apple ID (checked for Production)")
+	fs.StringVar(&o.Environment, "environment", "", "expected environment: Sandbox or Production")
+	fs.StringArrayVar(&o.Roots, "root", nil, "PEM file of an extra trusted test root (payloads chaining to it are 'simulated')")
+	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
+	o.Forward.addFlags(fs)
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("respond", cobra.FixedCompletions([]string{"auto", "passthrough", "200", "500", "503"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+func runListen(ctx context.Context, o *listenOptions) error {
+	f := o.f
+	respond, err := receiver.ParseRespond(o.Respond)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if respond.Passthrough && len(o.Forward.Targets) == 0 {
+		return usageErrorf("--respond passthrough needs at least one --forward-to target")
+	}
+	output := o.Output
+	if output == "" {
+		output = "lines"
+		if f.IO.IsStdoutTTY() && f.IO.IsStdinTTY() {
+			output = "tui"
+		}
+	}
+	if output != "tui" && output != "lines" && output != "json" {
+		return usageErrorf("--output must be tui, lines or json, not %q", output)
+	}
+	if o.Environment != "" && o.Environment != "Sandbox" && o.Environment != "Production" {
+		return usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
+	}
+
+	storePath := o.StorePath
+	if storePath == "" {
+		storePath = paths.StorePath(f.Getenv)
+	}
+
+	// While the TUI owns the terminal, log lines go to a file.
+	logPath := paths.LogFile(f.Getenv)
+	var logw io.Writer = f.IO.ErrOut
+	if output == "tui" {
+		lf, err := openLogFile(logPath)
+		if err != nil {
+			return err
+		}
+		defer lf.Close()
+		logw = lf
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	roots, err := loadRoots(o.Roots)
+	if err != nil {
+		return err
+	}
+	chain, err := fixtures.LoadOrCreateChain(paths.ConfigDir(f.Getenv))
+	if err != nil {
+		log.Warn("local test chain unavailable; simulated notifications will show as invalid", "error", err)
+	} else {
+		roots = append(roots, chain.Root())
+	}
+	verifier := decode.NewVerifier(decode.Options{
+		ExtraRoots:  roots,
+		BundleID:    o.BundleID,
+		AppAppleID:  o.AppAppleID,
+		Environment: o.Environment,
+	})
+
+	st, err := store.Open(storePath)
+	if err != nil {
+		return fmt.Errorf("opening the capture store %s: %w", storePath, err)
+	}
+	defer st.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	bus := receiver.NewBus()
+	events, unsubscribe := bus.Subscribe(4096)
+	defer unsubscribe()
+
+	fwd, err := newForwarder(ctx, f, o.Forward, st, bus)
+	if err != nil {
+		return err
+	}
+	var forwarderArg receiver.Forwarder
+	if fwd != nil {
+		defer fwd.Close()
+		forwarderArg = fwd
+	}
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%s is already in use (another s2s listen?); choose another with --addr, e.g. --addr 127.0.0.1:0 for a free port", o.Addr)
+		}
+		return fmt.Errorf("listening on %s: %w", o.Addr, err)
+	}
+	localURL := "http://" + ln.Addr().String() + "/"
+
+	handler := receiver.New(receiver.Options{
+		Store:        st,
+		Verifier:     verifier,
+		Bus:          bus,
+		Forwarder:    forwarderArg,
+		Respond:      respond,
+		MaxBody:      o.MaxBody,
+		BehindTunnel: o.Tunnel != "" && o.Tunnel != "none",
+		Now:          f.Now,
+		Log:          log,
+	})
+	srv := &http.Server{
+		Handler: handler,
+		// A slow or stalled client must not hold a connection: Apple itself sends small bodies fast.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       20 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if o.ready != nil {
+		o.ready(ln.Addr().String())
+	}
+
+	tun, err := startTunnel(ctx, f, o.Tunnel, ln.Addr().String(), handler, bus, logw)
+	if err != nil {
+		shutdown(srv)
+		return err
+	}
+	publicURL := ""
+	if tun != nil {
+		defer tun.Close()
+		publicURL = tun.PublicURL()
+	}
+
+	statePath := paths.ListenerStateFile(f.Getenv)
+	if err := state.Write(statePath, state.Listener{
+		PID: os.Getpid(), URL: localURL, PublicURL: publicURL, Store: storePath, Started: f.Now(),
+	}); err != nil {
+		log.Warn("could not write the listener state file; send-test will need a URL", "error", err)
+	}
+	defer state.Remove(statePath, os.Getpid())
+
+	bus.Publish(receiver.Event{Kind: receiver.EventReady, URL: localURL, PublicURL: publicURL, Store: storePath})
+
+	var runErr error
+	switch output {
+	case "tui":
+		ui := listenUI{
+			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL,
+			StorePath: storePath, LogPath: logPath,
+			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
+		}
+		if fwd != nil {
+			ui.Replay = func(ctx context.Context, id int64) error {
+				c, err := st.Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				return fwd.Replay(ctx, c)
+			}
+		}
+		runErr = runListenTUI(ctx, f, ui)
+		cancel()
+	default:
+		p := newEventPrinter(f.IO, output)
+		runErr = p.run(ctx, events, serveErr)
+	}
+
+	shutdown(srv)
+	if ctx.Err() != nil && runErr == nil && output != "tui" {
+		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
+		return &SilentError{Code: ExitInterrupted}
+	}
+	return runErr
+}
+
+// shutdown stops accepting and lets requests in flight finish, so nothing acknowledged is lost.
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+func openLogFile(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the log directory: %w", err)
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
+// loadRoots reads --root PEM files.
+func loadRoots(files []string) ([]*x509.Certificate, error) {
+	var roots []*x509.Certificate
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("reading --root: %w", err)
+		}
+		certs, err := decode.ParseRootsPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("--root %s: %w", name, err)
+		}
+		if len(certs) == 0 {
+			return nil, fmt.Errorf("--root %s: no PEM certificate in the file", name)
+		}
+		roots = append(roots, certs...)
+	}
+	return roots, nil
+}
+
+// sendSelfTest posts a simulated TEST notification to this listener (the TUI's t key).
+func sendSelfTest(ctx context.Context, f *Factory, chain *fixtures.Chain, url string, o *listenOptions) error {
+	if chain == nil {
+		return errors.New("the local test signing chain is unavailable")
+	}
+	env := o.Environment
+	if env == "" {
+		env = "Sandbox"
+	}
+	body, err := chain.Notification("TEST", "", fixtures.Overrides{BundleID: o.BundleID, Environment: env, AppAppleID: o.AppAppleID})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.HTTPClient().Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("the listener answered %d", resp.StatusCode)
+	}
+	return nil
 }

@@ -1,0 +1,44 @@
+# s2s: make build | test | fmt | vet | bench | fuzz | ci
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG     := github.com/s2s-dev/s2s/internal/version
+LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+
+.PHONY: build install test race fmt vet tidy bench fuzz ci clean
+
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o s2s .
+
+install:
+	CGO_ENABLED=0 go install -trimpath -ldflags '$(LDFLAGS)' .
+
+test:
+	go test ./...
+
+race:
+	go test -race ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	go vet ./...
+
+tidy:
+	go mod tidy
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	@for t in $$(go test -list '^Fuzz' ./... | grep '^Fuzz'); do \
+		pkg=$$(grep -rl "func $$t(" --include='*_test.go' . | head -1 | xargs dirname); \
+		go test -run '^$$' -fuzz "^$$t$$" -fuzztime 30s $$pkg || exit 1; \
+	done
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -f s2s

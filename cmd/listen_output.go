@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// eventPrinter prints listen's events for scripts and logs: one line (lines) or one JSON object
+// (json) per event. Data goes to stdout; status messages to stderr.
+type eventPrinter struct {
+	io     *IOStreams
+	json   bool
+	enc    *json.Encoder
+	styles lineStyles
+}
+
+type lineStyles struct {
+	dim, ok, warn, bad, kind lipgloss.Style
+}
+
+func newEventPrinter(ios *IOStreams, output string) *eventPrinter {
+	p := &eventPrinter{io: ios, json: output == "json", enc: json.NewEncoder(ios.Out)}
+	if ios.ColorOut() {
+		p.styles = lineStyles{
+			dim:  lipgloss.NewStyle().Faint(true),
+			ok:   lipgloss.NewStyle().Foreground(lipgloss.Green),
+			warn: lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+			bad:  lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
+			kind: lipgloss.NewStyle().Bold(true),
+		}
+	}
+	return p
+}
+
+// run prints events until ctx ends or the server fails.
+func (p *eventPrinter) run(ctx context.Context, events <-chan receiver.Event, serveErr <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			p.drain(events)
+			return nil
+		case err := <-serveErr:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("the receiver stopped: %w", err)
+		case e, ok := <-events:
+			if !ok {
+				return nil
+			}
+			p.print(e)
+		}
+	}
+}
+
+// drain prints what was already published, so a notification answered just before shutdown is
+// still reported.
+func (p *eventPrinter) drain(events <-chan receiver.Event) {
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			p.print(e)
+		default:
+			return
+		}
+	}
+}
+
+func (p *eventPrinter) print(e receiver.Event) {
+	if p.json {
+		_ = p.enc.Encode(e)
+		return
+	}
+	s := p.styles
+	switch e.Kind {
+	case receiver.EventReady:
+		fmt.Fprintf(p.io.ErrOut, "s2s is listening on %s\n", e.URL)
+		if e.PublicURL != "" {
+			fmt.Fprintf(p.io.ErrOut, "Public URL (paste into App Store Connect → App Store Server Notifications): %s\n", e.PublicURL)
+		} else {
+			fmt.Fprintln(p.io.ErrOut, "Apple needs a public HTTPS URL: add --tunnel for one, or send simulated notifications with `s2s send-test`.")
+		}
+		fmt.Fprintf(p.io.ErrOut, "Captures are stored in %s\n", e.Store)
+	case receiver.EventNotification:
+		fmt.Fprintln(p.io.Out, formatCaptureLine(e.Capture, s))
+	case receiver.EventDelivery:
+		fmt.Fprintln(p.io.Out, formatDeliveryLine(e.Delivery, s))
+	case receiver.EventTunnel:
+		if e.Err != "" {
+			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("tunnel:"), e.Err)
+		} else if e.PublicURL != "" {
+			fmt.Fprintf(p.io.ErrOut, "%s public URL is now %s (update App Store Connect)\n", s.warn.Render("tunnel:"), e.PublicURL)
+		}
+	case receiver.EventProbe:
+		style := s.ok
+		if e.Verdict != "SUCCESS" {
+			style = s.bad
+		}
+		fmt.Fprintf(p.io.ErrOut, "self-check through the public URL: %s %s\n", style.Render(e.Verdict), e.Message)
+	case receiver.EventError:
+		fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("error:"), e.Err)
+	}
+}
+
+// formatCaptureLine is one human line per notification: time, type/subtype, environment, product,
+// trust label, answer code, latency, capture id.
+func formatCaptureLine(c *store.Capture, s lineStyles) string {
+	kind := c.Type
+	if kind == "" {
+		kind = "(not a notification)"
+	}
+	if c.Subtype != "" {
+		kind += "/" + c.Subtype
+	}
+	trust := c.Trust
+	switch trust {
+	case "verified":
+		trust = s.ok.Render("verified ✓")
+	case "simulated":
+		trust = s.warn.Render("simulated")
+	case "invalid":
+		trust = s.bad.Render("invalid ✗") + " " + c.TrustClass
+	}
+	fields := []string{
+		s.dim.Render(c.ReceivedAt.Local().Format("15:04:05")),
+		s.kind.Render(fmt.Sprintf("%-40s", kind)),
+		fmt.Sprintf("%-10s", orDash(c.Environment)),
+		fmt.Sprintf("%-28s", orDash(c.ProductID)),
+		trust,
+		fmt.Sprintf("%d", c.ResponseStatus),
+		c.Latency.Round(100 * time.Microsecond).String(),
+		s.dim.Render(fmt.Sprintf("#%d", c.ID)),
+	}
+	line := strings.Join(fields, "  ")
+	if c.DuplicateOf != 0 {
+		line += s.warn.Render(fmt.Sprintf("  duplicate of #%d", c.DuplicateOf))
+	}
+	if c.IdentityMismatch != "" {
+		line += s.bad.Render("  " + c.IdentityMismatch)
+	}
+	return line
+}
+
+func formatDeliveryLine(d *store.Delivery, s lineStyles) string {
+	what := "forward"
+	if d.Replay {
+		what = "replay"
+	}
+	result := s.ok.Render(fmt.Sprintf("%d", d.Status))
+	if d.State != store.DeliverySucceeded {
+		if d.Status != 0 {
+			result = s.bad.Render(fmt.Sprintf("%d", d.Status))
+		} else {
+			result = s.bad.Render("failed")
+		}
+	}
+	line := fmt.Sprintf("%s  %s #%d → %s  %s  %s  attempt %d",
+		s.dim.Render(d.StartedAt.Local().Format("15:04:05")), what, d.CaptureID, d.Target, result,
+		d.Latency.Round(100*time.Microsecond), d.Attempt)
+	if d.Error != "" {
+		line += "  " + d.Error
+	}
+	if d.State == store.DeliveryPending && !d.NextRetryAt.IsZero() {
+		line += fmt.Sprintf("  (retry at %s)", d.NextRetryAt.Local().Format("15:04:05"))
+	}
+	return line
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,224 @@
+// Package receiver is the HTTP handler of `s2s listen`: it reads a notification within limits,
+// stores it durably, verifies and decodes it, answers, and publishes an event. It knows nothing of
+// the terminal; the TUI, the line printer and the JSON printer consume its events.
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// DefaultMaxBody is generous: real signedPayloads are 5–19 KB and Apple publishes no maximum.
+const DefaultMaxBody = 1 << 20
+
+// Capturer is the part of the store the receiver writes to.
+type Capturer interface {
+	Insert(ctx context.Context, c *store.Capture) error
+	SetResponse(ctx context.Context, id int64, status int, latency time.Duration) error
+}
+
+// Respond says what the receiver answers after a durable capture.
+type Respond struct {
+	Passthrough bool // answer with the first forward target's status
+	Code        int  // fixed status; 0 means 200
+}
+
+// ParseRespond reads --respond: auto, passthrough, or a status code 100–599.
+func ParseRespond(s string) (Respond, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return Respond{}, nil
+	case "passthrough":
+		return Respond{Passthrough: true}, nil
+	}
+	code, err := strconv.Atoi(s)
+	if err != nil || code < 100 || code > 599 {
+		return Respond{}, fmt.Errorf("--respond must be auto, passthrough or an HTTP status code (100-599), not %q", s)
+	}
+	return Respond{Code: code}, nil
+}
+
+// Options configure a Handler.
+type Options struct {
+	Store     Capturer
+	Verifier  *decode.Verifier
+	Bus       *Bus
+	Forwarder Forwarder // nil: no forwarding
+	Respond   Respond
+	MaxBody   int64 // 0: DefaultMaxBody
+	// BehindTunnel trusts the tunnel's client-address header for requests arriving from loopback
+	// (where the tunnel's connector runs); without a tunnel such headers are client-supplied and
+	// ignored.
+	BehindTunnel bool
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+// Handler is the receiver's http.Handler.
+type Handler struct {
+	o Options
+}
+
+// New returns a receiver handler.
+func New(o Options) *Handler {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Bus == nil {
+		o.Bus = NewBus()
+	}
+	return &Handler{o: o}
+}
+
+const getText = "s2s is listening. Point App Store Server Notifications here: Apple POSTs each notification to this URL.\n"
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		h.receive(w, r)
+	case http.MethodGet, http.MethodHead:
+		// URL checks (App Store Connect, probes, health checks) must pass.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			_, _ = io.WriteString(w, getText)
+		}
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
+	start := h.o.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.o.Log.Warn("body over the limit; not stored", "limit", h.o.MaxBody, "remote", r.RemoteAddr)
+			http.Error(w, fmt.Sprintf("body larger than %d bytes", h.o.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		// The client went away or stalled mid-body: nothing complete to store, and nobody to answer.
+		h.o.Log.Warn("incomplete request body; not stored", "error", err, "remote", r.RemoteAddr)
+		return
+	}
+
+	c := &store.Capture{
+		ReceivedAt: start,
+		Method:     r.Method,
+		Path:       r.URL.EscapedPath(),
+		Query:      r.URL.RawQuery,
+		Headers:    r.Header.Clone(),
+		RemoteAddr: r.RemoteAddr,
+		Body:       body,
+		BodySize:   len(body),
+	}
+	c.SourceIP = h.sourceIP(r)
+	c.AppleRange = AppleRange(c.SourceIP)
+
+	d := h.o.Verifier.Decode(body)
+	c.SetSummary(d.Summary())
+	if cl := d.Verification.Class; cl == decode.ClassIdentity || cl == decode.ClassEnvironment {
+		c.IdentityMismatch = d.Verification.Message
+	}
+	if !h.o.Respond.Passthrough {
+		c.ResponseStatus = h.o.Respond.Code
+		if c.ResponseStatus == 0 {
+			c.ResponseStatus = http.StatusOK
+		}
+	}
+
+	// Promise 1: nothing is answered 2xx before it is durably stored.
+	if err := h.o.Store.Insert(context.WithoutCancel(r.Context()), c); err != nil {
+		h.o.Log.Error("could not store notification; answering 500 so Apple retries", "error", err)
+		h.o.Bus.Publish(Event{Kind: EventError, Err: "could not store a notification (answered 500 so Apple retries): " + err.Error()})
+		http.Error(w, "could not store the notification", http.StatusInternalServerError)
+		return
+	}
+	c.Latency = h.o.Now().Sub(start)
+
+	switch {
+	case h.o.Respond.Passthrough && h.o.Forwarder != nil:
+		c.ResponseStatus = h.o.Forwarder.Passthrough(r.Context(), c)
+		c.Latency = h.o.Now().Sub(start)
+		// Recorded after the fact; a failure here loses only the bookkeeping, not the capture.
+		if err := h.o.Store.SetResponse(context.WithoutCancel(r.Context()), c.ID, c.ResponseStatus, c.Latency); err != nil {
+			h.o.Log.Warn("could not record the answer", "capture", c.ID, "error", err)
+		}
+	case h.o.Respond.Passthrough:
+		c.ResponseStatus = http.StatusOK
+	case h.o.Forwarder != nil:
+		h.o.Forwarder.Enqueue(c)
+	}
+	w.Header().Set("X-S2S-Capture-Id", strconv.FormatInt(c.ID, 10))
+	w.WriteHeader(c.ResponseStatus)
+	h.o.Bus.Publish(Event{Kind: EventNotification, Time: start, Capture: c})
+}
+
+// sourceIP is the client's address: the TCP peer, or behind a tunnel the address the tunnel
+// reports. Only the rightmost X-Forwarded-For entry is the tunnel's own; entries to its left were
+// written by the client and prove nothing.
+func (h *Handler) sourceIP(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	if !h.o.BehindTunnel {
+		return peer
+	}
+	if ip, err := netip.ParseAddr(peer); err != nil || !ip.IsLoopback() {
+		return peer
+	}
+	if v := strings.TrimSpace(r.Header.Get("Cf-Connecting-Ip")); v != "" {
+		return v
+	}
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		parts := strings.Split(xff[len(xff)-1], ",")
+		if v := strings.TrimSpace(parts[len(parts)-1]); v != "" {
+			return v
+		}
+	}
+	return peer
+}
+
+// Apple's notification senders. RevenueCat documents the two /18 ranges (Apple's own pages list
+// none for this service); every Apple address is inside 17.0.0.0/8.
+var appleRanges = []netip.Prefix{
+	netip.MustParsePrefix("17.58.0.0/18"),
+	netip.MustParsePrefix("17.58.192.0/18"),
+	netip.MustParsePrefix("17.0.0.0/8"),
+}
+
+// AppleRange returns the Apple range ip falls in, or "" when it is outside them all.
+func AppleRange(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	a = a.Unmap()
+	for _, p := range appleRanges {
+		if p.Contains(a) {
+			return p.String()
+		}
+	}
+	return ""
+}
