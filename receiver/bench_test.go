@@ -1,0 +1,97 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// BenchmarkReceiverThroughput measures the whole path Apple exercises: an HTTP POST on loopback of
+// a real DID_RENEW body (with nested transaction and renewal info), verified, decoded and durably
+// stored (WAL, full sync) before the 200. It reports notifications/s and latency percentiles.
+//
+//	go test ./receiver -run '^$' -bench ReceiverThroughput -benchtime 20000x
+func BenchmarkReceiverThroughput(b *testing.B) {
+	jws, err := os.ReadFile("../testdata/vectors/real/05-notification-2025-10-01-DID_RENEW-sandbox.jws")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`)
+	st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	verifier := decode.NewVerifier(decode.Options{})
+	if l := verifier.Decode(body).Verification.Label; l != decode.LabelVerified {
+		b.Fatalf("the benchmark body is %s, want verified", l)
+	}
+	srv := httptest.NewServer(New(Options{Store: st, Verifier: verifier}))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+
+	const concurrency = 64
+	latencies := make([]time.Duration, b.N)
+	var next int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	start := time.Now()
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				latencies[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))] }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "notifications/s")
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
+	if b.N >= 1000 {
+		n, err := st.Count(context.Background(), store.Filter{})
+		if err != nil || n != b.N {
+			b.Fatalf("stored %d of %d (%v)", n, b.N, err)
+		}
+	}
+}
