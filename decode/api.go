@@ -62,6 +62,13 @@ type Verification struct {
 	TimeSource    string    `json:"timeSource,omitempty"`
 	Leaf          *CertInfo `json:"leaf,omitempty"`
 	Root          string    `json:"root,omitempty"` // subject CN of the trust anchor that matched
+	// RootSHA256 is the SHA-256 fingerprint (lower-case hex) of that trust anchor, so a caller can
+	// tell whether a simulated payload chains to a root it was given.
+	RootSHA256 string `json:"rootSha256,omitempty"`
+	// Nested holds the verdicts of a notification's nested signed objects, keyed by field name
+	// (signedTransactionInfo, signedRenewalInfo, signedAppTransactionInfo). Only the combined
+	// verdict of a notification has them.
+	Nested map[string]*Verification `json:"nested,omitempty"`
 }
 
 // Options configure a Verifier. The zero value verifies against Apple Root CA G3 only, at each
@@ -78,10 +85,14 @@ type Options struct {
 
 // Decoded is one decoded input with its verdict and the nested signed objects, each with its own.
 type Decoded struct {
-	Kind         Kind
+	Kind Kind
+	// Verification is the verdict of the whole input: for a notification, the worst of its own
+	// JWS and its nested ones (see Combine), with the nested verdicts in Verification.Nested.
 	Verification Verification
-	Raw          []byte // the input exactly as given (body or JWS)
-	JWS          string // the compact JWS, if any
+	// Own is the verdict on this JWS alone, before nested verdicts are combined.
+	Own Verification
+	Raw []byte // the input exactly as given (body or JWS)
+	JWS string // the compact JWS, if any
 
 	Header  map[string]any // JWS header, x5c shortened for display is the caller's business
 	Payload []byte         // the decoded JSON payload exactly as signed (unknown fields intact)

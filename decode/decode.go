@@ -1,0 +1,396 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// maxNesting stops a payload from nesting signed objects inside signed objects without end.
+const maxNesting = 1
+
+// Decode never returns nil: input that is not an App Store object is KindUnknown, invalid/format.
+func (v *Verifier) Decode(input []byte) *Decoded {
+	d := &Decoded{Raw: input, Kind: KindUnknown}
+	t := bytes.TrimSpace(input)
+	switch {
+	case len(t) == 0:
+		d.setOwn(invalid(ClassFormat, "the input is empty"))
+	case t[0] == '{':
+		v.decodeBody(d, t)
+	case t[0] == '"':
+		var s string
+		if err := json.Unmarshal(t, &s); err != nil {
+			d.setOwn(invalid(ClassFormat, "the input is a quoted string that is not valid JSON"))
+			break
+		}
+		v.decodeJWS(d, s, KindUnknown, 0)
+	default:
+		v.decodeJWS(d, string(t), KindUnknown, 0)
+	}
+	return d
+}
+
+func invalid(c Class, msg string) Verification {
+	return Verification{Label: LabelInvalid, Class: c, Message: msg}
+}
+
+func (d *Decoded) setOwn(ver Verification) {
+	d.Own = ver
+	d.Verification = ver
+}
+
+// decodeBody handles a JSON object: Apple's V2 body {"signedPayload": "..."} or a V1 body.
+func (v *Verifier) decodeBody(d *Decoded, body []byte) {
+	var top map[string]json.RawMessage
+	if err := unmarshalObject(body, &top); err != nil {
+		d.setOwn(invalid(ClassFormat, fmt.Sprintf("the input starts like JSON but is not a JSON object: %v", err)))
+		return
+	}
+	if sp, ok := top["signedPayload"]; ok {
+		var s string
+		if err := json.Unmarshal(sp, &s); err != nil {
+			d.setOwn(invalid(ClassFormat, "signedPayload is not a string"))
+			return
+		}
+		v.decodeJWS(d, s, KindNotification, 0)
+		return
+	}
+	if _, ok := top["notification_type"]; ok {
+		v.decodeV1(d, body)
+		return
+	}
+	d.Payload = body
+	d.setOwn(invalid(ClassFormat, "the JSON object has neither signedPayload (version 2) nor notification_type (version 1): it is not an App Store notification body"))
+}
+
+// decodeV1 decodes a legacy version 1 body: unsigned, so at best legacy-v1.
+func (v *Verifier) decodeV1(d *Decoded, body []byte) {
+	d.Kind = KindNotificationV1
+	d.Payload = body
+	d.V1 = &NotificationV1{}
+	if err := json.Unmarshal(body, d.V1); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			d.setOwn(invalid(ClassFormat, fmt.Sprintf("the version 1 body is not valid JSON: %v", err)))
+			return
+		}
+	}
+	ver := Verification{Label: LabelLegacyV1, Message: "version 1 notification: unsigned; the only authenticity check is the shared secret in its password field"}
+	env := v1Environment(d.V1.Environment)
+	switch {
+	case v.opts.BundleID != "" && d.V1.BID != v.opts.BundleID:
+		ver = invalid(ClassIdentity, fmt.Sprintf("bid is %q, not the expected bundle ID %q (version 1 notification, unsigned)", d.V1.BID, v.opts.BundleID))
+	case v.opts.Environment != "" && env != v.opts.Environment:
+		ver = invalid(ClassEnvironment, fmt.Sprintf("environment is %q, not the expected %s (version 1 notification, unsigned)", d.V1.Environment, v.opts.Environment))
+	}
+	d.setOwn(ver)
+}
+
+// v1Environment maps V1's "PROD" to the V2 spelling.
+func v1Environment(e string) string {
+	if e == "PROD" {
+		return EnvProduction
+	}
+	return e
+}
+
+// decodeJWS decodes one compact JWS into d. want is the kind the context implies (a nested field
+// or a signedPayload); KindUnknown lets the payload's fields decide.
+func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
+	if want != KindUnknown {
+		d.Kind = want
+	}
+	compact = strings.TrimSpace(compact)
+	d.JWS = compact
+	j, err := parseJWS(compact)
+	if err != nil {
+		d.setOwn(invalid(ClassFormat, err.Error()))
+		return
+	}
+	d.Header = j.header
+	d.Payload = j.payload
+	var fields map[string]json.RawMessage
+	if err := unmarshalObject(j.payload, &fields); err != nil {
+		d.setOwn(invalid(ClassFormat, fmt.Sprintf("the JWS payload is not a JSON object: %v", err)))
+		return
+	}
+	if want == KindUnknown {
+		d.Kind = detectKind(fields)
+	}
+	var typeErr error
+	unmarshal := func(dst any) {
+		if err := json.Unmarshal(j.payload, dst); err != nil {
+			typeErr = err
+		}
+	}
+	var (
+		date      time.Time
+		dateField = "signedDate"
+		env       string
+		hint      time.Time
+	)
+	switch d.Kind {
+	case KindNotification:
+		n := &Notification{}
+		unmarshal(n)
+		d.Notification = n
+		date = n.SignedDate.Time()
+		env = notificationEnv(n)
+		if depth < maxNesting {
+			v.decodeNested(d, n)
+		}
+		if t := d.SignedTransactionInfo; t != nil && t.Transaction != nil {
+			hint = t.Transaction.SignedDate.Time()
+		}
+		if hint.IsZero() && d.SignedRenewalInfo != nil && d.SignedRenewalInfo.RenewalInfo != nil {
+			hint = d.SignedRenewalInfo.RenewalInfo.SignedDate.Time()
+		}
+	case KindTransaction:
+		t := &Transaction{}
+		unmarshal(t)
+		d.Transaction = t
+		date, env = t.SignedDate.Time(), t.Environment
+	case KindRenewalInfo:
+		r := &RenewalInfo{}
+		unmarshal(r)
+		d.RenewalInfo = r
+		date, env = r.SignedDate.Time(), r.Environment
+	case KindAppTransaction:
+		a := &AppTransaction{}
+		unmarshal(a)
+		d.AppTransaction = a
+		date, env, dateField = a.ReceiptCreationDate.Time(), a.ReceiptType, "receiptCreationDate"
+	default:
+		d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info or app transaction"))
+		return
+	}
+	var own Verification
+	ct := v.effectiveTime(date, dateField, hint)
+	switch {
+	case typeErr != nil:
+		own = invalid(ClassFormat, fmt.Sprintf("the %s payload has a field of the wrong type: %v", d.Kind, typeErr))
+	case isXcode(j, env):
+		own = Verification{Label: LabelXcode, Message: "StoreKit Testing in Xcode data: signed by Xcode's local key, not by the App Store; its signature and certificate are not checked"}
+	default:
+		own = v.verifySignature(j, ct)
+	}
+	if own.Label != LabelInvalid {
+		if bad, ok := v.checkIdentity(d, env, own.Label); !ok {
+			bad.EffectiveTime, bad.TimeSource, bad.Leaf, bad.Root, bad.RootSHA256 = own.EffectiveTime, own.TimeSource, own.Leaf, own.Root, own.RootSHA256
+			own = bad
+		}
+	}
+	d.Own = own
+	d.Verification = combine(d)
+}
+
+// detectKind tells a bare JWS payload's kind from its fields.
+func detectKind(f map[string]json.RawMessage) Kind {
+	has := func(keys ...string) bool {
+		for _, k := range keys {
+			if _, ok := f[k]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("notificationType"):
+		return KindNotification
+	case has("receiptType", "receiptCreationDate", "applicationVersion", "originalApplicationVersion"):
+		return KindAppTransaction
+	case has("transactionId", "purchaseDate", "inAppOwnershipType", "quantity", "webOrderLineItemId"):
+		return KindTransaction
+	case has("autoRenewStatus", "autoRenewProductId", "expirationIntent", "renewalDate", "isInBillingRetryPeriod"):
+		return KindRenewalInfo
+	case has("bundleId"):
+		return KindTransaction // renewal info has no bundleId
+	case has("environment", "originalTransactionId"):
+		return KindRenewalInfo
+	}
+	return KindUnknown
+}
+
+// decodeNested decodes the signed objects inside a notification, each verified on its own.
+func (v *Verifier) decodeNested(d *Decoded, n *Notification) {
+	nested := func(s string, k Kind) *Decoded {
+		nd := &Decoded{Raw: []byte(s), Kind: k}
+		v.decodeJWS(nd, s, k, 1)
+		return nd
+	}
+	if n.Data != nil {
+		if n.Data.SignedTransactionInfo != "" {
+			d.SignedTransactionInfo = nested(n.Data.SignedTransactionInfo, KindTransaction)
+		}
+		if n.Data.SignedRenewalInfo != "" {
+			d.SignedRenewalInfo = nested(n.Data.SignedRenewalInfo, KindRenewalInfo)
+		}
+	}
+	if n.AppData != nil && n.AppData.SignedAppTransactionInfo != "" {
+		d.SignedAppTransactionInfo = nested(n.AppData.SignedAppTransactionInfo, KindAppTransaction)
+	}
+}
+
+// notificationEnv is the environment of the first of data, summary, externalPurchaseToken and
+// appData present, the order Apple's libraries use.
+func notificationEnv(n *Notification) string {
+	switch {
+	case n.Data != nil:
+		return n.Data.Environment
+	case n.Summary != nil:
+		return n.Summary.Environment
+	case n.ExternalPurchaseToken != nil:
+		return n.ExternalPurchaseToken.Environment()
+	case n.AppData != nil:
+		return n.AppData.Environment
+	}
+	return ""
+}
+
+// checkIdentity applies §3.5 after a good signature: identity first, then environment. Data that
+// claims the Xcode environment under an App Store or test chain is rejected even when no
+// environment was asked for: the App Store never signs Xcode data.
+func (v *Verifier) checkIdentity(d *Decoded, env string, label Label) (Verification, bool) {
+	var (
+		bundle     string
+		appID      int64
+		hasBundle  bool // the object has a bundle id to compare
+		hasAppID   bool
+		noIdentity bool
+	)
+	switch d.Kind {
+	case KindNotification:
+		n := d.Notification
+		switch {
+		case n.Data != nil:
+			bundle, appID = n.Data.BundleID, n.Data.AppAppleID
+		case n.Summary != nil:
+			bundle, appID = n.Summary.BundleID, n.Summary.AppAppleID
+		case n.ExternalPurchaseToken != nil:
+			bundle, appID = n.ExternalPurchaseToken.BundleID, n.ExternalPurchaseToken.AppAppleID
+		case n.AppData != nil:
+			bundle, appID = n.AppData.BundleID, n.AppData.AppAppleID
+		default:
+			noIdentity = true
+		}
+		hasBundle, hasAppID = true, true
+	case KindTransaction:
+		bundle, hasBundle = d.Transaction.BundleID, true
+	case KindAppTransaction:
+		bundle, appID, hasBundle, hasAppID = d.AppTransaction.BundleID, d.AppTransaction.AppAppleID, true, true
+	}
+	what := string(d.Kind)
+	if label != LabelXcode && (env == EnvXcode || env == EnvLocalTesting) {
+		return invalid(ClassEnvironment, fmt.Sprintf("the %s says environment %s but carries an App Store certificate chain; the App Store never signs %s data", what, env, env)), false
+	}
+	if noIdentity && (v.opts.BundleID != "" || v.opts.Environment != "") {
+		return invalid(ClassIdentity, "the notification has no data, summary, externalPurchaseToken or appData object, so its bundle ID and environment cannot be checked"), false
+	}
+	if hasBundle && v.opts.BundleID != "" && bundle != v.opts.BundleID {
+		return invalid(ClassIdentity, fmt.Sprintf("the %s is for bundle ID %q, not %q (--bundle-id)", what, bundle, v.opts.BundleID)), false
+	}
+	production := v.opts.Environment == EnvProduction || (v.opts.Environment == "" && env == EnvProduction)
+	if hasAppID && v.opts.AppAppleID != 0 && production && appID != v.opts.AppAppleID {
+		if appID == 0 {
+			return invalid(ClassIdentity, fmt.Sprintf("the Production %s has no appAppleId; expected %d (--app-apple-id)", what, v.opts.AppAppleID)), false
+		}
+		return invalid(ClassIdentity, fmt.Sprintf("the Production %s is for appAppleId %d, not %d (--app-apple-id)", what, appID, v.opts.AppAppleID)), false
+	}
+	if v.opts.Environment != "" && env != v.opts.Environment {
+		if env == "" {
+			return invalid(ClassEnvironment, fmt.Sprintf("the %s has no environment; expected %s (--environment)", what, v.opts.Environment)), false
+		}
+		if label == LabelXcode {
+			return invalid(ClassEnvironment, fmt.Sprintf("StoreKit Testing in Xcode data is not signed by the App Store and is never valid for %s (--environment)", v.opts.Environment)), false
+		}
+		return invalid(ClassEnvironment, fmt.Sprintf("the %s is from the %s environment, not %s (--environment)", what, env, v.opts.Environment)), false
+	}
+	return Verification{}, true
+}
+
+// rank orders labels from best to worst; a notification is as trustworthy as its weakest part.
+func rank(l Label) int {
+	switch l {
+	case LabelVerified:
+		return 0
+	case LabelSimulated:
+		return 1
+	case LabelXcode:
+		return 2
+	case LabelLegacyV1:
+		return 3
+	}
+	return 4
+}
+
+// combine gives a notification the worst verdict of its own JWS and its nested ones: a
+// notification whose nested transaction is invalid is invalid, with the class and message of
+// that transaction. The nested verdicts stay available, each in Nested.
+func combine(d *Decoded) Verification {
+	res := d.Own
+	parts := []struct {
+		name string
+		n    *Decoded
+	}{{"signedTransactionInfo", d.SignedTransactionInfo}, {"signedRenewalInfo", d.SignedRenewalInfo}, {"signedAppTransactionInfo", d.SignedAppTransactionInfo}}
+	for _, p := range parts {
+		if p.n == nil {
+			continue
+		}
+		nv := p.n.Own
+		if res.Nested == nil {
+			res.Nested = map[string]*Verification{}
+		}
+		res.Nested[p.name] = &nv
+		if rank(nv.Label) > rank(res.Label) {
+			res.Label, res.Class = nv.Label, nv.Class
+			res.Message = p.name + ": " + nv.Message
+		}
+	}
+	return res
+}
+
+// unmarshalObject decodes a JSON object, rejecting anything else and trailing data.
+func unmarshalObject(b []byte, dst any) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// SplitInputs cuts a file or stream into inputs: each JSON object (however many lines it spans)
+// or each non-empty line is one input, so newline-delimited bodies and a pretty-printed body both
+// work. Surrounding whitespace is dropped.
+func SplitInputs(data []byte) [][]byte {
+	var out [][]byte
+	rest := data
+	for {
+		rest = bytes.TrimLeft(rest, " \t\r\n\f\v")
+		if len(rest) == 0 {
+			return out
+		}
+		if rest[0] == '{' {
+			dec := json.NewDecoder(bytes.NewReader(rest))
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err == nil {
+				n := int(dec.InputOffset())
+				out = append(out, bytes.TrimSpace(rest[:n]))
+				rest = rest[n:]
+				continue
+			}
+			// A malformed object: the rest of its line is one input, reported as malformed.
+		}
+		n := bytes.IndexByte(rest, '\n')
+		if n < 0 {
+			n = len(rest)
+		}
+		if line := bytes.TrimSpace(rest[:n]); len(line) > 0 {
+			out = append(out, line)
+		}
+		rest = rest[n:]
+	}
+}

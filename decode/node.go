@@ -1,0 +1,302 @@
+package decode
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+)
+
+// NodeKind is the JSON type of a Node.
+type NodeKind byte
+
+const (
+	NodeObject NodeKind = '{'
+	NodeArray  NodeKind = '['
+	NodeString NodeKind = 's'
+	NodeNumber NodeKind = 'n'
+	NodeBool   NodeKind = 'b'
+	NodeNull   NodeKind = 'z'
+)
+
+// Node is a JSON value in the order it was signed, with every unknown field intact, so output
+// shows exactly what Apple sent. A nested signed object decoded in place has Nested set and
+// describes the nested payload; its compact JWS is Nested.JWS.
+type Node struct {
+	Kind    NodeKind
+	Members []Member        // NodeObject, in payload order
+	Elems   []*Node         // NodeArray
+	Raw     json.RawMessage // scalars: the exact JSON text
+	Nested  *Decoded
+}
+
+// Member is one key of a JSON object.
+type Member struct {
+	Key   string
+	Value *Node
+}
+
+// Get returns the value of key in an object node, or nil.
+func (n *Node) Get(key string) *Node {
+	if n == nil || n.Kind != NodeObject {
+		return nil
+	}
+	for _, m := range n.Members {
+		if m.Key == key {
+			return m.Value
+		}
+	}
+	return nil
+}
+
+// ParseNode parses JSON text into an ordered tree.
+func ParseNode(b []byte) (*Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	n, err := parseNode(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the JSON value")
+	}
+	return n, nil
+}
+
+func parseNode(dec *json.Decoder) (*Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			n := &Node{Kind: NodeObject}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				v, err := parseNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Members = append(n.Members, Member{Key: k, Value: v})
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return n, nil
+		case '[':
+			n := &Node{Kind: NodeArray}
+			for dec.More() {
+				v, err := parseNode(dec)
+				if err != nil {
+					return nil, err
+				}
+				n.Elems = append(n.Elems, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return n, nil
+		}
+		return nil, errors.New("unexpected delimiter")
+	case string:
+		return &Node{Kind: NodeString, Raw: marshalString(t)}, nil
+	case json.Number:
+		return &Node{Kind: NodeNumber, Raw: json.RawMessage(t)}, nil
+	case bool:
+		if t {
+			return &Node{Kind: NodeBool, Raw: json.RawMessage("true")}, nil
+		}
+		return &Node{Kind: NodeBool, Raw: json.RawMessage("false")}, nil
+	case nil:
+		return &Node{Kind: NodeNull, Raw: json.RawMessage("null")}, nil
+	}
+	return nil, errors.New("unexpected JSON token")
+}
+
+func marshalString(s string) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+// String returns a string node's value.
+func (n *Node) String() string {
+	if n == nil || n.Kind != NodeString {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(n.Raw, &s)
+	return s
+}
+
+// AppendJSON writes the node as compact JSON.
+func (n *Node) AppendJSON(b []byte) []byte {
+	switch n.Kind {
+	case NodeObject:
+		b = append(b, '{')
+		for i, m := range n.Members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, marshalString(m.Key)...)
+			b = append(b, ':')
+			b = m.Value.AppendJSON(b)
+		}
+		return append(b, '}')
+	case NodeArray:
+		b = append(b, '[')
+		for i, e := range n.Elems {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = e.AppendJSON(b)
+		}
+		return append(b, ']')
+	}
+	return append(b, n.Raw...)
+}
+
+// Tree is the decoded payload as an ordered tree with the nested signed objects (data's
+// signedTransactionInfo and signedRenewalInfo, appData's signedAppTransactionInfo) decoded in
+// place. Nil when the payload is not JSON.
+func (d *Decoded) Tree() *Node {
+	if len(d.Payload) == 0 {
+		return nil
+	}
+	root, err := ParseNode(d.Payload)
+	if err != nil {
+		return nil
+	}
+	replace := func(obj *Node, key string, nd *Decoded) {
+		if obj == nil || nd == nil {
+			return
+		}
+		for i, m := range obj.Members {
+			if m.Key != key || m.Value.Kind != NodeString {
+				continue
+			}
+			inner := nd.Tree()
+			if inner == nil {
+				inner = &Node{Kind: NodeString, Raw: m.Value.Raw}
+			}
+			inner.Nested = nd
+			obj.Members[i].Value = inner
+		}
+	}
+	if d.Kind == KindNotification {
+		data := root.Get("data")
+		replace(data, "signedTransactionInfo", d.SignedTransactionInfo)
+		replace(data, "signedRenewalInfo", d.SignedRenewalInfo)
+		replace(root.Get("appData"), "signedAppTransactionInfo", d.SignedAppTransactionInfo)
+	}
+	return root
+}
+
+// CertSummary describes one certificate of a JWS header's x5c, for display.
+type CertSummary struct {
+	Subject   string `json:"subject,omitempty"`
+	Issuer    string `json:"issuer,omitempty"`
+	Serial    string `json:"serial,omitempty"`
+	NotBefore string `json:"notBefore,omitempty"`
+	NotAfter  string `json:"notAfter,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// HeaderForDisplay is the JWS header with each x5c certificate replaced by its summary (the
+// certificates themselves are in the JWS).
+func (d *Decoded) HeaderForDisplay() map[string]any {
+	if d.Header == nil {
+		return nil
+	}
+	out := make(map[string]any, len(d.Header))
+	for k, v := range d.Header {
+		out[k] = v
+	}
+	if list, ok := d.Header["x5c"].([]any); ok {
+		sums := make([]CertSummary, 0, len(list))
+		for _, e := range list {
+			s, _ := e.(string)
+			der, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				sums = append(sums, CertSummary{Error: "not base64"})
+				continue
+			}
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				sums = append(sums, CertSummary{Error: "not a DER certificate"})
+				continue
+			}
+			info := certInfo(c)
+			sums = append(sums, CertSummary{Subject: c.Subject.CommonName, Issuer: issuerName(c), Serial: info.Serial,
+				NotBefore: info.NotBefore.Format("2006-01-02T15:04:05Z"), NotAfter: info.NotAfter.Format("2006-01-02T15:04:05Z")})
+		}
+		out["x5c"] = sums
+	}
+	return out
+}
+
+// jsonDoc is the --json document of one input; docs/readme/decode.md describes it.
+type jsonDoc struct {
+	Kind            Kind              `json:"kind"`
+	Summary         Summary           `json:"summary"`
+	Verification    Verification      `json:"verification"`
+	OwnVerification *Verification     `json:"ownVerification,omitempty"`
+	Header          map[string]any    `json:"header,omitempty"`
+	Payload         json.RawMessage   `json:"payload,omitempty"`
+	PayloadText     string            `json:"payloadText,omitempty"`
+	JWS             string            `json:"jws,omitempty"`
+	NestedJWS       map[string]string `json:"nestedJws,omitempty"`
+	Raw             string            `json:"raw,omitempty"`
+}
+
+// MarshalJSON is the --json document: kind, summary, verification (with the nested verdicts),
+// the header with x5c summarised, the payload with nested signed objects decoded in place and
+// every unknown field kept, and the raw strings.
+func (d *Decoded) MarshalJSON() ([]byte, error) {
+	doc := jsonDoc{Kind: d.Kind, Summary: d.Summary(), Verification: d.Verification, Header: d.HeaderForDisplay(), JWS: d.JWS}
+	if doc.Verification.Label == "" {
+		doc.Verification.Label = LabelInvalid
+	}
+	if len(d.Verification.Nested) > 0 {
+		own := d.Own
+		doc.OwnVerification = &own
+	}
+	if t := d.Tree(); t != nil {
+		doc.Payload = t.AppendJSON(nil)
+	} else if len(d.Payload) > 0 {
+		doc.PayloadText = string(d.Payload)
+	}
+	for _, p := range []struct {
+		k string
+		n *Decoded
+	}{{"signedTransactionInfo", d.SignedTransactionInfo}, {"signedRenewalInfo", d.SignedRenewalInfo}, {"signedAppTransactionInfo", d.SignedAppTransactionInfo}} {
+		if p.n == nil {
+			continue
+		}
+		if doc.NestedJWS == nil {
+			doc.NestedJWS = map[string]string{}
+		}
+		doc.NestedJWS[p.k] = p.n.JWS
+	}
+	if raw := strings.TrimSpace(string(d.Raw)); raw != d.JWS {
+		doc.Raw = string(d.Raw)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}

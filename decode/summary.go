@@ -1,0 +1,99 @@
+package decode
+
+import (
+	"strconv"
+	"time"
+)
+
+// Summary flattens the decoded input into the columns lists, filters and one-line output use.
+// Fields of an invalid payload are filled too; Label says how far to trust them.
+func (d *Decoded) Summary() Summary {
+	s := Summary{Kind: d.Kind, Label: d.Verification.Label, Class: d.Verification.Class, Message: d.Verification.Message}
+	if s.Label == "" {
+		s.Label = LabelInvalid
+	}
+	switch {
+	case d.Notification != nil:
+		n := d.Notification
+		s.NotificationUUID = n.NotificationUUID
+		s.Type, s.Subtype = string(n.NotificationType), string(n.Subtype)
+		s.SignedDate = n.SignedDate.Time()
+		switch {
+		case n.Data != nil:
+			s.Environment, s.BundleID, s.AppAppleID = n.Data.Environment, n.Data.BundleID, n.Data.AppAppleID
+		case n.Summary != nil:
+			s.Environment, s.BundleID, s.AppAppleID = n.Summary.Environment, n.Summary.BundleID, n.Summary.AppAppleID
+			s.ProductID = n.Summary.ProductID
+		case n.ExternalPurchaseToken != nil:
+			t := n.ExternalPurchaseToken
+			s.Environment, s.BundleID, s.AppAppleID = t.Environment(), t.BundleID, t.AppAppleID
+		case n.AppData != nil:
+			s.Environment, s.BundleID, s.AppAppleID = n.AppData.Environment, n.AppData.BundleID, n.AppData.AppAppleID
+		}
+		if t := d.SignedTransactionInfo; t != nil && t.Transaction != nil {
+			fillTransaction(&s, t.Transaction)
+		}
+		if r := d.SignedRenewalInfo; r != nil && r.RenewalInfo != nil {
+			if s.OriginalTransactionID == "" {
+				s.OriginalTransactionID = r.RenewalInfo.OriginalTransactionID
+			}
+			if s.ProductID == "" {
+				s.ProductID = r.RenewalInfo.ProductID
+			}
+		}
+		if a := d.SignedAppTransactionInfo; a != nil && a.AppTransaction != nil && s.TransactionID == "" {
+			s.TransactionID = a.AppTransaction.AppTransactionID
+		}
+	case d.Transaction != nil:
+		t := d.Transaction
+		s.Environment, s.BundleID = t.Environment, t.BundleID
+		fillTransaction(&s, t)
+		s.SignedDate = t.SignedDate.Time()
+	case d.RenewalInfo != nil:
+		r := d.RenewalInfo
+		s.Environment, s.OriginalTransactionID, s.ProductID = r.Environment, r.OriginalTransactionID, r.ProductID
+		if s.ProductID == "" {
+			s.ProductID = r.AutoRenewProductID
+		}
+		s.SignedDate = r.SignedDate.Time()
+		s.ExpiresDate = r.RenewalDate.Time()
+	case d.AppTransaction != nil:
+		a := d.AppTransaction
+		s.Environment, s.BundleID, s.AppAppleID = a.ReceiptType, a.BundleID, a.AppAppleID
+		s.TransactionID = a.AppTransactionID
+		s.SignedDate = a.ReceiptCreationDate.Time()
+		s.PurchaseDate = a.OriginalPurchaseDate.Time()
+	case d.V1 != nil:
+		v := d.V1
+		s.Type = v.NotificationType
+		s.Environment, s.BundleID = v1Environment(v.Environment), v.BID
+		s.OriginalTransactionID = v.OriginalTransactionID.String()
+		s.ProductID = v.AutoRenewProductID
+		if u := v.UnifiedReceipt; u != nil && len(u.LatestReceiptInfo) > 0 {
+			li := u.LatestReceiptInfo[0]
+			s.TransactionID = li.TransactionID
+			if s.OriginalTransactionID == "" {
+				s.OriginalTransactionID = li.OriginalTransactionID
+			}
+			if li.ProductID != "" {
+				s.ProductID = li.ProductID
+			}
+			s.PurchaseDate = msString(li.PurchaseDateMS)
+			s.ExpiresDate = msString(li.ExpiresDateMS)
+		}
+	}
+	return s
+}
+
+func fillTransaction(s *Summary, t *Transaction) {
+	s.OriginalTransactionID, s.TransactionID, s.ProductID = t.OriginalTransactionID, t.TransactionID, t.ProductID
+	s.PurchaseDate, s.ExpiresDate = t.PurchaseDate.Time(), t.ExpiresDate.Time()
+}
+
+func msString(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

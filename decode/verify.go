@@ -1,0 +1,447 @@
+package decode
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Apple's marker extensions (presence only): the App Store receipt-signing leaf and the Apple
+// Worldwide Developer Relations intermediate.
+var (
+	OIDAppStoreLeaf     = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 11, 1}
+	OIDWWDRIntermediate = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 6, 2, 1}
+)
+
+// xcodeKeyID is the kid StoreKit Testing in Xcode puts in its headers.
+const xcodeKeyID = "Apple_Xcode_Key"
+
+// Verifier verifies and decodes; safe for concurrent use; caches verified chains.
+type Verifier struct {
+	opts      Options
+	roots     *x509.CertPool
+	rootCerts []*x509.Certificate
+	cache     *chainCache
+}
+
+// NewVerifier returns a Verifier trusting Apple Root CA G3 plus o.ExtraRoots.
+func NewVerifier(o Options) *Verifier {
+	v := &Verifier{opts: o, roots: x509.NewCertPool(), cache: newChainCache(256)}
+	v.roots.AddCert(appleRoot)
+	v.rootCerts = append(v.rootCerts, appleRoot)
+	for _, r := range o.ExtraRoots {
+		if r == nil || r.Equal(appleRoot) {
+			continue
+		}
+		v.roots.AddCert(r)
+		v.rootCerts = append(v.rootCerts, r)
+	}
+	if v.opts.Clock == nil {
+		v.opts.Clock = time.Now
+	}
+	return v
+}
+
+// Options returns the options the Verifier was built with.
+func (v *Verifier) Options() Options { return v.opts }
+
+// chainEntry is a verified (leaf, intermediate, root) chain and the window in which every one of
+// its three certificates is valid: inside it, the chain is valid without another walk.
+type chainEntry struct {
+	key        *ecdsa.PublicKey
+	leaf       CertInfo
+	root       *x509.Certificate
+	notBefore  time.Time
+	notAfter   time.Time
+	intermName string
+}
+
+// chainCache maps the hash of the leaf and intermediate DER to its verified chain. x5c[2] is not
+// part of the key: it is never trusted, so it cannot change the result.
+type chainCache struct {
+	mu    sync.RWMutex
+	max   int
+	m     map[[32]byte]*chainEntry
+	order [][32]byte
+}
+
+func newChainCache(max int) *chainCache {
+	return &chainCache{max: max, m: make(map[[32]byte]*chainEntry, max)}
+}
+
+func chainKey(leafDER, intermDER []byte) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	for i, l := 0, len(leafDER); i < 8; i++ {
+		n[i] = byte(l >> (8 * i))
+	}
+	h.Write(n[:]) // length prefix: (a, bc) and (ab, c) must not collide
+	h.Write(leafDER)
+	h.Write(intermDER)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *chainCache) get(k [32]byte) *chainEntry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[k]
+}
+
+func (c *chainCache) put(k [32]byte, e *chainEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[k]; ok {
+		c.m[k] = e
+		return
+	}
+	for len(c.order) >= c.max {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[k] = e
+	c.order = append(c.order, k)
+}
+
+// len is for tests.
+func (c *chainCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// jws is one parsed compact JWS.
+type jws struct {
+	compact   string
+	header    map[string]any
+	alg, kid  string
+	x5c       []string
+	x5cOK     bool // x5c present and an array of strings
+	payload   []byte
+	signed    string // "header.payload", what the signature covers
+	signature []byte
+}
+
+// parseJWS splits and decodes a compact JWS; the error is a sentence for the format class.
+func parseJWS(s string) (*jws, error) {
+	s = strings.TrimSpace(s)
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a compact JWS: expected 3 dot-separated parts, found %d", len(parts))
+	}
+	j := &jws{compact: s, signed: s[:len(parts[0])+1+len(parts[1])]}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, errors.New("the JWS header is not base64url")
+	}
+	if err := unmarshalObject(hb, &j.header); err != nil {
+		return nil, fmt.Errorf("the JWS header is not a JSON object: %v", err)
+	}
+	j.alg, _ = j.header["alg"].(string)
+	j.kid, _ = j.header["kid"].(string)
+	if raw, ok := j.header["x5c"].([]any); ok {
+		j.x5cOK = true
+		for _, e := range raw {
+			s, ok := e.(string)
+			if !ok {
+				j.x5cOK = false
+				break
+			}
+			j.x5c = append(j.x5c, s)
+		}
+	}
+	if j.payload, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
+		return nil, errors.New("the JWS payload is not base64url")
+	}
+	if j.signature, err = base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
+		return nil, errors.New("the JWS signature is not base64url")
+	}
+	return j, nil
+}
+
+// checkTime is the effective time of one JWS and where it came from.
+type checkTime struct {
+	t      time.Time
+	source string
+	signed time.Time // the payload's own date, when it has one (for messages)
+	hint   time.Time // a date to suggest with --at when the payload has none
+}
+
+func (v *Verifier) effectiveTime(payloadDate time.Time, dateField string, hint time.Time) checkTime {
+	ct := checkTime{signed: payloadDate, hint: hint}
+	switch {
+	case !v.opts.At.IsZero():
+		ct.t, ct.source = v.opts.At, "at"
+	case v.opts.Now:
+		ct.t, ct.source = v.opts.Clock(), "now"
+	case !payloadDate.IsZero():
+		ct.t, ct.source = payloadDate, dateField
+	default:
+		ct.t, ct.source = v.opts.Clock(), "now-fallback"
+	}
+	ct.t = ct.t.UTC()
+	return ct
+}
+
+// isXcode reports whether j is StoreKit Testing in Xcode data: Xcode's key id, one self-signed
+// certificate, and the Xcode environment in the payload. Only such data is labelled
+// unsigned-xcode; anything else is verified as App Store data.
+func isXcode(j *jws, env string) bool {
+	if j.kid != xcodeKeyID || len(j.x5c) != 1 || env != EnvXcode {
+		return false
+	}
+	der, err := base64.StdEncoding.DecodeString(j.x5c[0])
+	if err != nil {
+		return false
+	}
+	c, err := x509.ParseCertificate(der)
+	return err == nil && bytes.Equal(c.RawSubject, c.RawIssuer)
+}
+
+// verifySignature runs §3.2 steps 3-10 for an App Store JWS: alg, chain shape, chain to a
+// trusted root at the effective time (cached), Apple OIDs, raw ES256 signature.
+func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
+	res := Verification{EffectiveTime: ct.t, TimeSource: ct.source}
+	fail := func(c Class, format string, args ...any) Verification {
+		res.Label, res.Class, res.Message = LabelInvalid, c, fmt.Sprintf(format, args...)
+		return res
+	}
+	if j.alg != "ES256" {
+		if j.alg == "" {
+			return fail(ClassSignature, "the JWS header has no alg; App Store data is always signed with ES256")
+		}
+		return fail(ClassSignature, "the JWS is signed with alg %q; App Store data is always signed with ES256", j.alg)
+	}
+	if !j.x5cOK || len(j.x5c) == 0 {
+		return fail(ClassChain, "the JWS header has no x5c certificate chain; App Store data always carries leaf, intermediate and root certificates")
+	}
+	if len(j.x5c) != 3 {
+		return fail(ClassChain, "the x5c chain holds %d certificates; App Store data always carries exactly 3 (leaf, intermediate, root)", len(j.x5c))
+	}
+	leafDER, err := base64.StdEncoding.DecodeString(j.x5c[0])
+	if err != nil {
+		return fail(ClassChain, "x5c[0] (the leaf certificate) is not standard base64")
+	}
+	intermDER, err := base64.StdEncoding.DecodeString(j.x5c[1])
+	if err != nil {
+		return fail(ClassChain, "x5c[1] (the intermediate certificate) is not standard base64")
+	}
+	key := chainKey(leafDER, intermDER)
+	e := v.cache.get(key)
+	if e == nil || ct.t.Before(e.notBefore) || ct.t.After(e.notAfter) {
+		var bad Verification
+		e, bad = v.verifyChain(leafDER, intermDER, ct)
+		if e == nil {
+			bad.EffectiveTime, bad.TimeSource = res.EffectiveTime, res.TimeSource
+			return bad
+		}
+		v.cache.put(key, e)
+	}
+	leaf := e.leaf
+	res.Leaf = &leaf
+	res.Root = e.root.Subject.CommonName
+	res.RootSHA256 = Fingerprint(e.root)
+	if len(j.signature) != 64 {
+		return fail(ClassSignature, "the signature is %d bytes; ES256 in a JWS is the raw 64-byte r||s pair (a DER-encoded signature is not valid)", len(j.signature))
+	}
+	digest := sha256.Sum256([]byte(j.signed))
+	r := new(big.Int).SetBytes(j.signature[:32])
+	s := new(big.Int).SetBytes(j.signature[32:])
+	if !ecdsa.Verify(e.key, digest[:], r, s) {
+		return fail(ClassSignature, "the ES256 signature does not match the header and payload: the data was changed after signing, or signed by another key than the leaf certificate's")
+	}
+	if e.root.Equal(appleRoot) {
+		res.Label = LabelVerified
+		res.Message = fmt.Sprintf("signed by the App Store: chain to Apple Root CA - G3 checked at %s (%s)", ct.t.Format(time.RFC3339), describeSource(ct.source))
+	} else {
+		res.Label = LabelSimulated
+		res.Message = fmt.Sprintf("signed by a test chain whose root %q you trust, not by Apple; chain checked at %s (%s)", e.root.Subject.CommonName, ct.t.Format(time.RFC3339), describeSource(ct.source))
+	}
+	return res
+}
+
+func describeSource(src string) string {
+	switch src {
+	case "signedDate":
+		return "its signedDate"
+	case "receiptCreationDate":
+		return "its receiptCreationDate"
+	case "at":
+		return "--at"
+	case "now":
+		return "the current time, --now"
+	case "now-fallback":
+		return "the current time: the payload has no signedDate"
+	}
+	return src
+}
+
+// verifyChain walks leaf -> intermediate -> a trusted root at the effective time. It returns the
+// entry to cache, or a failed Verification with the reason.
+func (v *Verifier) verifyChain(leafDER, intermDER []byte, ct checkTime) (*chainEntry, Verification) {
+	fail := func(c Class, format string, args ...any) (*chainEntry, Verification) {
+		return nil, Verification{Label: LabelInvalid, Class: c, Message: fmt.Sprintf(format, args...)}
+	}
+	leaf, err := x509.ParseCertificate(leafDER)
+	if err != nil {
+		return fail(ClassChain, "x5c[0] (the leaf certificate) is not a DER certificate: %v", err)
+	}
+	interm, err := x509.ParseCertificate(intermDER)
+	if err != nil {
+		return fail(ClassChain, "x5c[1] (the intermediate certificate) is not a DER certificate: %v", err)
+	}
+	info := certInfo(leaf)
+	key, ok := leaf.PublicKey.(*ecdsa.PublicKey)
+	if !ok || key.Curve != elliptic.P256() {
+		return fail(ClassSignature, "the leaf certificate's key is not an ECDSA P-256 key, so it cannot make an ES256 signature")
+	}
+	inter := x509.NewCertPool()
+	inter.AddCert(interm)
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots:         v.roots,
+		Intermediates: inter,
+		CurrentTime:   ct.t,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		e, res := fail(ClassChain, "%s", v.chainMessage(err, leaf, interm, ct))
+		res.Leaf = &info
+		return e, res
+	}
+	var chain []*x509.Certificate
+	for _, c := range chains {
+		if len(c) == 3 && c[1].Equal(interm) {
+			chain = c
+			break
+		}
+	}
+	if chain == nil {
+		e, res := fail(ClassChain, "the leaf certificate does not chain through x5c[1] to a trusted root in exactly three steps (leaf, intermediate, root)")
+		res.Leaf = &info
+		return e, res
+	}
+	if !hasExtension(leaf, OIDAppStoreLeaf) {
+		e, res := fail(ClassChain, "the leaf certificate lacks Apple's App Store signing marker (OID %s): it is not an App Store signing certificate", OIDAppStoreLeaf)
+		res.Leaf = &info
+		return e, res
+	}
+	if !hasExtension(interm, OIDWWDRIntermediate) {
+		e, res := fail(ClassChain, "the intermediate certificate lacks Apple's WWDR marker (OID %s): it is not Apple's App Store intermediate", OIDWWDRIntermediate)
+		res.Leaf = &info
+		return e, res
+	}
+	root := chain[2]
+	e := &chainEntry{key: key, leaf: info, root: root, intermName: interm.Subject.CommonName}
+	e.notBefore, e.notAfter = leaf.NotBefore, leaf.NotAfter
+	for _, c := range chain[1:] {
+		if c.NotBefore.After(e.notBefore) {
+			e.notBefore = c.NotBefore
+		}
+		if c.NotAfter.Before(e.notAfter) {
+			e.notAfter = c.NotAfter
+		}
+	}
+	return e, Verification{}
+}
+
+func certInfo(c *x509.Certificate) CertInfo {
+	return CertInfo{
+		Subject:   c.Subject.CommonName,
+		Serial:    strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes())),
+		NotBefore: c.NotBefore.UTC(),
+		NotAfter:  c.NotAfter.UTC(),
+	}
+}
+
+func hasExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) bool {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oid) {
+			return true
+		}
+	}
+	return false
+}
+
+// chainMessage turns a crypto/x509 error into a sentence: which certificate, what is wrong, at
+// what time it was checked and what to try.
+func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct checkTime) string {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired {
+		for _, c := range []struct {
+			name string
+			cert *x509.Certificate
+		}{{"leaf", leaf}, {"intermediate", interm}} {
+			if ct.t.After(c.cert.NotAfter) {
+				return fmt.Sprintf("%s certificate expired on %s%s", c.name, day(c.cert.NotAfter), v.timeAdvice(ct, c.cert))
+			}
+			if ct.t.Before(c.cert.NotBefore) {
+				return fmt.Sprintf("%s certificate is not valid before %s%s", c.name, day(c.cert.NotBefore), v.timeAdvice(ct, c.cert))
+			}
+		}
+		for _, r := range v.rootCerts {
+			if ct.t.After(r.NotAfter) || ct.t.Before(r.NotBefore) {
+				return fmt.Sprintf("root certificate %q is valid only from %s to %s%s", r.Subject.CommonName, day(r.NotBefore), day(r.NotAfter), v.timeAdvice(ct, r))
+			}
+		}
+		return fmt.Sprintf("a certificate of the chain is outside its validity period at %s: %v", ct.t.Format(time.RFC3339), err)
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		for _, r := range v.rootCerts {
+			if bytes.Equal(r.RawSubject, interm.RawIssuer) {
+				return fmt.Sprintf("the intermediate certificate names %q as its issuer but is not signed by that trusted root's key: a forged chain (x5c[2] is never trusted)", r.Subject.CommonName)
+			}
+		}
+		if !bytes.Equal(leaf.RawIssuer, interm.RawSubject) {
+			return fmt.Sprintf("the leaf certificate was not issued by x5c[1] (leaf issuer %q, intermediate %q)", leaf.Issuer.CommonName, interm.Subject.CommonName)
+		}
+		return fmt.Sprintf("the certificate chain does not lead to Apple Root CA - G3: the intermediate was issued by %q, which is not a trusted root (trust a test root with --root)", issuerName(interm))
+	}
+	if errors.As(err, &inv) {
+		return fmt.Sprintf("the certificate chain is invalid: %v", err)
+	}
+	return fmt.Sprintf("the certificate chain does not verify: %v", err)
+}
+
+func issuerName(c *x509.Certificate) string {
+	if c.Issuer.CommonName != "" {
+		return c.Issuer.CommonName
+	}
+	return c.Issuer.String()
+}
+
+// timeAdvice explains the effective time used and suggests how to check at the right one.
+func (v *Verifier) timeAdvice(ct checkTime, c *x509.Certificate) string {
+	inside := func(t time.Time) bool { return !t.IsZero() && !t.Before(c.NotBefore) && !t.After(c.NotAfter) }
+	switch ct.source {
+	case "now-fallback":
+		s := "; this payload has no signedDate, so it was checked at the current time"
+		if inside(ct.hint) {
+			return s + "; try --at " + ct.hint.Format(time.RFC3339) + " (the signedDate of its signed transaction)"
+		}
+		return s + "; try --at with the time it was signed"
+	case "now":
+		if inside(ct.signed) {
+			return fmt.Sprintf("; it was checked at the current time (--now), but it was signed on %s, when the certificate was valid; drop --now to check it at its signing time", ct.signed.Format(time.RFC3339))
+		}
+		return "; it was checked at the current time (--now)"
+	case "at":
+		return fmt.Sprintf("; it was checked at --at %s", ct.t.Format(time.RFC3339))
+	default:
+		return fmt.Sprintf("; it was checked at its %s %s, so the App Store could not have signed it then", ct.source, ct.t.Format(time.RFC3339))
+	}
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
