@@ -1,16 +1,516 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/store"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+// decodeOptions are the flags of `s2s decode` and what it gets from the process.
+type decodeOptions struct {
+	f *Factory
+
+	Args        []string
+	JSON        bool
+	At          string
+	Now         bool
+	BundleID    string
+	AppAppleID  int64
+	Environment string
+	Roots       []string
+	Store       string
+}
+
 func newDecodeCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "decode",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("decode: not yet built") },
+	opts := &decodeOptions{f: f}
+	c := &cobra.Command{
+		Use:   "decode [FILE|-|JWS|CAPTURE-ID ...]",
+		Short: "Verify and decode notifications, signed transactions and captures",
+		Long: `Verify and decode App Store Server Notifications (version 2 and the legacy version 1),
+signed transactions, renewal infos and app transactions.
+
+Each argument is a file (the HTTP body Apple sends, {"signedPayload": ...}, a bare JWS, or
+several of them one per line), "-" for standard input, a JWS itself, or the ID of a capture
+stored by "s2s listen". With no argument, standard input is read.
+
+Every payload gets exactly one trust label: verified (signed by the App Store, chained to Apple
+Root CA - G3), simulated (chained to a test root given with --root), unsigned-xcode (StoreKit
+Testing in Xcode), legacy-v1 (version 1, unsigned) or invalid with a class: format, chain,
+signature, identity, environment. Nested signedTransactionInfo, signedRenewalInfo and
+signedAppTransactionInfo are verified and decoded in place; a notification is only as trusted as
+its weakest part.
+
+Certificates are checked at the payload's signedDate, like Apple's own libraries do offline;
+--at checks at another time, --now at the current time.
+
+Exit status: 0 every input verified (or simulated through a --root), 1 unreadable or malformed
+input, 2 usage, 3 decoded but not verified.`,
+		Example: `  # Decode the body Apple posted, saved to a file
+  s2s decode body.json
+
+  # A JWS on the command line or through a pipe, as JSON
+  pbpaste | s2s decode --json | jq .summary
+
+  # Insist on your app's identity and environment
+  s2s decode --bundle-id com.example.app --environment Production --app-apple-id 1234567890 body.json
+
+  # An early-2022 notification without signedDate: check it when it was signed
+  s2s decode --at 2022-03-04T09:43:28Z old.jws
+
+  # Trust a test root (payloads chaining to it are labelled simulated)
+  s2s decode --root testCA.pem signed.jws
+
+  # Capture 42 from the store of "s2s listen"
+  s2s decode 42`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			return runDecode(cmd.Context(), opts)
+		},
 	}
+	fl := c.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print one JSON document per input")
+	fl.StringVar(&opts.At, "at", "", "check certificate validity at `TIME` (RFC 3339, YYYY-MM-DD, or UNIX ms)")
+	fl.BoolVar(&opts.Now, "now", false, "check certificate validity at the current time instead of the signing time")
+	fl.StringVar(&opts.BundleID, "bundle-id", "", "require this bundle ID")
+	fl.Int64Var(&opts.AppAppleID, "app-apple-id", 0, "require this app Apple ID (checked for Production payloads)")
+	fl.StringVar(&opts.Environment, "environment", "", "require this environment: Sandbox, Production or Xcode")
+	fl.StringArrayVar(&opts.Roots, "root", nil, "also trust the root certificate in `PEM` file; payloads chaining to it are simulated (repeatable)")
+	fl.StringVar(&opts.Store, "store", "", "capture store for CAPTURE-ID arguments (default: $S2S_STORE or the user data directory)")
+	c.MarkFlagsMutuallyExclusive("at", "now")
+	return c
+}
+
+func runDecode(ctx context.Context, opts *decodeOptions) error {
+	vopts, err := opts.verifierOptions()
+	if err != nil {
+		return err
+	}
+	ios := opts.f.IO
+	if len(opts.Args) == 0 {
+		if ios.IsStdinTTY() {
+			return usageErrorf("nothing to decode: give a file, a JWS or a capture ID, or pipe a body on standard input")
+		}
+		opts.Args = []string{"-"}
+	}
+	v := decode.NewVerifier(vopts)
+	var (
+		st       *store.Store
+		failed   bool // an input could not be read or was malformed
+		unproven bool // an input decoded but is not verified
+		count    int
+	)
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	for _, arg := range opts.Args {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := opts.read(ctx, arg, &st)
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "s2s: %v\n", err)
+			failed = true
+			continue
+		}
+		inputs := decode.SplitInputs(data)
+		if len(inputs) == 0 {
+			fmt.Fprintf(ios.ErrOut, "s2s: %s is empty\n", describeArg(arg))
+			failed = true
+			continue
+		}
+		for _, in := range inputs {
+			d := v.Decode(in)
+			if count > 0 && !opts.JSON {
+				fmt.Fprintln(ios.Out)
+			}
+			count++
+			if opts.JSON {
+				err = renderDecodedJSON(ios.Out, d)
+			} else {
+				err = renderDecodedHuman(ios.Out, d, ios.ColorOut())
+			}
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.Verification.Class == decode.ClassFormat:
+				failed = true
+			case d.Verification.Label != decode.LabelVerified && d.Verification.Label != decode.LabelSimulated:
+				unproven = true
+			}
+		}
+	}
+	switch {
+	case failed:
+		return &SilentError{Code: ExitError}
+	case unproven:
+		return &ResultError{Silent: true}
+	}
+	return nil
+}
+
+func (o *decodeOptions) verifierOptions() (decode.Options, error) {
+	vo := decode.Options{BundleID: o.BundleID, AppAppleID: o.AppAppleID, Now: o.Now, Clock: o.f.Now}
+	if o.At != "" {
+		t, err := parseTime(o.At)
+		if err != nil {
+			return vo, usageErrorf("--at %q: %v", o.At, err)
+		}
+		vo.At = t
+	}
+	switch strings.ToLower(o.Environment) {
+	case "":
+	case "sandbox":
+		vo.Environment = decode.EnvSandbox
+	case "production", "prod":
+		vo.Environment = decode.EnvProduction
+	case "xcode":
+		vo.Environment = decode.EnvXcode
+	case "localtesting":
+		vo.Environment = decode.EnvLocalTesting
+	default:
+		return vo, usageErrorf("--environment %q: use Sandbox, Production or Xcode", o.Environment)
+	}
+	for _, path := range o.Roots {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return vo, usageErrorf("--root: %v", err)
+		}
+		certs, err := decode.ParseRootsPEM(b)
+		if err != nil {
+			return vo, usageErrorf("--root %s: %v", path, err)
+		}
+		vo.ExtraRoots = append(vo.ExtraRoots, certs...)
+	}
+	return vo, nil
+}
+
+// parseTime reads --at: RFC 3339 (fractions allowed), a date, or UNIX milliseconds (seconds when
+// the number is too small to be milliseconds).
+func parseTime(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 100_000_000_000 {
+			return time.Unix(n, 0).UTC(), nil
+		}
+		return time.UnixMilli(n).UTC(), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("not a time: use RFC 3339 (2022-03-04T09:43:28Z), a date (2022-03-04) or UNIX milliseconds")
+}
+
+// read returns the bytes an argument stands for: standard input, a file, a capture of the
+// store, or the argument itself when it is a JWS or a JSON body.
+func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) ([]byte, error) {
+	if arg == "-" {
+		b, err := io.ReadAll(o.f.IO.In)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return b, nil
+	}
+	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
+		return os.ReadFile(arg)
+	}
+	if id, err := strconv.ParseInt(arg, 10, 64); err == nil && id > 0 {
+		if *st == nil {
+			path := o.Store
+			if path == "" {
+				path = paths.StorePath(o.f.Getenv)
+			}
+			if _, err := os.Stat(path); err != nil {
+				return nil, fmt.Errorf("capture %d: no capture store at %s (run \"s2s listen\" first, or give --store)", id, path)
+			}
+			s, err := store.Open(path)
+			if err != nil {
+				return nil, fmt.Errorf("opening the capture store %s: %w", path, err)
+			}
+			*st = s
+		}
+		c, err := (*st).Get(ctx, id)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("capture %d: not in the store %s", id, (*st).Path())
+			}
+			return nil, fmt.Errorf("capture %d: %w", id, err)
+		}
+		return c.Body, nil
+	}
+	t := strings.TrimSpace(arg)
+	if strings.HasPrefix(t, "{") || strings.Count(t, ".") == 2 && !strings.ContainsAny(t, "/\\ ") {
+		return []byte(arg), nil
+	}
+	return nil, fmt.Errorf("%s: no such file, and not a JWS or a capture ID", arg)
+}
+
+func describeArg(arg string) string {
+	if arg == "-" {
+		return "standard input"
+	}
+	return arg
+}
+
+// decodeStyles colour human output; the zero value prints plain text.
+type decodeStyles struct {
+	key, str, num, lit, dim, bold, ok, sim, warn, bad lipgloss.Style
+}
+
+func newDecodeStyles(color bool) decodeStyles {
+	if !color {
+		return decodeStyles{}
+	}
+	return decodeStyles{
+		key:  lipgloss.NewStyle().Foreground(lipgloss.Blue),
+		str:  lipgloss.NewStyle().Foreground(lipgloss.Green),
+		num:  lipgloss.NewStyle().Foreground(lipgloss.Magenta),
+		lit:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		dim:  lipgloss.NewStyle().Faint(true),
+		bold: lipgloss.NewStyle().Bold(true),
+		ok:   lipgloss.NewStyle().Foreground(lipgloss.Green).Bold(true),
+		sim:  lipgloss.NewStyle().Foreground(lipgloss.Cyan).Bold(true),
+		warn: lipgloss.NewStyle().Foreground(lipgloss.Yellow).Bold(true),
+		bad:  lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
+	}
+}
+
+func (s decodeStyles) label(l decode.Label, c decode.Class) string {
+	text := string(l)
+	if c != decode.ClassNone {
+		text += "/" + string(c)
+	}
+	switch l {
+	case decode.LabelVerified:
+		return s.ok.Render(text)
+	case decode.LabelSimulated:
+		return s.sim.Render(text)
+	case decode.LabelXcode, decode.LabelLegacyV1:
+		return s.warn.Render(text)
+	}
+	return s.bad.Render(text)
+}
+
+// renderDecodedJSON writes the --json document of one decoded input, indented, with a newline.
+func renderDecodedJSON(w io.Writer, d *decode.Decoded) error {
+	b, err := d.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := jsonIndent(&out, b); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// renderDecodedHuman writes one decoded input for a reader: the summary line, the verdicts,
+// then the payload with nested signed objects decoded in place and dates spelled out.
+func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
+	st := newDecodeStyles(color)
+	var b strings.Builder
+	b.WriteString(summaryLine(d.Summary(), st))
+	b.WriteByte('\n')
+	ver := d.Verification
+	if ver.Label == decode.LabelInvalid {
+		fmt.Fprintf(&b, "%s the fields below are NOT verified\n", st.bad.Render("UNVERIFIED:"))
+	}
+	writeVerdict(&b, "trust", d.Own, st, "")
+	nestedNames := []string{"signedTransactionInfo", "signedRenewalInfo", "signedAppTransactionInfo"}
+	for _, name := range nestedNames {
+		if nv := ver.Nested[name]; nv != nil {
+			writeVerdict(&b, name, *nv, st, "  ")
+		}
+	}
+	if h := headerLine(d); h != "" {
+		fmt.Fprintf(&b, "%s %s\n", st.dim.Render("header:"), h)
+	}
+	if t := d.Tree(); t != nil {
+		writeNode(&b, t, "", "", st)
+		b.WriteByte('\n')
+	} else if len(d.Payload) > 0 {
+		b.WriteString(string(d.Payload))
+		b.WriteByte('\n')
+	} else if d.Kind == decode.KindUnknown && len(bytes.TrimSpace(d.Raw)) > 0 {
+		raw := string(bytes.TrimSpace(d.Raw))
+		if len(raw) > 200 {
+			raw = raw[:200] + "…"
+		}
+		fmt.Fprintf(&b, "%s %q\n", st.dim.Render("input:"), raw)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func summaryLine(s decode.Summary, st decodeStyles) string {
+	var parts []string
+	what := s.Type
+	if what == "" {
+		what = string(s.Kind)
+	}
+	if s.Subtype != "" {
+		what += "/" + s.Subtype
+	}
+	parts = append(parts, st.bold.Render(what))
+	for _, p := range []string{s.Environment, s.BundleID} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	kv := func(k, v string) {
+		if v != "" {
+			parts = append(parts, st.dim.Render(k+"=")+v)
+		}
+	}
+	kv("product", s.ProductID)
+	kv("originalTransactionId", s.OriginalTransactionID)
+	kv("transactionId", s.TransactionID)
+	for _, d := range []struct {
+		k string
+		t time.Time
+	}{{"signed", s.SignedDate}, {"purchased", s.PurchaseDate}, {"expires", s.ExpiresDate}} {
+		if !d.t.IsZero() {
+			kv(d.k, d.t.UTC().Format(time.RFC3339))
+		}
+	}
+	parts = append(parts, st.label(s.Label, s.Class))
+	return strings.Join(parts, "  ")
+}
+
+func writeVerdict(b *strings.Builder, name string, v decode.Verification, st decodeStyles, indent string) {
+	label := v.Label
+	if label == "" {
+		label = decode.LabelInvalid
+	}
+	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(label, v.Class), v.Message)
+	if v.Leaf != nil {
+		fmt.Fprintf(b, "%s  %s %s, serial %s, valid %s to %s\n", indent, st.dim.Render("leaf:"), v.Leaf.Subject, v.Leaf.Serial,
+			v.Leaf.NotBefore.Format(time.RFC3339), v.Leaf.NotAfter.Format(time.RFC3339))
+	}
+}
+
+func headerLine(d *decode.Decoded) string {
+	h := d.HeaderForDisplay()
+	if h == nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"alg", "kid", "typ"} {
+		if v, ok := h[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %v", k, v))
+		}
+	}
+	if certs, ok := h["x5c"].([]decode.CertSummary); ok {
+		var names []string
+		for _, c := range certs {
+			if c.Error != "" {
+				names = append(names, "("+c.Error+")")
+			} else {
+				names = append(names, strconv.Quote(c.Subject))
+			}
+		}
+		parts = append(parts, fmt.Sprintf("x5c [%s]", strings.Join(names, ", ")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeNode prints a JSON tree indented, in payload order, with nested signed objects decoded in
+// place (their label before the brace) and millisecond dates followed by their ISO form.
+func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decodeStyles) {
+	if n.Nested != nil {
+		v := n.Nested.Own
+		label := v.Label
+		if label == "" {
+			label = decode.LabelInvalid
+		}
+		fmt.Fprintf(b, "%s ", st.dim.Render("<"+string(n.Nested.Kind)+", ")+st.label(label, v.Class)+st.dim.Render(">"))
+	}
+	switch n.Kind {
+	case decode.NodeObject:
+		if len(n.Members) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteString("{\n")
+		for i, m := range n.Members {
+			b.WriteString(indent + "  ")
+			b.WriteString(st.key.Render(strconv.Quote(m.Key)))
+			b.WriteString(": ")
+			writeNode(b, m.Value, m.Key, indent+"  ", st)
+			if i < len(n.Members)-1 {
+				b.WriteByte(',')
+			}
+			if note := dateNote(m.Key, m.Value); note != "" {
+				b.WriteString("  " + st.dim.Render("// "+note))
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "}")
+	case decode.NodeArray:
+		if len(n.Elems) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[\n")
+		for i, e := range n.Elems {
+			b.WriteString(indent + "  ")
+			writeNode(b, e, "", indent+"  ", st)
+			if i < len(n.Elems)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "]")
+	case decode.NodeString:
+		b.WriteString(st.str.Render(string(n.Raw)))
+	case decode.NodeNumber:
+		b.WriteString(st.num.Render(string(n.Raw)))
+	default:
+		b.WriteString(st.lit.Render(string(n.Raw)))
+	}
+}
+
+// dateNote spells out a millisecond date: V2 fields named *Date and V1 fields named *_ms.
+func dateNote(key string, n *decode.Node) string {
+	if n.Nested != nil || !(strings.HasSuffix(key, "Date") || strings.HasSuffix(key, "_ms")) {
+		return ""
+	}
+	var text string
+	switch n.Kind {
+	case decode.NodeNumber:
+		text = string(n.Raw)
+	case decode.NodeString:
+		text = n.String()
+	default:
+		return ""
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || f == 0 {
+		return ""
+	}
+	return time.UnixMilli(int64(f)).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// jsonIndent indents JSON with two spaces, keeping key order and number text.
+func jsonIndent(dst *bytes.Buffer, src []byte) error {
+	return json.Indent(dst, src, "", "  ")
 }

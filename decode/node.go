@@ -238,7 +238,7 @@ func (d *Decoded) HeaderForDisplay() map[string]any {
 				continue
 			}
 			info := certInfo(c)
-			sums = append(sums, CertSummary{Subject: c.Subject.CommonName, Issuer: issuerName(c), Serial: info.Serial,
+			sums = append(sums, CertSummary{Subject: subjectName(c), Issuer: issuerName(c), Serial: info.Serial,
 				NotBefore: info.NotBefore.Format("2006-01-02T15:04:05Z"), NotAfter: info.NotAfter.Format("2006-01-02T15:04:05Z")})
 		}
 		out["x5c"] = sums

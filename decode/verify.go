@@ -251,7 +251,7 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 	}
 	leaf := e.leaf
 	res.Leaf = &leaf
-	res.Root = e.root.Subject.CommonName
+	res.Root = subjectName(e.root)
 	res.RootSHA256 = Fingerprint(e.root)
 	if len(j.signature) != 64 {
 		return fail(ClassSignature, "the signature is %d bytes; ES256 in a JWS is the raw 64-byte r||s pair (a DER-encoded signature is not valid)", len(j.signature))
@@ -267,7 +267,7 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 		res.Message = fmt.Sprintf("signed by the App Store: chain to Apple Root CA - G3 checked at %s (%s)", ct.t.Format(time.RFC3339), describeSource(ct.source))
 	} else {
 		res.Label = LabelSimulated
-		res.Message = fmt.Sprintf("signed by a test chain whose root %q you trust, not by Apple; chain checked at %s (%s)", e.root.Subject.CommonName, ct.t.Format(time.RFC3339), describeSource(ct.source))
+		res.Message = fmt.Sprintf("signed by a test chain whose root %q you trust, not by Apple; chain checked at %s (%s)", subjectName(e.root), ct.t.Format(time.RFC3339), describeSource(ct.source))
 	}
 	return res
 }
@@ -343,7 +343,7 @@ func (v *Verifier) verifyChain(leafDER, intermDER []byte, ct checkTime) (*chainE
 		return e, res
 	}
 	root := chain[2]
-	e := &chainEntry{key: key, leaf: info, root: root, intermName: interm.Subject.CommonName}
+	e := &chainEntry{key: key, leaf: info, root: root, intermName: subjectName(interm)}
 	e.notBefore, e.notAfter = leaf.NotBefore, leaf.NotAfter
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(e.notBefore) {
@@ -358,7 +358,7 @@ func (v *Verifier) verifyChain(leafDER, intermDER []byte, ct checkTime) (*chainE
 
 func certInfo(c *x509.Certificate) CertInfo {
 	return CertInfo{
-		Subject:   c.Subject.CommonName,
+		Subject:   subjectName(c),
 		Serial:    strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes())),
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
@@ -392,7 +392,7 @@ func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct ch
 		}
 		for _, r := range v.rootCerts {
 			if ct.t.After(r.NotAfter) || ct.t.Before(r.NotBefore) {
-				return fmt.Sprintf("root certificate %q is valid only from %s to %s%s", r.Subject.CommonName, day(r.NotBefore), day(r.NotAfter), v.timeAdvice(ct, r))
+				return fmt.Sprintf("root certificate %q is valid only from %s to %s%s", subjectName(r), day(r.NotBefore), day(r.NotAfter), v.timeAdvice(ct, r))
 			}
 		}
 		return fmt.Sprintf("a certificate of the chain is outside its validity period at %s: %v", ct.t.Format(time.RFC3339), err)
@@ -401,7 +401,7 @@ func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct ch
 	if errors.As(err, &ua) {
 		for _, r := range v.rootCerts {
 			if bytes.Equal(r.RawSubject, interm.RawIssuer) {
-				return fmt.Sprintf("the intermediate certificate names %q as its issuer but is not signed by that trusted root's key: a forged chain (x5c[2] is never trusted)", r.Subject.CommonName)
+				return fmt.Sprintf("the intermediate certificate names %q as its issuer but is not signed by that trusted root's key: a forged chain (x5c[2] is never trusted)", subjectName(r))
 			}
 		}
 		if !bytes.Equal(leaf.RawIssuer, interm.RawSubject) {
@@ -420,6 +420,15 @@ func issuerName(c *x509.Certificate) string {
 		return c.Issuer.CommonName
 	}
 	return c.Issuer.String()
+}
+
+// subjectName is a certificate's common name, or its whole subject when it has none (Apple's
+// test CA has no CN).
+func subjectName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
 }
 
 // timeAdvice explains the effective time used and suggests how to check at the right one.
