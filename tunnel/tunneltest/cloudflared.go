@@ -1,0 +1,161 @@
+package tunneltest
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// FakeCloudflaredEnv selects the fake cloudflared's scenario; FakeCloudflaredPIDFile, when set,
+// names a file the fake writes its process id to.
+const (
+	FakeCloudflaredEnv     = "S2S_FAKE_CLOUDFLARED"
+	FakeCloudflaredPIDFile = "S2S_FAKE_CLOUDFLARED_PIDFILE"
+)
+
+// Fake cloudflared scenarios.
+const (
+	ScenarioOK             = "ok"            // URL, metrics, ready; POST /__crash on the metrics port makes it crash
+	ScenarioStderrOnly     = "stderr-only"   // as ok, but /quicktunnel is missing (older builds)
+	ScenarioRateLimit      = "ratelimit"     // older builds' 1015 / 429 wording, exit 1
+	ScenarioRateLimitNew   = "ratelimit-new" // newer builds' "provisioning failed with status 429", exit 1
+	ScenarioNoNetwork      = "dns"           // cannot resolve api.trycloudflare.com, exit 1
+	ScenarioNeverReady     = "never-ready"   // URL printed, /ready stays 503
+	ScenarioIgnoresSIGTERM = "stubborn"      // as ok, but ignores SIGTERM
+)
+
+// FakeQuickTunnelHost is the hostname the fake hands out.
+const FakeQuickTunnelHost = "gentle-fake-tunnel-words.trycloudflare.com"
+
+// FakeCloudflaredMain behaves like `cloudflared tunnel --url ... --metrics ...` in the scenario
+// named by $S2S_FAKE_CLOUDFLARED, writing cloudflared's log format to stderr, and returns the exit
+// code. Its metrics server also plays Cloudflare's edge: a request whose Host is the quick tunnel's
+// name is proxied to --url.
+func FakeCloudflaredMain(args []string, stderr io.Writer) int {
+	scenario := os.Getenv(FakeCloudflaredEnv)
+	if scenario == "" {
+		scenario = ScenarioOK
+	}
+	logf := func(level, format string, a ...any) {
+		fmt.Fprintf(stderr, "%s %s %s\n", time.Now().UTC().Format(time.RFC3339), level, fmt.Sprintf(format, a...))
+	}
+	if p := os.Getenv(FakeCloudflaredPIDFile); p != "" {
+		os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o600)
+	}
+	if len(args) == 0 || args[0] != "tunnel" {
+		fmt.Fprintln(stderr, "fake cloudflared: only `tunnel` is implemented")
+		return 2
+	}
+	fs := flag.NewFlagSet("cloudflared tunnel", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	origin := fs.String("url", "", "origin")
+	metrics := fs.String("metrics", "", "metrics address")
+	fs.Bool("no-autoupdate", false, "")
+	fs.String("protocol", "", "")
+	fs.String("grace-period", "", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if scenario == ScenarioIgnoresSIGTERM {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	term := make(chan os.Signal, 1)
+	if scenario != ScenarioIgnoresSIGTERM {
+		signal.Notify(term, syscall.SIGTERM, os.Interrupt)
+	}
+
+	logf("INF", "Thank you for trying Cloudflare Tunnel. Doing so, without a Cloudflare account, is a quick way to experiment and try it out. However, be aware that these account-less Tunnels have no uptime guarantee, are subject to the Cloudflare Online Services Terms of Use (https://www.cloudflare.com/website-terms/), and Cloudflare reserves the right to investigate your use of Tunnels for violations of such terms. If you intend to use Tunnels in production you should use a pre-created named tunnel by following: https://developers.cloudflare.com/cloudflare-one/connections/connect-networks")
+	logf("INF", "Requesting new quick Tunnel on trycloudflare.com...")
+	switch scenario {
+	case ScenarioRateLimit:
+		logf("ERR", `Error unmarshaling QuickTunnel response: error code: 1015 error="invalid character 'e' looking for beginning of value" status_code="429 Too Many Requests"`)
+		logf("ERR", "failed to unmarshal quick Tunnel: invalid character 'e' looking for beginning of value")
+		return 1
+	case ScenarioRateLimitNew:
+		logf("ERR", "quick tunnel provisioning failed with status 429 Too Many Requests: error code: 1015")
+		return 1
+	case ScenarioNoNetwork:
+		logf("ERR", `failed to request quick Tunnel: Post "https://api.trycloudflare.com/tunnel": dial tcp: lookup api.trycloudflare.com on 127.0.0.53:53: no such host`)
+		return 1
+	}
+
+	publicURL := "https://" + FakeQuickTunnelHost
+	box := "|  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |"
+	logf("INF", "+%s+", strings.Repeat("-", len(box)-2))
+	logf("INF", "%s", box)
+	logf("INF", "|  %-*s|", len(box)-4, publicURL)
+	logf("INF", "+%s+", strings.Repeat("-", len(box)-2))
+
+	target, err := url.Parse(*origin)
+	if err != nil || target.Host == "" {
+		logf("ERR", "invalid --url %q", *origin)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *metrics)
+	if err != nil {
+		logf("ERR", "failed to start the metrics server: %v", err)
+		return 1
+	}
+	logf("INF", "Starting metrics server on %s/metrics", ln.Addr())
+	ready := scenario != ScenarioNeverReady
+	crash := make(chan struct{}, 1)
+	edge := httputil.NewSingleHostReverseProxy(target)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"status":503,"readyConnections":0,"connectorId":"00000000-0000-0000-0000-000000000000"}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":200,"readyConnections":1,"connectorId":"00000000-0000-0000-0000-000000000000"}`)
+	})
+	if scenario != ScenarioStderrOnly {
+		mux.HandleFunc("GET /quicktunnel", func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(map[string]string{"hostname": FakeQuickTunnelHost})
+		})
+	}
+	mux.HandleFunc("GET /__args", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(args)
+	})
+	mux.HandleFunc("POST /__crash", func(w http.ResponseWriter, r *http.Request) {
+		crash <- struct{}{}
+	})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(strings.Split(r.Host, ":")[0], FakeQuickTunnelHost) {
+			edge.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	if ready {
+		logf("INF", "Registered tunnel connection connIndex=0 connection=00000000-0000-0000-0000-000000000000 event=0 ip=198.41.192.7 location=ams01 protocol=quic")
+	}
+
+	select {
+	case <-term:
+		logf("INF", "Initiating graceful shutdown due to signal terminated ...")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		return 0
+	case <-crash:
+		logf("ERR", "Serve tunnel error error=\"connection with edge closed\" connIndex=0")
+		logf("ERR", "panic: runtime error: the fake was asked to crash")
+		return 2
+	}
+}
