@@ -245,4 +245,3 @@ func TestCloudflaredFailureLines(t *testing.T) {
 		t.Errorf("URL from the box = %q", u)
 	}
 }
-
