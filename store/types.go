@@ -68,7 +68,8 @@ const (
 )
 
 // Filter selects captures. Zero fields match everything. Results are newest first, paged by
-// keyset: pass the smallest ID of the previous page as BeforeID.
+// keyset: pass the smallest ID of the previous page as BeforeID (or, with Ascending, the largest
+// as AfterID).
 type Filter struct {
 	Type                  string
 	Subtype               string
@@ -80,9 +81,10 @@ type Filter struct {
 	NotificationUUID      string
 	Text                  string // free text over type, subtype, product, ids, bundle, path
 	Since, Until          time.Time
-	BeforeID              int64
-	Limit                 int  // 0: 100
-	Ascending             bool // oldest first (timeline)
+	BeforeID              int64 // newest first: only captures with a smaller ID
+	AfterID               int64 // only captures with a larger ID (next page when Ascending, or "what is new")
+	Limit                 int   // 0: 100; negative: no limit
+	Ascending             bool  // oldest first (timeline)
 }
 
 // Stats are counts for `s2s captures stats` and the TUI header.

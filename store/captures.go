@@ -1,0 +1,454 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Insert stores c and returns only once the transaction holding it is durably committed (fsync),
+// or with an error, in which case the receiver must not acknowledge the request. On success it
+// sets c.ID, c.BodySize, c.ReceivedAt (when it was zero) and c.DuplicateOf: the first stored
+// capture with the same non-empty NotificationUUID, including one earlier in the same batch.
+func (s *Store) Insert(ctx context.Context, c *Capture) error {
+	if c == nil {
+		return errors.New("store: nil capture")
+	}
+	row := *c
+	if row.ReceivedAt.IsZero() {
+		row.ReceivedAt = time.Now()
+	}
+	row.BodySize = len(row.Body)
+	headers, err := marshalHeaders(row.Headers)
+	if err != nil {
+		return err
+	}
+	var id, dup int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, dup, err = insertCapture(ctx, tx, &row, headers)
+		return err
+	}, func() {
+		c.ID, c.DuplicateOf, c.BodySize, c.ReceivedAt = id, dup, row.BodySize, row.ReceivedAt
+	})
+	return err
+}
+
+// insertCapture writes one capture and its body inside tx; the duplicate check sees every row
+// committed before and every row inserted earlier in tx.
+func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture, headers string) (id, dup int64, err error) {
+	if c.NotificationUUID != "" {
+		err := tx.QueryRowContext(ctx,
+			`SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`,
+			c.NotificationUUID).Scan(&dup)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, fmt.Errorf("store: duplicate check: %w", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO captures (
+		received_at, method, path, query, headers, remote_addr, source_ip, apple_range, body_size,
+		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
+		original_transaction_id, transaction_id, product_id, signed_date,
+		trust, trust_class, trust_message, identity_mismatch, duplicate_of,
+		response_status, latency_ns
+	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?)`,
+		nanos(c.ReceivedAt), c.Method, c.Path, c.Query, headers, c.RemoteAddr, c.SourceIP, c.AppleRange, len(c.Body),
+		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
+		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
+		c.Trust, c.TrustClass, c.TrustMessage, c.IdentityMismatch, nullID(dup),
+		c.ResponseStatus, int64(c.Latency))
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
+	}
+	if id, err = res.LastInsertId(); err != nil {
+		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
+	}
+	body := c.Body
+	if body == nil {
+		body = []byte{} // NOT NULL: an empty request is stored as an empty blob
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`, id, body); err != nil {
+		return 0, 0, fmt.Errorf("store: insert body: %w", err)
+	}
+	return id, dup, nil
+}
+
+// SetResponse records what s2s answered for a capture and how long after receipt.
+func (s *Store) SetResponse(ctx context.Context, id int64, status int, latency time.Duration) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`,
+			status, int64(latency), id)
+		return affectedOne(res, err, "capture", id)
+	}, nil)
+}
+
+// SetIdentityMismatch records that a capture did not match the expected bundle, app or
+// environment (the receiver may learn it after the capture was stored).
+func (s *Store) SetIdentityMismatch(ctx context.Context, id int64, mismatch string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE captures SET identity_mismatch = ? WHERE id = ?`, mismatch, id)
+		return affectedOne(res, err, "capture", id)
+	}, nil)
+}
+
+// captureColumns are the columns List and Get read, in scanCapture's order.
+const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.headers, c.remote_addr,
+	c.source_ip, c.apple_range, c.body_size, c.notification_uuid, c.type, c.subtype, c.environment,
+	c.bundle_id, c.app_apple_id, c.original_transaction_id, c.transaction_id, c.product_id,
+	c.signed_date, c.trust, c.trust_class, c.trust_message, c.identity_mismatch,
+	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCapture(sc scanner, extra ...any) (Capture, error) {
+	var (
+		c                    Capture
+		received, signed, lt int64
+		headers              string
+	)
+	dest := []any{&c.ID, &received, &c.Method, &c.Path, &c.Query, &headers, &c.RemoteAddr,
+		&c.SourceIP, &c.AppleRange, &c.BodySize, &c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment,
+		&c.BundleID, &c.AppAppleID, &c.OriginalTransactionID, &c.TransactionID, &c.ProductID,
+		&signed, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch,
+		&c.DuplicateOf, &c.ResponseStatus, &lt}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return Capture{}, err
+	}
+	c.ReceivedAt, c.SignedDate, c.Latency = fromNanos(received), fromMillis(signed), time.Duration(lt)
+	if err := json.Unmarshal([]byte(headers), &c.Headers); err != nil {
+		return Capture{}, fmt.Errorf("store: capture %d: headers: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// Get returns one capture with its body, or an error wrapping ErrNotFound.
+func (s *Store) Get(ctx context.Context, id int64) (*Capture, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	var body []byte
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+captureColumns+`, b.body
+		FROM captures c JOIN capture_bodies b ON b.capture_id = c.id WHERE c.id = ?`, id)
+	c, err := scanCapture(row, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("capture %d %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get capture %d: %w", id, err)
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	c.Body = body
+	return &c, nil
+}
+
+// List returns the captures f selects, without bodies (BodySize is set): newest first, or oldest
+// first with f.Ascending. For the next page pass the last ID of this one as f.BeforeID (newest
+// first) or f.AfterID (ascending).
+func (s *Store) List(ctx context.Context, f Filter) ([]Capture, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	where, args := f.where()
+	order := "DESC"
+	if f.Ascending {
+		order = "ASC"
+	}
+	q := `SELECT ` + captureColumns + ` FROM captures c` + where + ` ORDER BY c.id ` + order
+	switch limit := f.Limit; {
+	case limit == 0:
+		q += " LIMIT 100"
+	case limit > 0:
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	out := []Capture{}
+	for rows.Next() {
+		c, err := scanCapture(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	return out, nil
+}
+
+// Count returns how many captures f selects (Limit is ignored; BeforeID and AfterID apply).
+func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
+	if err := s.readable(); err != nil {
+		return 0, err
+	}
+	where, args := f.where()
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM captures c`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	return n, nil
+}
+
+// where renders the filter as a WHERE clause over alias c, with its arguments.
+func (f Filter) where() (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	eq := func(col, v string) {
+		if v != "" {
+			conds = append(conds, "c."+col+" = ?")
+			args = append(args, v)
+		}
+	}
+	eq("type", f.Type)
+	eq("subtype", f.Subtype)
+	eq("environment", f.Environment)
+	eq("trust", f.Trust)
+	eq("bundle_id", f.BundleID)
+	eq("product_id", f.ProductID)
+	eq("original_transaction_id", f.OriginalTransactionID)
+	eq("notification_uuid", f.NotificationUUID)
+	if !f.Since.IsZero() {
+		conds = append(conds, "c.received_at >= ?")
+		args = append(args, nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "c.received_at < ?")
+		args = append(args, nanos(f.Until))
+	}
+	if f.BeforeID > 0 {
+		conds = append(conds, "c.id < ?")
+		args = append(args, f.BeforeID)
+	}
+	if f.AfterID > 0 {
+		conds = append(conds, "c.id > ?")
+		args = append(args, f.AfterID)
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		pattern := "%" + likeEscaper.Replace(t) + "%"
+		var ors []string
+		for _, col := range []string{"type", "subtype", "product_id", "notification_uuid",
+			"original_transaction_id", "transaction_id", "bundle_id", "path", "CAST(c.app_apple_id AS TEXT)"} {
+			if !strings.HasPrefix(col, "CAST") {
+				col = "c." + col
+			}
+			ors = append(ors, col+` LIKE ? ESCAPE '\'`)
+			args = append(args, pattern)
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Delete removes the given captures with their bodies and deliveries and returns how many
+// existed. Captures that were duplicates of a deleted one lose their DuplicateOf link.
+func (s *Store) Delete(ctx context.Context, ids ...int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `DELETE FROM captures WHERE id = ?`, id)
+			if err != nil {
+				return fmt.Errorf("store: delete capture %d: %w", id, err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("store: delete capture %d: %w", id, err)
+			}
+			n += int(k)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// DeleteAll removes every capture (and every delivery) and returns how many captures there were.
+// IDs keep counting from where they were.
+func (s *Store) DeleteAll(ctx context.Context) (int, error) {
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM captures`)
+		if err != nil {
+			return fmt.Errorf("store: delete all: %w", err)
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
+	}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Missing returns the IDs among ids that no capture has, in the order given (so a command can
+// refuse a partial `rm` before deleting anything).
+func (s *Store) Missing(ctx context.Context, ids ...int64) ([]int64, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	var missing []int64
+	for _, id := range ids {
+		var one int
+		err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM captures WHERE id = ?`, id).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			missing = append(missing, id)
+		case err != nil:
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	return missing, nil
+}
+
+// Stats counts captures by notification type ("" for captures without one), trust label and
+// UTC day, in one read transaction so the figures agree with each other.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	if err := s.readable(); err != nil {
+		return Stats{}, err
+	}
+	st := Stats{ByType: map[string]int{}, ByTrust: map[string]int{}, ByDay: map[string]int{}}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Stats{}, fmt.Errorf("store: stats: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM captures`).Scan(&st.Total); err != nil {
+		return Stats{}, fmt.Errorf("store: stats: %w", err)
+	}
+	for _, g := range []struct {
+		q string
+		m map[string]int
+	}{
+		{`SELECT type, count(*) FROM captures GROUP BY type`, st.ByType},
+		{`SELECT trust, count(*) FROM captures GROUP BY trust`, st.ByTrust},
+		{`SELECT date(received_at / 1000000000, 'unixepoch'), count(*) FROM captures GROUP BY 1`, st.ByDay},
+	} {
+		if err := groupCounts(ctx, tx, g.q, g.m); err != nil {
+			return Stats{}, err
+		}
+	}
+	return st, nil
+}
+
+func groupCounts(ctx context.Context, tx *sql.Tx, q string, m map[string]int) error {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("store: stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k sql.NullString
+			n int
+		)
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("store: stats: %w", err)
+		}
+		m[k.String] = n
+	}
+	return rows.Err()
+}
+
+// SortedKeys returns a stats map's keys, the largest count first, then by name.
+func SortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func marshalHeaders(h http.Header) (string, error) {
+	if h == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("store: headers: %w", err)
+	}
+	return string(b), nil
+}
+
+// affectedOne turns an UPDATE's result into ErrNotFound when no row matched.
+func affectedOne(res sql.Result, err error, what string, id int64) error {
+	if err != nil {
+		return fmt.Errorf("store: update %s %d: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: update %s %d: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s %d %w", what, id, ErrNotFound)
+	}
+	return nil
+}
+
+// nanos stores times as unix nanoseconds; the zero time is 0 so "absent" round-trips.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// millis stores payload dates in Apple's resolution; the range covers any date a forged payload
+// can claim, where nanoseconds would overflow.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

@@ -1,0 +1,353 @@
+// Package store is s2s's durable capture store: an embedded SQLite database (pure-Go driver, no
+// cgo) in WAL mode with synchronous=FULL, so a capture that Insert reports as stored survives a
+// crash or a power cut, and other processes (`s2s captures list`) can read while `s2s listen`
+// writes.
+//
+// Every write goes through one writer goroutine that commits whatever is queued in a single
+// transaction (group commit): one fsync covers many concurrent requests, and each caller is
+// woken only after the transaction holding its row is durable.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+var (
+	// ErrClosed is returned by every method called after Close.
+	ErrClosed = errors.New("store is closed")
+	// ErrReadOnly is returned by writes to a store opened read-only (a file this user cannot write).
+	ErrReadOnly = errors.New("store is read-only")
+)
+
+// busyTimeoutMS is how long a statement waits for another process's lock (a `captures rm` while
+// `listen` writes) before it fails with SQLITE_BUSY. A variable so tests can shorten it.
+var busyTimeoutMS = 5000
+
+const (
+	// maxBatch bounds one group commit so a flood cannot build a transaction without end.
+	maxBatch = 512
+	// readConns is the reader pool; WAL readers never block the writer nor each other.
+	readConns = 4
+)
+
+// Store is an open capture database. Its methods are safe for concurrent use.
+type Store struct {
+	path     string
+	readOnly bool
+
+	wdb *sql.DB // one connection, used only by the writer goroutine (and Open's migrations)
+	rdb *sql.DB // query_only pool for reads
+
+	mu     sync.RWMutex // guards closed and sends on jobs against Close
+	closed bool
+	jobs   chan *job
+	done   chan struct{} // closed when the writer goroutine has drained jobs and exited
+
+	closeOnce sync.Once
+	closeErr  error
+
+	commits atomic.Int64 // group commits so far; tests use it to see batching happen
+}
+
+// job is one unit of work for the writer goroutine. fn runs inside the batch's transaction under
+// its own savepoint, so a failing job is rolled back alone; after runs only once the transaction
+// is committed (that is where results become visible to the caller).
+type job struct {
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	after func()
+	errc  chan error
+}
+
+// Open opens (creating it and its parent directories when missing) the store at path and brings
+// its schema up to date. A file this user cannot write is opened read-only: reads work, writes
+// return ErrReadOnly.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	readOnly, err := prepareFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, readOnly: readOnly}
+
+	mode := "rw"
+	if readOnly {
+		mode = "ro"
+	}
+	if s.wdb, err = sql.Open("sqlite", dsn(abs, mode, false)); err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if err := s.migrate(context.Background()); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	if s.rdb, err = sql.Open("sqlite", dsn(abs, mode, true)); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s.rdb.SetMaxOpenConns(readConns)
+	s.rdb.SetMaxIdleConns(readConns)
+
+	s.done = make(chan struct{})
+	if readOnly {
+		close(s.done)
+	} else {
+		s.jobs = make(chan *job, maxBatch)
+		go s.writer()
+	}
+	return s, nil
+}
+
+// prepareFile creates the parent directories (0700) and the database file (0600) so that SQLite
+// never creates them with the process umask, and reports whether the file can only be read.
+func prepareFile(abs string) (readOnly bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err == nil {
+		st, statErr := f.Stat()
+		closeErr := f.Close()
+		if statErr == nil && st.Size() == 0 {
+			// A new file's directory entry must reach the disk too, or a crash could leave
+			// committed captures in a file that no longer has a name.
+			syncDir(filepath.Dir(abs))
+		}
+		if err := errors.Join(statErr, closeErr); err != nil {
+			return false, fmt.Errorf("store: %w", err)
+		}
+		return false, nil
+	}
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		if _, statErr := os.Stat(abs); statErr == nil {
+			return true, nil
+		}
+	}
+	return false, fmt.Errorf("store: %w", err)
+}
+
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync() // best effort: some file systems refuse fsync on directories
+	d.Close()
+}
+
+// dsn builds a SQLite URI for the driver. mode=rw never creates the file (prepareFile did);
+// journal_mode=WAL is persistent in the file and only set by the writer.
+func dsn(abs, mode string, reader bool) string {
+	q := url.Values{}
+	q.Set("mode", mode)
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMS))
+	q.Set("_foreign_keys", "1")
+	q.Set("_synchronous", "FULL")
+	if !reader && mode == "rw" {
+		q.Set("_journal_mode", "WAL")
+		// BEGIN IMMEDIATE takes the write lock up front, so a busy database makes the writer
+		// wait (busy_timeout) instead of failing a half-done transaction on lock upgrade.
+		q.Set("_txlock", "immediate")
+	}
+	if reader {
+		q.Set("_query_only", "1")
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Path is the path the store was opened with.
+func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether the file could only be opened for reading; writes then fail with
+// ErrReadOnly (`s2s listen` refuses to start on such a store).
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Close finishes the writes already queued, then closes the database. Calls after the first
+// return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		if s.jobs != nil {
+			close(s.jobs)
+		}
+		s.mu.Unlock()
+		<-s.done
+		var errs []error
+		if !s.readOnly {
+			// Keeps the query planner's statistics fresh at a cost bounded by analysis_limit.
+			_, _ = s.wdb.Exec("PRAGMA analysis_limit=400; PRAGMA optimize")
+		}
+		errs = append(errs, s.rdb.Close(), s.wdb.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// write runs fn in the writer's next group commit and waits until that transaction is durable.
+// after runs (on the writer goroutine, before write returns) only if the commit succeeded.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	j := &job{ctx: ctx, fn: fn, after: after, errc: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	select {
+	case err := <-j.errc:
+		return err
+	case <-ctx.Done():
+		// The job may still be committed: that is safe (Apple retries, the retry is recorded as
+		// a duplicate); what must never happen is reporting success without a commit.
+		return ctx.Err()
+	}
+}
+
+// writer is the single goroutine that owns the write connection. While one transaction is
+// being committed (fsync), new jobs queue up in the channel; the next batch takes them all.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*job, 0, maxBatch)
+	for {
+		j, ok := <-s.jobs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], j)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-s.jobs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction. Each job gets its own savepoint, so one job's failure
+// (a delivery for a capture that was deleted) does not fail the others; a failed commit fails
+// them all.
+func (s *Store) commit(batch []*job) {
+	errs := make([]error, len(batch))
+	live := 0
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		live++
+	}
+	if live == 0 {
+		deliver(batch, errs)
+		return
+	}
+	// The batch does not use any caller's context: one cancelled request must not abort the
+	// transaction carrying everyone else's rows.
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		fillErr(errs, fmt.Errorf("store: begin: %w", err))
+		deliver(batch, errs)
+		return
+	}
+	for i, j := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+			errs[i] = fmt.Errorf("store: %w", err)
+			continue
+		}
+		if err := j.fn(tx); err != nil {
+			errs[i] = err
+			if _, rbErr := tx.Exec("ROLLBACK TO job"); rbErr != nil {
+				// The transaction itself is gone (SQLite rolls back on I/O errors): fail all.
+				_ = tx.Rollback()
+				fillErr(errs, fmt.Errorf("store: %w (rollback: %v)", err, rbErr))
+				deliver(batch, errs)
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE job"); err != nil {
+			_ = tx.Rollback()
+			fillErr(errs, fmt.Errorf("store: %w", err))
+			deliver(batch, errs)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fillErr(errs, fmt.Errorf("store: commit: %w", err))
+		deliver(batch, errs)
+		return
+	}
+	s.commits.Add(1)
+	for i, j := range batch {
+		if errs[i] == nil && j.after != nil {
+			j.after()
+		}
+	}
+	deliver(batch, errs)
+}
+
+// fillErr sets err for every job that has not failed on its own.
+func fillErr(errs []error, err error) {
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+}
+
+func deliver(batch []*job, errs []error) {
+	for i, j := range batch {
+		j.errc <- errs[i]
+	}
+}
+
+// readable returns ErrClosed after Close, so reads fail with a clear error.
+func (s *Store) readable() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
