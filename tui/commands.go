@@ -1,0 +1,382 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// Messages the model's Cmds send back. Every one that answers a store read carries the generation
+// of the list it was asked for, so an answer to an older filter is dropped.
+type (
+	pageMsg struct {
+		gen      int
+		beforeID int64
+		rows     []store.Capture
+		hasMore  bool
+		err      error
+	}
+	countMsg struct {
+		gen   int
+		count int
+		err   error
+	}
+	statsMsg struct {
+		stats store.Stats
+		err   error
+	}
+	lastDeliveriesMsg struct {
+		last map[int64]store.Delivery
+		err  error
+	}
+	detailMsg struct{ d *detail }
+	// eventsMsg carries a batch of receiver events: everything waiting in the channel at once.
+	eventsMsg       struct{ events []receiver.Event }
+	eventsClosedMsg struct{}
+	statusMsg       struct {
+		text string
+		err  bool
+	}
+	// clipboardMsg carries text fetched for a copy; Update turns it into tea.SetClipboard.
+	clipboardMsg struct {
+		text, what string
+		id         int64
+	}
+)
+
+const cmdTimeout = 15 * time.Second
+
+func (m *Model) cmdCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(m.ctx, cmdTimeout)
+}
+
+func (m *Model) loadPage(beforeID int64) tea.Cmd {
+	src, gen, f := m.cfg.Source, m.gen, m.filter
+	f.BeforeID, f.Limit = beforeID, m.pageSize()
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		rows, err := src.List(ctx, f)
+		return pageMsg{gen: gen, beforeID: beforeID, rows: rows, hasMore: len(rows) >= f.Limit, err: err}
+	}
+}
+
+func (m *Model) loadCount() tea.Cmd {
+	src, gen, f := m.cfg.Source, m.gen, m.filter
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		n, err := src.Count(ctx, f)
+		return countMsg{gen: gen, count: n, err: err}
+	}
+}
+
+func (m *Model) loadStats() tea.Cmd {
+	src := m.cfg.Source
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		s, err := src.Stats(ctx)
+		return statsMsg{stats: s, err: err}
+	}
+}
+
+func (m *Model) loadLastDeliveries(rows []store.Capture) tea.Cmd {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	src := m.cfg.Source
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		last, err := src.LastDeliveries(ctx, ids)
+		return lastDeliveriesMsg{last: last, err: err}
+	}
+}
+
+// detail is everything the detail view shows about one capture, read and decoded in a Cmd.
+type detail struct {
+	id         int64
+	err        error
+	capture    *store.Capture
+	decoded    Decoded
+	decodeErr  error
+	doc        any // the decoded JSON parsed, for the Summary's lookups
+	deliveries []store.Delivery
+	timeline   []store.Capture
+}
+
+func (m *Model) loadDetail(id int64) tea.Cmd {
+	src, dec := m.cfg.Source, m.cfg.Decode
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		return detailMsg{d: fetchDetail(ctx, src, dec, id)}
+	}
+}
+
+func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail {
+	d := &detail{id: id}
+	c, err := src.Get(ctx, id)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	d.capture = c
+	if dec != nil {
+		d.decoded, d.decodeErr = dec(c.Body)
+		if len(d.decoded.JSON) > 0 {
+			_ = json.Unmarshal(d.decoded.JSON, &d.doc)
+		}
+	}
+	if d.deliveries, err = src.Deliveries(ctx, id); err != nil {
+		d.err = err
+	}
+	if c.OriginalTransactionID != "" {
+		tl, err := src.List(ctx, store.Filter{OriginalTransactionID: c.OriginalTransactionID, Ascending: true, Limit: 1000})
+		if err != nil {
+			d.err = err
+		}
+		sortTimeline(tl)
+		d.timeline = tl
+	}
+	return d
+}
+
+// sortTimeline orders a subscription's notifications by when Apple signed them (the order of
+// events in its life), falling back to arrival for unsigned ones; replays keep arrival order.
+func sortTimeline(tl []store.Capture) {
+	at := func(c *store.Capture) time.Time {
+		if !c.SignedDate.IsZero() {
+			return c.SignedDate
+		}
+		return c.ReceivedAt
+	}
+	sort.SliceStable(tl, func(i, j int) bool {
+		a, b := at(&tl[i]), at(&tl[j])
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return tl[i].ID < tl[j].ID
+	})
+}
+
+func waitEvents(ch <-chan receiver.Event) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return eventsClosedMsg{}
+		}
+		batch := []receiver.Event{e}
+		// Drain what is already queued so a burst costs one update and one frame.
+		for len(batch) < 512 {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					return eventsMsg{events: batch}
+				}
+				batch = append(batch, e)
+			default:
+				return eventsMsg{events: batch}
+			}
+		}
+		return eventsMsg{events: batch}
+	}
+}
+
+func (m *Model) sendTest() tea.Cmd {
+	fn := m.cfg.SendTest
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			return statusMsg{text: "send test: " + err.Error(), err: true}
+		}
+		return statusMsg{text: "sent a TEST notification to this listener"}
+	}
+}
+
+func (m *Model) replay(id int64) tea.Cmd {
+	fn := m.cfg.Replay
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		if err := fn(ctx, id); err != nil {
+			return statusMsg{text: fmt.Sprintf("replay #%d: %v", id, err), err: true}
+		}
+		return statusMsg{text: fmt.Sprintf("replayed #%d to the forward targets (see Deliveries)", id)}
+	}
+}
+
+// payload returns what copy and export take from a detail: the raw body or the decoded JSON.
+func payload(d *detail, decoded bool) ([]byte, error) {
+	if d.err != nil && d.capture == nil {
+		return nil, d.err
+	}
+	if !decoded {
+		return d.capture.Body, nil
+	}
+	if len(d.decoded.JSON) == 0 {
+		if d.decodeErr != nil {
+			return nil, d.decodeErr
+		}
+		return nil, errors.New("nothing decoded")
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, d.decoded.JSON, "", "  "); err != nil {
+		return d.decoded.JSON, nil
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func what(decoded bool) string {
+	if decoded {
+		return "decoded JSON"
+	}
+	return "raw body"
+}
+
+// fetchForCopy reads a capture that is not open in the detail view.
+func (m *Model) fetchForCopy(id int64, decoded bool) tea.Cmd {
+	src, dec := m.cfg.Source, m.cfg.Decode
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		b, err := payload(fetchDetail(ctx, src, dec, id), decoded)
+		if err != nil {
+			return statusMsg{text: fmt.Sprintf("copy #%d: %v", id, err), err: true}
+		}
+		return clipboardMsg{text: string(b), what: what(decoded), id: id}
+	}
+}
+
+// export writes the raw body or the decoded JSON of a capture to a new file in the export
+// directory, never overwriting one.
+func (m *Model) export(id int64, d *detail, decoded bool) tea.Cmd {
+	src, dec, dir := m.cfg.Source, m.cfg.Decode, m.cfg.ExportDir
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		if d == nil {
+			d = fetchDetail(ctx, src, dec, id)
+		}
+		b, err := payload(d, decoded)
+		if err != nil {
+			return statusMsg{text: fmt.Sprintf("export #%d: %v", id, err), err: true}
+		}
+		suffix := "raw"
+		if decoded {
+			suffix = "decoded"
+		}
+		name, err := writeNew(dir, fmt.Sprintf("s2s-%d-%s", id, suffix), ".json", b)
+		if err != nil {
+			return statusMsg{text: fmt.Sprintf("export #%d: %v", id, err), err: true}
+		}
+		return statusMsg{text: fmt.Sprintf("exported the %s of #%d to %s", what(decoded), id, name)}
+	}
+}
+
+func writeNew(dir, base, ext string, data []byte) (string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	for i := 0; i < 1000; i++ {
+		name := base + ext
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d%s", base, i, ext)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return "", err
+		}
+		return name, f.Close()
+	}
+	return "", fmt.Errorf("too many files named %s*%s", base, ext)
+}
+
+// findKey returns the first value under key anywhere in a decoded JSON document, depth first in
+// key order, so the Summary works whatever nesting the decoder chooses.
+func findKey(doc any, key string) (any, bool) {
+	switch v := doc.(type) {
+	case map[string]any:
+		if x, ok := v[key]; ok {
+			return x, true
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if x, ok := findKey(v[k], key); ok {
+				return x, true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if x, ok := findKey(e, key); ok {
+				return x, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// asTime reads a JSON date: Apple's milliseconds since the epoch, or an RFC 3339 string.
+func asTime(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case float64:
+		return time.UnixMilli(int64(x)), true
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func asText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return fmt.Sprint(int64(x))
+		}
+		return fmt.Sprint(x)
+	case bool:
+		return fmt.Sprint(x)
+	}
+	b, _ := json.Marshal(v)
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,72 @@
+// Package tui is the terminal UI of `s2s listen`: a live list of captured notifications, a detail
+// view with tabs, a filter bar and a help overlay. It reads the capture store through the small
+// Source interface and the receiver's events from a channel; every read, decode, copy or export
+// runs in a tea.Cmd, never in Update, so the model can be tested with an in-memory Source.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// Source is the part of the capture store the TUI reads; *store.Store satisfies it.
+type Source interface {
+	List(ctx context.Context, f store.Filter) ([]store.Capture, error)
+	Count(ctx context.Context, f store.Filter) (int, error)
+	Get(ctx context.Context, id int64) (*store.Capture, error)
+	Stats(ctx context.Context) (store.Stats, error)
+	Deliveries(ctx context.Context, captureID int64) ([]store.Delivery, error)
+	LastDeliveries(ctx context.Context, captureIDs []int64) (map[int64]store.Delivery, error)
+}
+
+// Decoded is what the detail view needs from decoding a body.
+type Decoded struct {
+	JSON    []byte         // the decoded document, nested JWS decoded in place
+	Summary decode.Summary // dates and identity fields
+}
+
+// Decoder decodes a capture's body. Tests inject a fixed one so golden views do not depend on the
+// decode package's output format.
+type Decoder func(body []byte) (Decoded, error)
+
+// VerifierDecoder decodes with v and renders (*decode.Decoded).MarshalJSON.
+func VerifierDecoder(v *decode.Verifier) Decoder {
+	return func(body []byte) (Decoded, error) {
+		d := v.Decode(body)
+		js, err := d.MarshalJSON()
+		if err != nil {
+			return Decoded{Summary: d.Summary()}, err
+		}
+		return Decoded{JSON: js, Summary: d.Summary()}, nil
+	}
+}
+
+// Config is everything the TUI is given by `s2s listen`.
+type Config struct {
+	Context   context.Context // ends every Cmd's work; nil: context.Background()
+	Source    Source
+	Events    <-chan receiver.Event // nil: no live updates
+	Decode    Decoder               // nil: Apple's root only
+	Version   string
+	LocalURL  string
+	PublicURL string
+	StorePath string
+	LogPath   string
+
+	SendTest func(ctx context.Context) error           // t; nil: disabled
+	Replay   func(ctx context.Context, id int64) error // r; nil: no forward targets
+
+	// ExportDir is where x / X write files (the current directory in s2s listen).
+	ExportDir string
+	// Now and Location make times deterministic in tests.
+	Now      func() time.Time
+	Location *time.Location
+	// NoColor renders without colour; selection and tabs stay visible through markers.
+	NoColor bool
+	// PageSize is how many rows one store read fetches; 0: 200.
+	PageSize int
+}

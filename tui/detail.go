@@ -1,0 +1,366 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/s2s-dev/s2s/store"
+)
+
+func (m *Model) detailLines() []string {
+	s := m.st
+	var title string
+	if c := m.detCapture(); c != nil {
+		title = s.Title.Render(fmt.Sprintf("#%d ", c.ID)) + s.Kind[kindOf(c.Type, c.Subtype)].Render(typeText(c)) + "  " +
+			s.Value.Render(c.ProductID) + "  " + s.env(c.Environment).Render(envBadge(c.Environment)) + "  " +
+			s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))
+	} else {
+		title = s.Title.Render(fmt.Sprintf("#%d", m.detID)) + s.Dim.Render("  loading…")
+	}
+	var tabs []string
+	for i, name := range tabNames {
+		label := fmt.Sprintf("%d %s", i+1, name)
+		if tab(i) == m.tab {
+			tabs = append(tabs, s.ActiveTab.Render("["+label+"]"))
+		} else {
+			tabs = append(tabs, s.Tab.Render(" "+label+" "))
+		}
+	}
+	lines := []string{title, strings.Join(tabs, " "), ""}
+	for _, l := range strings.Split(m.vp.View(), "\n") {
+		// The viewport pads to its width; the padding carries no style, so drop it.
+		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	return lines
+}
+
+// detCapture is the open capture: the full one once read, else its list row.
+func (m *Model) detCapture() *store.Capture {
+	if m.det != nil && m.det.capture != nil {
+		return m.det.capture
+	}
+	for i := range m.rows {
+		if m.rows[i].ID == m.detID {
+			return &m.rows[i]
+		}
+	}
+	return nil
+}
+
+// refreshDetail renders the current tab into the viewport; called when data, tab, size or
+// colours change, never from View.
+func (m *Model) refreshDetail() {
+	if m.screen != screenDetail {
+		return
+	}
+	var content string
+	switch {
+	case m.det == nil:
+		content = m.st.Dim.Render("loading…")
+	case m.det.capture == nil:
+		content = m.st.Error.Render(fmt.Sprintf("cannot read capture #%d: %v", m.det.id, m.det.err))
+	default:
+		switch m.tab {
+		case tabSummary:
+			content = m.summaryTab()
+		case tabDecoded:
+			content = m.decodedTab()
+		case tabRaw:
+			content = strings.ToValidUTF8(string(m.det.capture.Body), "�")
+			if content == "" {
+				content = m.st.Dim.Render("(empty body)")
+			}
+		case tabHeaders:
+			content = m.headersTab()
+		case tabDeliveries:
+			content = m.deliveriesTab()
+		case tabTimeline:
+			content = m.timelineTab()
+		}
+	}
+	y := m.vp.YOffset()
+	m.vp.SetContent(content)
+	m.vp.SetYOffset(y)
+	if m.tab == tabTimeline && m.det != nil && len(m.det.timeline) > 0 {
+		// Header lines come first; keep the cursor's line in view.
+		line := m.tlCursor + 2
+		if line < m.vp.YOffset() {
+			m.vp.SetYOffset(line)
+		} else if line >= m.vp.YOffset()+m.vp.Height() {
+			m.vp.SetYOffset(line - m.vp.Height() + 1)
+		}
+	}
+}
+
+// both shows a time in local time and in UTC: Apple speaks UTC, the developer lives locally.
+func (m *Model) both(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	local := t.In(m.cfg.Location)
+	return local.Format("2006-01-02 15:04:05 MST") + m.st.Dim.Render("  ("+t.UTC().Format("2006-01-02 15:04:05")+" UTC)")
+}
+
+func (m *Model) summaryTab() string {
+	s, d, c := m.st, m.det, m.det.capture
+	var b strings.Builder
+	kv := func(k, v string) {
+		if v == "" {
+			return
+		}
+		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-18s", k)), v)
+	}
+	typ := s.Kind[kindOf(c.Type, c.Subtype)].Render(typeText(c))
+	if c.Type != "" {
+		typ += s.Dim.Render("  — " + lifecycle(c.Type, c.Subtype))
+	}
+	kv("Notification", typ)
+	kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass)))
+	b.WriteString(m.indented(trustWords(c.Trust, c.TrustClass), s.Value))
+	if c.TrustMessage != "" {
+		b.WriteString(m.indented(c.TrustMessage, s.Dim))
+	}
+	if c.IdentityMismatch != "" {
+		kv("Identity", s.Error.Render(c.IdentityMismatch))
+	}
+	kv("Environment", s.env(c.Environment).Render(c.Environment))
+	app := c.BundleID
+	if c.AppAppleID != 0 {
+		app += s.Dim.Render(fmt.Sprintf("  (App Apple ID %d)", c.AppAppleID))
+	}
+	kv("App", app)
+	kv("Product", c.ProductID)
+	kv("Original txn ID", c.OriginalTransactionID)
+	kv("Transaction ID", c.TransactionID)
+	kv("Notification UUID", c.NotificationUUID)
+	if c.DuplicateOf != 0 {
+		kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
+	}
+	b.WriteString("\n")
+	kv("Signed", m.both(c.SignedDate))
+	sum := d.decoded.Summary
+	if !sum.PurchaseDate.IsZero() {
+		kv("Purchased", m.both(sum.PurchaseDate))
+	}
+	exp := sum.ExpiresDate
+	if exp.IsZero() {
+		if v, ok := findKey(d.doc, "expiresDate"); ok {
+			exp, _ = asTime(v)
+		}
+	}
+	if !exp.IsZero() {
+		kv("Expires", m.both(exp))
+	}
+	for _, f := range []struct{ key, label string }{
+		{"gracePeriodExpiresDate", "Grace period ends"},
+		{"renewalDate", "Renews"},
+		{"revocationDate", "Revoked"},
+	} {
+		if v, ok := findKey(d.doc, f.key); ok {
+			if t, ok := asTime(v); ok {
+				kv(f.label, m.both(t))
+			}
+		}
+	}
+	if v, ok := findKey(d.doc, "autoRenewStatus"); ok {
+		kv("Auto-renew", map[string]string{"1": "on", "0": "off"}[asText(v)])
+	}
+	if v, ok := findKey(d.doc, "autoRenewProductId"); ok && asText(v) != c.ProductID {
+		kv("Renews into", asText(v))
+	}
+	if v, ok := findKey(d.doc, "price"); ok {
+		price := asText(v)
+		if f, ok := v.(float64); ok {
+			price = fmt.Sprintf("%.2f", f/1000) // Apple gives milliunits
+		}
+		if cur, ok := findKey(d.doc, "currency"); ok {
+			price += " " + asText(cur)
+		}
+		kv("Price", price)
+	}
+	for _, f := range []struct{ key, label string }{
+		{"revocationReason", "Revocation reason"},
+		{"expirationIntent", "Expiration intent"},
+		{"offerType", "Offer type"},
+		{"inAppOwnershipType", "Ownership"},
+	} {
+		if v, ok := findKey(d.doc, f.key); ok {
+			kv(f.label, asText(v))
+		}
+	}
+	if v, ok := findKey(d.doc, "status"); ok {
+		st := asText(v)
+		if w := map[string]string{"1": "active", "2": "expired", "3": "in billing retry", "4": "in grace period", "5": "revoked"}[st]; w != "" {
+			st += " (" + w + ")"
+		}
+		kv("Subscription", st)
+	}
+	if d.decodeErr != nil {
+		kv("Decode", s.Error.Render(d.decodeErr.Error()))
+	}
+	b.WriteString("\n")
+	from := c.SourceIP
+	if from == "" {
+		from = c.RemoteAddr
+	}
+	if c.AppleRange != "" {
+		from += s.Dim.Render("  (Apple range " + c.AppleRange + ")")
+	} else if from != "" {
+		from += s.Dim.Render("  (not an Apple address)")
+	}
+	kv("Received", m.both(c.ReceivedAt))
+	kv("From", from)
+	answered := "-"
+	if c.ResponseStatus != 0 {
+		answered = s.code(c.ResponseStatus).Render(fmt.Sprint(c.ResponseStatus)) + " in " + shortDur(c.Latency)
+	}
+	kv("Answered", answered)
+	if n := len(d.deliveries); n > 0 {
+		last := d.deliveries[n-1]
+		kv("Forwarded", fmt.Sprintf("%s to %s (%d attempt(s), see Deliveries)", m.deliveryResult(last), last.Target, n))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// indented word-wraps text under the Summary's value column.
+func (m *Model) indented(text string, st lipgloss.Style) string {
+	const pad = 19
+	var b strings.Builder
+	for _, l := range strings.Split(ansi.Wordwrap(text, max(20, m.width-pad-1), ""), "\n") {
+		b.WriteString(strings.Repeat(" ", pad) + st.Render(l) + "\n")
+	}
+	return b.String()
+}
+
+func (m *Model) deliveryResult(d store.Delivery) string {
+	if d.Status != 0 {
+		return m.st.code(d.Status).Render(fmt.Sprint(d.Status)) + " in " + shortDur(d.Latency)
+	}
+	if d.Error != "" {
+		return m.st.CodeBad.Render("error: " + d.Error)
+	}
+	return d.State
+}
+
+func (m *Model) decodedTab() string {
+	d := m.det
+	if len(d.decoded.JSON) == 0 {
+		if d.decodeErr != nil {
+			return m.st.Error.Render("cannot decode: " + d.decodeErr.Error())
+		}
+		return m.st.Dim.Render("nothing decoded")
+	}
+	out := colorJSON(m.st, d.decoded.JSON)
+	if d.capture.Trust == "invalid" {
+		out = m.st.Error.Render("UNVERIFIED: this payload failed verification; do not trust these fields.") + "\n" + out
+	}
+	return out
+}
+
+func (m *Model) headersTab() string {
+	s, c := m.st, m.det.capture
+	var b strings.Builder
+	line := c.Method + " " + c.Path
+	if c.Query != "" {
+		line += "?" + c.Query
+	}
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(line))
+	fmt.Fprintf(&b, "%s %s\n", s.Label.Render("received   "), m.both(c.ReceivedAt))
+	fmt.Fprintf(&b, "%s %s\n", s.Label.Render("peer       "), c.RemoteAddr)
+	if c.SourceIP != "" {
+		src := c.SourceIP
+		if c.AppleRange != "" {
+			src += " (Apple range " + c.AppleRange + ")"
+		}
+		fmt.Fprintf(&b, "%s %s\n", s.Label.Render("client     "), src)
+	}
+	fmt.Fprintf(&b, "%s %d bytes\n\n", s.Label.Render("body       "), c.BodySize)
+	names := make([]string, 0, len(c.Headers))
+	for k := range c.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range c.Headers[k] {
+			fmt.Fprintf(&b, "%s %s\n", s.JSONKey.Render(k+":"), v)
+		}
+	}
+	if len(names) == 0 {
+		b.WriteString(s.Dim.Render("(no headers recorded)"))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *Model) deliveriesTab() string {
+	s, ds := m.st, m.det.deliveries
+	if len(ds) == 0 {
+		if m.cfg.Replay == nil {
+			return s.Dim.Render("Not forwarded: start s2s listen with --forward-to URL to forward and replay.")
+		}
+		return s.Dim.Render("No forwarding attempts yet. Press r to replay this capture to the forward targets.")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render(fmt.Sprintf("%-3s %-8s %-10s %-7s %-9s %s", "#", "STARTED", "STATE", "STATUS", "LATENCY", "TARGET")))
+	for i, d := range ds {
+		kind := ""
+		if d.Replay {
+			kind = " (replay)"
+		}
+		status := codeText(d.Status)
+		fmt.Fprintf(&b, "%-3d %-8s %-10s %s %-9s %s%s\n", d.Attempt, m.clock(d.StartedAt), d.State,
+			s.code(d.Status).Render(fmt.Sprintf("%-7s", status)), shortDur(d.Latency), d.Target, s.Dim.Render(kind))
+		if d.Error != "" {
+			fmt.Fprintf(&b, "    %s\n", s.Error.Render("error: "+d.Error))
+		}
+		if !d.NextRetryAt.IsZero() {
+			fmt.Fprintf(&b, "    %s\n", s.Warn.Render("next retry at "+m.clock(d.NextRetryAt)))
+		}
+		if d.Response != "" {
+			fmt.Fprintf(&b, "    %s %s\n", s.Label.Render("response:"), strings.ReplaceAll(strings.TrimSpace(d.Response), "\n", "\n    "))
+		}
+		if i < len(ds)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *Model) timelineTab() string {
+	s, c, tl := m.st, m.det.capture, m.det.timeline
+	if c.OriginalTransactionID == "" {
+		return s.Dim.Render("No originalTransactionId: this notification is not about a purchase (a TEST, or undecoded).")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s: %d notification(s), in the order Apple signed them", c.OriginalTransactionID, len(tl))))
+	whatW := 24
+	if m.width < 90 {
+		whatW = 16
+	}
+	typW := max(12, m.width-(2+17+1+1+whatW+1+11+1+6))
+	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED (local)", 17)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+cell("TRUST", 11)+" "+cell(" ID", 6)))
+	for i := range tl {
+		e := &tl[i]
+		at := e.SignedDate
+		if at.IsZero() {
+			at = e.ReceivedAt
+		}
+		here := " "
+		if e.ID == c.ID {
+			here = "●"
+		}
+		text := cell(at.In(m.cfg.Location).Format("2006-01-02 15:04"), 17) + " " + cell(typeText(e), typW) + " " +
+			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 11) + " " + cell(here+fmt.Sprintf("#%d", e.ID), 6)
+		if i == m.tlCursor {
+			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
+			continue
+		}
+		fmt.Fprintf(&b, "  %s\n", s.Kind[kindOf(e.Type, e.Subtype)].Render(text))
+	}
+	b.WriteString(s.Dim.Render("● is this capture · ↑/↓ move · enter opens"))
+	return b.String()
+}

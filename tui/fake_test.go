@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// fakeSource is an in-memory Source that records every List call, so tests can check that the
+// model pages with keysets and never asks for everything.
+type fakeSource struct {
+	mu         sync.Mutex
+	caps       []store.Capture // ascending ID
+	deliveries map[int64][]store.Delivery
+	lists      []store.Filter
+	gets       []int64
+}
+
+func newFake(caps ...store.Capture) *fakeSource {
+	f := &fakeSource{deliveries: map[int64][]store.Delivery{}}
+	f.caps = append(f.caps, caps...)
+	sort.Slice(f.caps, func(i, j int) bool { return f.caps[i].ID < f.caps[j].ID })
+	return f
+}
+
+func (f *fakeSource) add(c store.Capture) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.caps = append(f.caps, c)
+}
+
+func (f *fakeSource) listCalls() []store.Filter {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]store.Filter(nil), f.lists...)
+}
+
+func (f *fakeSource) List(_ context.Context, flt store.Filter) ([]store.Capture, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists = append(f.lists, flt)
+	limit := flt.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	var out []store.Capture
+	if flt.Ascending {
+		for i := range f.caps {
+			if c := f.caps[i]; matches(&c, flt) && (flt.BeforeID == 0 || c.ID < flt.BeforeID) && len(out) < limit {
+				c.Body = nil
+				out = append(out, c)
+			}
+		}
+		return out, nil
+	}
+	for i := len(f.caps) - 1; i >= 0 && len(out) < limit; i-- {
+		if c := f.caps[i]; matches(&c, flt) && (flt.BeforeID == 0 || c.ID < flt.BeforeID) {
+			c.Body = nil
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Count(_ context.Context, flt store.Filter) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for i := range f.caps {
+		if matches(&f.caps[i], flt) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeSource) Get(_ context.Context, id int64) (*store.Capture, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets = append(f.gets, id)
+	for i := range f.caps {
+		if f.caps[i].ID == id {
+			c := f.caps[i]
+			return &c, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (f *fakeSource) Stats(context.Context) (store.Stats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := store.Stats{Total: len(f.caps), ByType: map[string]int{}, ByTrust: map[string]int{}}
+	for _, c := range f.caps {
+		s.ByType[c.Type]++
+		s.ByTrust[c.Trust]++
+	}
+	return s, nil
+}
+
+func (f *fakeSource) Deliveries(_ context.Context, id int64) ([]store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]store.Delivery(nil), f.deliveries[id]...), nil
+}
+
+func (f *fakeSource) LastDeliveries(_ context.Context, ids []int64) (map[int64]store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[int64]store.Delivery{}
+	for _, id := range ids {
+		if ds := f.deliveries[id]; len(ds) > 0 {
+			out[id] = ds[len(ds)-1]
+		}
+	}
+	return out, nil
+}
+
+// base is the fixed "now" of every test: times and goldens never depend on the clock.
+var base = time.Date(2025, 10, 16, 5, 30, 0, 0, time.UTC)
+
+// cet is a fixed local zone so the Summary shows local time and UTC apart.
+var cet = time.FixedZone("CEST", 2*3600)
+
+// lifeOfASubscription mirrors the real sandbox vectors 05-19 (one subscription of one app) plus a
+// TEST, a production one and an invalid one: the shapes a developer sees.
+func lifeOfASubscription() []store.Capture {
+	type ev struct {
+		typ, sub, trust, class, env, product, otid string
+		signed                                     time.Time
+	}
+	const otid, product = "2000001034582925", "com.getsession.org.pro_sub"
+	evs := []ev{
+		{"TEST", "", "verified", "", "Sandbox", "", "", time.Date(2025, 9, 5, 1, 24, 32, 0, time.UTC)},
+		{"DID_RENEW", "", "verified", "", "Sandbox", product, otid, time.Date(2025, 10, 1, 7, 8, 38, 0, time.UTC)},
+		{"EXPIRED", "VOLUNTARY", "verified", "", "Sandbox", product, otid, time.Date(2025, 10, 1, 7, 33, 32, 0, time.UTC)},
+		{"SUBSCRIBED", "RESUBSCRIBE", "verified", "", "Sandbox", product, otid, time.Date(2025, 10, 2, 7, 6, 16, 0, time.UTC)},
+		{"DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_DISABLED", "verified", "", "Sandbox", product, otid, time.Date(2025, 10, 2, 7, 7, 35, 0, time.UTC)},
+		{"DID_FAIL_TO_RENEW", "GRACE_PERIOD", "simulated", "", "Sandbox", "com.example.monthly", "7000000000000001", time.Date(2025, 10, 10, 9, 0, 0, 0, time.UTC)},
+		{"CONSUMPTION_REQUEST", "", "verified", "", "Production", "com.jrjj.keysns.coins", "570001177702520", time.Date(2023, 6, 28, 8, 38, 32, 0, time.UTC)},
+		{"REFUND", "", "verified", "", "Sandbox", product, otid, time.Date(2025, 10, 16, 5, 22, 2, 0, time.UTC)},
+		{"DID_RENEW", "", "invalid", "chain", "Sandbox", "com.example.monthly", "7000000000000001", time.Date(2025, 10, 16, 5, 25, 0, 0, time.UTC)},
+	}
+	caps := make([]store.Capture, len(evs))
+	for i, e := range evs {
+		id := int64(i + 1)
+		body := fmt.Sprintf(`{"signedPayload":"eyJhbGciOiJFUzI1NiJ9.capture-%d.sig"}`, id)
+		caps[i] = store.Capture{
+			ID: id, ReceivedAt: base.Add(time.Duration(i-len(evs)) * time.Minute), Method: "POST", Path: "/apple/notifications",
+			Headers:    http.Header{"Content-Type": {"application/json"}, "User-Agent": {"AppStore-Notifications/1.0"}},
+			RemoteAddr: "127.0.0.1:50123", SourceIP: "17.58.0.10", AppleRange: "17.0.0.0/8",
+			Body: []byte(body), BodySize: len(body),
+			NotificationUUID: fmt.Sprintf("a0b1c2d3-0000-4000-8000-%012d", id), Type: e.typ, Subtype: e.sub,
+			Environment: e.env, BundleID: "com.loki-project.loki-messenger", AppAppleID: 1470168868,
+			OriginalTransactionID: e.otid, TransactionID: fmt.Sprintf("20000010%08d", id), ProductID: e.product,
+			SignedDate: e.signed, Trust: e.trust, TrustClass: e.class, ResponseStatus: 200, Latency: time.Duration(id) * time.Millisecond,
+		}
+		if e.trust == "invalid" {
+			caps[i].TrustMessage = "the certificate chain does not lead to Apple Root CA - G3"
+			caps[i].AppleRange = ""
+			caps[i].SourceIP = "203.0.113.9"
+		}
+	}
+	return caps
+}
+
+// fakeDecoder returns a fixed decoded document per capture, shaped like a V2 notification with
+// its transaction and renewal info decoded in place.
+func fakeDecoder(caps []store.Capture) Decoder {
+	byBody := map[string]*store.Capture{}
+	for i := range caps {
+		byBody[string(caps[i].Body)] = &caps[i]
+	}
+	return func(body []byte) (Decoded, error) {
+		c, ok := byBody[string(body)]
+		if !ok {
+			return Decoded{}, fmt.Errorf("not an App Store payload")
+		}
+		js := fmt.Sprintf(`{"notificationType":%q,"subtype":%q,"notificationUUID":%q,"version":"2.0","signedDate":%d,`+
+			`"data":{"environment":%q,"bundleId":%q,"appAppleId":%d,"status":1,`+
+			`"signedTransactionInfo":{"transactionId":%q,"originalTransactionId":%q,"productId":%q,"purchaseDate":%d,"expiresDate":%d,"price":2990,"currency":"EUR","inAppOwnershipType":"PURCHASED"},`+
+			`"signedRenewalInfo":{"autoRenewStatus":0,"autoRenewProductId":%q,"renewalDate":%d}},`+
+			`"verification":{"label":%q,"message":"ok"}}`,
+			c.Type, c.Subtype, c.NotificationUUID, c.SignedDate.UnixMilli(), c.Environment, c.BundleID, c.AppAppleID,
+			c.TransactionID, c.OriginalTransactionID, c.ProductID, c.SignedDate.Add(-time.Hour).UnixMilli(),
+			c.SignedDate.Add(30*24*time.Hour).UnixMilli(), c.ProductID, c.SignedDate.Add(30*24*time.Hour).UnixMilli(), c.Trust)
+		return Decoded{JSON: []byte(js), Summary: decode.Summary{
+			Type: c.Type, PurchaseDate: c.SignedDate.Add(-time.Hour), ExpiresDate: c.SignedDate.Add(30 * 24 * time.Hour),
+			Label: decode.Label(c.Trust),
+		}}, nil
+	}
+}

@@ -1,0 +1,261 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// kindOf classifies a V2 (or V1) notificationType/subtype for colour.
+func kindOf(typ, subtype string) kind {
+	switch typ {
+	case "SUBSCRIBED", "ONE_TIME_CHARGE", "OFFER_REDEEMED", "INITIAL_BUY":
+		return kindPurchase
+	case "DID_RENEW", "DID_CHANGE_RENEWAL_PREF", "DID_CHANGE_RENEWAL_STATUS", "RENEWAL_EXTENDED",
+		"RENEWAL_EXTENSION", "PRICE_INCREASE", "INTERACTIVE_RENEWAL", "DID_RECOVER":
+		return kindRenewal
+	case "DID_FAIL_TO_RENEW", "EXPIRED", "GRACE_PERIOD_EXPIRED":
+		return kindFailure
+	case "REFUND", "REFUND_DECLINED", "REFUND_REVERSED", "REVOKE", "CONSUMPTION_REQUEST", "CANCEL":
+		return kindRefund
+	case "TEST":
+		return kindTest
+	}
+	return kindOther
+}
+
+// lifecycle says in words what a notification means for the subscription, for the timeline.
+func lifecycle(typ, subtype string) string {
+	switch typ {
+	case "SUBSCRIBED":
+		if subtype == "RESUBSCRIBE" {
+			return "resubscribed"
+		}
+		return "subscribed"
+	case "DID_RENEW":
+		if subtype == "BILLING_RECOVERY" {
+			return "renewed after billing retry"
+		}
+		return "renewed"
+	case "DID_FAIL_TO_RENEW":
+		if subtype == "GRACE_PERIOD" {
+			return "failed to renew, in grace period"
+		}
+		return "failed to renew, billing retry"
+	case "GRACE_PERIOD_EXPIRED":
+		return "grace period ended"
+	case "EXPIRED":
+		switch subtype {
+		case "VOLUNTARY":
+			return "expired (turned off by the user)"
+		case "BILLING_RETRY":
+			return "expired (billing retry ended)"
+		case "PRICE_INCREASE":
+			return "expired (price increase not accepted)"
+		}
+		return "expired"
+	case "DID_CHANGE_RENEWAL_STATUS":
+		if subtype == "AUTO_RENEW_DISABLED" {
+			return "auto-renew turned off"
+		}
+		return "auto-renew turned on"
+	case "DID_CHANGE_RENEWAL_PREF":
+		switch subtype {
+		case "UPGRADE":
+			return "upgraded"
+		case "DOWNGRADE":
+			return "downgrade scheduled"
+		}
+		return "renewal preference changed back"
+	case "REFUND":
+		return "refunded"
+	case "REFUND_DECLINED":
+		return "refund declined"
+	case "REFUND_REVERSED":
+		return "refund reversed"
+	case "REVOKE":
+		return "family sharing revoked"
+	case "CONSUMPTION_REQUEST":
+		return "refund requested, consumption info asked"
+	case "OFFER_REDEEMED":
+		return "offer redeemed"
+	case "PRICE_INCREASE":
+		return "price increase"
+	case "RENEWAL_EXTENDED":
+		return "renewal date extended"
+	case "ONE_TIME_CHARGE":
+		return "one-time purchase"
+	case "TEST":
+		return "test notification"
+	}
+	return strings.ToLower(strings.ReplaceAll(typ, "_", " "))
+}
+
+func typeText(c *store.Capture) string {
+	t := c.Type
+	if t == "" {
+		t = "(undecoded)"
+	}
+	if c.Subtype != "" {
+		t += " · " + c.Subtype
+	}
+	return t
+}
+
+// trustText is the trust column: every label reads the same with or without colour.
+func trustText(label, class string) string {
+	switch decode.Label(label) {
+	case decode.LabelVerified:
+		return "verified ✓"
+	case decode.LabelSimulated:
+		return "simulated"
+	case decode.LabelXcode:
+		return "xcode"
+	case decode.LabelLegacyV1:
+		return "v1"
+	case decode.LabelInvalid:
+		if class != "" {
+			return "invalid ✗ " + class
+		}
+		return "invalid ✗"
+	}
+	if label == "" {
+		return "?"
+	}
+	return label
+}
+
+func (s styles) trust(label string) lipgloss.Style {
+	switch decode.Label(label) {
+	case decode.LabelVerified:
+		return s.TrustOK
+	case decode.LabelSimulated:
+		return s.TrustSim
+	case decode.LabelInvalid:
+		return s.TrustBad
+	}
+	return s.TrustWeak
+}
+
+// trustWords is the verdict in a sentence, for the Summary tab.
+func trustWords(label, class string) string {
+	switch decode.Label(label) {
+	case decode.LabelVerified:
+		return "Verified: signed by Apple (chain to Apple Root CA - G3, Apple OIDs, ES256 signature)."
+	case decode.LabelSimulated:
+		return "Simulated: signed by a test chain you trust, not by Apple."
+	case decode.LabelXcode:
+		return "Unsigned: StoreKit Testing in Xcode; nothing here proves it came from Apple."
+	case decode.LabelLegacyV1:
+		return "Version 1 notification: unsigned; only the shared secret, if any, vouches for it."
+	case decode.LabelInvalid:
+		why := map[string]string{
+			"format":      "it is not a well-formed App Store payload",
+			"chain":       "its certificate chain does not lead to a trusted root",
+			"signature":   "its signature does not match its content",
+			"identity":    "it is for another app (bundle ID or App Apple ID)",
+			"environment": "it is for another environment",
+		}[class]
+		if why == "" {
+			why = "it failed verification"
+		}
+		return "INVALID: " + why + ". Decoded fields are UNVERIFIED."
+	}
+	return "Not decoded yet."
+}
+
+func envBadge(env string) string {
+	switch env {
+	case "Production":
+		return "PROD"
+	case "Sandbox":
+		return "SBX"
+	case "Xcode":
+		return "XCODE"
+	case "LocalTesting":
+		return "LOCAL"
+	case "":
+		return "-"
+	}
+	return strings.ToUpper(env)
+}
+
+func (s styles) env(env string) lipgloss.Style {
+	switch env {
+	case "Production":
+		return s.EnvProd
+	case "Sandbox":
+		return s.EnvSandbox
+	}
+	return s.EnvOther
+}
+
+func (s styles) code(status int) lipgloss.Style {
+	switch {
+	case status >= 200 && status < 300:
+		return s.CodeOK
+	case status >= 500 || status == 0:
+		return s.CodeBad
+	}
+	return s.CodeWarn
+}
+
+func codeText(status int) string {
+	if status == 0 {
+		return "-"
+	}
+	return fmt.Sprint(status)
+}
+
+// deliveryText is the list's forwarding column: last attempt's status and latency.
+func deliveryText(d store.Delivery) string {
+	switch {
+	case d.ID == 0 && d.CaptureID == 0:
+		return ""
+	case d.Status != 0:
+		return fmt.Sprintf("%d %s", d.Status, shortDur(d.Latency))
+	case d.State == store.DeliveryPending:
+		return "retrying"
+	}
+	return "error"
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0ms"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < 10*time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// cell cuts or pads s (plain text) to exactly w columns.
+func cell(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	if pad := w - ansi.StringWidth(s); pad > 0 {
+		s += strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// fit cuts a styled line to w columns.
+func fit(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s
+}

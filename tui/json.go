@@ -1,0 +1,70 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// colorJSON pretty-prints a JSON document and colours it token by token. Input that is not JSON
+// is returned as it is, so a broken body is still shown.
+func colorJSON(s styles, raw []byte) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	src := buf.String()
+	var out strings.Builder
+	out.Grow(len(src) * 2)
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j++ // closing quote
+			if j > len(src) {
+				j = len(src)
+			}
+			tok := src[i:j]
+			k := j
+			for k < len(src) && src[k] == ' ' {
+				k++
+			}
+			if k < len(src) && src[k] == ':' {
+				out.WriteString(s.JSONKey.Render(tok))
+			} else {
+				out.WriteString(s.JSONString.Render(tok))
+			}
+			i = j
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i + 1
+			for j < len(src) && strings.IndexByte("0123456789.eE+-", src[j]) >= 0 {
+				j++
+			}
+			out.WriteString(s.JSONNumber.Render(src[i:j]))
+			i = j
+		case strings.HasPrefix(src[i:], "true"):
+			out.WriteString(s.JSONBool.Render("true"))
+			i += 4
+		case strings.HasPrefix(src[i:], "false"):
+			out.WriteString(s.JSONBool.Render("false"))
+			i += 5
+		case strings.HasPrefix(src[i:], "null"):
+			out.WriteString(s.JSONNull.Render("null"))
+			i += 4
+		case strings.IndexByte("{}[],:", c) >= 0:
+			out.WriteString(s.JSONPunct.Render(string(c)))
+			i++
+		default:
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return out.String()
+}

@@ -1,0 +1,647 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+type screen int
+
+const (
+	screenList screen = iota
+	screenDetail
+)
+
+type tab int
+
+const (
+	tabSummary tab = iota
+	tabDecoded
+	tabRaw
+	tabHeaders
+	tabDeliveries
+	tabTimeline
+	tabCount
+)
+
+var tabNames = [tabCount]string{"Summary", "Decoded", "Raw", "Headers", "Deliveries", "Timeline"}
+
+// Model is the root model: header, list, detail, filter bar, help. Sub-views are plain methods
+// over this one state, so all message routing is in Update.
+type Model struct {
+	cfg  Config
+	ctx  context.Context
+	keys keyMap
+	help help.Model
+	st   styles
+	dark bool
+
+	width, height int
+
+	// header
+	publicURL     string
+	prevPublicURL string
+	urlChangedAt  time.Time
+	ready         bool
+	lastErr       string
+	lastErrAt     time.Time
+	tunnelErr     string
+	probeVerdict  string
+	probeMessage  string
+	probeAt       time.Time
+	byTrust       map[string]int
+	totalAll      int
+
+	// list
+	rows     []store.Capture
+	ids      map[int64]struct{}
+	hasMore  bool
+	loading  bool
+	loaded   bool
+	gen      int
+	cursor   int
+	offset   int
+	follow   bool
+	total    int
+	lastDel  map[int64]store.Delivery
+	filterTx string
+	filter   store.Filter
+	editing  bool
+	input    textinput.Model
+
+	// detail
+	screen   screen
+	det      *detail
+	detID    int64
+	tab      tab
+	vp       viewport.Model
+	tlCursor int
+
+	showHelp  bool
+	status    string
+	statusBad bool
+	closed    bool
+}
+
+// New builds the model; nothing is read until Init's Cmds run.
+func New(cfg Config) *Model {
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 200
+	}
+	m := &Model{
+		cfg:       cfg,
+		ctx:       cfg.Context,
+		keys:      newKeyMap(),
+		help:      help.New(),
+		dark:      true,
+		publicURL: cfg.PublicURL,
+		ids:       map[int64]struct{}{},
+		lastDel:   map[int64]store.Delivery{},
+		byTrust:   map[string]int{},
+		follow:    true,
+		loading:   true,
+		width:     100,
+		height:    30,
+	}
+	if cfg.Replay == nil {
+		m.keys.Replay.SetHelp("r", "replay (needs --forward-to)")
+	}
+	if cfg.SendTest == nil {
+		m.keys.SendTest.SetHelp("t", "send test (unavailable)")
+	}
+	m.input = textinput.New()
+	m.input.Prompt = "/ "
+	m.input.Placeholder = "type:DID_RENEW env:sandbox trust:verified product:… or text"
+	m.vp = viewport.New()
+	m.vp.SoftWrap = true
+	m.setStyles()
+	m.layout()
+	return m
+}
+
+func (m *Model) setStyles() {
+	m.st = newStyles(m.dark, m.cfg.NoColor)
+	if m.cfg.NoColor {
+		m.help.Styles = help.Styles{}
+	} else {
+		m.help.Styles = help.DefaultStyles(m.dark)
+	}
+	is := textinput.DefaultStyles(m.dark)
+	if m.cfg.NoColor {
+		is = textinput.Styles{}
+	}
+	// A steady cursor: no blink ticks redrawing the screen (and no timers in tests).
+	is.Cursor.Blink = false
+	m.input.SetStyles(is)
+}
+
+func (m *Model) pageSize() int { return m.cfg.PageSize }
+
+// Init asks for the background colour and starts the first reads and the event stream.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.loadPage(0), m.loadCount(), m.loadStats(), waitEvents(m.cfg.Events))
+}
+
+// Update routes every message; it does no I/O itself.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, m.maybeLoadMore()
+	case tea.BackgroundColorMsg:
+		m.dark = msg.IsDark()
+		m.setStyles()
+		m.refreshDetail()
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case pageMsg:
+		return m, m.onPage(msg)
+	case countMsg:
+		if msg.gen == m.gen && msg.err == nil {
+			m.total = msg.count
+		}
+		return m, nil
+	case statsMsg:
+		if msg.err != nil {
+			m.setStatus("store: "+msg.err.Error(), true)
+			return m, nil
+		}
+		m.totalAll = msg.stats.Total
+		m.byTrust = map[string]int{}
+		for k, v := range msg.stats.ByTrust {
+			m.byTrust[k] = v
+		}
+		return m, nil
+	case lastDeliveriesMsg:
+		if msg.err == nil {
+			for id, d := range msg.last {
+				m.lastDel[id] = d
+			}
+		}
+		return m, nil
+	case detailMsg:
+		if m.screen == screenDetail && msg.d.id == m.detID {
+			m.det = msg.d
+			m.clampTimeline()
+			m.refreshDetail()
+		}
+		return m, nil
+	case eventsMsg:
+		cmds := []tea.Cmd{waitEvents(m.cfg.Events)}
+		for _, e := range msg.events {
+			cmds = append(cmds, m.onEvent(e))
+		}
+		return m, tea.Batch(cmds...)
+	case eventsClosedMsg:
+		m.closed = true
+		return m, nil
+	case statusMsg:
+		m.setStatus(msg.text, msg.err)
+		return m, nil
+	case clipboardMsg:
+		m.setStatus(fmt.Sprintf("copied the %s of #%d (%d bytes) to the clipboard (OSC 52)", msg.what, msg.id, len(msg.text)), false)
+		return m, tea.SetClipboard(msg.text)
+	}
+	if m.editing {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = s, bad }
+
+func (m *Model) onPage(msg pageMsg) tea.Cmd {
+	if msg.gen != m.gen {
+		return nil
+	}
+	m.loading = false
+	m.loaded = true
+	if msg.err != nil {
+		m.setStatus("store: "+msg.err.Error(), true)
+		return nil
+	}
+	var fresh []store.Capture
+	for _, c := range msg.rows {
+		if _, dup := m.ids[c.ID]; dup {
+			continue
+		}
+		m.ids[c.ID] = struct{}{}
+		fresh = append(fresh, c)
+	}
+	var selID int64
+	if m.cursor < len(m.rows) {
+		selID = m.rows[m.cursor].ID
+	}
+	m.rows = append(m.rows, fresh...)
+	if msg.beforeID == 0 {
+		// The first page can cross live arrivals that came in while it was read.
+		sort.SliceStable(m.rows, func(i, j int) bool { return m.rows[i].ID > m.rows[j].ID })
+		if !m.follow && selID != 0 {
+			m.selectID(selID)
+		}
+	}
+	m.hasMore = msg.hasMore
+	return tea.Batch(m.loadLastDeliveries(fresh), m.maybeLoadMore())
+}
+
+func (m *Model) selectID(id int64) {
+	for i := range m.rows {
+		if m.rows[i].ID == id {
+			m.cursor = i
+			m.ensureVisible()
+			return
+		}
+	}
+}
+
+// maybeLoadMore reads the next older page when the cursor gets within two screens of the end of
+// what is loaded: only what the user moves towards is ever read.
+func (m *Model) maybeLoadMore() tea.Cmd {
+	if m.loading || !m.hasMore || len(m.rows) == 0 {
+		return nil
+	}
+	if m.cursor+2*m.listHeight() < len(m.rows) {
+		return nil
+	}
+	m.loading = true
+	return m.loadPage(m.rows[len(m.rows)-1].ID)
+}
+
+func (m *Model) onEvent(e receiver.Event) tea.Cmd {
+	switch e.Kind {
+	case receiver.EventReady:
+		m.ready = true
+		if e.PublicURL != "" {
+			m.publicURL = e.PublicURL
+		}
+	case receiver.EventTunnel:
+		if e.Err != "" {
+			m.tunnelErr = e.Err
+			return nil
+		}
+		m.tunnelErr = ""
+		if e.PublicURL != "" && e.PublicURL != m.publicURL {
+			if m.publicURL != "" {
+				m.prevPublicURL = m.publicURL
+				m.urlChangedAt = e.Time
+			}
+			m.publicURL = e.PublicURL
+			m.layout()
+		}
+	case receiver.EventProbe:
+		m.probeVerdict, m.probeMessage, m.probeAt = e.Verdict, e.Message, e.Time
+	case receiver.EventError:
+		m.lastErr, m.lastErrAt = e.Err, e.Time
+		if m.lastErr == "" {
+			m.lastErr = e.Message
+		}
+	case receiver.EventNotification:
+		if e.Capture != nil {
+			m.addCapture(*e.Capture)
+		}
+	case receiver.EventDelivery:
+		if d := e.Delivery; d != nil {
+			if old, ok := m.lastDel[d.CaptureID]; !ok || d.ID >= old.ID {
+				m.lastDel[d.CaptureID] = *d
+			}
+			if m.screen == screenDetail && m.detID == d.CaptureID {
+				return m.loadDetail(m.detID)
+			}
+		}
+	}
+	return nil
+}
+
+// addCapture puts a live capture at the top of the list (or updates it in place), keeping the
+// selection on the same capture unless the list follows new arrivals.
+func (m *Model) addCapture(c store.Capture) {
+	c.Body = nil
+	if _, dup := m.ids[c.ID]; dup {
+		for i := range m.rows {
+			if m.rows[i].ID == c.ID {
+				m.rows[i] = c
+			}
+		}
+		return
+	}
+	m.totalAll++
+	m.byTrust[c.Trust]++
+	if !matches(&c, m.filter) {
+		return
+	}
+	m.total++
+	m.ids[c.ID] = struct{}{}
+	// Newest first: a capture normally goes on top; keep order if an older ID arrives late.
+	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID < c.ID })
+	m.rows = append(m.rows, store.Capture{})
+	copy(m.rows[i+1:], m.rows[i:])
+	m.rows[i] = c
+	if m.follow {
+		m.cursor, m.offset = 0, 0
+		return
+	}
+	if i <= m.cursor && len(m.rows) > 1 {
+		m.cursor++
+	}
+	m.ensureVisible()
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.editing {
+		return m.handleFilterKey(msg)
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, m.keys.Help), msg.String() == "esc":
+			m.showHelp = false
+		case key.Matches(msg, m.keys.Quit):
+			return tea.Quit
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, m.keys.SendTest):
+		if m.cfg.SendTest == nil {
+			m.setStatus("send test is not available in this session", true)
+			return nil
+		}
+		m.setStatus("sending a TEST notification…", false)
+		return m.sendTest()
+	case key.Matches(msg, m.keys.Replay):
+		id, ok := m.selectedID()
+		switch {
+		case m.cfg.Replay == nil:
+			m.setStatus("replay needs a forward target: start s2s listen with --forward-to URL", true)
+		case !ok:
+			m.setStatus("nothing selected to replay", true)
+		default:
+			m.setStatus(fmt.Sprintf("replaying #%d…", id), false)
+			return m.replay(id)
+		}
+		return nil
+	case key.Matches(msg, m.keys.CopyJSON, m.keys.CopyRaw):
+		return m.copySelected(key.Matches(msg, m.keys.CopyJSON))
+	case key.Matches(msg, m.keys.ExportRaw, m.keys.ExportJSON):
+		id, ok := m.selectedID()
+		if !ok {
+			m.setStatus("nothing selected to export", true)
+			return nil
+		}
+		var d *detail
+		if m.screen == screenDetail && m.det != nil && m.det.id == id {
+			d = m.det
+		}
+		return m.export(id, d, key.Matches(msg, m.keys.ExportJSON))
+	}
+	if m.screen == screenDetail {
+		return m.detailKey(msg)
+	}
+	return m.listKey(msg)
+}
+
+func (m *Model) selectedID() (int64, bool) {
+	if m.screen == screenDetail {
+		return m.detID, true
+	}
+	if m.cursor < len(m.rows) {
+		return m.rows[m.cursor].ID, true
+	}
+	return 0, false
+}
+
+func (m *Model) copySelected(decoded bool) tea.Cmd {
+	id, ok := m.selectedID()
+	if !ok {
+		m.setStatus("nothing selected to copy", true)
+		return nil
+	}
+	if m.screen == screenDetail && m.det != nil && m.det.id == id {
+		b, err := payload(m.det, decoded)
+		if err != nil {
+			m.setStatus(fmt.Sprintf("copy #%d: %v", id, err), true)
+			return nil
+		}
+		return func() tea.Msg { return clipboardMsg{text: string(b), what: what(decoded), id: id} }
+	}
+	return m.fetchForCopy(id, decoded)
+}
+
+func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.move(1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.move(-m.listHeight())
+	case key.Matches(msg, m.keys.PageDown):
+		m.move(m.listHeight())
+	case key.Matches(msg, m.keys.Top):
+		m.cursor, m.offset = 0, 0
+	case key.Matches(msg, m.keys.Follow):
+		m.follow = !m.follow
+		if m.follow {
+			m.cursor, m.offset = 0, 0
+			m.setStatus("following new notifications", false)
+		} else {
+			m.setStatus("follow off: the selection stays put", false)
+		}
+		return nil
+	case key.Matches(msg, m.keys.Open):
+		if m.cursor < len(m.rows) {
+			return m.openDetail(m.rows[m.cursor].ID)
+		}
+		return nil
+	case key.Matches(msg, m.keys.Filter):
+		m.editing = true
+		m.input.SetValue(m.filterTx)
+		m.input.CursorEnd()
+		m.layout()
+		return m.input.Focus()
+	case key.Matches(msg, m.keys.ClearFilter):
+		if m.filterTx != "" {
+			return m.applyFilter("")
+		}
+		return nil
+	default:
+		return nil
+	}
+	return m.maybeLoadMore()
+}
+
+// move moves the cursor; any move by the user stops following, as in Hookdeck's list.
+func (m *Model) move(n int) {
+	if len(m.rows) == 0 {
+		return
+	}
+	m.follow = false
+	m.cursor = max(0, min(len(m.rows)-1, m.cursor+n))
+	m.ensureVisible()
+}
+
+func (m *Model) ensureVisible() {
+	h := m.listHeight()
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = max(0, min(m.offset, max(0, len(m.rows)-h)))
+}
+
+func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		m.editing = false
+		m.input.Blur()
+		return m.applyFilter(m.input.Value())
+	case "esc":
+		m.editing = false
+		m.input.Blur()
+		m.layout()
+		return nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return cmd
+}
+
+// applyFilter starts a new generation of the list: answers to reads for the old filter are dropped.
+func (m *Model) applyFilter(text string) tea.Cmd {
+	m.filterTx = text
+	m.filter = parseFilter(text)
+	m.gen++
+	m.rows, m.ids = nil, map[int64]struct{}{}
+	m.cursor, m.offset, m.total = 0, 0, 0
+	m.hasMore, m.loading, m.loaded = false, true, false
+	m.follow = true
+	m.layout()
+	if text == "" {
+		m.setStatus("filter cleared", false)
+	} else {
+		m.setStatus("filter: "+text, false)
+	}
+	return tea.Batch(m.loadPage(0), m.loadCount())
+}
+
+func (m *Model) openDetail(id int64) tea.Cmd {
+	m.screen = screenDetail
+	m.keys.inDetail = true
+	if m.detID != id {
+		m.det = nil
+		m.tlCursor = -1
+	}
+	m.detID = id
+	m.layout()
+	m.refreshDetail()
+	return m.loadDetail(id)
+}
+
+func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Close):
+		m.screen = screenList
+		m.keys.inDetail = false
+		m.layout()
+		return nil
+	case key.Matches(msg, m.keys.NextTab):
+		m.setTab((m.tab + 1) % tabCount)
+	case key.Matches(msg, m.keys.PrevTab):
+		m.setTab((m.tab + tabCount - 1) % tabCount)
+	case len(msg.String()) == 1 && msg.String() >= "1" && msg.String() <= "6":
+		m.setTab(tab(msg.String()[0] - '1'))
+	case m.tab == tabTimeline && m.det != nil && len(m.det.timeline) > 0:
+		return m.timelineKey(msg)
+	case key.Matches(msg, m.keys.Up):
+		m.vp.ScrollUp(1)
+	case key.Matches(msg, m.keys.Down):
+		m.vp.ScrollDown(1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.vp.PageUp()
+	case key.Matches(msg, m.keys.PageDown):
+		m.vp.PageDown()
+	case key.Matches(msg, m.keys.Top):
+		m.vp.GotoTop()
+	}
+	return nil
+}
+
+func (m *Model) timelineKey(msg tea.KeyPressMsg) tea.Cmd {
+	n := len(m.det.timeline)
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.tlCursor = max(0, m.tlCursor-1)
+	case key.Matches(msg, m.keys.Down):
+		m.tlCursor = min(n-1, m.tlCursor+1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.tlCursor = max(0, m.tlCursor-m.vp.Height())
+	case key.Matches(msg, m.keys.PageDown):
+		m.tlCursor = min(n-1, m.tlCursor+m.vp.Height())
+	case key.Matches(msg, m.keys.Top):
+		m.tlCursor = 0
+	case key.Matches(msg, m.keys.Open):
+		if id := m.det.timeline[m.tlCursor].ID; id != m.detID {
+			m.tab = tabTimeline
+			return m.openDetail(id)
+		}
+		return nil
+	default:
+		return nil
+	}
+	m.refreshDetail()
+	return nil
+}
+
+func (m *Model) setTab(t tab) {
+	m.tab = t
+	m.vp.GotoTop()
+	m.refreshDetail()
+}
+
+// clampTimeline puts the timeline cursor on the open capture when the detail arrives.
+func (m *Model) clampTimeline() {
+	if m.det == nil {
+		return
+	}
+	if m.tlCursor < 0 || m.tlCursor >= len(m.det.timeline) {
+		m.tlCursor = 0
+		for i := range m.det.timeline {
+			if m.det.timeline[i].ID == m.det.id {
+				m.tlCursor = i
+			}
+		}
+	}
+}

@@ -1,0 +1,464 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+func ids(rows []store.Capture) []int64 {
+	out := make([]int64, len(rows))
+	for i := range rows {
+		out[i] = rows[i].ID
+	}
+	return out
+}
+
+func TestStartLoadsNewestFirst(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	if got, want := fmt.Sprint(ids(h.m.rows)), "[9 8 7 6 5 4 3 2 1]"; got != want {
+		t.Fatalf("rows = %s, want %s", got, want)
+	}
+	if h.m.total != 9 || h.m.totalAll != 9 || h.m.byTrust["verified"] != 7 || h.m.byTrust["invalid"] != 1 {
+		t.Errorf("total %d, all %d, byTrust %v", h.m.total, h.m.totalAll, h.m.byTrust)
+	}
+	if !h.m.follow || h.m.cursor != 0 {
+		t.Errorf("follow %v cursor %d, want following at the top", h.m.follow, h.m.cursor)
+	}
+	scr := h.plain()
+	for _, want := range []string{"7 verified ✓", "1 simulated", "1 invalid ✗", "REFUND", "EXPIRED · VOLUNTARY", "PROD", "FOLLOW"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+}
+
+func TestMovingStopsFollowAndFKeyResumes(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("j", "j")
+	if h.m.cursor != 2 || h.m.follow {
+		t.Fatalf("after j j: cursor %d follow %v", h.m.cursor, h.m.follow)
+	}
+	h.press("k")
+	if h.m.cursor != 1 {
+		t.Fatalf("after k: cursor %d", h.m.cursor)
+	}
+	h.press("f")
+	if h.m.cursor != 0 || !h.m.follow {
+		t.Fatalf("after f: cursor %d follow %v", h.m.cursor, h.m.follow)
+	}
+	h.press("up")
+	if h.m.cursor != 0 {
+		t.Errorf("up at the top moved the cursor to %d", h.m.cursor)
+	}
+}
+
+func notification(id int64, typ string) receiver.Event {
+	c := store.Capture{ID: id, ReceivedAt: base.Add(time.Duration(id) * time.Second), Type: typ, Environment: "Sandbox",
+		Trust: "simulated", ResponseStatus: 200, ProductID: "com.example.monthly", OriginalTransactionID: "7000000000000001"}
+	return receiver.Event{Kind: receiver.EventNotification, Time: c.ReceivedAt, Capture: &c}
+}
+
+func TestLiveArrivals(t *testing.T) {
+	tests := []struct {
+		name       string
+		keys       []string
+		wantCursor int
+		wantSelID  int64
+	}{
+		{"following keeps the newest selected", nil, 0, 11},
+		{"after moving the selection stays on its capture", []string{"j", "j"}, 4, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Config{}, lifeOfASubscription()...)
+			h.press(tt.keys...)
+			h.send(eventsMsg{events: []receiver.Event{notification(10, "DID_RENEW"), notification(11, "SUBSCRIBED")}})
+			if got := fmt.Sprint(ids(h.m.rows[:3])); got != "[11 10 9]" {
+				t.Fatalf("top rows %s", got)
+			}
+			if h.m.cursor != tt.wantCursor || h.m.rows[h.m.cursor].ID != tt.wantSelID {
+				t.Errorf("cursor %d on #%d, want %d on #%d", h.m.cursor, h.m.rows[h.m.cursor].ID, tt.wantCursor, tt.wantSelID)
+			}
+			if h.m.total != 11 || h.m.totalAll != 11 || h.m.byTrust["simulated"] != 3 {
+				t.Errorf("counts not updated: total %d all %d %v", h.m.total, h.m.totalAll, h.m.byTrust)
+			}
+		})
+	}
+}
+
+func TestEventsFromChannel(t *testing.T) {
+	ch := make(chan receiver.Event, 8)
+	ch <- receiver.Event{Kind: receiver.EventReady, URL: "http://127.0.0.1:8080/"}
+	ch <- notification(1, "TEST")
+	ch <- receiver.Event{Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}
+	close(ch)
+	h := newHarness(t, Config{Events: ch})
+	if !h.m.ready || len(h.m.rows) != 1 || h.m.probeVerdict != "SUCCESS" || !h.m.closed {
+		t.Fatalf("ready %v rows %d probe %q closed %v", h.m.ready, len(h.m.rows), h.m.probeVerdict, h.m.closed)
+	}
+	if scr := h.plain(); !strings.Contains(scr, "probe ✓ SUCCESS 07:30:00") {
+		t.Errorf("header lacks the probe verdict in local time:\n%s", scr)
+	}
+}
+
+func TestPagingByKeyset(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 1000; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+	}
+	h := newHarness(t, Config{PageSize: 50}, caps...)
+	if len(h.m.rows) != 50 || !h.m.hasMore {
+		t.Fatalf("start loaded %d rows (hasMore %v), want one page of 50", len(h.m.rows), h.m.hasMore)
+	}
+	for i := 0; i < 6; i++ {
+		h.press("pgdown")
+	}
+	calls := h.src.listCalls()
+	if len(h.m.rows) >= 1000 || len(h.m.rows) < 100 {
+		t.Fatalf("after 6 pages down %d rows are loaded", len(h.m.rows))
+	}
+	for i, f := range calls {
+		if f.Limit != 50 {
+			t.Errorf("call %d limit %d", i, f.Limit)
+		}
+		if i > 0 && f.BeforeID != h.m.rows[i*50-1].ID {
+			t.Errorf("call %d BeforeID %d, want the last loaded ID %d", i, f.BeforeID, h.m.rows[i*50-1].ID)
+		}
+	}
+	for i := 1; i < len(h.m.rows); i++ {
+		if h.m.rows[i].ID != h.m.rows[i-1].ID-1 {
+			t.Fatalf("rows out of order at %d: %d after %d", i, h.m.rows[i].ID, h.m.rows[i-1].ID)
+		}
+	}
+	if want := 1000 - h.m.cursor; h.m.rows[h.m.cursor].ID != int64(want) {
+		t.Errorf("cursor %d on #%d", h.m.cursor, h.m.rows[h.m.cursor].ID)
+	}
+}
+
+func TestStaleAnswersAreDropped(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("/")
+	h.typeText("type:REFUND")
+	h.press("enter")
+	// An answer to the previous (unfiltered) generation arrives late.
+	h.send(pageMsg{gen: h.m.gen - 1, rows: lifeOfASubscription()})
+	h.send(countMsg{gen: h.m.gen - 1, count: 99})
+	if got := fmt.Sprint(ids(h.m.rows)); got != "[8]" || h.m.total != 1 {
+		t.Errorf("rows %s total %d after stale answers", got, h.m.total)
+	}
+}
+
+func TestFilterBar(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("/")
+	if !h.m.editing {
+		t.Fatal("/ did not open the filter bar")
+	}
+	h.typeText("type:expired env:sbx")
+	h.press("enter")
+	if got := fmt.Sprint(ids(h.m.rows)); got != "[3]" {
+		t.Fatalf("filtered rows %s", got)
+	}
+	last := h.src.listCalls()[len(h.src.listCalls())-1]
+	if last.Type != "EXPIRED" || last.Environment != "Sandbox" {
+		t.Errorf("store asked with %+v", last)
+	}
+	if scr := h.plain(); !strings.Contains(scr, "filter type:expired env:sbx  1 matching") {
+		t.Errorf("filter line missing:\n%s", scr)
+	}
+	// A live arrival that does not match stays out of the list but counts in the header.
+	ev := notification(20, "DID_RENEW")
+	h.src.add(*ev.Capture) // the receiver stores before it publishes
+	h.send(eventsMsg{events: []receiver.Event{ev}})
+	if len(h.m.rows) != 1 || h.m.totalAll != 10 {
+		t.Errorf("rows %d all %d after a non-matching arrival", len(h.m.rows), h.m.totalAll)
+	}
+	h.press("esc")
+	if h.m.filterTx != "" || len(h.m.rows) != 10 {
+		t.Errorf("esc left filter %q and %d rows", h.m.filterTx, len(h.m.rows))
+	}
+	// esc while editing cancels without applying.
+	h.press("/")
+	h.typeText("REFUND")
+	h.press("esc")
+	if h.m.editing || h.m.filterTx != "" {
+		t.Errorf("cancelled edit applied %q", h.m.filterTx)
+	}
+}
+
+func TestParseFilter(t *testing.T) {
+	tests := []struct {
+		in   string
+		want store.Filter
+	}{
+		{"", store.Filter{}},
+		{"type:did_renew", store.Filter{Type: "DID_RENEW"}},
+		{"subtype:voluntary env:prod", store.Filter{Subtype: "VOLUNTARY", Environment: "Production"}},
+		{"trust:v1 product:com.x.pro", store.Filter{Trust: "legacy-v1", ProductID: "com.x.pro"}},
+		{"trust:xcode env:Xcode", store.Filter{Trust: "unsigned-xcode", Environment: "Xcode"}},
+		{"trust:verified✓ otid:2000 bundle:com.x", store.Filter{Trust: "verified", OriginalTransactionID: "2000", BundleID: "com.x"}},
+		{"2000001034582925", store.Filter{Text: "2000001034582925"}},
+		{"type:REFUND free text", store.Filter{Type: "REFUND", Text: "free text"}},
+		{"odd:value type:", store.Filter{Text: "odd:value type:"}},
+	}
+	for _, tt := range tests {
+		if got := parseFilter(tt.in); got != tt.want {
+			t.Errorf("parseFilter(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDetailTabsAndTimeline(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("j") // #8 REFUND
+	h.press("enter")
+	if h.m.screen != screenDetail || h.m.det == nil || h.m.det.id != 8 {
+		t.Fatalf("enter did not open #8: screen %v det %+v", h.m.screen, h.m.det)
+	}
+	wantTabs := []string{"Verified: signed by Apple", `"notificationType": "REFUND"`, `{"signedPayload":"eyJhbGciOiJFUzI1NiJ9.capture-8.sig"}`,
+		"Content-Type: application/json", "Not forwarded", "Original transaction 2000001034582925: 5 notification(s)"}
+	for i, want := range wantTabs {
+		if h.m.tab != tab(i) {
+			t.Fatalf("tab %d, want %d", h.m.tab, i)
+		}
+		if scr := h.plain(); !strings.Contains(scr, want) {
+			t.Errorf("tab %s lacks %q:\n%s", tabNames[i], want, scr)
+		}
+		h.press("tab")
+	}
+	if h.m.tab != tabSummary {
+		t.Errorf("tab after wrapping: %d", h.m.tab)
+	}
+	h.press("6")
+	var order []int64
+	for _, c := range h.m.det.timeline {
+		order = append(order, c.ID)
+	}
+	if got := fmt.Sprint(order); got != "[2 3 4 5 8]" {
+		t.Errorf("timeline %s, want the subscription's notifications in signed order", got)
+	}
+	if h.m.tlCursor != 4 {
+		t.Errorf("timeline cursor %d, want on the open capture", h.m.tlCursor)
+	}
+	h.press("k", "k", "enter")
+	if h.m.detID != 4 || h.m.det == nil || h.m.det.id != 4 || h.m.tab != tabTimeline {
+		t.Fatalf("enter on the timeline opened #%d (tab %d)", h.m.detID, h.m.tab)
+	}
+	h.press("shift+tab")
+	if h.m.tab != tabDeliveries {
+		t.Errorf("shift+tab went to %d", h.m.tab)
+	}
+	h.press("esc")
+	if h.m.screen != screenList {
+		t.Errorf("esc did not close the detail")
+	}
+}
+
+func TestCopyUsesOSC52(t *testing.T) {
+	caps := lifeOfASubscription()
+	h := newHarness(t, Config{}, caps...)
+	h.press("Y") // from the list: read in a Cmd
+	h.press("enter", "y")
+	if len(h.clipboard) != 2 {
+		t.Fatalf("clipboard writes %d", len(h.clipboard))
+	}
+	if h.clipboard[0] != string(caps[8].Body) {
+		t.Errorf("Y copied %q", h.clipboard[0])
+	}
+	if !strings.HasPrefix(h.clipboard[1], "{\n  \"notificationType\": \"DID_RENEW\"") {
+		t.Errorf("y copied %q", h.clipboard[1])
+	}
+	if !strings.Contains(h.m.status, "copied the decoded JSON of #9") {
+		t.Errorf("status %q", h.m.status)
+	}
+}
+
+func TestExportWritesNewFiles(t *testing.T) {
+	dir := t.TempDir()
+	caps := lifeOfASubscription()
+	h := newHarness(t, Config{ExportDir: dir}, caps...)
+	h.press("x", "x", "enter", "X")
+	for name, want := range map[string]string{
+		"s2s-9-raw.json":   string(caps[8].Body),
+		"s2s-9-raw-1.json": string(caps[8].Body),
+	} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v", name, got, err)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "s2s-9-decoded.json"))
+	if err != nil || !strings.Contains(string(got), `"originalTransactionId": "7000000000000001"`) {
+		t.Errorf("decoded export %q, %v", got, err)
+	}
+	if h.m.status != "exported the decoded JSON of #9 to s2s-9-decoded.json" {
+		t.Errorf("status %q", h.m.status)
+	}
+}
+
+func TestSendTestAndReplay(t *testing.T) {
+	var sent int
+	var replayed []int64
+	cfg := Config{
+		SendTest: func(context.Context) error { sent++; return nil },
+		Replay: func(_ context.Context, id int64) error {
+			replayed = append(replayed, id)
+			if id == 8 {
+				return errors.New("connection refused")
+			}
+			return nil
+		},
+	}
+	h := newHarness(t, cfg, lifeOfASubscription()...)
+	h.press("t", "r", "j", "r")
+	if sent != 1 || fmt.Sprint(replayed) != "[9 8]" {
+		t.Fatalf("sent %d replayed %v", sent, replayed)
+	}
+	if !h.m.statusBad || !strings.Contains(h.m.status, "replay #8: connection refused") {
+		t.Errorf("status %q bad %v", h.m.status, h.m.statusBad)
+	}
+
+	h2 := newHarness(t, Config{}, lifeOfASubscription()...)
+	h2.press("r", "t")
+	if !strings.Contains(h2.m.status, "send test is not available") {
+		t.Errorf("t without SendTest: %q", h2.m.status)
+	}
+	h2.press("r")
+	if !strings.Contains(h2.m.status, "--forward-to") || !h2.m.statusBad {
+		t.Errorf("r without targets: %q", h2.m.status)
+	}
+}
+
+func TestHeaderEvents(t *testing.T) {
+	h := newHarness(t, Config{PublicURL: "https://old.ngrok.app"}, lifeOfASubscription()...)
+	h.send(eventsMsg{events: []receiver.Event{
+		{Kind: receiver.EventReady},
+		{Kind: receiver.EventTunnel, PublicURL: "https://new.ngrok.app", Time: base},
+		{Kind: receiver.EventProbe, Verdict: "TIMED_OUT", Message: "no answer in 5s", Time: base},
+		{Kind: receiver.EventError, Err: "disk full", Time: base},
+	}})
+	scr := h.plain()
+	for _, want := range []string{"● receiving", "PUBLIC URL CHANGED at 07:30:00: paste it in App Store Connect", "now https://new.ngrok.app", "was https://old.ngrok.app",
+		"probe ✗ TIMED_OUT", "receiver error at 07:30:00: disk full"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("header lacks %q:\n%s", want, scr)
+		}
+	}
+	if got := len(lines(scr)); got != 30 {
+		t.Errorf("screen has %d lines with a taller header, want 30", got)
+	}
+}
+
+func TestDeliveryEvents(t *testing.T) {
+	caps := lifeOfASubscription()
+	h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, caps...)
+	d := store.Delivery{ID: 1, CaptureID: 9, Target: "http://localhost:3000/apple", Attempt: 1, StartedAt: base, Status: 503,
+		Latency: 38 * time.Millisecond, Response: `{"error":"db down"}`, State: store.DeliveryPending, NextRetryAt: base.Add(time.Minute)}
+	h.src.deliveries[9] = []store.Delivery{d}
+	h.press("enter", "5")
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &d}}})
+	scr := h.plain()
+	for _, want := range []string{"503", "38ms", "http://localhost:3000/apple", `response: {"error":"db down"}`, "next retry at 07:31:00"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("deliveries tab lacks %q:\n%s", want, scr)
+		}
+	}
+	h.press("esc")
+	if scr := h.plain(); !strings.Contains(scr, "503 38ms") {
+		t.Errorf("list lacks the forward column:\n%s", scr)
+	}
+}
+
+func TestResizeKeepsTheScreenInBounds(t *testing.T) {
+	sizes := [][2]int{{80, 24}, {100, 30}, {120, 40}, {80, 12}, {30, 8}}
+	for _, sz := range sizes {
+		for _, keys := range [][]string{nil, {"enter"}, {"enter", "2"}, {"enter", "6"}, {"?"}, {"/"}} {
+			h := newHarness(t, Config{}, lifeOfASubscription()...)
+			h.press(keys...)
+			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			scr := h.plain()
+			ls := lines(scr)
+			if sz[0] >= minWidth && sz[1] >= minHeight && len(ls) != sz[1] {
+				t.Errorf("%dx%d %v: %d lines", sz[0], sz[1], keys, len(ls))
+			}
+			for i, l := range ls {
+				if w := ansi.StringWidth(l); w > sz[0] {
+					t.Errorf("%dx%d %v: line %d is %d wide: %q", sz[0], sz[1], keys, i, w, l)
+				}
+			}
+		}
+	}
+}
+
+func TestSelectionStaysVisible(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 60; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"})
+	}
+	h := newHarness(t, Config{}, caps...)
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	for i := 0; i < 30; i++ {
+		h.press("j")
+	}
+	if h.m.cursor != 30 || h.m.cursor < h.m.offset || h.m.cursor >= h.m.offset+h.m.listHeight() {
+		t.Fatalf("cursor %d offset %d height %d", h.m.cursor, h.m.offset, h.m.listHeight())
+	}
+	if scr := h.plain(); !strings.Contains(scr, "▸") {
+		t.Errorf("selected row not on screen:\n%s", scr)
+	}
+}
+
+func TestHelpQuitAndBackground(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("?")
+	if !h.m.showHelp || !strings.Contains(h.plain(), "copy decoded JSON") {
+		t.Fatalf("help overlay not shown:\n%s", h.plain())
+	}
+	h.press("j") // ignored while help is up
+	if h.m.cursor != 0 {
+		t.Errorf("j moved the list under the help overlay")
+	}
+	h.press("?")
+	if h.m.showHelp {
+		t.Fatal("? did not close help")
+	}
+	h.send(tea.BackgroundColorMsg{Color: lightBg{}})
+	if h.m.dark {
+		t.Error("a white background left the dark palette on")
+	}
+	h.press("q")
+	if !h.quit {
+		t.Error("q did not quit")
+	}
+	h2 := newHarness(t, Config{}, lifeOfASubscription()...)
+	h2.press("/", "ctrl+c")
+	if !h2.quit {
+		t.Error("ctrl+c did not quit from the filter bar")
+	}
+}
+
+type lightBg struct{}
+
+func (lightBg) RGBA() (r, g, b, a uint32) { return 0xffff, 0xffff, 0xffff, 0xffff }
+
+func TestUnreadableCapture(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.send(detailMsg{})
+	h.m.screen, h.m.detID = screenDetail, 42
+	h.send(detailMsg{d: &detail{id: 42, err: store.ErrNotFound}})
+	if scr := h.plain(); !strings.Contains(scr, "cannot read capture #42: not found") {
+		t.Errorf("missing error:\n%s", scr)
+	}
+}

@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+const minWidth, minHeight = 40, 10
+
+// View draws the whole screen on the alternate screen: header, body, status bar, help line.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	return v
+}
+
+// Render is the screen as a string, exactly width×height cells; goldens compare it.
+func (m *Model) Render() string {
+	w, h := m.width, m.height
+	if w < minWidth || h < minHeight {
+		return fit(fmt.Sprintf("s2s: the window is %dx%d; make it at least %dx%d", w, h, minWidth, minHeight), w)
+	}
+	lines := m.headerLines()
+	lines = append(lines, m.st.Dim.Render(strings.Repeat("─", w)))
+	body := m.bodyLines()
+	bh := m.bodyHeight()
+	for len(body) < bh {
+		body = append(body, "")
+	}
+	lines = append(lines, body[:bh]...)
+	lines = append(lines, m.statusLine(), m.helpLine())
+	for i := range lines {
+		lines[i] = fit(lines[i], w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) headerHeight() int { return len(m.headerLines()) + 1 }
+
+func (m *Model) bodyHeight() int { return max(1, m.height-m.headerHeight()-2) }
+
+// listHeight is how many rows fit under the column header (and the filter bar when shown).
+func (m *Model) listHeight() int {
+	h := m.bodyHeight() - 1
+	if m.editing || m.filterTx != "" {
+		h--
+	}
+	return max(1, h)
+}
+
+// layout recomputes sizes after a resize or a change in the header or bars.
+func (m *Model) layout() {
+	m.help.SetWidth(m.width)
+	m.input.SetWidth(max(10, m.width-30))
+	m.vp.SetWidth(max(1, m.width))
+	m.vp.SetHeight(max(1, m.bodyHeight()-3))
+	m.ensureVisible()
+	m.refreshDetail()
+}
+
+func (m *Model) headerLines() []string {
+	s, w := m.st, m.width
+	label := func(l string) string { return s.Label.Render(fmt.Sprintf("%-7s", l)) }
+
+	health := s.Warn.Render("○ starting")
+	if m.ready {
+		health = s.OK.Render("● receiving")
+	}
+	if m.closed {
+		health = s.Error.Render("✗ stopped")
+	}
+	left := s.Title.Render("s2s "+m.cfg.Version) + "  " + health + "  " + s.URL.Render(m.cfg.LocalURL)
+	right := ""
+	if m.probeVerdict != "" {
+		mark, st := "✓", s.OK
+		if m.probeVerdict != "SUCCESS" {
+			mark, st = "✗", s.Error
+		}
+		right = st.Render(fmt.Sprintf("probe %s %s %s", mark, m.probeVerdict, m.clock(m.probeAt)))
+	}
+	lines := []string{spread(left, right, w)}
+
+	pub := s.Dim.Render("none (local only; add --tunnel for a public URL)")
+	switch {
+	case m.tunnelErr != "":
+		pub = s.Error.Render("✗ tunnel: " + m.tunnelErr)
+	case m.publicURL != "":
+		pub = s.URL.Render(m.publicURL) + s.Dim.Render("  ← the URL for App Store Connect")
+	}
+	lines = append(lines, label("public")+" "+pub)
+
+	counts := s.Dim.Render("no captures yet")
+	if m.totalAll > 0 {
+		counts = m.trustCounts()
+	}
+	lines = append(lines, label("store")+" "+s.Value.Render(m.cfg.StorePath)+"  "+counts)
+
+	if m.prevPublicURL != "" {
+		// Loud and on two lines, so neither URL is ever cut off at 80 columns.
+		lines = append(lines,
+			s.Notice.Render(fmt.Sprintf(" ⚠ PUBLIC URL CHANGED at %s: paste it in App Store Connect ", m.clock(m.urlChangedAt))),
+			s.Notice.Render(" now "+m.publicURL+" ")+s.Dim.Render("  was "+m.prevPublicURL))
+	}
+	if m.lastErr != "" {
+		lines = append(lines, s.Error.Render(fmt.Sprintf("✗ receiver error at %s: %s", m.clock(m.lastErrAt), m.lastErr)))
+	}
+	return lines
+}
+
+// trustCounts lists the labels in a fixed order so the header does not jump around.
+func (m *Model) trustCounts() string {
+	s := m.st
+	parts := []string{s.Value.Render(fmt.Sprintf("%d captures:", m.totalAll))}
+	for _, l := range []decode.Label{decode.LabelVerified, decode.LabelSimulated, decode.LabelXcode, decode.LabelLegacyV1, decode.LabelInvalid} {
+		if n := m.byTrust[string(l)]; n > 0 {
+			parts = append(parts, s.trust(string(l)).Render(fmt.Sprintf("%d %s", n, trustText(string(l), ""))))
+		}
+	}
+	return parts[0] + " " + strings.Join(parts[1:], s.Dim.Render(" · "))
+}
+
+func (m *Model) clock(t time.Time) string {
+	if t.IsZero() {
+		return "--:--:--"
+	}
+	return t.In(m.cfg.Location).Format("15:04:05")
+}
+
+// spread puts left and right on one line of width w, right-aligned when there is room.
+func spread(left, right string, w int) string {
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if right == "" || gap < 2 {
+		return left
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) bodyLines() []string {
+	if m.showHelp {
+		return m.helpLines()
+	}
+	if m.screen == screenDetail {
+		return m.detailLines()
+	}
+	return m.listLines()
+}
+
+func (m *Model) statusLine() string {
+	s, w := m.st, m.width
+	var right string
+	if m.screen == screenList {
+		pos := "0/0"
+		if len(m.rows) > 0 {
+			pos = fmt.Sprintf("%d/%d", m.cursor+1, max(m.total, len(m.rows)))
+		}
+		fol := s.Bar.Render(" follow off ")
+		if m.follow {
+			fol = s.Follow.Render(" FOLLOW ")
+		}
+		right = fol + s.Bar.Render(" "+pos+" ")
+	} else {
+		right = s.Bar.Render(fmt.Sprintf(" #%d %d%% ", m.detID, int(m.vp.ScrollPercent()*100)))
+	}
+	text := m.status
+	st := s.Status
+	if m.statusBad {
+		st = s.Status.Inherit(s.Error)
+	}
+	room := w - ansi.StringWidth(right) - 1
+	left := st.Render(cell(" "+text, max(0, room)))
+	return left + s.Bar.Render(" ") + right
+}
+
+func (m *Model) helpLine() string {
+	return m.help.ShortHelpView(m.keys.ShortHelp())
+}
+
+func (m *Model) helpLines() []string {
+	s := m.st
+	lines := []string{s.Title.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.navHelp()), "\n")...)
+	lines = append(lines, "")
+	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.actionHelp()), "\n")...)
+	lines = append(lines, "",
+		s.Title.Render("Tabs")+"    "+s.Dim.Render("1-6 jump to a tab; in Timeline, enter opens the selected notification"),
+		s.Title.Render("Filter")+"  "+s.Dim.Render("type:DID_RENEW subtype:VOLUNTARY env:sandbox trust:verified"),
+		"        "+s.Dim.Render("product:ID bundle:ID otid:ID, or any text"),
+		s.Title.Render("Trust")+"   "+s.TrustOK.Render("verified ✓")+" Apple  "+s.TrustSim.Render("simulated")+" test chain  "+
+			s.TrustWeak.Render("xcode")+" unsigned  "+s.TrustWeak.Render("v1")+" legacy  "+s.TrustBad.Render("invalid ✗"),
+		s.Title.Render("Colours")+" "+s.Kind[kindPurchase].Render("purchase")+" "+s.Kind[kindRenewal].Render("renewal")+" "+
+			s.Kind[kindFailure].Render("failure/expiry")+" "+s.Kind[kindRefund].Render("refund")+" "+s.Kind[kindTest].Render("test")+" "+
+			s.Kind[kindOther].Render("other"),
+		"", s.Dim.Render("Logs go to "+m.cfg.LogPath+" · ? or esc closes this help"))
+	return lines
+}
+
+// columns are the list's column widths for the current window width.
+type columns struct{ time, env, typ, product, trust, ans, fwd int }
+
+func (m *Model) columns() columns {
+	c := columns{time: 8, env: 5, trust: 12, ans: 3}
+	if m.width >= 100 {
+		c.time = 14
+	}
+	if m.forwarding() {
+		c.fwd = 10
+	}
+	fixed := 2 + c.time + 1 + c.env + 1 + 1 + 1 + c.trust + 1 + c.ans
+	if c.fwd > 0 {
+		fixed += 1 + c.fwd
+	}
+	flex := max(10, m.width-fixed)
+	c.typ = flex * 3 / 5
+	c.product = flex - c.typ
+	return c
+}
+
+func (m *Model) forwarding() bool { return m.cfg.Replay != nil || len(m.lastDel) > 0 }
+
+func (m *Model) listLines() []string {
+	s := m.st
+	var lines []string
+	if m.editing {
+		lines = append(lines, m.input.View())
+	} else if m.filterTx != "" {
+		lines = append(lines, s.Title.Render("filter")+" "+s.Value.Render(m.filterTx)+s.Dim.Render(fmt.Sprintf("  %d matching · / edits · esc clears", m.total)))
+	}
+	c := m.columns()
+	head := "  " + cell("TIME", c.time) + " " + cell("ENV", c.env) + " " + cell("TYPE · SUBTYPE", c.typ) + " " +
+		cell("PRODUCT", c.product) + " " + cell("TRUST", c.trust) + " " + cell("ANS", c.ans)
+	if c.fwd > 0 {
+		head += " " + cell("FORWARD", c.fwd)
+	}
+	lines = append(lines, s.ColHeader.Render(head))
+	if len(m.rows) == 0 {
+		switch {
+		case m.loading:
+			lines = append(lines, s.Dim.Render("  loading…"))
+		case m.filterTx != "":
+			lines = append(lines, s.Dim.Render("  nothing matches this filter (esc clears it)"))
+		default:
+			lines = append(lines, "", s.Dim.Render("  Waiting for notifications on "+m.cfg.LocalURL),
+				s.Dim.Render("  Press t to send a test notification, or run: s2s send-test --type SUBSCRIBED"))
+		}
+		return lines
+	}
+	end := min(len(m.rows), m.offset+m.listHeight())
+	for i := m.offset; i < end; i++ {
+		lines = append(lines, m.row(&m.rows[i], c, i == m.cursor))
+	}
+	if end == len(m.rows) && m.loading {
+		lines = append(lines, s.Dim.Render("  loading older captures…"))
+	}
+	return lines
+}
+
+// row renders one capture; only the rows on screen are ever rendered.
+func (m *Model) row(c *store.Capture, col columns, selected bool) string {
+	s := m.st
+	tm := c.ReceivedAt.In(m.cfg.Location)
+	ts := tm.Format("15:04:05")
+	if col.time >= 14 {
+		ts = tm.Format("01-02 15:04:05")
+	}
+	var fwd string
+	if col.fwd > 0 {
+		fwd = deliveryText(m.lastDel[c.ID])
+	}
+	cells := []string{cell(ts, col.time), cell(envBadge(c.Environment), col.env), cell(typeText(c), col.typ),
+		cell(c.ProductID, col.product), cell(trustText(c.Trust, ""), col.trust), cell(codeText(c.ResponseStatus), col.ans)}
+	if col.fwd > 0 {
+		cells = append(cells, cell(fwd, col.fwd))
+	}
+	if selected {
+		return s.Selected.Render(cell("▸ "+strings.Join(cells, " "), m.width))
+	}
+	styled := []string{s.Dim.Render(cells[0]), s.env(c.Environment).Render(cells[1]), s.Kind[kindOf(c.Type, c.Subtype)].Render(cells[2]),
+		s.Value.Render(cells[3]), s.trust(c.Trust).Render(cells[4]), s.code(c.ResponseStatus).Render(cells[5])}
+	if col.fwd > 0 {
+		d := m.lastDel[c.ID]
+		st := s.Dim
+		if fwd != "" {
+			st = s.code(d.Status)
+		}
+		styled = append(styled, st.Render(cells[6]))
+	}
+	return "  " + strings.Join(styled, " ")
+}
