@@ -165,7 +165,7 @@ func parseJWS(s string) (*jws, error) {
 	if j.payload, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
 		return nil, errors.New("the JWS payload is not base64url")
 	}
-	if j.signature, err = base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
+	if j.signature, err = base64.RawURLEncoding.Strict().DecodeString(parts[2]); err != nil {
 		return nil, errors.New("the JWS signature is not base64url")
 	}
 	return j, nil
