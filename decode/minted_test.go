@@ -120,8 +120,12 @@ func TestMintedRejections(t *testing.T) {
 		{"two certificates", withHeader(func(h map[string]any) { h["x5c"] = good.X5C()[:2] }), decode.Options{}, decode.ClassChain, "holds 2 certificates"},
 		{"four certificates", withHeader(func(h map[string]any) { h["x5c"] = append(good.X5C(), testpki.B64(good.Root)) }), decode.Options{}, decode.ClassChain, "holds 4 certificates"},
 		{"x5c not strings", withHeader(func(h map[string]any) { h["x5c"] = []any{1, 2, 3} }), decode.Options{}, decode.ClassChain, "no x5c"},
-		{"leaf not base64", withHeader(func(h map[string]any) { h["x5c"] = []string{"***", testpki.B64(good.Intermediate), testpki.B64(good.Root)} }), decode.Options{}, decode.ClassChain, "x5c[0]"},
-		{"leaf not DER", withHeader(func(h map[string]any) { h["x5c"] = []string{"AAAA", testpki.B64(good.Intermediate), testpki.B64(good.Root)} }), decode.Options{}, decode.ClassChain, "not a DER certificate"},
+		{"leaf not base64", withHeader(func(h map[string]any) {
+			h["x5c"] = []string{"***", testpki.B64(good.Intermediate), testpki.B64(good.Root)}
+		}), decode.Options{}, decode.ClassChain, "x5c[0]"},
+		{"leaf not DER", withHeader(func(h map[string]any) {
+			h["x5c"] = []string{"AAAA", testpki.B64(good.Intermediate), testpki.B64(good.Root)}
+		}), decode.Options{}, decode.ClassChain, "not a DER certificate"},
 		{"DER signature", testpki.EncodeJWS(header, payload, testpki.ES256DER(good.LeafKey)), decode.Options{}, decode.ClassSignature, "raw 64-byte"},
 		{"flipped signature byte", flipSegmentByte(goodJWS, 2, 17), decode.Options{}, decode.ClassSignature, "does not match"},
 		{"flipped payload byte", goodParts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(tampered)) + "." + goodParts[2], decode.Options{}, decode.ClassSignature, "does not match"},
