@@ -1,13 +1,23 @@
 package cmd
 
-// PLACEHOLDER: the TUI owner replaces this file.
-
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/tui"
 )
 
 // listenUI is everything the TUI of `s2s listen` is given.
@@ -20,9 +30,95 @@ type listenUI struct {
 	LogPath   string                                    // where log lines go while the TUI runs
 	SendTest  func(ctx context.Context) error           // sends a simulated TEST notification to this listener
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
+	// Verifier decodes bodies for the Summary and Decoded tabs; give it the same options as the
+	// receiver's (extra roots, identity) so the detail agrees with the stored label. nil: Apple's
+	// root only.
+	Verifier *decode.Verifier
 }
 
-// runListenTUI runs the TUI until the user quits or ctx ends.
+var _ tui.Source = (*store.Store)(nil)
+
+// runListenTUI runs the TUI until the user quits or ctx ends. While it runs, the standard
+// loggers write to ui.LogPath so no line is ever drawn over the screen.
 func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
-	return errors.New("the terminal UI is not yet built; use --output lines")
+	if ui.Store == nil {
+		return errors.New("listen: the terminal UI needs a store")
+	}
+	restore, err := logToFile(ui.LogPath)
+	if err != nil {
+		return err
+	}
+	defer restore()
+
+	noColor := !f.IO.ColorOut() || f.Getenv("NO_COLOR") != ""
+	verifier := ui.Verifier
+	if verifier == nil {
+		verifier = decode.NewVerifier(decode.Options{})
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "."
+	}
+	storePath := ui.StorePath
+	if storePath == "" {
+		storePath = ui.Store.Path()
+	}
+	model := tui.New(tui.Config{
+		Context:   ctx,
+		Source:    ui.Store,
+		Events:    ui.Events,
+		Decode:    tui.VerifierDecoder(verifier),
+		Version:   version.Get().Short(),
+		LocalURL:  ui.LocalURL,
+		PublicURL: ui.PublicURL,
+		StorePath: storePath,
+		LogPath:   ui.LogPath,
+		SendTest:  ui.SendTest,
+		Replay:    ui.Replay,
+		ExportDir: cwd,
+		Now:       f.Now,
+		NoColor:   noColor,
+	})
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out)}
+	if noColor {
+		// NO_COLOR: a plain screen; selection and tabs stay visible through ▸ and [brackets].
+		opts = append(opts, tea.WithColorProfile(colorprofile.NoTTY))
+	}
+	_, err = tea.NewProgram(model, opts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // a signal ended the session; listen shuts down normally
+	}
+	if err != nil {
+		return fmt.Errorf("listen: terminal UI: %w", err)
+	}
+	return nil
+}
+
+// logToFile sends the log and slog default loggers to path (discarding when path is empty) and
+// returns a function that puts them back.
+func logToFile(path string) (func(), error) {
+	var w io.Writer = io.Discard
+	var file *os.File
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("listen: log file: %w", err)
+		}
+		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("listen: log file: %w", err)
+		}
+		file, w = fh, fh
+	}
+	prevOut, prevFlags, prevSlog := log.Writer(), log.Flags(), slog.Default()
+	log.SetOutput(w)
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, nil)))
+	return func() {
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+		slog.SetDefault(prevSlog)
+		if file != nil {
+			file.Close()
+		}
+	}, nil
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/s2s-dev/s2s/store"
@@ -82,7 +83,7 @@ func matches(c *store.Capture, f store.Filter) bool {
 		// One substring over several fields, as the store's free-text search does.
 		text, found := strings.ToLower(f.Text), false
 		for _, v := range []string{c.Type, c.Subtype, c.ProductID, c.OriginalTransactionID, c.TransactionID,
-			c.NotificationUUID, c.BundleID, c.Path} {
+			c.NotificationUUID, c.BundleID, c.Path, strconv.FormatInt(c.AppAppleID, 10)} {
 			if strings.Contains(strings.ToLower(v), text) {
 				found = true
 				break
@@ -93,9 +94,4 @@ func matches(c *store.Capture, f store.Filter) bool {
 		}
 	}
 	return true
-}
-
-func filterActive(f store.Filter) bool {
-	f.Limit, f.BeforeID, f.Ascending = 0, 0, false
-	return f != (store.Filter{})
 }
