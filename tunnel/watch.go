@@ -1,0 +1,170 @@
+package tunnel
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// CheckFunc checks the path from the internet to the receiver through url and returns a verdict
+// in Apple's sendAttemptResult vocabulary (SUCCESS, TIMED_OUT, TLS_ISSUE, ...) and a sentence.
+type CheckFunc func(ctx context.Context, url string) (verdict, message string)
+
+// VerdictSuccess is the verdict of a working path.
+const VerdictSuccess = "SUCCESS"
+
+// WatchOptions configure Watch.
+type WatchOptions struct {
+	Check CheckFunc
+	// Interval between checks of a path; zero means 60 s.
+	Interval time.Duration
+	// Timeout bounds one check; zero means 15 s.
+	Timeout time.Duration
+	// Settle lists the waits before re-checking a path that failed right after it appeared (a new
+	// hostname can take seconds to resolve); nil means 2 s then 5 s.
+	Settle []time.Duration
+	// OnEvent receives the tunnel's events.
+	OnEvent func(Event)
+	// OnCheck receives verdicts: the first one for each URL (after settling), every change, and
+	// every failing one, so a broken path keeps being reported.
+	OnCheck func(url, verdict, message string)
+}
+
+// Watch relays t's events and checks its public URL now, after every URL change and then every
+// Interval, because a silently stalled tunnel loses sandbox notifications Apple never retries. It
+// returns when ctx ends or the tunnel ends.
+func Watch(ctx context.Context, t Tunnel, o WatchOptions) {
+	if o.Interval <= 0 {
+		o.Interval = 60 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.Settle == nil {
+		o.Settle = []time.Duration{2 * time.Second, 5 * time.Second}
+	}
+	if o.OnEvent == nil {
+		o.OnEvent = func(Event) {}
+	}
+	if o.OnCheck == nil {
+		o.OnCheck = func(string, string, string) {}
+	}
+	url := t.URL()
+	settling := 0 // index into Settle while a new URL's first check keeps failing
+	fresh := true // no verdict published yet for url
+	last := ""    // last published verdict
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	events := t.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			o.OnEvent(e)
+			switch e.Kind {
+			case EventURL, EventUp:
+				if e.Kind == EventURL {
+					url, fresh, settling = e.URL, true, 0
+				}
+				resetTimer(timer, 0)
+			case EventFailed:
+				return
+			}
+			continue
+		case <-timer.C:
+		}
+		if url == "" {
+			resetTimer(timer, o.Interval)
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		verdict, msg := o.Check(cctx, url)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		next := o.Interval
+		switch {
+		case verdict != VerdictSuccess && fresh && settling < len(o.Settle):
+			next = o.Settle[settling]
+			settling++
+		case fresh || verdict != last || verdict != VerdictSuccess:
+			o.OnCheck(url, verdict, msg)
+			fresh, last = false, verdict
+		}
+		resetTimer(timer, next)
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	select {
+	case <-t.C:
+	default:
+	}
+	t.Reset(d)
+}
+
+// SelfCheckHeader marks the tunnel's own requests so the receiver and its logs can tell them apart.
+const SelfCheckHeader = "X-S2S-Probe"
+
+// HTTPCheck is the built-in check: GET the public URL through the tunnel and expect the
+// receiver's 200. The full probe (`s2s probe`) also checks TLS the way Apple does.
+func HTTPCheck(client *http.Client) CheckFunc {
+	if client == nil {
+		client = &http.Client{}
+	}
+	return func(ctx context.Context, url string) (string, string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return "OTHER", err.Error()
+		}
+		req.Header.Set(SelfCheckHeader, "tunnel-self-check")
+		req.Header.Set("User-Agent", "s2s tunnel self-check")
+		resp, err := client.Do(req)
+		if err != nil {
+			return classifyCheckError(err)
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		if resp.StatusCode >= 200 && resp.StatusCode <= 206 {
+			return VerdictSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
+		}
+		return "UNSUCCESSFUL_HTTP_RESPONSE_CODE", fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
+	}
+}
+
+func classifyCheckError(err error) (string, string) {
+	var ne net.Error
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var re tls.RecordHeaderError
+	switch {
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "TIMED_OUT", "no answer through the tunnel in time: " + err.Error()
+	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci), errors.As(err, &re),
+		strings.Contains(err.Error(), "tls:"):
+		return "TLS_ISSUE", "TLS with the public URL failed: " + err.Error()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "NO_RESPONSE", "the connection closed without an answer: " + err.Error()
+	}
+	var de *net.DNSError
+	var oe *net.OpError
+	if errors.As(err, &de) || errors.As(err, &oe) {
+		return "SOCKET_ISSUE", "the public URL is unreachable: " + err.Error()
+	}
+	return "OTHER", err.Error()
+}
