@@ -1,16 +1,621 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/internal/version"
+	"github.com/s2s-dev/s2s/sender"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+// sendTestOptions are the flags of `s2s send-test` and what it gets from the process.
+type sendTestOptions struct {
+	f *Factory
+
+	URL                   string
+	Type, Subtype         string
+	Scenario              string
+	All                   bool
+	List                  bool
+	Sets                  []string
+	BundleID              string
+	Environment           string
+	ProductID             string
+	OriginalTransactionID string
+	AppAppleID            int64
+	Count, Concurrency    int
+	Retry                 string
+	RetryScale            float64
+	Duplicate             bool
+	PrintRoot             bool
+	JSON                  bool
+
+	Apple bool
+	creds appleCredentials
+}
+
 func newSendTestCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "send-test",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("send-test: not yet built") },
+	opts := &sendTestOptions{f: f}
+	c := &cobra.Command{
+		Use:   "send-test [URL]",
+		Short: "Send simulated App Store notifications of any type, or ask Apple for a real TEST",
+		Long: `Sign realistic App Store Server Notifications (version 2) of any type and subtype with this
+machine's s2s local test chain and POST them to URL the way the App Store does: the body
+{"signedPayload": "<JWS>"} as JSON, success only for HTTP 200-206.
+
+URL defaults to the running "s2s listen". Receivers that trust the s2s test root (s2s itself
+does; print it with --print-root for your own server's test configuration) label these payloads
+"simulated"; nothing signed here can pass for Apple's.
+
+Each notification carries nested signedTransactionInfo and signedRenewalInfo (signed too), a
+fresh notificationUUID and signedDate now. --scenario plays a subscription's life as a sequence of
+notifications with consistent ids, dated so that the last one happens now. Fields can be changed
+with --bundle-id, --environment, --product-id, --original-transaction-id, --app-apple-id, and
+--set PATH=VALUE on the payload and the signed objects inside it. A PATH starts with one of:
+  notificationType, subtype, notificationUUID, version, signedDate   the top-level values
+  notification.FIELD                 any top-level field
+  data.FIELD, summary.FIELD, externalPurchaseToken.FIELD, appData.FIELD
+  transaction.FIELD                  the payload of data.signedTransactionInfo
+  renewalInfo.FIELD                  the payload of data.signedRenewalInfo
+  appTransaction.FIELD               the payload of appData.signedAppTransactionInfo
+VALUE is read as JSON when it is JSON (9990, true, "text", {"a":1}) and as text otherwise;
+null removes the field.
+
+Delivery like Apple's: --retry apple retries a failed attempt on Apple's production schedule
+(+1h, +12h, +24h, +48h, +72h after the previous attempt) with the same notificationUUID,
+compressed by --retry-scale (3600: an hour becomes a second). --duplicate sends the same body
+twice, as Apple occasionally does. Each answer is reported with its latency; answers slower than
+3s are flagged, since Apple wants an answer within a few seconds and gives up after about 30s.
+
+Load mode: --count N --concurrency C sends N notifications with C senders and reports
+throughput, latency percentiles and status counts (progress on stderr).
+
+--apple asks Apple's App Store Server API for a real TEST notification to the URL configured in
+App Store Connect, then reports each of Apple's send attempts.
+
+Exit status: 0 every notification was accepted (HTTP 200-206), 1 a notification was not
+accepted or could not be sent, 2 usage.`,
+		Example: `  # A TEST notification to the running "s2s listen"
+  s2s send-test
+
+  # A renewal, to your own server
+  s2s send-test https://localhost:3000/apple/notifications --type DID_RENEW
+
+  # A refund of a specific price, in Production, for your bundle
+  s2s send-test --type REFUND --bundle-id com.example.app --environment Production \
+      --set transaction.price=4990 --set transaction.currency=EUR
+
+  # Auto-renew turned off, in the subscription's billing retry period
+  s2s send-test --type DID_CHANGE_RENEWAL_STATUS --subtype AUTO_RENEW_DISABLED \
+      --set renewalInfo.isInBillingRetryPeriod=true --set data.status=3
+
+  # Play a subscription's life: subscribe, renew, turn auto-renew off, expire
+  s2s send-test --scenario subscribe-renew-cancel
+
+  # One of every type and subtype
+  s2s send-test --all
+
+  # What can be sent
+  s2s send-test --list
+
+  # Fail on purpose and watch the Apple-like retries, one second per hour
+  s2s send-test http://localhost:9999/fails --retry apple --retry-scale 3600
+
+  # A burst: 2000 renewals from 50 senders
+  s2s send-test --type DID_RENEW --count 2000 --concurrency 50
+
+  # The s2s test root, to trust in your server's test configuration
+  s2s send-test --print-root > s2s-test-root.pem
+
+  # A real TEST notification from Apple (sandbox)
+  s2s send-test --apple --bundle-id com.example.app --key-id ABC123DEFG \
+      --issuer-id 57246542-96fe-1a63-e053-0824d011072a --private-key SubscriptionKey_ABC123DEFG.p8`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.URL = args[0]
+			}
+			return runSendTest(cmd.Context(), opts)
+		},
 	}
+	fl := c.Flags()
+	fl.StringVarP(&opts.Type, "type", "t", "", "notificationType to send (default TEST); see --list")
+	fl.StringVarP(&opts.Subtype, "subtype", "s", "", "subtype (default: none, or the type's first subtype when it always has one)")
+	fl.StringVar(&opts.Scenario, "scenario", "", "play the named scenario, a sequence about one subscription; see --list")
+	fl.BoolVar(&opts.All, "all", false, "send one notification of every type and subtype")
+	fl.BoolVar(&opts.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
+	fl.StringArrayVar(&opts.Sets, "set", nil, "set `PATH=VALUE` in the payload or its signed objects, e.g. transaction.price=9990 (repeatable)")
+	fl.StringVar(&opts.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+")")
+	fl.StringVar(&opts.Environment, "environment", "", "Sandbox or Production (default Sandbox)")
+	fl.StringVar(&opts.ProductID, "product-id", "", "product ID (default "+fixtures.DefaultProductID+")")
+	fl.StringVar(&opts.OriginalTransactionID, "original-transaction-id", "", "original transaction ID (default: a new random one per subscription)")
+	fl.Int64Var(&opts.AppAppleID, "app-apple-id", 0, fmt.Sprintf("app Apple ID (default %d)", fixtures.DefaultAppAppleID))
+	fl.IntVarP(&opts.Count, "count", "n", 1, "load mode: send `N` notifications")
+	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 1, "load mode: with `C` concurrent senders")
+	fl.StringVar(&opts.Retry, "retry", "none", "retry failed attempts: none, or apple (Apple's production schedule)")
+	fl.Float64Var(&opts.RetryScale, "retry-scale", sender.DefaultRetryScale, "divide Apple's retry waits by `F` (3600: an hour becomes a second)")
+	fl.BoolVar(&opts.Duplicate, "duplicate", false, "send each body a second time, same notificationUUID, as Apple sometimes does")
+	fl.BoolVar(&opts.PrintRoot, "print-root", false, "print the s2s local test root certificate (PEM) and exit")
+	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per attempt (load mode: one report)")
+	fl.BoolVar(&opts.Apple, "apple", false, "ask Apple's App Store Server API for a real TEST notification")
+	opts.creds.addFlags(fl)
+
+	_ = c.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, t := range fixtures.Types() {
+			out = append(out, t.Type+"\t"+t.About)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("subtype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return fixtures.SubtypeNames(opts.Type), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("scenario", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, s := range fixtures.Scenarios() {
+			out = append(out, s.Name+"\t"+s.About)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("retry", cobra.FixedCompletions([]string{"none", "apple"}, cobra.ShellCompDirectiveNoFileComp))
+	c.MarkFlagsMutuallyExclusive("type", "scenario", "all")
+	c.MarkFlagsMutuallyExclusive("subtype", "scenario")
+	c.MarkFlagsMutuallyExclusive("subtype", "all")
+	return c
+}
+
+func (o *sendTestOptions) overrides() fixtures.Overrides {
+	return fixtures.Overrides{
+		BundleID:              o.BundleID,
+		Environment:           o.Environment,
+		ProductID:             o.ProductID,
+		OriginalTransactionID: o.OriginalTransactionID,
+		AppAppleID:            o.AppAppleID,
+		Sets:                  o.Sets,
+	}
+}
+
+func (o *sendTestOptions) loadMode() bool { return o.Count > 1 || o.Concurrency > 1 }
+
+func (o *sendTestOptions) validate() error {
+	if o.Count < 1 || o.Concurrency < 1 {
+		return usageErrorf("--count and --concurrency must be at least 1")
+	}
+	switch o.Retry {
+	case "none", "apple":
+	default:
+		return usageErrorf("--retry %q: use none or apple", o.Retry)
+	}
+	if !(o.RetryScale > 0) {
+		return usageErrorf("--retry-scale must be greater than 0")
+	}
+	if o.Subtype != "" && o.Type == "" {
+		return usageErrorf("--subtype needs --type")
+	}
+	if o.loadMode() {
+		switch {
+		case o.Scenario != "" || o.All:
+			return usageErrorf("load mode (--count, --concurrency) sends one --type; it does not combine with --scenario or --all")
+		case o.Retry != "none" || o.Duplicate:
+			return usageErrorf("load mode (--count, --concurrency) measures single attempts; it does not combine with --retry or --duplicate")
+		}
+	}
+	if o.Apple {
+		if o.URL != "" || o.Type != "" || o.Scenario != "" || o.All || len(o.Sets) > 0 || o.loadMode() || o.Retry != "none" || o.Duplicate || o.PrintRoot {
+			return usageErrorf("--apple asks Apple to send its own TEST notification to the URL set in App Store Connect: it takes no URL and no --type, --scenario, --all, --set, --count, --retry, --duplicate or --print-root")
+		}
+		if o.BundleID == "" {
+			return usageErrorf("--apple needs --bundle-id: the app whose notification URL Apple should call")
+		}
+	}
+	if err := fixtures.ParseSets(o.Sets); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+func runSendTest(ctx context.Context, opts *sendTestOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	ios := opts.f.IO
+	if opts.List {
+		return printSendTestList(ios.Out, opts.JSON)
+	}
+	if opts.Apple {
+		env := opts.Environment
+		if env == "" {
+			env = fixtures.DefaultEnvironment
+		}
+		result, err := runAppleTestNotification(ctx, opts.f, opts.creds, opts.BundleID, env, ios.Out)
+		if err != nil {
+			return err
+		}
+		if result != "SUCCESS" {
+			return fmt.Errorf("Apple could not deliver the TEST notification: its last attempt ended %s", result)
+		}
+		return nil
+	}
+
+	configDir := paths.ConfigDir(opts.f.Getenv)
+	_, statErr := fixtures.LoadChain(configDir)
+	chain, err := fixtures.LoadOrCreateChain(configDir)
+	if err != nil {
+		return err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		fmt.Fprintf(ios.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
+	}
+	if opts.PrintRoot {
+		fmt.Fprintf(ios.ErrOut, "The s2s local test root (%s). Trust it only in test configurations:\nwhat it signs is simulated, never from Apple.\n", chain.RootPath())
+		_, err := ios.Out.Write(chain.RootPEM())
+		return err
+	}
+
+	// Sign everything before sending anything, so a bad --type or --set fails without side effects.
+	var batch []*fixtures.Signed
+	o := opts.overrides()
+	switch {
+	case opts.Scenario != "":
+		batch, err = chain.Scenario(opts.Scenario, o)
+	case opts.All:
+		for _, comb := range fixtures.Combinations() {
+			s, berr := chain.Build(comb.Type, comb.Subtype, o)
+			if berr != nil {
+				err = berr
+				break
+			}
+			batch = append(batch, s)
+		}
+	default:
+		typ := opts.Type
+		if typ == "" {
+			typ = "TEST"
+		}
+		var s *fixtures.Signed
+		s, err = chain.Build(typ, opts.Subtype, o)
+		batch = []*fixtures.Signed{s}
+	}
+	if err != nil {
+		var ie *fixtures.InputError
+		if errors.As(err, &ie) {
+			return &UsageError{Err: err}
+		}
+		return err
+	}
+
+	url, err := sendTestURL(opts)
+	if err != nil {
+		return err
+	}
+	snd := &sender.Sender{UserAgent: "s2s/" + version.Get().Version + " (send-test; simulated App Store Server Notifications)"}
+	if opts.f.HTTPClient != nil {
+		// Keep the process's client (proxies, test transports) but with Apple's own timeout.
+		hc := *opts.f.HTTPClient()
+		hc.Timeout = 0
+		snd.Client = &hc
+	}
+	if opts.loadMode() {
+		return runSendTestLoad(ctx, opts, chain, batch[0], url, snd)
+	}
+	return runSendTestBatch(ctx, opts, batch, url, snd)
+}
+
+func sendTestURL(opts *sendTestOptions) (string, error) {
+	if opts.URL != "" {
+		if !strings.HasPrefix(opts.URL, "http://") && !strings.HasPrefix(opts.URL, "https://") {
+			return "", usageErrorf("URL %q: give an http:// or https:// URL", opts.URL)
+		}
+		return opts.URL, nil
+	}
+	l, err := state.Read(paths.ListenerStateFile(opts.f.Getenv))
+	if err != nil {
+		if errors.Is(err, state.ErrNoListener) {
+			return "", errors.New("no URL given and no running `s2s listen` found: start `s2s listen` in another terminal, or give the URL to send to")
+		}
+		return "", err
+	}
+	return l.URL, nil
+}
+
+// attemptJSON is one line of --json output.
+type attemptJSON struct {
+	Type             string  `json:"notificationType"`
+	Subtype          string  `json:"subtype,omitempty"`
+	NotificationUUID string  `json:"notificationUUID"`
+	URL              string  `json:"url"`
+	Attempt          int     `json:"attempt"`
+	Duplicate        bool    `json:"duplicate,omitempty"`
+	Status           int     `json:"status,omitempty"`
+	Outcome          string  `json:"outcome"`
+	OK               bool    `json:"ok"`
+	LatencyMs        float64 `json:"latencyMs"`
+	Slow             bool    `json:"slow,omitempty"`
+	NextRetryMs      float64 `json:"nextRetryMs,omitempty"`
+	Error            string  `json:"error,omitempty"`
+}
+
+func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtures.Signed, url string, snd *sender.Sender) error {
+	ios := opts.f.IO
+	retry := sender.Retry{Scale: opts.RetryScale}
+	if opts.Retry == "apple" {
+		retry.Schedule = sender.AppleRetrySchedule
+	}
+	if !opts.JSON {
+		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", stPlural(len(batch), "notification"), url)
+	}
+	enc := json.NewEncoder(ios.Out)
+	width := 0
+	for _, s := range batch {
+		width = max(width, len(stLabel(s)))
+	}
+	var failed int
+	explained := false
+	report := func(s *fixtures.Signed, r sender.Result, next time.Duration) {
+		if opts.JSON {
+			a := attemptJSON{Type: s.Type, Subtype: s.Subtype, NotificationUUID: s.NotificationUUID, URL: url,
+				Attempt: r.Attempt, Duplicate: r.Duplicate, Status: r.Status, Outcome: r.Outcome(), OK: r.OK(),
+				LatencyMs: stMillis(r.Latency), Slow: r.Slow(), NextRetryMs: stMillis(next)}
+			if r.Err != nil {
+				a.Error = r.Err.Error()
+			}
+			_ = enc.Encode(a)
+		} else {
+			status := r.Outcome()
+			if r.Err == nil {
+				status = fmt.Sprint(r.Status)
+			}
+			var notes []string
+			if r.Attempt > 1 {
+				notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule)))
+			}
+			if r.Duplicate {
+				notes = append(notes, "duplicate")
+			}
+			if !r.OK() {
+				notes = append(notes, "not accepted")
+			}
+			if r.Slow() {
+				notes = append(notes, "SLOW")
+			}
+			line := fmt.Sprintf("%-*s  %s  %-3s  %8s", width, stLabel(s), s.NotificationUUID, status, stLatency(r.Latency))
+			if len(notes) > 0 {
+				line += "  " + strings.Join(notes, ", ")
+			}
+			fmt.Fprintln(ios.Out, line)
+		}
+		if r.Err != nil {
+			fmt.Fprintf(ios.ErrOut, "  %s: %v\n", r.Outcome(), r.Err)
+		} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
+			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, stOneLine(r.Response, 160))
+		}
+		if r.Slow() {
+			fmt.Fprintf(ios.ErrOut, "  warning: the receiver took %s to answer. Apple wants an answer within a few seconds and gives up after about %s (TIMED_OUT, then retries); acknowledge first, process later.\n", stLatency(r.Latency), sender.AppleTimeout)
+		}
+		switch {
+		case next > 0:
+			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", sender.AppleRetrySchedule[r.Attempt-1], next, opts.RetryScale)
+		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule):
+			fmt.Fprintf(ios.ErrOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
+		case !r.OK() && opts.Retry == "none" && !explained:
+			explained = true
+			fmt.Fprintln(ios.ErrOut, "  Apple counts any answer but 200-206 as a failure and, in Production, retries after 1h, 12h, 24h, 48h and 72h (--retry apple replays that).")
+		}
+	}
+	for _, s := range batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		results := snd.Deliver(ctx, url, s.Body, sender.Retry{Schedule: retry.Schedule, Scale: retry.Scale}, func(r sender.Result, next time.Duration) {
+			report(s, r, next)
+		})
+		last := results[len(results)-1]
+		if opts.Duplicate && ctx.Err() == nil {
+			d := snd.Send(ctx, url, s.Body)
+			d.Attempt, d.Duplicate = last.Attempt, true
+			report(s, d, 0)
+			if !d.OK() {
+				failed++
+			}
+		}
+		if !last.OK() {
+			failed++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		if !opts.JSON {
+			fmt.Fprintf(ios.ErrOut, "%s not accepted by %s.\n", stPlural(failed, "delivery was", "deliveries were"), url)
+		}
+		return &SilentError{Code: ExitError}
+	}
+	return nil
+}
+
+func runSendTestLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures.Chain, first *fixtures.Signed, url string, snd *sender.Sender) error {
+	ios := opts.f.IO
+	snd.MaxConns = opts.Concurrency
+	if snd.Client != nil && snd.Client.Transport == nil {
+		snd.Client = nil // let the sender keep enough idle connections for the burst
+	}
+	o := opts.overrides()
+	typ := opts.Type
+	if typ == "" {
+		typ = "TEST"
+	}
+	if !opts.JSON {
+		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, stLabel(first), url, opts.Concurrency)
+	}
+	lastDone := -1
+	progress := func(done, ok, failed int) {
+		if done == lastDone {
+			return
+		}
+		lastDone = done
+		if ios.IsStderrTTY() {
+			fmt.Fprintf(ios.ErrOut, "\r%d/%d sent, %d accepted, %d not accepted", done, opts.Count, ok, failed)
+			if done == opts.Count {
+				fmt.Fprintln(ios.ErrOut)
+			}
+			return
+		}
+		fmt.Fprintf(ios.ErrOut, "%d/%d sent, %d accepted, %d not accepted\n", done, opts.Count, ok, failed)
+	}
+	rep, err := snd.Load(ctx, url, sender.LoadOptions{
+		Count: opts.Count, Concurrency: opts.Concurrency, Progress: progress, Every: time.Second,
+		Body: func(i int) ([]byte, error) {
+			if i == 0 {
+				return first.Body, nil
+			}
+			return chain.Notification(typ, opts.Subtype, o)
+		},
+	})
+	if err != nil && rep.Sent == 0 {
+		return err
+	}
+	if opts.JSON {
+		out := struct {
+			URL     string `json:"url"`
+			Type    string `json:"notificationType"`
+			Subtype string `json:"subtype,omitempty"`
+			sender.LoadReport
+			ElapsedMs float64            `json:"elapsedMs"`
+			Latency   map[string]float64 `json:"latencyMs"`
+		}{url, first.Type, first.Subtype, rep, stMillis(rep.Elapsed), map[string]float64{
+			"p50": stMillis(rep.P50), "p90": stMillis(rep.P90), "p99": stMillis(rep.P99), "max": stMillis(rep.Max)}}
+		if e := json.NewEncoder(ios.Out).Encode(out); e != nil {
+			return e
+		}
+	} else {
+		w := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(w, "sent\t%d of %d in %s\t%.1f/s\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
+		fmt.Fprintf(w, "accepted\t%d\tnot accepted %d\n", rep.OK, rep.Failed)
+		fmt.Fprintf(w, "latency\tp50 %s\tp90 %s\tp99 %s\tmax %s\n", stLatency(rep.P50), stLatency(rep.P90), stLatency(rep.P99), stLatency(rep.Max))
+		var st []string
+		for _, k := range stSortedKeys(rep.Statuses) {
+			st = append(st, fmt.Sprintf("%s × %d", k, rep.Statuses[k]))
+		}
+		fmt.Fprintf(w, "answers\t%s\n", strings.Join(st, ", "))
+		_ = w.Flush()
+	}
+	if rep.Slow > 0 {
+		fmt.Fprintf(ios.ErrOut, "warning: %d answers took %s or more; Apple wants an answer within a few seconds and gives up after about %s.\n", rep.Slow, sender.SlowThreshold, sender.AppleTimeout)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed > 0 {
+		return &SilentError{Code: ExitError}
+	}
+	return nil
+}
+
+func printSendTestList(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(struct {
+			Types     []fixtures.TypeInfo     `json:"types"`
+			Scenarios []fixtures.ScenarioInfo `json:"scenarios"`
+			SetRoots  []fixtures.SetRoot      `json:"setRoots"`
+		}{fixtures.Types(), fixtures.Scenarios(), fixtures.SetRoots()})
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tSUBTYPES\tABOUT")
+	for _, t := range fixtures.Types() {
+		var subs []string
+		for _, s := range t.Subtypes {
+			if s == "" {
+				s = "(none)"
+			}
+			subs = append(subs, s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Type, strings.Join(subs, " "), t.About)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tABOUT")
+	for _, s := range fixtures.Scenarios() {
+		var steps []string
+		for _, st := range s.Steps {
+			steps = append(steps, st.String())
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.About)
+		fmt.Fprintf(tw, "\t  %s\n", strings.Join(steps, " → "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "--set ROOT\tABOUT")
+	for _, r := range fixtures.SetRoots() {
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.About)
+	}
+	return tw.Flush()
+}
+
+func stLabel(s *fixtures.Signed) string {
+	if s.Subtype == "" {
+		return s.Type
+	}
+	return s.Type + "/" + s.Subtype
+}
+
+func stMillis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func stLatency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+}
+
+func stPlural(n int, forms ...string) string {
+	one, many := forms[0], forms[0]+"s"
+	if len(forms) > 1 {
+		many = forms[1]
+	}
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func stOneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+func stSortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
