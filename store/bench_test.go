@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchCaptures is the store size the listing targets are stated for.
+const benchCaptures = 100_000
+
+var big struct {
+	once sync.Once
+	dir  string
+	path string
+	fill time.Duration
+}
+
+// bigStore opens a store filled once per process with benchCaptures synthetic captures, each
+// with the body of a real notification vector (5 to 19 KB, about 1.5 GB in all).
+func bigStore(b *testing.B) *Store {
+	b.Helper()
+	big.once.Do(func() {
+		dir, err := os.MkdirTemp("", "s2s-store-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		big.dir, big.path = dir, filepath.Join(dir, "captures.db")
+		s, err := Open(big.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		vectors := loadVectors(b)
+		base := time.Now().Add(-benchCaptures * 17 * time.Second)
+		start := time.Now()
+		bulkInsert(b, s, benchCaptures, func(i int) *Capture {
+			return synthetic(i, vectors[i%len(vectors)].body, base)
+		})
+		big.fill = time.Since(start)
+		if err := s.Close(); err != nil { // Close also runs PRAGMA optimize, as a real session does
+			b.Fatal(err)
+		}
+	})
+	if big.path == "" {
+		b.Fatal("benchmark store was not created")
+	}
+	s, err := Open(big.path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchCleanup() {
+	if big.dir != "" {
+		os.RemoveAll(big.dir)
+	}
+}
+
+func BenchmarkList(b *testing.B) {
+	s := bigStore(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		f    Filter
+	}{
+		{"newest-page", Filter{Limit: 50}},
+		{"page-at-id-50000", Filter{Limit: 50, BeforeID: 50_000}},
+		{"type+env-page", Filter{Type: "DID_RENEW", Environment: "Sandbox", Limit: 50}},
+		{"rare-otid-page", Filter{OriginalTransactionID: "20000000000042", Limit: 50}},
+		{"text-page", Filter{Text: "yearly", Limit: 50}},
+		{"last-hour-page", Filter{Since: time.Now().Add(-time.Hour), Limit: 50}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				page, err := s.List(ctx, bc.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page) == 0 {
+					b.Fatal("empty page")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCount(b *testing.B) {
+	s := bigStore(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		f    Filter
+	}{
+		{"all", Filter{}},
+		{"type+env", Filter{Type: "DID_RENEW", Environment: "Sandbox"}},
+		{"trust", Filter{Trust: "invalid"}},
+		{"text", Filter{Text: "BILLING"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				n, err := s.Count(ctx, bc.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n == 0 {
+					b.Fatal("nothing counted")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkStats(b *testing.B) {
+	s := bigStore(b)
+	ctx := context.Background()
+	for b.Loop() {
+		st, err := s.Stats(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Total != benchCaptures {
+			b.Fatalf("total %d", st.Total)
+		}
+	}
+	b.ReportMetric(big.fill.Seconds(), "fill-s")
+}
+
+// BenchmarkInsertConcurrent measures durable inserts (fsync per group commit) of a real 19 KB
+// DID_RENEW body from many goroutines at once, as the receiver's handlers call Insert.
+func BenchmarkInsertConcurrent(b *testing.B) {
+	for _, writers := range []int{1, 8, 32, 128} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			s := openTemp(b)
+			v := loadVectors(b)[4] // 05-...-DID_RENEW-sandbox
+			if v.NotificationType != "DID_RENEW" {
+				b.Fatalf("vector 5 is %s", v.NotificationType)
+			}
+			ctx := context.Background()
+			var (
+				mu        sync.Mutex
+				latencies []time.Duration
+				wg        sync.WaitGroup
+				next      = make(chan struct{})
+				seq       atomic.Int64
+			)
+			start := s.commits.Load()
+			b.SetBytes(int64(len(v.body)))
+			b.ResetTimer()
+			for range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var local []time.Duration
+					for range next {
+						c := captureOf(v, time.Now())
+						c.NotificationUUID = fmt.Sprintf("%s-%d", v.NotificationUUID, seq.Add(1))
+						t0 := time.Now()
+						if err := s.Insert(ctx, c); err != nil {
+							b.Error(err)
+							return
+						}
+						local = append(local, time.Since(t0))
+					}
+					mu.Lock()
+					latencies = append(latencies, local...)
+					mu.Unlock()
+				}()
+			}
+			for range b.N {
+				next <- struct{}{}
+			}
+			close(next)
+			wg.Wait()
+			b.StopTimer()
+			slices.Sort(latencies)
+			if len(latencies) > 0 {
+				b.ReportMetric(float64(len(latencies))/b.Elapsed().Seconds(), "inserts/s")
+				b.ReportMetric(ms(latencies[len(latencies)*50/100]), "p50-ms")
+				b.ReportMetric(ms(latencies[min(len(latencies)-1, len(latencies)*99/100)]), "p99-ms")
+				b.ReportMetric(float64(len(latencies))/float64(s.commits.Load()-start), "rows/commit")
+			}
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
