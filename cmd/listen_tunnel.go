@@ -1,14 +1,17 @@
 package cmd
 
-// PLACEHOLDER: the tunnel owner replaces this file.
-
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"time"
 
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/probe"
 	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/tunnel"
 )
 
 // publicTunnel is a running tunnel as listen sees it.
@@ -17,12 +20,186 @@ type publicTunnel interface {
 	Close() error
 }
 
+// tunnelSeams are what tests replace: the provider for a spec and the self-check.
+type tunnelSeams struct {
+	provider func(spec tunnel.Spec, o tunnel.Options) tunnel.Provider
+	check    func(f *Factory) tunnel.CheckFunc
+	watch    tunnel.WatchOptions // Interval, Timeout, Settle
+}
+
+var defaultTunnelSeams = tunnelSeams{provider: tunnel.New, check: selfCheck}
+
 // startTunnel starts the provider named by spec ("none" or "" → nil, nil) in front of the local
 // listener at localAddr (host:port) serving handler, and returns once the public URL is known and
 // ready. URL changes, failures and the periodic self-probe verdicts are published on bus.
 func startTunnel(ctx context.Context, f *Factory, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
-	if spec == "" || spec == "none" {
+	return startTunnelWith(ctx, f, defaultTunnelSeams, spec, localAddr, handler, bus, logw)
+}
+
+func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
+	sp, err := tunnel.ParseSpec(spec)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--tunnel: %w", err)}
+	}
+	if sp.Provider == "none" {
 		return nil, nil
 	}
-	return nil, errors.New("tunnels: not yet built")
+	// Provider chatter (the service's banner, cloudflared's log, the ngrok SDK) goes to the log
+	// file, never over the terminal or into --output json; events carry what the user must see.
+	chatter, closeChatter := tunnelLog(f, logw)
+	p := seams.provider(sp, tunnel.Options{ConfigDir: paths.ConfigDir(f.Getenv), Getenv: f.Getenv, Log: chatter})
+	fmt.Fprintf(f.IO.ErrOut, "s2s: opening a public tunnel (%s)…\n", describeTunnel(sp))
+
+	// Until the ready event is out, verdicts would arrive before the URL they are about.
+	ready, unsubscribe := bus.Subscribe(16)
+	tun, err := p.Start(ctx, tunnel.Target{Addr: localAddr, Handler: handler})
+	if err != nil {
+		unsubscribe()
+		closeChatter()
+		return nil, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	pt := &runningTunnel{tun: tun, stop: stop, watched: make(chan struct{}), closeLog: closeChatter}
+	wo := seams.watch
+	wo.Check = seams.check(f)
+	wo.OnEvent = func(e tunnel.Event) { bus.Publish(tunnelEvent(e)) }
+	wo.OnCheck = func(url, verdict, message string) {
+		ev := receiver.Event{Kind: receiver.EventProbe, PublicURL: url, Verdict: verdict, Message: message}
+		if verdict != tunnel.VerdictSuccess {
+			ev.Err = "the public URL does not reach this listener: sandbox notifications sent now are lost (Apple does not retry them)"
+		}
+		bus.Publish(ev)
+	}
+	go func() {
+		defer close(pt.watched)
+		defer unsubscribe()
+		waitReady(wctx, ready)
+		unsubscribe()
+		tunnel.Watch(wctx, tun, wo)
+	}()
+	return pt, nil
+}
+
+// waitReady returns once listen has published its ready event (or after a while, in case it
+// never does).
+func waitReady(ctx context.Context, events <-chan receiver.Event) {
+	limit := time.NewTimer(10 * time.Second)
+	defer limit.Stop()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok || e.Kind == receiver.EventReady {
+				return
+			}
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+type runningTunnel struct {
+	tun      tunnel.Tunnel
+	stop     context.CancelFunc
+	watched  chan struct{}
+	closeLog func()
+	once     sync.Once
+}
+
+func (t *runningTunnel) PublicURL() string { return t.tun.URL() }
+
+func (t *runningTunnel) Close() error {
+	t.once.Do(func() {
+		t.stop()
+		t.tun.Close()
+		<-t.watched
+		t.closeLog()
+	})
+	return nil
+}
+
+// tunnelEvent turns a tunnel event into a receiver event for the TUI and the printers.
+func tunnelEvent(e tunnel.Event) receiver.Event {
+	ev := receiver.Event{Kind: receiver.EventTunnel, Time: e.Time, PublicURL: e.URL}
+	switch e.Kind {
+	case tunnel.EventURL:
+		ev.Message = "the public URL changed to " + e.URL + ": update it in App Store Connect"
+	case tunnel.EventUp:
+		ev.Message = "the tunnel is back up at " + e.URL
+	case tunnel.EventDown:
+		ev.Message = "the tunnel is down; reconnecting"
+		ev.Err = errText(e.Err, "the tunnel is down; reconnecting")
+	case tunnel.EventFailed:
+		ev.PublicURL = ""
+		ev.Message = "the tunnel has ended; notifications no longer reach this listener"
+		ev.Err = errText(e.Err, ev.Message)
+	case tunnel.EventLogLine:
+		ev.Message = e.Message
+	}
+	return ev
+}
+
+func errText(err error, fallback string) string {
+	if err == nil {
+		return fallback
+	}
+	return err.Error()
+}
+
+// selfCheck probes a new public URL the way Apple delivers (TLS under App Transport Security, a
+// POST marked X-S2S-Probe) until that succeeds once, then keeps checking the path with a GET,
+// which the receiver answers 200 without storing anything.
+func selfCheck(f *Factory) tunnel.CheckFunc {
+	var mu sync.Mutex
+	proven := map[string]bool{}
+	get := tunnel.HTTPCheck(f.HTTPClient())
+	return func(ctx context.Context, url string) (string, string) {
+		mu.Lock()
+		done := proven[url]
+		mu.Unlock()
+		if done {
+			return get(ctx, url)
+		}
+		r := probe.Run(ctx, probe.Options{URL: url, Retries: 1, UserAgent: "s2s-tunnel-self-check"})
+		if r.Verdict == probe.Success {
+			mu.Lock()
+			proven[url] = true
+			mu.Unlock()
+		}
+		msg := r.Reason
+		if r.Fix != "" {
+			msg += " (" + r.Fix + ")"
+		}
+		return string(r.Verdict), msg
+	}
+}
+
+// tunnelLog opens the log file for provider output. When listen already logs to a file (the TUI)
+// that writer is used as is; if the file cannot be opened the output is dropped.
+func tunnelLog(f *Factory, logw io.Writer) (io.Writer, func()) {
+	if logw != nil && logw != f.IO.ErrOut {
+		return logw, func() {}
+	}
+	lf, err := openLogFile(paths.LogFile(f.Getenv))
+	if err != nil {
+		return io.Discard, func() {}
+	}
+	return lf, func() { lf.Close() }
+}
+
+func describeTunnel(sp tunnel.Spec) string {
+	switch sp.Provider {
+	case "ssh":
+		if sp.User != "" {
+			return "ssh to " + sp.User + "@" + sp.Host
+		}
+		return "ssh to " + sp.Host
+	case "ngrok":
+		if sp.Host != "" {
+			return "ngrok at " + sp.Host
+		}
+		return "ngrok"
+	}
+	return sp.Provider
 }
