@@ -1,0 +1,142 @@
+package probe
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// outcome ends an attempt: the verdict Apple would record, why, and what to do about it.
+type outcome struct {
+	verdict Verdict
+	reason  string
+	fix     string
+	status  int
+}
+
+// CheckURL runs the URL-form checks alone: the mistakes integrators make when they paste a
+// notification URL into App Store Connect. It returns the parsed URL (nil when unusable), one step
+// per finding, and, when the URL cannot be delivered to at all, the verdict that ends the probe.
+func CheckURL(raw string) (*url.URL, []Step, Verdict) {
+	u, steps, end := checkURL(raw)
+	if end != nil {
+		return nil, steps, end.verdict
+	}
+	return u, steps, ""
+}
+
+func checkURL(raw string) (*url.URL, []Step, *outcome) {
+	var steps []Step
+	warn := func(name, title, detail, fix string) {
+		steps = append(steps, Step{Name: name, Title: title, Status: StatusWarn, Detail: detail, Fix: fix})
+	}
+	fail := func(v Verdict, detail, fix string) (*url.URL, []Step, *outcome) {
+		steps = append(steps, Step{Name: "url", Title: "URL", Status: StatusFail, Detail: detail, Fix: fix})
+		return nil, steps, &outcome{verdict: v, reason: detail, fix: fix}
+	}
+
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return fail(Other, "the URL is empty", "Give the full notification URL, e.g. https://example.com/apple/notifications.")
+	}
+	if s != raw {
+		warn("url-whitespace", "Whitespace", "the URL has leading or trailing whitespace (ignored here)",
+			"Make sure the URL saved in App Store Connect has no surrounding spaces or line breaks.")
+	}
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return fail(Other, fmt.Sprintf("the URL contains whitespace at position %d: %q", i+1, s),
+			"Remove the space (a copy-paste accident?) or encode it as %20.")
+	}
+	if !strings.Contains(s, "://") {
+		guess := "https://" + strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(s, "https:"), "http:"), "/")
+		return fail(Other, "the URL has no scheme; Apple delivers only to https:// URLs",
+			fmt.Sprintf("Write the URL with its scheme: %s", guess))
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fail(Other, "the URL does not parse: "+strings.TrimPrefix(err.Error(), "parse "),
+			"Copy the notification URL again from where your server or service documents it.")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		return fail(TLSIssue, "the URL is http://; Apple delivers only over HTTPS with TLS 1.2 or later",
+			"Serve the receiver over HTTPS with a publicly trusted certificate and use an https:// URL.")
+	default:
+		return fail(Other, fmt.Sprintf("the scheme %q is not https", u.Scheme),
+			"Use an https:// URL.")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		fix := "Write the URL as https://HOST/PATH."
+		if p := strings.TrimLeft(u.Opaque+u.Path, "/"); p != "" {
+			fix = "Did you mean https://" + p + " ?"
+		}
+		return fail(Other, "the URL has no host name", fix)
+	}
+	port := 443
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fail(Other, fmt.Sprintf("the port %q is not a TCP port", p), "Drop the port (Apple uses 443) or fix it.")
+		}
+		port = n
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fail(Other, "the URL has a colon but no port after the host", "Drop the colon: Apple uses port 443.")
+	}
+
+	if u.User != nil {
+		warn("url-userinfo", "Credentials", "the URL carries a user name or password",
+			"Apple documents no authentication for notification URLs; do not rely on credentials in the URL (verify the signed payload instead).")
+	}
+	if port != 443 {
+		fix := fmt.Sprintf("Serve the receiver on port 443 (a reverse proxy or tunnel can forward to %d).", port)
+		detail := fmt.Sprintf("port %d: Apple documents no port other than 443 for notification URLs", port)
+		if port < 1024 {
+			detail += "; App Store Connect is reported to accept only 443 or ports from 1024"
+		}
+		warn("port", "Port", detail, fix)
+	}
+	if u.EscapedPath() == "" || u.EscapedPath() == "/" {
+		warn("path", "Path", "the URL has no path, so Apple will POST to /",
+			"Use the full notification URL: receivers and hosted services usually listen on a specific path, often ending in a key or token segment.")
+	} else if ph := placeholder(u); ph != "" {
+		warn("path", "Path", fmt.Sprintf("the URL contains %q, which looks like a template placeholder", ph),
+			"Replace the placeholder with the real value (for a hosted service, the key or token it gave you).")
+	}
+	if u.Fragment != "" || strings.HasSuffix(s, "#") {
+		warn("fragment", "Fragment", fmt.Sprintf("the fragment #%s is never sent to the server", u.Fragment),
+			"Remove everything from # on; if the part after # was meant as a key, it belongs in the path or query.")
+	}
+	detail := fmt.Sprintf("https, host %s, port %d, path %s", u.Hostname(), port, displayPath(u))
+	steps = append([]Step{{Name: "url", Title: "URL", Status: StatusOK, Detail: detail}}, steps...)
+	return u, steps, nil
+}
+
+func displayPath(u *url.URL) string {
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
+}
+
+// placeholder finds a template marker left in a URL copied from documentation.
+func placeholder(u *url.URL) string {
+	path := u.Path + "?" + u.RawQuery
+	for _, seg := range strings.FieldsFunc(path, func(r rune) bool { return r == '/' || r == '?' || r == '&' || r == '=' }) {
+		l := strings.ToLower(seg)
+		switch {
+		case strings.ContainsAny(seg, "{}<>"),
+			strings.HasPrefix(seg, ":") && len(seg) > 1,
+			strings.HasPrefix(l, "your_"), strings.HasPrefix(l, "your-"),
+			strings.Contains(l, "xxxx"):
+			return seg
+		}
+	}
+	return ""
+}
