@@ -193,18 +193,18 @@ func (o *sendTestOptions) loadMode() bool { return o.Count > 1 || o.Concurrency 
 
 func (o *sendTestOptions) validate() error {
 	if o.Count < 1 || o.Concurrency < 1 {
-		return usageErrorf("--count and --concurrency must be at least 1")
+		return usageErrorf("the values of --count and --concurrency must be at least 1")
 	}
 	switch o.Retry {
 	case "none", "apple":
 	default:
-		return usageErrorf("--retry %q: use none or apple", o.Retry)
+		return usageErrorf("unknown --retry %q: use none or apple", o.Retry)
 	}
 	if !(o.RetryScale > 0) {
-		return usageErrorf("--retry-scale must be greater than 0")
+		return usageErrorf("the value of --retry-scale must be greater than 0")
 	}
 	if o.Subtype != "" && o.Type == "" {
-		return usageErrorf("--subtype needs --type")
+		return usageErrorf("a --subtype needs a --type")
 	}
 	if o.loadMode() {
 		switch {
@@ -216,10 +216,10 @@ func (o *sendTestOptions) validate() error {
 	}
 	if o.Apple {
 		if o.URL != "" || o.Type != "" || o.Scenario != "" || o.All || len(o.Sets) > 0 || o.loadMode() || o.Retry != "none" || o.Duplicate || o.PrintRoot {
-			return usageErrorf("--apple asks Apple to send its own TEST notification to the URL set in App Store Connect: it takes no URL and no --type, --scenario, --all, --set, --count, --retry, --duplicate or --print-root")
+			return usageErrorf("with --apple, Apple sends its own TEST notification to the URL set in App Store Connect, so send-test takes no URL and no --type, --scenario, --all, --set, --count, --retry, --duplicate or --print-root")
 		}
 		if o.BundleID == "" {
-			return usageErrorf("--apple needs --bundle-id: the app whose notification URL Apple should call")
+			return usageErrorf("with --apple, give --bundle-id: the app whose notification URL Apple should call")
 		}
 	}
 	if err := fixtures.ParseSets(o.Sets); err != nil {
@@ -579,7 +579,7 @@ func stLabel(s *fixtures.Signed) string {
 	return s.Type + "/" + s.Subtype
 }
 
-func stMillis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func stMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func stLatency(d time.Duration) string {
 	switch {
