@@ -45,26 +45,79 @@ func (d *Decoded) setOwn(ver Verification) {
 
 // decodeBody handles a JSON object: Apple's V2 body {"signedPayload": "..."} or a V1 body.
 func (v *Verifier) decodeBody(d *Decoded, body []byte) {
-	var top map[string]json.RawMessage
+	if jws, ok := plainBody(body); ok {
+		v.decodeJWS(d, jws, KindNotification, 0)
+		return
+	}
+	// One pass over the body: it holds the whole signed payload, which dominates decoding cost.
+	var top struct {
+		SignedPayload    json.RawMessage `json:"signedPayload"`
+		NotificationType json.RawMessage `json:"notification_type"`
+	}
 	if err := unmarshalObject(body, &top); err != nil {
 		d.setOwn(invalid(ClassFormat, fmt.Sprintf("the input starts like JSON but is not a JSON object: %v", err)))
 		return
 	}
-	if sp, ok := top["signedPayload"]; ok {
+	if top.SignedPayload != nil {
 		var s string
-		if err := json.Unmarshal(sp, &s); err != nil {
+		if err := json.Unmarshal(top.SignedPayload, &s); err != nil {
 			d.setOwn(invalid(ClassFormat, "signedPayload is not a string"))
 			return
 		}
 		v.decodeJWS(d, s, KindNotification, 0)
 		return
 	}
-	if _, ok := top["notification_type"]; ok {
+	if top.NotificationType != nil {
 		v.decodeV1(d, body)
 		return
 	}
 	d.Payload = body
 	d.setOwn(invalid(ClassFormat, "the JSON object has neither signedPayload (version 2) nor notification_type (version 1): it is not an App Store notification body"))
+}
+
+// plainBody recognises the exact shape Apple sends, {"signedPayload":"<JWS>"} with optional
+// whitespace, without a JSON decoder: the JWS alphabet needs no escaping, so such a body is valid
+// JSON with that one member. Anything else takes the general path.
+func plainBody(b []byte) (string, bool) {
+	const key = `"signedPayload"`
+	ws := func(i int) int {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+		return i
+	}
+	i := ws(0)
+	if i >= len(b) || b[i] != '{' {
+		return "", false
+	}
+	i = ws(i + 1)
+	if !bytes.HasPrefix(b[i:], []byte(key)) {
+		return "", false
+	}
+	i = ws(i + len(key))
+	if i >= len(b) || b[i] != ':' {
+		return "", false
+	}
+	i = ws(i + 1)
+	if i >= len(b) || b[i] != '"' {
+		return "", false
+	}
+	start := i + 1
+	for i = start; i < len(b) && b[i] != '"'; i++ {
+		c := b[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '=') {
+			return "", false
+		}
+	}
+	if i >= len(b) {
+		return "", false
+	}
+	end := i
+	i = ws(i + 1)
+	if i >= len(b) || b[i] != '}' || ws(i+1) != len(b) {
+		return "", false
+	}
+	return string(b[start:end]), true
 }
 
 // decodeV1 decodes a legacy version 1 body: unsigned, so at best legacy-v1.
@@ -106,20 +159,25 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 	}
 	compact = strings.TrimSpace(compact)
 	d.JWS = compact
-	j, err := parseJWS(compact)
+	j, err := v.parseJWS(compact)
 	if err != nil {
 		d.setOwn(invalid(ClassFormat, err.Error()))
 		return
 	}
 	d.Header = j.header
 	d.Payload = j.payload
-	var fields map[string]json.RawMessage
-	if err := unmarshalObject(j.payload, &fields); err != nil {
-		d.setOwn(invalid(ClassFormat, fmt.Sprintf("the JWS payload is not a JSON object: %v", err)))
-		return
-	}
 	if want == KindUnknown {
+		// Only a bare JWS needs its fields looked at to tell its kind; elsewhere the context
+		// says it, and the typed decoding below validates the payload.
+		var fields map[string]json.RawMessage
+		if err := unmarshalObject(j.payload, &fields); err != nil {
+			d.setOwn(invalid(ClassFormat, fmt.Sprintf("the JWS payload is not a JSON object: %v", err)))
+			return
+		}
 		d.Kind = detectKind(fields)
+	} else if p := bytes.TrimSpace(j.payload); len(p) == 0 || p[0] != '{' {
+		d.setOwn(invalid(ClassFormat, "the JWS payload is not a JSON object"))
+		return
 	}
 	var typeErr error
 	unmarshal := func(dst any) {
@@ -172,7 +230,12 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 	ct := v.effectiveTime(date, dateField, hint)
 	switch {
 	case typeErr != nil:
-		own = invalid(ClassFormat, fmt.Sprintf("the %s payload has a field of the wrong type: %v", d.Kind, typeErr))
+		var te *json.UnmarshalTypeError
+		if errors.As(typeErr, &te) {
+			own = invalid(ClassFormat, fmt.Sprintf("the %s payload has a field of the wrong type: %v", d.Kind, typeErr))
+		} else {
+			own = invalid(ClassFormat, fmt.Sprintf("the %s payload is not valid JSON: %v", d.Kind, typeErr))
+		}
 	case isXcode(j, env):
 		own = Verification{Label: LabelXcode, Message: "StoreKit Testing in Xcode data: signed by Xcode's local key, not by the App Store; its signature and certificate are not checked"}
 	default:

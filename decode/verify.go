@@ -11,9 +11,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,11 +35,14 @@ type Verifier struct {
 	roots     *x509.CertPool
 	rootCerts []*x509.Certificate
 	cache     *chainCache
+	headers   *headerCache
+	walks     atomic.Int64 // full chain verifications, for tests
 }
 
 // NewVerifier returns a Verifier trusting Apple Root CA G3 plus o.ExtraRoots.
 func NewVerifier(o Options) *Verifier {
-	v := &Verifier{opts: o, roots: x509.NewCertPool(), cache: newChainCache(256)}
+	v := &Verifier{opts: o, roots: x509.NewCertPool(), cache: newChainCache(256),
+		headers: &headerCache{max: 256, m: map[string]*parsedHeader{}}}
 	v.roots.AddCert(appleRoot)
 	v.rootCerts = append(v.rootCerts, appleRoot)
 	for _, r := range o.ExtraRoots {
@@ -67,7 +72,7 @@ type chainEntry struct {
 	intermName string
 }
 
-// chainCache maps the hash of the leaf and intermediate DER to its verified chain. x5c[2] is not
+// chainCache maps the hash of the leaf and intermediate certificates to their verified chain. x5c[2] is not
 // part of the key: it is never trusted, so it cannot change the result.
 type chainCache struct {
 	mu    sync.RWMutex
@@ -80,15 +85,15 @@ func newChainCache(max int) *chainCache {
 	return &chainCache{max: max, m: make(map[[32]byte]*chainEntry, max)}
 }
 
-func chainKey(leafDER, intermDER []byte) [32]byte {
+func chainKey(leaf, intermediate string) [32]byte {
 	h := sha256.New()
 	var n [8]byte
-	for i, l := 0, len(leafDER); i < 8; i++ {
+	for i, l := 0, len(leaf); i < 8; i++ {
 		n[i] = byte(l >> (8 * i))
 	}
 	h.Write(n[:]) // length prefix: (a, bc) and (ab, c) must not collide
-	h.Write(leafDER)
-	h.Write(intermDER)
+	io.WriteString(h, leaf)
+	io.WriteString(h, intermediate)
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
@@ -134,34 +139,91 @@ type jws struct {
 	signature []byte
 }
 
+// parsedHeader is a decoded JWS header. Headers repeat (every JWS signed by one leaf carries
+// the same one), so they are cached by their encoded text.
+type parsedHeader struct {
+	fields   map[string]any
+	alg, kid string
+	x5c      []string
+	x5cOK    bool
+}
+
+// headerCache is a bounded map from an encoded header segment to its decoded form.
+type headerCache struct {
+	mu    sync.RWMutex
+	max   int
+	m     map[string]*parsedHeader
+	order []string
+}
+
+func (c *headerCache) get(seg string) *parsedHeader {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[seg]
+}
+
+func (c *headerCache) put(seg string, h *parsedHeader) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[seg]; ok {
+		return
+	}
+	for len(c.order) >= c.max {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[seg] = h
+	c.order = append(c.order, seg)
+}
+
+func parseHeader(seg string) (*parsedHeader, error) {
+	hb, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return nil, errors.New("the JWS header is not base64url")
+	}
+	h := &parsedHeader{}
+	if err := unmarshalObject(hb, &h.fields); err != nil {
+		return nil, fmt.Errorf("the JWS header is not a JSON object: %v", err)
+	}
+	h.alg, _ = h.fields["alg"].(string)
+	h.kid, _ = h.fields["kid"].(string)
+	if raw, ok := h.fields["x5c"].([]any); ok {
+		h.x5cOK = true
+		for _, e := range raw {
+			s, ok := e.(string)
+			if !ok {
+				h.x5cOK = false
+				break
+			}
+			h.x5c = append(h.x5c, s)
+		}
+	}
+	return h, nil
+}
+
 // parseJWS splits and decodes a compact JWS; the error is a sentence for the format class.
-func parseJWS(s string) (*jws, error) {
+func (v *Verifier) parseJWS(s string) (*jws, error) {
 	s = strings.TrimSpace(s)
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("not a compact JWS: expected 3 dot-separated parts, found %d", len(parts))
 	}
 	j := &jws{compact: s, signed: s[:len(parts[0])+1+len(parts[1])]}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return nil, errors.New("the JWS header is not base64url")
-	}
-	if err := unmarshalObject(hb, &j.header); err != nil {
-		return nil, fmt.Errorf("the JWS header is not a JSON object: %v", err)
-	}
-	j.alg, _ = j.header["alg"].(string)
-	j.kid, _ = j.header["kid"].(string)
-	if raw, ok := j.header["x5c"].([]any); ok {
-		j.x5cOK = true
-		for _, e := range raw {
-			s, ok := e.(string)
-			if !ok {
-				j.x5cOK = false
-				break
-			}
-			j.x5c = append(j.x5c, s)
+	h := v.headers.get(parts[0])
+	if h == nil {
+		var err error
+		if h, err = parseHeader(parts[0]); err != nil {
+			return nil, err
 		}
+		v.headers.put(parts[0], h)
 	}
+	// Each result gets its own copy of the top level, so a caller may rewrite its header.
+	j.header = make(map[string]any, len(h.fields))
+	for k, val := range h.fields {
+		j.header[k] = val
+	}
+	j.alg, j.kid, j.x5c, j.x5cOK = h.alg, h.kid, h.x5c, h.x5cOK
+	var err error
 	if j.payload, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
 		return nil, errors.New("the JWS payload is not base64url")
 	}
@@ -230,17 +292,19 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 	if len(j.x5c) != 3 {
 		return fail(ClassChain, "the x5c chain holds %d certificates; App Store data always carries exactly 3 (leaf, intermediate, root)", len(j.x5c))
 	}
-	leafDER, err := base64.StdEncoding.DecodeString(j.x5c[0])
-	if err != nil {
-		return fail(ClassChain, "x5c[0] (the leaf certificate) is not standard base64")
-	}
-	intermDER, err := base64.StdEncoding.DecodeString(j.x5c[1])
-	if err != nil {
-		return fail(ClassChain, "x5c[1] (the intermediate certificate) is not standard base64")
-	}
-	key := chainKey(leafDER, intermDER)
+	// The cache is keyed on the certificates as sent, so a cached chain costs no base64 or DER
+	// decoding; equal strings are equal DER.
+	key := chainKey(j.x5c[0], j.x5c[1])
 	e := v.cache.get(key)
 	if e == nil || ct.t.Before(e.notBefore) || ct.t.After(e.notAfter) {
+		leafDER, err := base64.StdEncoding.DecodeString(j.x5c[0])
+		if err != nil {
+			return fail(ClassChain, "x5c[0] (the leaf certificate) is not standard base64")
+		}
+		intermDER, err := base64.StdEncoding.DecodeString(j.x5c[1])
+		if err != nil {
+			return fail(ClassChain, "x5c[1] (the intermediate certificate) is not standard base64")
+		}
 		var bad Verification
 		e, bad = v.verifyChain(leafDER, intermDER, ct)
 		if e == nil {
@@ -294,6 +358,7 @@ func (v *Verifier) verifyChain(leafDER, intermDER []byte, ct checkTime) (*chainE
 	fail := func(c Class, format string, args ...any) (*chainEntry, Verification) {
 		return nil, Verification{Label: LabelInvalid, Class: c, Message: fmt.Sprintf(format, args...)}
 	}
+	v.walks.Add(1)
 	leaf, err := x509.ParseCertificate(leafDER)
 	if err != nil {
 		return fail(ClassChain, "x5c[0] (the leaf certificate) is not a DER certificate: %v", err)

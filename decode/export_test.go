@@ -1,0 +1,13 @@
+package decode
+
+// Hooks for the external tests: how often the full chain walk ran, and a small cache.
+
+func ChainWalks(v *Verifier) int64 { return v.walks.Load() }
+
+func CacheLen(v *Verifier) int { return v.cache.len() }
+
+func NewVerifierWithCacheSize(o Options, n int) *Verifier {
+	v := NewVerifier(o)
+	v.cache = newChainCache(n)
+	return v
+}
