@@ -183,14 +183,22 @@ func (m *Model) summaryTab() string {
 		}
 		kv("Price", price)
 	}
-	for _, f := range []struct{ key, label string }{
-		{"revocationReason", "Revocation reason"},
-		{"expirationIntent", "Expiration intent"},
-		{"offerType", "Offer type"},
-		{"inAppOwnershipType", "Ownership"},
+	for _, f := range []struct {
+		key, label string
+		words      map[string]string
+	}{
+		{"revocationReason", "Refund reason", map[string]string{"0": "another reason", "1": "an issue in your app"}},
+		{"expirationIntent", "Why it expired", map[string]string{"1": "the customer cancelled", "2": "billing error",
+			"3": "price increase not accepted", "4": "product not available", "5": "other"}},
+		{"offerType", "Offer type", map[string]string{"1": "introductory", "2": "promotional", "3": "offer code", "4": "win-back"}},
+		{"inAppOwnershipType", "Ownership", nil},
 	} {
 		if v, ok := findKey(d.doc, f.key); ok {
-			kv(f.label, asText(v))
+			t := asText(v)
+			if w := f.words[t]; w != "" {
+				t += " (" + w + ")"
+			}
+			kv(f.label, t)
 		}
 	}
 	if v, ok := findKey(d.doc, "status"); ok {

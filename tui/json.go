@@ -3,8 +3,11 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 )
+
+const longString = 120
 
 // colorJSON pretty-prints a JSON document and colours it token by token. Input that is not JSON
 // is returned as it is, so a broken body is still shown.
@@ -38,6 +41,10 @@ func colorJSON(s styles, raw []byte) string {
 			}
 			if k < len(src) && src[k] == ':' {
 				out.WriteString(s.JSONKey.Render(tok))
+			} else if len(tok) > longString {
+				// Compact JWS and certificates run to thousands of characters; the Raw tab and
+				// the copy keys have them whole.
+				out.WriteString(s.JSONString.Render(tok[:longString/2]+"…\"") + s.JSONNull.Render(fmt.Sprintf(" (%d chars)", len(tok)-2)))
 			} else {
 				out.WriteString(s.JSONString.Render(tok))
 			}

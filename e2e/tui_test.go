@@ -1,0 +1,251 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxTerm is one detached tmux session on a private server, sized like a small terminal.
+type tmuxTerm struct {
+	t      *testing.T
+	socket string
+	name   string
+}
+
+func (tm *tmuxTerm) tmux(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "tmux", append([]string{"-L", tm.socket, "-f", "/dev/null"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (tm *tmuxTerm) must(args ...string) string {
+	tm.t.Helper()
+	out, err := tm.tmux(args...)
+	if err != nil {
+		tm.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (tm *tmuxTerm) screen() string { return tm.must("capture-pane", "-p", "-t", tm.name) }
+
+func (tm *tmuxTerm) keys(keys ...string) {
+	tm.t.Helper()
+	tm.must(append([]string{"send-keys", "-t", tm.name}, keys...)...)
+}
+
+// waitFor polls the screen until cond holds, failing with the last screen at the deadline.
+func (tm *tmuxTerm) waitFor(what string, cond func(screen string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := tm.screen()
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (tm *tmuxTerm) waitText(texts ...string) string {
+	tm.t.Helper()
+	return tm.waitFor(fmt.Sprintf("%q", texts), func(s string) bool {
+		for _, x := range texts {
+			if !strings.Contains(s, x) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (tm *tmuxTerm) flag(format string) string {
+	tm.t.Helper()
+	return strings.TrimSpace(tm.must("display-message", "-p", "-t", tm.name, format))
+}
+
+// postVector sends a real Apple JWS the way Apple does: {"signedPayload": "..."}.
+func postVector(t *testing.T, url, name string) {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join("..", "testdata", "vectors", "real", name+"-*.jws"))
+	if err != nil || len(matches) != 1 {
+		t.Fatalf("vector %s: %v %v", name, matches, err)
+	}
+	jws, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"signedPayload":%q}`, strings.TrimSpace(string(jws)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post %s: %v", name, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post %s: status %d", name, resp.StatusCode)
+	}
+}
+
+// listRows are the list's lines: between the column header and the status bar.
+func listRows(screen string) []string {
+	var rows []string
+	in := false
+	for _, l := range strings.Split(screen, "\n") {
+		switch {
+		case strings.Contains(l, "TIME") && strings.Contains(l, "TRUST"):
+			in = true
+		case in && (strings.Contains(l, "FOLLOW") || strings.Contains(l, "follow off")):
+			return rows
+		case in && strings.TrimSpace(l) != "":
+			rows = append(rows, l)
+		}
+	}
+	return rows
+}
+
+// TestTUIInTmux runs the real binary in a 100x30 tmux pane: notifications posted to the listener
+// appear in the list, the detail opens, the timeline groups one subscription's notifications in
+// the order Apple signed them, the filter narrows the list, and q leaves the terminal as it was.
+func TestTUIInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	port := FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+
+	// The pane runs a script so the environment is exactly Env(dir) and the exit code is kept;
+	// afterwards the shell waits on read, so the terminal's state after s2s can be inspected.
+	var script strings.Builder
+	script.WriteString("#!/bin/sh\n")
+	for _, kv := range Env(dir) {
+		if k, _, _ := strings.Cut(kv, "="); k == "" || strings.ContainsAny(k, "() ") {
+			continue
+		}
+		fmt.Fprintf(&script, "export %s\n", shellQuote(kv))
+	}
+	fmt.Fprintf(&script, "cd %s\n%s listen --addr 127.0.0.1:%d 2>%s\necho $? >%s\nread -r _\n", shellQuote(dir), shellQuote(Binary), port,
+		shellQuote(filepath.Join(dir, "stderr.txt")), shellQuote(filepath.Join(dir, "exit-code")))
+	run := filepath.Join(dir, "run.sh")
+	if err := os.WriteFile(run, []byte(script.String()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("s2s-e2e-%d-%d", os.Getpid(), port), name: "s2s"}
+	tm.must("new-session", "-d", "-s", tm.name, "-x", "100", "-y", "30", "sh "+run)
+	t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving", "Waiting for notifications")
+	if got := tm.flag("#{alternate_on}"); got != "1" {
+		t.Errorf("the TUI is not on the alternate screen (alternate_on=%s)", got)
+	}
+
+	// One sandbox subscription (05, 06, 07, 19 share an originalTransactionId), posted out of
+	// order, plus a production notification and a TEST from other apps.
+	for _, v := range []string{"07", "05", "03", "06", "01", "19"} {
+		postVector(t, url, v)
+	}
+	scr := tm.waitFor("six rows", func(s string) bool { return len(listRows(s)) == 6 })
+	rows := listRows(scr)
+	for i, want := range []string{"REFUND", "TEST", "EXPIRED · VOLUNTARY", "CONSUMPTION_REQUEST", "DID_RENEW", "SUBSCRIBED · RESUBSCRIBE"} {
+		if !strings.Contains(rows[i], want) {
+			t.Errorf("row %d = %q, want %s (newest first)", i, rows[i], want)
+		}
+	}
+	if !strings.HasPrefix(rows[0], "▸") || !strings.Contains(rows[0], "verified ✓") || !strings.Contains(rows[3], "PROD") {
+		t.Errorf("rows lack the selection, trust or environment:\n%s", strings.Join(rows, "\n"))
+	}
+	if !strings.Contains(scr, "6 captures: 6 verified ✓") {
+		t.Errorf("header lacks the counts:\n%s", scr)
+	}
+
+	// The detail of the newest (the REFUND), then its subscription's timeline.
+	tm.keys("Enter")
+	tm.waitText("[1 Summary]", "refunded", "Original txn ID    2000001024993299")
+	tm.keys("6")
+	scr = tm.waitText("[6 Timeline]", "Original transaction 2000001024993299: 4 notification(s)")
+	scr = scr[strings.Index(scr, "Original transaction"):]
+	order := []string{"DID_RENEW", "EXPIRED · VOLUNTARY", "SUBSCRIBED · RESUBSCRIBE", "REFUND"}
+	last := -1
+	for _, want := range order {
+		i := strings.Index(scr, want)
+		if i < 0 || i < last {
+			t.Fatalf("timeline not in signed order %v:\n%s", order, scr)
+		}
+		last = i
+	}
+	for _, other := range []string{"CONSUMPTION_REQUEST", "TEST"} {
+		if strings.Contains(scr, other) {
+			t.Errorf("timeline shows %s from another transaction:\n%s", other, scr)
+		}
+	}
+
+	// Back to the list, filter to the expiries.
+	tm.keys("Escape")
+	tm.waitFor("the list", func(s string) bool { return len(listRows(s)) == 6 })
+	tm.keys("/")
+	tm.waitText("/ ")
+	tm.keys("-l", "type:EXPIRED")
+	tm.waitText("type:EXPIRED")
+	tm.keys("Enter")
+	scr = tm.waitFor("the filtered list", func(s string) bool {
+		r := listRows(s)
+		return strings.Contains(s, "filter type:EXPIRED  1 matching") && len(r) == 1
+	})
+	rows = listRows(scr)
+	if !strings.Contains(rows[0], "EXPIRED · VOLUNTARY") {
+		t.Errorf("filtered rows:\n%s", strings.Join(rows, "\n"))
+	}
+
+	tm.keys("q")
+	exitFile := filepath.Join(dir, "exit-code")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(exitFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			if code := strings.TrimSpace(string(b)); code != "0" {
+				stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
+				t.Fatalf("s2s listen exited with %s; stderr:\n%s", code, stderr)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("s2s listen did not exit after q; screen:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := tm.flag("#{alternate_on}"); got != "0" {
+		t.Errorf("the alternate screen was not left (alternate_on=%s)", got)
+	}
+	if got := tm.flag("#{cursor_flag}"); got != "1" {
+		t.Errorf("the cursor was not shown again (cursor_flag=%s)", got)
+	}
+	if scr := tm.screen(); strings.Contains(scr, "REFUND") || strings.Contains(scr, "TYPE · SUBTYPE") {
+		t.Errorf("the TUI is still drawn on the normal screen:\n%s", scr)
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
