@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/tunnel"
+	"github.com/s2s-dev/s2s/tunnel/tunneltest"
+)
+
+// listenEvent is the part of `s2s listen --output json` events these tests read.
+type listenEvent struct {
+	Event     string `json:"event"`
+	URL       string `json:"url"`
+	PublicURL string `json:"publicUrl"`
+	Verdict   string `json:"verdict"`
+	Message   string `json:"message"`
+	Err       string `json:"error"`
+	Capture   *struct {
+		ID               int64  `json:"id"`
+		Path             string `json:"path"`
+		NotificationUUID string `json:"notificationUUID"`
+		Type             string `json:"notificationType"`
+	} `json:"capture"`
+}
+
+// startListen runs `s2s listen args...` in dir and returns its JSON events; the process is
+// interrupted (SIGINT) and reaped when the test ends.
+func startListen(t *testing.T, ctx context.Context, dir string, args ...string) (<-chan listenEvent, *bytes.Buffer, func()) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, Binary, append([]string{"listen"}, args...)...)
+	cmd.Env = Env(dir)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = 10 * time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan listenEvent, 64)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+		for sc.Scan() {
+			var e listenEvent
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Errorf("stdout line is not a JSON event: %q", sc.Text())
+				continue
+			}
+			events <- e
+		}
+	}()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cmd.Process.Signal(syscall.SIGINT)
+		for range events {
+		}
+		cmd.Wait()
+	}
+	t.Cleanup(stop)
+	return events, &stderr, stop
+}
+
+// waitEvent returns the next event of kind, failing when the process ends or ctx does first.
+func waitEvent(t *testing.T, ctx context.Context, events <-chan listenEvent, stderr *bytes.Buffer, kind string) listenEvent {
+	t.Helper()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatalf("s2s listen ended before a %q event; stderr:\n%s", kind, stderr)
+			}
+			if e.Event == kind {
+				return e
+			}
+		case <-ctx.Done():
+			t.Fatalf("no %q event: %v", kind, ctx.Err())
+		}
+	}
+}
+
+// TestListenThroughSSHTunnel runs `s2s listen --tunnel ssh=127.0.0.1:PORT` against the loopback
+// SSH tunnel server and posts a notification to the server's public side: it must come out of
+// the tunnel into the store.
+func TestListenThroughSSHTunnel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The double prints its plain-HTTP public side; the real services print their https name.
+	srv, err := tunneltest.NewSSHServer(tunneltest.SSHOptions{URL: func(_ int, public string) string { return "http://" + public }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	events, stderr, stop := startListen(t, ctx, dir, "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
+
+	ready := waitEvent(t, ctx, events, stderr, "ready")
+	public := <-srv.Forwards()
+	if ready.PublicURL != "http://"+public {
+		t.Fatalf("ready publicUrl = %q, want the tunnel's http://%s", ready.PublicURL, public)
+	}
+	state, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
+	if err != nil || !strings.Contains(string(state), public) {
+		t.Errorf("the state file does not carry the public URL: %s %v", state, err)
+	}
+
+	jws, err := os.ReadFile("../testdata/vectors/real/01-notification-2022-09-02-TEST-sandbox.jws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ready.PublicURL+"/apple/notifications", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST through the tunnel: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST through the tunnel answered %d", resp.StatusCode)
+	}
+	n := waitEvent(t, ctx, events, stderr, "notification")
+	if n.Capture == nil || n.Capture.Type != "TEST" || n.Capture.Path != "/apple/notifications" {
+		t.Errorf("notification event = %+v", n.Capture)
+	}
+	probe := waitEvent(t, ctx, events, stderr, "probe")
+	if probe.Verdict == "" || probe.PublicURL != ready.PublicURL {
+		t.Errorf("self-check event = %+v", probe)
+	}
+	t.Logf("self-check through the tunnel: %s %s", probe.Verdict, probe.Message)
+
+	stop()
+	st, err := store.Open(filepath.Join(dir, "captures.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	caps, err := st.List(ctx, store.Filter{Type: "TEST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(caps) != 1 || caps[0].Path != "/apple/notifications" {
+		t.Fatalf("store holds %+v, want the one TEST notification", caps)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".s2s-config", tunnel.KnownHostsFile)); err != nil {
+		t.Errorf("the SSH host key was not pinned in S2S_CONFIG_DIR: %v", err)
+	}
+}
+
+// TestListenTunnelHostKeyChanged: a second run against a server whose host key changed must
+// refuse to start, loudly.
+func TestListenTunnelHostKeyChanged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := tunneltest.NewSSHServer(tunneltest.SSHOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	events, stderr, stop := startListen(t, ctx, dir, "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
+	waitEvent(t, ctx, events, stderr, "ready")
+	stop()
+
+	if err := srv.RotateHostKey(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, Binary, "listen", "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
+	cmd.Env = Env(dir)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("listen with a changed host key: %v\n%s", err, out)
+	}
+	for _, want := range []string{"rejected", "host key changed", "known_hosts"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
