@@ -34,6 +34,8 @@ type Cloudflared struct {
 	StartTimeout time.Duration
 	// PollInterval is how often the metrics server is asked; zero means 100 ms.
 	PollInterval time.Duration
+	// HealthInterval is how often /ready is asked once the tunnel is up; zero means 5 s.
+	HealthInterval time.Duration
 	// Grace is how long cloudflared gets to stop after SIGTERM before it is killed; zero means 5 s.
 	Grace time.Duration
 	// Log receives cloudflared's output; nil discards it.
@@ -277,9 +279,37 @@ func (t *cloudflaredTunnel) waitReady(ctx context.Context) (string, error) {
 	}
 }
 
-// watch reports an unexpected exit of cloudflared as the end of the tunnel.
+// watch follows cloudflared's edge connections (down and up again as /ready says) and reports
+// an unexpected exit as the end of the tunnel.
 func (t *cloudflaredTunnel) watch() {
-	<-t.exited
+	every := t.p.HealthInterval
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	up := true
+	for waiting := true; waiting; {
+		select {
+		case <-t.exited:
+			waiting = false
+			continue
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		code, err := t.getJSON(ctx, "/ready", nil)
+		cancel()
+		if err != nil {
+			continue // the exit, if that is what it is, arrives on t.exited
+		}
+		switch ready := code == http.StatusOK; {
+		case up && !ready:
+			t.emit(Event{Kind: EventDown, URL: t.URL(), Err: errors.New("cloudflared has no connection to Cloudflare's edge; it keeps retrying")})
+		case !up && ready:
+			t.emit(Event{Kind: EventUp, URL: t.URL()})
+		}
+		up = code == http.StatusOK
+	}
 	if t.isClosing() {
 		t.finish(nil)
 		return

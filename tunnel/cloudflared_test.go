@@ -151,6 +151,33 @@ func TestCloudflaredCrashIsAnEvent(t *testing.T) {
 	}
 }
 
+func TestCloudflaredEdgeLossIsAnEvent(t *testing.T) {
+	ctx := testCtx(t)
+	local, _ := localReceiver(t)
+	p, _ := fakeCloudflared(t, tunneltest.ScenarioOK)
+	p.HealthInterval = 10 * time.Millisecond
+	tun, err := p.Start(ctx, Target{Addr: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tun.Close()
+	edge := func(up string) {
+		resp, err := http.Post("http://"+metricsAddr(t, tun)+"/__edge?up="+up, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	edge("0")
+	if e := nextEvent(t, ctx, tun); e.Kind != EventDown || e.Err == nil {
+		t.Fatalf("got %+v, want down", e)
+	}
+	edge("1")
+	if e := nextEvent(t, ctx, tun); e.Kind != EventUp || e.URL != tun.URL() {
+		t.Fatalf("got %+v, want up", e)
+	}
+}
+
 func TestCloudflaredStartFailures(t *testing.T) {
 	tests := []struct {
 		scenario string

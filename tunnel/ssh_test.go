@@ -200,6 +200,27 @@ func TestSSHReconnectsWithNewURL(t *testing.T) {
 	}
 }
 
+// A server that stops answering keepalives is treated as gone: the tunnel reconnects instead of
+// sitting on a dead path that would swallow Apple's notifications.
+func TestSSHKeepaliveDetectsStall(t *testing.T) {
+	ctx := testCtx(t)
+	srv := newSSHServer(t, tunneltest.SSHOptions{StallKeepalives: true})
+	local, _ := localReceiver(t)
+	p := sshProvider(srv, t.TempDir())
+	p.KeepAlive = 20 * time.Millisecond
+	tun, err := p.Start(ctx, Target{Addr: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tun.Close()
+	if e := nextEvent(t, ctx, tun); e.Kind != EventDown {
+		t.Fatalf("got %+v, want down after unanswered keepalives", e)
+	}
+	if e := nextEvent(t, ctx, tun); e.Kind != EventURL || e.URL != "https://tunnel-2.lhr.life" {
+		t.Fatalf("got %+v, want the reconnection's URL", e)
+	}
+}
+
 func TestSSHReconnectSameURLIsUp(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t, tunneltest.SSHOptions{URL: func(int, string) string { return "https://stable.lhr.life" }})

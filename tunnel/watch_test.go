@@ -2,6 +2,8 @@ package tunnel
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -122,7 +124,9 @@ func TestHTTPCheck(t *testing.T) {
 		http.Error(w, "origin unreachable", http.StatusBadGateway)
 	}))
 	defer bad.Close()
-	selfSigned := httptest.NewTLSServer(http.NotFoundHandler())
+	selfSigned := httptest.NewUnstartedServer(http.NotFoundHandler())
+	selfSigned.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	selfSigned.StartTLS()
 	defer selfSigned.Close()
 	hangup := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _, _ := w.(http.Hijacker).Hijack()

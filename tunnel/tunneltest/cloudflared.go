@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -109,12 +110,15 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		return 1
 	}
 	logf("INF", "Starting metrics server on %s/metrics", ln.Addr())
+	var readyMu sync.Mutex
 	ready := scenario != ScenarioNeverReady
 	crash := make(chan struct{}, 1)
 	edge := httputil.NewSingleHostReverseProxy(target)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		readyMu.Lock()
+		defer readyMu.Unlock()
 		if !ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprint(w, `{"status":503,"readyConnections":0,"connectorId":"00000000-0000-0000-0000-000000000000"}`)
@@ -130,6 +134,17 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 	mux.HandleFunc("GET /__args", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(args)
 	})
+	// POST /__edge?up=0 drops the edge connection, up=1 restores it.
+	mux.HandleFunc("POST /__edge", func(w http.ResponseWriter, r *http.Request) {
+		readyMu.Lock()
+		ready = r.URL.Query().Get("up") == "1"
+		readyMu.Unlock()
+		if ready {
+			logf("INF", "Registered tunnel connection connIndex=0 location=ams01 protocol=quic")
+		} else {
+			logf("ERR", "Connection terminated error=\"connection with edge closed\" connIndex=0")
+		}
+	})
 	mux.HandleFunc("POST /__crash", func(w http.ResponseWriter, r *http.Request) {
 		crash <- struct{}{}
 	})
@@ -142,7 +157,7 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	if ready {
+	if scenario != ScenarioNeverReady {
 		logf("INF", "Registered tunnel connection connIndex=0 connection=00000000-0000-0000-0000-000000000000 event=0 ip=198.41.192.7 location=ams01 protocol=quic")
 	}
 

@@ -47,6 +47,8 @@ type SSHOptions struct {
 	DenyAuth bool
 	// Silent never prints a URL (the client's deadline must end Start).
 	Silent bool
+	// StallKeepalives never answers keepalive requests, like a server behind a dead path.
+	StallKeepalives bool
 }
 
 // NewSSHServer listens on 127.0.0.1 with a fresh ed25519 host key; stop it with Close.
@@ -251,7 +253,9 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 			default:
 			}
 		case "keepalive@openssh.com":
-			r.Reply(true, nil)
+			if !s.opts.StallKeepalives {
+				r.Reply(true, nil)
+			}
 		default:
 			if r.WantReply {
 				r.Reply(false, nil)
