@@ -1,16 +1,335 @@
 package cmd
 
 import (
-	"errors"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/version"
+	"github.com/s2s-dev/s2s/probe"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+type probeOptions struct {
+	f *Factory
+
+	URL         string
+	Timeout     time.Duration
+	CAFile      string
+	Retries     int
+	JSON        bool
+	ViaApple    bool
+	BundleID    string
+	Environment string
+	Apple       appleCredentials
+}
+
 func newProbeCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "probe",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("probe: not yet built") },
+	opts := &probeOptions{f: f}
+	c := &cobra.Command{
+		Use:   "probe URL",
+		Short: "Check a notification URL the way Apple delivers, and say what Apple would record",
+		Long: `Probe runs the checks Apple's delivery makes against a notification URL, from this machine:
+the URL's form, DNS, the TCP connection, a TLS handshake restricted to what App Transport
+Security allows (TLS 1.2 or 1.3, forward-secret ECDHE suites), the certificate (trusted chain,
+host name, expiry, SHA-256 or better, RSA >= 2048 or EC >= 256 bits), then a POST of a simulated
+TEST notification signed by this machine's s2s test chain, without following redirects. The
+answer must be a status in 200-206 within the timeout.
+
+Each step prints a tick (✓), a warning (!) or a cross (✗) with its timing, and a fix for
+anything that is not a tick. The verdict is the sendAttemptResult value Apple would record:
+SUCCESS, TIMED_OUT, TLS_ISSUE, CIRCULAR_REDIRECT, NO_RESPONSE, SOCKET_ISSUE,
+UNSUPPORTED_CHARSET, INVALID_RESPONSE, PREMATURE_CLOSE, UNSUCCESSFUL_HTTP_RESPONSE_CODE or OTHER.
+
+A loopback or private address is a warning, not a failure, so a local HTTPS receiver can be
+probed too: trust its certificate authority with --ca.
+
+With --via-apple, s2s also asks Apple (App Store Server API) to send a real TEST notification
+to the URL configured in App Store Connect for --bundle-id, and prints Apple's recorded result
+beside the local verdict.
+
+Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did), 3 otherwise,
+1 when the probe could not run, 2 for bad flags.`,
+		Example: `  # Check a public notification URL
+  s2s probe https://example.com/apple/notifications
+
+  # A local HTTPS receiver whose certificate comes from a development CA
+  s2s probe https://localhost:8443/apple --ca ./dev-ca.pem
+
+  # Only the verdict, for a script
+  s2s probe https://example.com/apple/notifications --json | jq -r .verdict
+
+  # Give a flaky server two more chances and ten seconds each
+  s2s probe https://example.com/apple/notifications --retries 2 --timeout 10s
+
+  # Compare with what Apple itself records
+  s2s probe https://example.com/apple/notifications --via-apple --bundle-id com.example.app \
+    --environment Sandbox --key-id ABC123DEFG --issuer-id 57246542-96fe-1a63-e053-0824d011072a \
+    --private-key ./AuthKey_ABC123DEFG.p8`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.URL = args[0]
+			return runProbe(cmd.Context(), opts)
+		},
+	}
+	fl := c.Flags()
+	fl.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "time allowed for each attempt, from the DNS lookup to the end of the answer")
+	fl.StringVar(&opts.CAFile, "ca", "", "PEM file of an extra certificate authority to trust (for a local test server)")
+	fl.IntVar(&opts.Retries, "retries", 0, "retry up to N times after NO_RESPONSE, SOCKET_ISSUE, TIMED_OUT or a 5xx")
+	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
+	fl.BoolVar(&opts.ViaApple, "via-apple", false, "also ask Apple to send a real TEST notification and show its recorded result")
+	fl.StringVar(&opts.BundleID, "bundle-id", "", "the app's bundle ID (for the simulated notification, and required by --via-apple; env S2S_BUNDLE_ID)")
+	fl.StringVar(&opts.Environment, "environment", "Sandbox", "Sandbox or Production")
+	opts.Apple.addFlags(fl)
+	return c
+}
+
+func runProbe(ctx context.Context, opts *probeOptions) error {
+	f := opts.f
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.Timeout <= 0 {
+		return usageErrorf("the --timeout must be positive, not %s", opts.Timeout)
+	}
+	if opts.Retries < 0 {
+		return usageErrorf("the number of --retries must be 0 or more, not %d", opts.Retries)
+	}
+	switch strings.ToLower(opts.Environment) {
+	case "sandbox":
+		opts.Environment = "Sandbox"
+	case "production":
+		opts.Environment = "Production"
+	default:
+		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
+	}
+	if opts.BundleID == "" {
+		opts.BundleID = f.Getenv("S2S_BUNDLE_ID")
+	}
+	if opts.ViaApple && opts.BundleID == "" {
+		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or S2S_BUNDLE_ID): Apple sends the TEST notification to that app's configured URL")
+	}
+
+	var extra []*x509.Certificate
+	if opts.CAFile != "" {
+		var err error
+		if extra, err = readCAFile(opts.CAFile); err != nil {
+			return err
+		}
+	}
+	body, err := probeBody(f, opts)
+	if err != nil {
+		return err
+	}
+
+	report := probe.Run(ctx, probe.Options{
+		URL:        opts.URL,
+		Body:       body,
+		Timeout:    opts.Timeout,
+		ExtraRoots: extra,
+		Retries:    opts.Retries,
+		Now:        f.Now,
+		UserAgent:  "s2s-probe/" + version.Get().Version,
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	var apple *appleProbeResult
+	if opts.ViaApple {
+		apple = &appleProbeResult{BundleID: opts.BundleID, Environment: opts.Environment}
+		progress := f.IO.Out
+		if opts.JSON {
+			progress = f.IO.ErrOut
+		}
+		if !opts.JSON {
+			writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
+			fmt.Fprintf(f.IO.Out, "\nAsking Apple for a TEST notification (%s, %s)…\n", opts.BundleID, opts.Environment)
+		}
+		apple.Result, err = runAppleTestNotification(ctx, f, opts.Apple, opts.BundleID, opts.Environment, progress)
+		if err != nil {
+			apple.Error = err.Error()
+		}
+		if opts.JSON {
+			if werr := writeJSON(f.IO.Out, probeJSON{Report: report, Apple: apple}); werr != nil {
+				return werr
+			}
+		} else {
+			writeAppleComparison(f.IO.Out, report, apple)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("asking Apple for a TEST notification: %w", err)
+		}
+		if !report.OK() || apple.Result != string(probe.Success) {
+			return &ResultError{Err: fmt.Errorf("local verdict %s, Apple recorded %s", report.Verdict, apple.Result), Silent: true}
+		}
+		return nil
+	}
+
+	if opts.JSON {
+		if err := writeJSON(f.IO.Out, report); err != nil {
+			return err
+		}
+	} else {
+		writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
+	}
+	if !report.OK() {
+		return &ResultError{Err: fmt.Errorf("Apple would record %s", report.Verdict), Silent: true}
+	}
+	return nil
+}
+
+// probeBody is a TEST notification signed by this machine's test chain: the body shape Apple
+// sends, which a receiver can decode (and, trusting the test root, verify as "simulated").
+func probeBody(f *Factory, opts *probeOptions) ([]byte, error) {
+	chain, err := fixtures.LoadOrCreateChain(paths.ConfigDir(f.Getenv))
+	if err != nil {
+		return nil, fmt.Errorf("loading the local test signing chain: %w", err)
+	}
+	body, err := chain.Notification("TEST", "", fixtures.Overrides{BundleID: opts.BundleID, Environment: opts.Environment})
+	if err != nil {
+		return nil, fmt.Errorf("signing the TEST notification: %w", err)
+	}
+	return body, nil
+}
+
+func readCAFile(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("--ca %s: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("--ca %s: no PEM certificate in the file", path)
+	}
+	return certs, nil
+}
+
+// appleProbeResult is what Apple recorded for its own TEST notification.
+type appleProbeResult struct {
+	BundleID    string `json:"bundleId"`
+	Environment string `json:"environment"`
+	Result      string `json:"sendAttemptResult,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// probeJSON is the report with Apple's result beside it (--via-apple --json).
+type probeJSON struct {
+	*probe.Report
+	Apple *appleProbeResult `json:"apple,omitempty"`
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// writeProbeReport prints one line per step, a fix under each warning or failure, then the verdict.
+func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	titleWidth := 0
+	for _, s := range r.Steps {
+		titleWidth = max(titleWidth, len([]rune(s.Title)))
+	}
+	indent := strings.Repeat(" ", 4+titleWidth+2+8+2)
+	fmt.Fprintf(w, "Probing %s\n\n", r.URL)
+	for _, s := range r.Steps {
+		mark := map[probe.Status]string{probe.StatusOK: paint(ansiGreen, "✓"), probe.StatusWarn: paint(ansiYellow, "!"), probe.StatusFail: paint(ansiRed, "✗")}[s.Status]
+		dur := ""
+		if s.Duration > 0 {
+			dur = s.Duration.String()
+		}
+		title := s.Title + strings.Repeat(" ", titleWidth-len([]rune(s.Title)))
+		fmt.Fprintf(w, "  %s %s  %s  %s\n", mark, title, paint(ansiDim, fmt.Sprintf("%8s", dur)), s.Detail)
+		if s.Fix != "" && s.Status != probe.StatusOK {
+			fmt.Fprintf(w, "%sfix: %s\n", indent, s.Fix)
+		}
+	}
+	verdict := string(r.Verdict)
+	if r.HTTPStatus != 0 && r.Verdict != probe.Success {
+		verdict += fmt.Sprintf(" (HTTP %d)", r.HTTPStatus)
+	}
+	code := ansiGreen
+	if !r.OK() {
+		code = ansiRed
+	}
+	fmt.Fprintf(w, "\nVerdict: %s  %s\n", paint(ansiBold+code, verdict), r.Meaning)
+	if !r.OK() {
+		fmt.Fprintf(w, "Reason:  %s\n", r.Reason)
+		if r.Fix != "" {
+			fmt.Fprintf(w, "Fix:     %s\n", r.Fix)
+		}
+	} else if n := r.Warnings(); n > 0 {
+		fmt.Fprintf(w, "%d warning%s above: Apple would deliver, but read them.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
+	if len(r.Attempts) > 1 {
+		parts := make([]string, len(r.Attempts))
+		for i, a := range r.Attempts {
+			parts[i] = string(a.Verdict)
+			if a.HTTPStatus != 0 && a.Verdict != probe.Success {
+				parts[i] += fmt.Sprintf(" (%d)", a.HTTPStatus)
+			}
+		}
+		fmt.Fprintf(w, "Attempts: %s\n", strings.Join(parts, ", "))
+	}
+}
+
+func writeAppleComparison(w io.Writer, r *probe.Report, a *appleProbeResult) {
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Local probe:  %s\n", r.Verdict)
+	if a.Error != "" {
+		fmt.Fprintf(w, "Apple:        (no result: %s)\n", a.Error)
+		return
+	}
+	fmt.Fprintf(w, "Apple:        %s  (to the URL configured in App Store Connect for %s, %s)\n", a.Result, a.BundleID, a.Environment)
+	switch {
+	case a.Result == string(r.Verdict):
+		fmt.Fprintln(w, "They agree.")
+	case probe.Verdict(a.Result) == probe.Success && !r.OK():
+		fmt.Fprintln(w, "They differ: Apple delivered, so the probed URL may not be the configured one, or the local failure is specific to this machine (a --ca trust, the test chain's signature refused by the receiver).")
+	default:
+		fmt.Fprintln(w, "They differ: check that the probed URL is the one configured in App Store Connect for this environment.")
 	}
 }

@@ -170,11 +170,11 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 		steps = append(steps, failStep("dns", "DNS", since(t), out))
 		return steps, out
 	}
-	detail := joinAddrs(addrs)
+	dnsStep := Step{Name: "dns", Title: "DNS", Status: StatusOK, Duration: since(t), Detail: joinAddrs(addrs)}
 	if _, err := netip.ParseAddr(host); err == nil {
-		detail += " (an IP address, no lookup)"
+		dnsStep.Duration, dnsStep.Detail = 0, dnsStep.Detail+" (an IP address, no lookup)"
 	}
-	steps = append(steps, Step{Name: "dns", Title: "DNS", Status: StatusOK, Duration: since(t), Detail: detail})
+	steps = append(steps, dnsStep)
 	if s, ok := addressWarning(addrs); ok {
 		steps = append(steps, s)
 	}
