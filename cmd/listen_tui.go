@@ -76,7 +76,6 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 		SendTest:  ui.SendTest,
 		Replay:    ui.Replay,
 		ExportDir: cwd,
-		Now:       f.Now,
 		NoColor:   noColor,
 	})
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out)}

@@ -62,8 +62,7 @@ type Config struct {
 
 	// ExportDir is where x / X write files (the current directory in s2s listen).
 	ExportDir string
-	// Now and Location make times deterministic in tests.
-	Now      func() time.Time
+	// Location is the local time zone of the Summary and list (nil: time.Local); tests fix it.
 	Location *time.Location
 	// NoColor renders without colour; selection and tabs stay visible through markers.
 	NoColor bool

@@ -103,6 +103,9 @@ func (m *Model) both(t time.Time) string {
 		return "-"
 	}
 	local := t.In(m.cfg.Location)
+	if _, off := local.Zone(); off == 0 {
+		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	}
 	return local.Format("2006-01-02 15:04:05 MST") + m.st.Dim.Render("  ("+t.UTC().Format("2006-01-02 15:04:05")+" UTC)")
 }
 

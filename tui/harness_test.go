@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -22,14 +21,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // harness drives a Model the way the program would, but synchronously: every Cmd is run and its
 // message fed back to Update, so a test sees the state after all reads finished.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	m         *Model
 	src       *fakeSource
 	quit      bool
 	clipboard []string
 }
 
-func newHarness(t *testing.T, cfg Config, caps ...store.Capture) *harness {
+func newHarness(t testing.TB, cfg Config, caps ...store.Capture) *harness {
 	t.Helper()
 	src := newFake(caps...)
 	if cfg.Source == nil {
@@ -49,9 +48,6 @@ func newHarness(t *testing.T, cfg Config, caps ...store.Capture) *harness {
 	}
 	if cfg.LogPath == "" {
 		cfg.LogPath = "/home/dev/.local/share/s2s/s2s.log"
-	}
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return base }
 	}
 	if cfg.Location == nil {
 		cfg.Location = cet

@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+func manyCaptures(n int) []store.Capture {
+	types := []string{"DID_RENEW", "SUBSCRIBED", "EXPIRED", "REFUND", "DID_FAIL_TO_RENEW", "TEST"}
+	caps := make([]store.Capture, n)
+	for i := range caps {
+		caps[i] = store.Capture{ID: int64(i + 1), ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: types[i%len(types)],
+			Environment: "Sandbox", ProductID: "com.example.monthly", Trust: "verified", ResponseStatus: 200,
+			OriginalTransactionID: fmt.Sprint(2000000000000000 + i%500)}
+	}
+	return caps
+}
+
+// benchHarness is a harness on a store of n captures, outside testing.T.
+func benchHarness(b *testing.B, n int) *harness {
+	b.Helper()
+	h := newHarness(b, Config{}, manyCaptures(n)...)
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	return h
+}
+
+// BenchmarkRenderList draws the whole screen with 100,000 captures in the store: only the first
+// page is read and only the visible rows are rendered.
+func BenchmarkRenderList(b *testing.B) {
+	h := benchHarness(b, 100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.m.Render()
+	}
+	b.ReportMetric(float64(len(h.m.rows)), "rows-loaded")
+}
+
+// BenchmarkPageDown moves through 100,000 captures a page at a time, reading pages as needed.
+func BenchmarkPageDown(b *testing.B) {
+	h := benchHarness(b, 100_000)
+	key := keyMsg("pgdown")
+	b.ReportAllocs()
+	for b.Loop() {
+		if h.m.cursor >= 99_000 {
+			h.send(keyMsg("home"))
+		}
+		h.send(key)
+		_ = h.m.Render()
+	}
+}
+
+// BenchmarkLiveArrival adds one notification and redraws, with 100,000 rows already loaded
+// (the worst case: the user scrolled through everything).
+func BenchmarkLiveArrival(b *testing.B) {
+	h := benchHarness(b, 1)
+	h.m.rows = manyCaptures(100_000)
+	for i := range h.m.rows {
+		h.m.ids[h.m.rows[i].ID] = struct{}{}
+	}
+	next := int64(200_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		next++
+		c := store.Capture{ID: next, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"}
+		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventNotification, Capture: &c}}})
+		_ = h.m.Render()
+	}
+}
