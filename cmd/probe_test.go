@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s2s-dev/s2s/probe"
+)
+
+// probeServer is an HTTPS server on loopback with its certificate written as a PEM file for --ca.
+func probeServer(t *testing.T, h http.HandlerFunc) (url, caFile string) {
+	t.Helper()
+	s := httptest.NewTLSServer(h)
+	t.Cleanup(s.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s.URL, caFile
+}
+
+func TestProbeCommand(t *testing.T) {
+	okURL, ca := probeServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	failURL, _ := probeServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+	}{
+		{"success", []string{"probe", okURL + "/apple", "--ca", ca}, 0,
+			[]string{"Probing " + okURL + "/apple\n", "  ✓ TLS handshake", "  ! Certificate chain", "Verdict: SUCCESS  ", "warnings above: Apple would deliver"}},
+		{"failure with retries", []string{"probe", failURL + "/apple", "--ca", ca, "--retries", "1"}, 3,
+			[]string{"  ✗ POST", "fix: A proxy, load balancer or tunnel could not get an answer", "Verdict: UNSUCCESSFUL_HTTP_RESPONSE_CODE (HTTP 503)",
+				"Reason:  the server answered 503 Service Unavailable", "Attempts: UNSUCCESSFUL_HTTP_RESPONSE_CODE (503), UNSUCCESSFUL_HTTP_RESPONSE_CODE (503)"}},
+		{"json", []string{"probe", okURL + "/apple", "--ca", ca, "--json"}, 0, []string{`"verdict": "SUCCESS"`, `"meaning": "Apple received a success response`}},
+		{"bad retries", []string{"probe", okURL, "--retries", "-2"}, 2, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSendTestEnv(t)
+			code, stdout, stderr := e.run(tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			if strings.Contains(stdout, "\x1b[") {
+				t.Error("colour without a terminal")
+			}
+		})
+	}
+}
+
+func TestWriteProbeReport(t *testing.T) {
+	r := &probe.Report{
+		URL: "https://example.com/apple", Verdict: probe.TLSIssue, Meaning: probe.TLSIssue.Meaning(),
+		Reason: "the certificate expired", Fix: "Renew it.",
+		Steps: []probe.Step{
+			{Name: "url", Title: "URL", Status: probe.StatusOK, Detail: "https, host example.com"},
+			{Name: "dns", Title: "DNS", Status: probe.StatusOK, Duration: probe.Duration(12 * time.Millisecond), Detail: "93.184.216.34"},
+			{Name: "validity", Title: "Validity", Status: probe.StatusFail, Detail: "the certificate expired", Fix: "Renew it."},
+		},
+		Attempts: []probe.Attempt{{Verdict: probe.TLSIssue}},
+	}
+	var plain, colored bytes.Buffer
+	writeProbeReport(&plain, r, false)
+	writeProbeReport(&colored, r, true)
+	want := "Probing https://example.com/apple\n\n" +
+		"  ✓ URL                 https, host example.com\n" +
+		"  ✓ DNS           12ms  93.184.216.34\n" +
+		"  ✗ Validity            the certificate expired\n" +
+		"                        fix: Renew it.\n" +
+		"\nVerdict: TLS_ISSUE  " + probe.TLSIssue.Meaning() + "\n" +
+		"Reason:  the certificate expired\nFix:     Renew it.\n"
+	if plain.String() != want {
+		t.Errorf("plain report:\n%s\nwant:\n%s", plain.String(), want)
+	}
+	if !strings.Contains(colored.String(), ansiRed+"✗"+ansiReset) || !strings.Contains(colored.String(), ansiGreen+"✓"+ansiReset) {
+		t.Errorf("coloured report lacks coloured marks:\n%q", colored.String())
+	}
+}
+
+func TestAppleComparison(t *testing.T) {
+	ok := &probe.Report{Verdict: probe.Success}
+	bad := &probe.Report{Verdict: probe.UnsuccessfulHTTPResponseCode}
+	cases := []struct {
+		name  string
+		local *probe.Report
+		apple appleProbeResult
+		want  string
+	}{
+		{"agree", ok, appleProbeResult{Result: "SUCCESS", BundleID: "com.example", Environment: "Sandbox"}, "They agree."},
+		{"Apple delivered", bad, appleProbeResult{Result: "SUCCESS"}, "They differ: Apple delivered"},
+		{"Apple failed", ok, appleProbeResult{Result: "TLS_ISSUE"}, "They differ: check that the probed URL"},
+		{"Apple unreachable", ok, appleProbeResult{Error: "401 Unauthorized"}, "Apple:        (no result: 401 Unauthorized)"},
+	}
+	for _, tc := range cases {
+		var b bytes.Buffer
+		writeAppleComparison(&b, tc.local, &tc.apple)
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s: %q lacks %q", tc.name, b.String(), tc.want)
+		}
+	}
+	// --via-apple --json puts Apple's result beside the report's own fields.
+	b, err := json.Marshal(probeJSON{Report: ok, Apple: &appleProbeResult{Result: "SUCCESS", BundleID: "com.example", Environment: "Sandbox"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	if m["verdict"] != "SUCCESS" || m["apple"].(map[string]any)["sendAttemptResult"] != "SUCCESS" {
+		t.Errorf("JSON %s", b)
+	}
+}
