@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,8 +40,13 @@ type listenEvent struct {
 // interrupted (SIGINT) and reaped when the test ends.
 func startListen(t *testing.T, ctx context.Context, dir string, args ...string) (<-chan listenEvent, *bytes.Buffer, func()) {
 	t.Helper()
+	return startListenEnv(t, ctx, Env(dir), args...)
+}
+
+func startListenEnv(t *testing.T, ctx context.Context, env []string, args ...string) (<-chan listenEvent, *bytes.Buffer, func()) {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, Binary, append([]string{"listen"}, args...)...)
-	cmd.Env = Env(dir)
+	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
@@ -195,5 +201,64 @@ func TestListenTunnelHostKeyChanged(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestListenThroughCloudflared runs `s2s listen --tunnel=cloudflared` with the fake cloudflared
+// first on PATH: the URL comes from its metrics server, a request through its edge is stored, and
+// cloudflared stops with s2s.
+func TestListenThroughCloudflared(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	binDir := filepath.Join(dir, "bin")
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(binDir, "cloudflared"), "../tunnel/tunneltest/fakecloudflared")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the fake cloudflared: %v\n%s", err, out)
+	}
+	pidFile, addrFile := filepath.Join(dir, "cloudflared.pid"), filepath.Join(dir, "cloudflared.addr")
+	env := append(Env(dir),
+		"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		tunneltest.FakeCloudflaredEnv+"="+tunneltest.ScenarioOK,
+		tunneltest.FakeCloudflaredPIDFile+"="+pidFile,
+		tunneltest.FakeCloudflaredAddrFile+"="+addrFile,
+		// The self-check then stays on loopback instead of looking the fake name up in DNS.
+		tunneltest.FakeCloudflaredLoopback+"=1",
+	)
+	events, stderr, stop := startListenEnv(t, ctx, env, "--tunnel=cloudflared", "--output", "json", "--addr", "127.0.0.1:0")
+	ready := waitEvent(t, ctx, events, stderr, "ready")
+	edge, err := os.ReadFile(addrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ready.PublicURL != "https://"+string(edge) {
+		t.Fatalf("ready publicUrl = %q, want the fake's https://%s", ready.PublicURL, edge)
+	}
+
+	jws, err := os.ReadFile("../testdata/vectors/real/01-notification-2022-09-02-TEST-sandbox.jws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`
+	resp, err := http.Post("http://"+string(edge)+"/apple", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST through the fake edge: %v", err)
+	}
+	resp.Body.Close()
+	if n := waitEvent(t, ctx, events, stderr, "notification"); n.Capture == nil || n.Capture.Type != "TEST" {
+		t.Errorf("notification event = %+v", n.Capture)
+	}
+	if p := waitEvent(t, ctx, events, stderr, "probe"); p.Verdict == "" || p.Verdict == "SUCCESS" {
+		// The fake edge speaks plain HTTP on its https:// URL, so the probe must flag TLS.
+		t.Errorf("self-check = %+v, want a failing verdict", p)
+	}
+	stop()
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(string(pid))
+	if err := syscall.Kill(n, 0); err == nil {
+		t.Errorf("cloudflared (pid %d) still runs after s2s listen stopped", n)
 	}
 }

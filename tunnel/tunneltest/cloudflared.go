@@ -24,6 +24,12 @@ import (
 const (
 	FakeCloudflaredEnv     = "S2S_FAKE_CLOUDFLARED"
 	FakeCloudflaredPIDFile = "S2S_FAKE_CLOUDFLARED_PIDFILE"
+	// FakeCloudflaredAddrFile, when set, names a file the fake writes its metrics (and edge)
+	// address to once it serves.
+	FakeCloudflaredAddrFile = "S2S_FAKE_CLOUDFLARED_ADDRFILE"
+	// FakeCloudflaredLoopback, when "1", makes /quicktunnel hand out the metrics address itself
+	// as the hostname, so that a self-check of the public URL stays on loopback (no DNS lookup).
+	FakeCloudflaredLoopback = "S2S_FAKE_CLOUDFLARED_LOOPBACK"
 )
 
 // Fake cloudflared scenarios.
@@ -110,6 +116,10 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		return 1
 	}
 	logf("INF", "Starting metrics server on %s/metrics", ln.Addr())
+	hostname := FakeQuickTunnelHost
+	if os.Getenv(FakeCloudflaredLoopback) == "1" {
+		hostname = ln.Addr().String()
+	}
 	var readyMu sync.Mutex
 	ready := scenario != ScenarioNeverReady
 	crash := make(chan struct{}, 1)
@@ -128,7 +138,7 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 	})
 	if scenario != ScenarioStderrOnly {
 		mux.HandleFunc("GET /quicktunnel", func(w http.ResponseWriter, r *http.Request) {
-			json.NewEncoder(w).Encode(map[string]string{"hostname": FakeQuickTunnelHost})
+			json.NewEncoder(w).Encode(map[string]string{"hostname": hostname})
 		})
 	}
 	mux.HandleFunc("GET /__args", func(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +159,8 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		crash <- struct{}{}
 	})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(strings.Split(r.Host, ":")[0], FakeQuickTunnelHost) {
+		metricsPath := strings.HasPrefix(r.URL.Path, "/__") || r.URL.Path == "/ready" || r.URL.Path == "/quicktunnel"
+		if !metricsPath && (strings.EqualFold(strings.Split(r.Host, ":")[0], FakeQuickTunnelHost) || r.Host == hostname) {
 			edge.ServeHTTP(w, r)
 			return
 		}
@@ -157,6 +168,9 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
+	if p := os.Getenv(FakeCloudflaredAddrFile); p != "" {
+		os.WriteFile(p, []byte(ln.Addr().String()), 0o600)
+	}
 	if scenario != ScenarioNeverReady {
 		logf("INF", "Registered tunnel connection connIndex=0 connection=00000000-0000-0000-0000-000000000000 event=0 ip=198.41.192.7 location=ams01 protocol=quic")
 	}
