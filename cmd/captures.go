@@ -1,16 +1,812 @@
 package cmd
 
 import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/store"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+// capturesOptions are the flags every `s2s captures` subcommand shares.
+type capturesOptions struct {
+	f         *Factory
+	StorePath string
+}
+
 func newCapturesCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	o := &capturesOptions{f: f}
+	c := &cobra.Command{
 		Use:   "captures",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("captures: not yet built") },
+		Short: "List, show, export, delete and count the notifications s2s listen stored",
+		Long: `Work with the capture store: every request "s2s listen" received, byte for byte, with its
+headers, time, source address, trust label and what s2s answered.
+
+The store is an SQLite file in the user data directory ($XDG_DATA_HOME/s2s/captures.db);
+S2S_STORE or --store PATH choose another. It can be read while "s2s listen" writes to it.
+Every subcommand takes --json for scripts.`,
+		Example: `  # The 50 newest captures, then only sandbox renewals of the last day
+  s2s captures list
+  s2s captures list --type DID_RENEW --env sandbox --since 24h
+
+  # Everything about capture 42: request, headers, deliveries, decoded payload
+  s2s captures show 42
+
+  # The raw body, byte for byte, to decode or replay elsewhere
+  s2s captures export 42 -o body.json && s2s decode body.json
+
+  # Counts by type, trust label and day; then clean up
+  s2s captures stats
+  s2s captures rm 41 42
+  s2s captures rm --all --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	c.PersistentFlags().StringVar(&o.StorePath, "store", "", "capture store PATH (default: $S2S_STORE or the user data directory)")
+	c.AddCommand(
+		newCapturesListCmd(o),
+		newCapturesShowCmd(o),
+		newCapturesExportCmd(o),
+		newCapturesRmCmd(o),
+		newCapturesStatsCmd(o),
+	)
+	return c
+}
+
+// path is the store file the subcommand works on.
+func (o *capturesOptions) path() string {
+	if o.StorePath != "" {
+		return o.StorePath
+	}
+	return paths.StorePath(o.f.Getenv)
+}
+
+// errCapNoStore means the store file does not exist yet: reading commands treat it as empty rather
+// than creating a file as a side effect.
+var errCapNoStore = errors.New("no capture store")
+
+func (o *capturesOptions) open() (*store.Store, error) {
+	p := o.path()
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, errCapNoStore
+	}
+	s, err := store.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("opening the capture store %s: %w", p, err)
+	}
+	return s, nil
+}
+
+// parseCaptureID reads a capture ID as printed by list ("42" or "#42").
+func parseCaptureID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usageErrorf("%q is not a capture ID (a positive number, as in the ID column of \"s2s captures list\")", arg)
+	}
+	return id, nil
+}
+
+func captureNotFound(id int64) error { return fmt.Errorf("capture %d not found", id) }
+
+func capWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// ---- list ----
+
+type capturesListOptions struct {
+	*capturesOptions
+
+	Type, Subtype, Environment, Trust string
+	BundleID, OriginalTransactionID   string
+	ProductID, Search, Since, Until   string
+	Before                            int64
+	Limit                             int
+	JSON                              bool
+}
+
+func newCapturesListCmd(co *capturesOptions) *cobra.Command {
+	o := &capturesListOptions{capturesOptions: co}
+	c := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List captures, newest first, with filters",
+		Long: `List stored captures, newest first. Filters combine (all must match). --since and --until
+take RFC 3339 times, dates (local midnight) or durations back from now (90s, 15m, 1h, 7d).
+--limit 0 lists everything; for the next page pass the last ID shown as --before.`,
+		Example: `  s2s captures list
+  s2s captures list --type DID_RENEW --env sandbox --since 1h
+  s2s captures list --trust invalid --limit 0
+  s2s captures list --original-transaction-id 2000000123456789
+  s2s captures list --search yearly --before 120
+
+  # IDs of today's refunds, for a script
+  s2s captures list --type REFUND --since 24h --json | jq '.[].id'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCapturesList(cmd.Context(), o) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.Type, "type", "", "only this notificationType (DID_RENEW, SUBSCRIBED, TEST, ...)")
+	fl.StringVar(&o.Subtype, "subtype", "", "only this subtype (INITIAL_BUY, VOLUNTARY, ...)")
+	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode")
+	fl.StringVar(&o.Environment, "environment", "", "same as --env")
+	_ = fl.MarkHidden("environment")
+	fl.StringVar(&o.Trust, "trust", "", "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid")
+	fl.StringVar(&o.BundleID, "bundle-id", "", "only this bundle ID")
+	fl.StringVar(&o.OriginalTransactionID, "original-transaction-id", "", "only this original transaction ID")
+	fl.StringVar(&o.ProductID, "product", "", "only this product ID")
+	fl.StringVar(&o.Search, "search", "", "free TEXT in type, subtype, product, IDs, bundle or path")
+	fl.StringVar(&o.Since, "since", "", "received at or after TIME (RFC 3339, date, or duration like 1h)")
+	fl.StringVar(&o.Until, "until", "", "received before TIME (RFC 3339, date, or duration like 1h)")
+	fl.Int64Var(&o.Before, "before", 0, "only captures with an ID below ID (the next page)")
+	fl.IntVar(&o.Limit, "limit", 50, "at most N captures (0: all)")
+	fl.BoolVar(&o.JSON, "json", false, "print a JSON array of captures (without bodies)")
+	return c
+}
+
+var capTrustLabels = []string{
+	string(decode.LabelVerified), string(decode.LabelSimulated), string(decode.LabelXcode),
+	string(decode.LabelLegacyV1), string(decode.LabelInvalid),
+}
+
+// filter turns the flags into a store.Filter, normalising the spellings people type.
+func (o *capturesListOptions) filter() (store.Filter, error) {
+	f := store.Filter{
+		Type:                  strings.ToUpper(strings.TrimSpace(o.Type)),
+		Subtype:               strings.ToUpper(strings.TrimSpace(o.Subtype)),
+		Environment:           capEnvironment(o.Environment),
+		BundleID:              o.BundleID,
+		OriginalTransactionID: o.OriginalTransactionID,
+		ProductID:             o.ProductID,
+		Text:                  o.Search,
+		BeforeID:              o.Before,
+		Limit:                 o.Limit,
+	}
+	if o.Limit < 0 {
+		return f, usageErrorf("invalid --limit %d: use a positive number, or 0 for all", o.Limit)
+	}
+	if o.Limit == 0 {
+		f.Limit = -1
+	}
+	if o.Trust != "" {
+		t := strings.ToLower(o.Trust)
+		if !capContains(capTrustLabels, t) {
+			return f, usageErrorf("invalid --trust %q: use one of %s", o.Trust, strings.Join(capTrustLabels, ", "))
+		}
+		f.Trust = t
+	}
+	now := o.f.Now()
+	var err error
+	if o.Since != "" {
+		if f.Since, err = parseCaptureTime(o.Since, now); err != nil {
+			return f, usageErrorf("invalid --since %q: %v", o.Since, err)
+		}
+	}
+	if o.Until != "" {
+		if f.Until, err = parseCaptureTime(o.Until, now); err != nil {
+			return f, usageErrorf("invalid --until %q: %v", o.Until, err)
+		}
+	}
+	return f, nil
+}
+
+func capContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func capEnvironment(env string) string {
+	switch strings.ToLower(strings.TrimSpace(env)) {
+	case "sandbox":
+		return "Sandbox"
+	case "production", "prod":
+		return "Production"
+	case "xcode":
+		return "Xcode"
+	case "localtesting":
+		return "LocalTesting"
+	}
+	return env
+}
+
+// parseCaptureTime reads --since/--until: a duration back from now (Go syntax plus days, "7d"),
+// RFC 3339, or a local date or date-time.
+func parseCaptureTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if d, ok := capParseAgo(s); ok {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("use a duration (90s, 15m, 1h, 7d), RFC 3339 (2026-11-23T09:00:00Z) or a date (2026-11-23)")
+}
+
+func capParseAgo(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		return time.Duration(n * float64(24*time.Hour)), true
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return d, true
+}
+
+func runCapturesList(ctx context.Context, o *capturesListOptions) error {
+	f, err := o.filter()
+	if err != nil {
+		return err
+	}
+	ios := o.f.IO
+	s, err := o.open()
+	if errors.Is(err, errCapNoStore) {
+		if o.JSON {
+			return capWriteJSON(ios.Out, []store.Capture{})
+		}
+		fmt.Fprintf(ios.ErrOut, "No captures yet: %s does not exist (\"s2s listen\" creates it).\n", o.path())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	caps, err := s.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return capWriteJSON(ios.Out, caps)
+	}
+	if len(caps) == 0 {
+		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
+		return nil
+	}
+	w := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE")
+	for _, c := range caps {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+			capDash(capTypeOf(c)), capDash(c.Environment), capDash(c.ProductID), capTrustOf(c), capAnswerOf(c), capNoteOf(c))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if f.Limit > 0 && len(caps) == f.Limit {
+		total, err := s.Count(ctx, store.Filter{
+			Type: f.Type, Subtype: f.Subtype, Environment: f.Environment, Trust: f.Trust, BundleID: f.BundleID,
+			ProductID: f.ProductID, OriginalTransactionID: f.OriginalTransactionID, Text: f.Text,
+			Since: f.Since, Until: f.Until, BeforeID: f.BeforeID,
+		})
+		if err == nil && total > len(caps) {
+			fmt.Fprintf(ios.ErrOut, "Showing %d of %d: --before %d for the next page, --limit 0 for all.\n",
+				len(caps), total, caps[len(caps)-1].ID)
+		}
+	}
+	return nil
+}
+
+func capDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func capTypeOf(c store.Capture) string {
+	if c.Subtype != "" {
+		return c.Type + "/" + c.Subtype
+	}
+	return c.Type
+}
+
+func capTrustOf(c store.Capture) string {
+	if c.TrustClass != "" {
+		return c.Trust + "/" + c.TrustClass
+	}
+	return capDash(c.Trust)
+}
+
+func capAnswerOf(c store.Capture) string {
+	if c.ResponseStatus == 0 {
+		return "-"
+	}
+	return strconv.Itoa(c.ResponseStatus)
+}
+
+func capNoteOf(c store.Capture) string {
+	var notes []string
+	if c.DuplicateOf != 0 {
+		notes = append(notes, fmt.Sprintf("duplicate of %d", c.DuplicateOf))
+	}
+	if c.IdentityMismatch != "" {
+		notes = append(notes, "identity mismatch")
+	}
+	return strings.Join(notes, ", ")
+}
+
+// ---- show ----
+
+type capturesShowOptions struct {
+	*capturesOptions
+	ID    int64
+	Roots []string
+	JSON  bool
+}
+
+func newCapturesShowCmd(co *capturesOptions) *cobra.Command {
+	o := &capturesShowOptions{capturesOptions: co}
+	c := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one capture: request, headers, deliveries and the decoded payload",
+		Long: `Show everything about one capture: when and from where it arrived, the request line and
+headers, what s2s answered, forwarding attempts, and the body verified and decoded as
+"s2s decode" does (certificates checked at the payload's signedDate; payloads signed by this
+machine's s2s test chain, or by a root given with --root, are labelled simulated).
+
+Unlike "s2s decode", show exits 0 whatever the trust label: it reports, it does not judge.`,
+		Example: `  s2s captures show 42
+  s2s captures show 42 --json | jq '.decoded.summary'
+  s2s captures show 42 --root testCA.pem`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseCaptureID(args[0])
+			if err != nil {
+				return err
+			}
+			o.ID = id
+			return runCapturesShow(cmd.Context(), o)
+		},
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print the capture, its deliveries and the decoded payload as one JSON document")
+	c.Flags().StringArrayVar(&o.Roots, "root", nil, "also trust the root certificate in PEM file (repeatable)")
+	return c
+}
+
+// getCapture opens the store and reads one capture with its body; a missing store or ID is the
+// same "not found" error.
+func (o *capturesOptions) getCapture(ctx context.Context, id int64) (*store.Store, *store.Capture, error) {
+	s, err := o.open()
+	if errors.Is(err, errCapNoStore) {
+		return nil, nil, captureNotFound(id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.Close()
+		return nil, nil, captureNotFound(id)
+	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
+func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
+	roots, err := loadRoots(o.Roots)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	// The local test chain is trusted as listen trusts it, but never created here: if this
+	// machine has none, nothing signed by it can be verified anyway.
+	if chain, err := fixtures.LoadChain(paths.ConfigDir(o.f.Getenv)); err == nil {
+		roots = append(roots, chain.Root())
+	}
+	s, c, err := o.getCapture(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	deliveries, err := s.Deliveries(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).Decode(c.Body)
+
+	ios := o.f.IO
+	if o.JSON {
+		decoded, err := d.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		return capWriteJSON(ios.Out, struct {
+			Capture    *store.Capture   `json:"capture"`
+			Deliveries []store.Delivery `json:"deliveries"`
+			Decoded    json.RawMessage  `json:"decoded"`
+		}{c, deliveries, decoded})
+	}
+	if err := writeCaptureMeta(ios.Out, c, deliveries); err != nil {
+		return err
+	}
+	fmt.Fprintln(ios.Out)
+	return renderDecodedHuman(ios.Out, d, ios.ColorOut())
+}
+
+// writeCaptureMeta prints what s2s knows about a capture beyond its body.
+func writeCaptureMeta(w io.Writer, c *store.Capture, deliveries []store.Delivery) error {
+	bw := bufio.NewWriter(w)
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(bw, "%-11s %s\n", k, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(bw, "Capture %d\n", c.ID)
+	row("received", "%s (%s)", c.ReceivedAt.Local().Format("2006-01-02 15:04:05.000 -0700"), c.ReceivedAt.UTC().Format(time.RFC3339Nano))
+	target := c.Path
+	if c.Query != "" {
+		target += "?" + c.Query
+	}
+	row("request", "%s %s", c.Method, target)
+	from := c.RemoteAddr
+	if c.SourceIP != "" && !strings.HasPrefix(c.RemoteAddr, c.SourceIP+":") {
+		from += ", client " + c.SourceIP
+	}
+	if c.AppleRange != "" {
+		from += " (in Apple's range " + c.AppleRange + ")"
+	} else {
+		from += " (not in Apple's published ranges)"
+	}
+	row("from", "%s", from)
+	row("body", "%d bytes", c.BodySize)
+	if c.ResponseStatus != 0 {
+		answer := fmt.Sprintf("%d %s", c.ResponseStatus, http.StatusText(c.ResponseStatus))
+		if c.Latency > 0 {
+			answer += " after " + c.Latency.Round(time.Microsecond).String()
+		}
+		row("answered", "%s", answer)
+	}
+	row("stored as", "%s", capTrustOf(*c))
+	if c.TrustMessage != "" {
+		row("", "%s", c.TrustMessage)
+	}
+	if c.DuplicateOf != 0 {
+		row("duplicate", "of capture %d (same notificationUUID %s)", c.DuplicateOf, c.NotificationUUID)
+	}
+	if c.IdentityMismatch != "" {
+		row("identity", "MISMATCH: %s", c.IdentityMismatch)
+	}
+	if len(c.Headers) > 0 {
+		fmt.Fprintln(bw, "headers:")
+		names := make([]string, 0, len(c.Headers))
+		for k := range c.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range c.Headers[k] {
+				fmt.Fprintf(bw, "  %s: %s\n", k, v)
+			}
+		}
+	}
+	if len(deliveries) > 0 {
+		fmt.Fprintln(bw, "deliveries:")
+		for _, d := range deliveries {
+			outcome := d.State
+			if d.Status != 0 {
+				outcome = fmt.Sprintf("%d, %s", d.Status, d.State)
+			}
+			kind := ""
+			if d.Replay {
+				kind = " (replay)"
+			}
+			fmt.Fprintf(bw, "  %s  attempt %d%s  %s  %s in %s", d.StartedAt.Local().Format("15:04:05"), d.Attempt, kind,
+				d.Target, outcome, d.Latency.Round(time.Millisecond))
+			if d.Error != "" {
+				fmt.Fprintf(bw, "  error: %s", d.Error)
+			}
+			if d.State == store.DeliveryPending {
+				fmt.Fprintf(bw, "  next try %s", d.NextRetryAt.Local().Format("15:04:05"))
+			}
+			fmt.Fprintln(bw)
+		}
+	}
+	return bw.Flush()
+}
+
+// ---- export ----
+
+type capturesExportOptions struct {
+	*capturesOptions
+	ID     int64
+	Output string
+	JSON   bool
+}
+
+func newCapturesExportCmd(co *capturesOptions) *cobra.Command {
+	o := &capturesExportOptions{capturesOptions: co}
+	c := &cobra.Command{
+		Use:   "export ID",
+		Short: "Write a capture's raw body, byte for byte, to standard output or a file",
+		Long: `Write the body of a capture exactly as it was received, to standard output or to a file
+with -o (created 0600, replaced if it exists). "s2s decode FILE" reads it back.
+
+With --json, the whole request is exported instead: the capture's fields, headers included,
+and the body as a string (or as base64 in bodyBase64 when it is not UTF-8).`,
+		Example: `  s2s captures export 42 > body.json
+  s2s captures export 42 -o body.json && s2s decode body.json
+
+  # Send it to your own server by hand
+  s2s captures export 42 | curl -sS -H 'Content-Type: application/json' --data-binary @- http://localhost:3000/apple
+
+  # The request with headers, as JSON
+  s2s captures export 42 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseCaptureID(args[0])
+			if err != nil {
+				return err
+			}
+			o.ID = id
+			return runCapturesExport(cmd.Context(), o)
+		},
+	}
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "write to FILE instead of standard output")
+	c.Flags().BoolVar(&o.JSON, "json", false, "export the request (fields, headers, body) as a JSON document")
+	return c
+}
+
+func runCapturesExport(ctx context.Context, o *capturesExportOptions) error {
+	s, c, err := o.getCapture(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	data := c.Body
+	if o.JSON {
+		doc := struct {
+			*store.Capture
+			Body       *string `json:"body,omitempty"`
+			BodyBase64 string  `json:"bodyBase64,omitempty"`
+		}{Capture: c}
+		if utf8.Valid(c.Body) {
+			body := string(c.Body)
+			doc.Body = &body
+		} else {
+			doc.BodyBase64 = base64.StdEncoding.EncodeToString(c.Body)
+		}
+		b, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return err
+		}
+		data = append(b, '\n')
+	}
+	if o.Output == "" || o.Output == "-" {
+		_, err := o.f.IO.Out.Write(data)
+		return err
+	}
+	if err := os.WriteFile(o.Output, data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.f.IO.ErrOut, "Wrote capture %d (%d bytes) to %s\n", c.ID, len(data), o.Output)
+	return nil
+}
+
+// ---- rm ----
+
+type capturesRmOptions struct {
+	*capturesOptions
+	IDs  []int64
+	All  bool
+	Yes  bool
+	JSON bool
+}
+
+func newCapturesRmCmd(co *capturesOptions) *cobra.Command {
+	o := &capturesRmOptions{capturesOptions: co}
+	c := &cobra.Command{
+		Use:     "rm ID... | --all",
+		Aliases: []string{"delete"},
+		Short:   "Delete captures (with their forwarding history)",
+		Long: `Delete captures by ID, with their bodies and delivery attempts. If any ID does not exist,
+nothing is deleted. IDs are never reused.
+
+--all empties the store; it asks for confirmation on a terminal and needs --yes otherwise.`,
+		Example: `  s2s captures rm 42
+  s2s captures rm 40 41 42
+  s2s captures rm --all            # asks first
+  s2s captures rm --all --yes      # in scripts`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.All == (len(args) > 0) {
+				return usageErrorf("give capture IDs or --all (not both)")
+			}
+			for _, a := range args {
+				id, err := parseCaptureID(a)
+				if err != nil {
+					return err
+				}
+				o.IDs = append(o.IDs, id)
+			}
+			return runCapturesRm(cmd.Context(), o)
+		},
+	}
+	c.Flags().BoolVar(&o.All, "all", false, "delete every capture in the store")
+	c.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (with --all)")
+	c.Flags().BoolVar(&o.JSON, "json", false, `print {"deleted": N, "ids": [...]}`)
+	return c
+}
+
+func runCapturesRm(ctx context.Context, o *capturesRmOptions) error {
+	ios := o.f.IO
+	s, err := o.open()
+	if errors.Is(err, errCapNoStore) {
+		if o.All {
+			return o.reportRm(0, nil)
+		}
+		return captureNotFound(o.IDs[0])
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	if o.All {
+		total, err := s.Count(ctx, store.Filter{})
+		if err != nil {
+			return err
+		}
+		if !o.Yes {
+			if !ios.IsStdinTTY() || !ios.IsStderrTTY() {
+				return usageErrorf("--all deletes all %d captures in %s: add --yes to confirm", total, s.Path())
+			}
+			fmt.Fprintf(ios.ErrOut, "Delete all %d captures in %s? [y/N] ", total, s.Path())
+			answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+				fmt.Fprintln(ios.ErrOut, "Nothing deleted.")
+				return &SilentError{Code: ExitError}
+			}
+		}
+		n, err := s.DeleteAll(ctx)
+		if err != nil {
+			return fmt.Errorf("deleting captures in %s: %w", s.Path(), err)
+		}
+		return o.reportRm(n, nil)
+	}
+
+	missing, err := s.Missing(ctx, o.IDs...)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		if len(missing) == 1 {
+			return fmt.Errorf("%w; nothing deleted", captureNotFound(missing[0]))
+		}
+		ids := make([]string, len(missing))
+		for i, id := range missing {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		return fmt.Errorf("captures %s not found; nothing deleted", strings.Join(ids, ", "))
+	}
+	n, err := s.Delete(ctx, o.IDs...)
+	if err != nil {
+		return fmt.Errorf("deleting captures in %s: %w", s.Path(), err)
+	}
+	return o.reportRm(n, o.IDs)
+}
+
+func (o *capturesRmOptions) reportRm(n int, ids []int64) error {
+	if o.JSON {
+		if ids == nil {
+			ids = []int64{}
+		}
+		return capWriteJSON(o.f.IO.Out, struct {
+			Deleted int     `json:"deleted"`
+			IDs     []int64 `json:"ids"`
+		}{n, ids})
+	}
+	noun := "captures"
+	if n == 1 {
+		noun = "capture"
+	}
+	fmt.Fprintf(o.f.IO.ErrOut, "Deleted %d %s.\n", n, noun)
+	return nil
+}
+
+// ---- stats ----
+
+type capturesStatsOptions struct {
+	*capturesOptions
+	JSON bool
+}
+
+func newCapturesStatsCmd(co *capturesOptions) *cobra.Command {
+	o := &capturesStatsOptions{capturesOptions: co}
+	c := &cobra.Command{
+		Use:   "stats",
+		Short: "Count captures by notification type, trust label and day",
+		Long:  `Count the stored captures by notification type, by trust label and by day (UTC).`,
+		Example: `  s2s captures stats
+  s2s captures stats --json | jq .byTrust`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCapturesStats(cmd.Context(), o) },
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print the counts as JSON")
+	return c
+}
+
+func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
+	st := store.Stats{ByType: map[string]int{}, ByTrust: map[string]int{}, ByDay: map[string]int{}}
+	s, err := o.open()
+	switch {
+	case errors.Is(err, errCapNoStore):
+	case err != nil:
+		return err
+	default:
+		defer s.Close()
+		if st, err = s.Stats(ctx); err != nil {
+			return err
+		}
+	}
+	ios := o.f.IO
+	if o.JSON {
+		return capWriteJSON(ios.Out, st)
+	}
+	bw := bufio.NewWriter(ios.Out)
+	noun := "captures"
+	if st.Total == 1 {
+		noun = "capture"
+	}
+	fmt.Fprintf(bw, "%d %s in %s\n", st.Total, noun, o.path())
+	section := func(title string, m map[string]int, keys []string, empty string) {
+		if len(keys) == 0 {
+			return
+		}
+		fmt.Fprintf(bw, "\n%s\n", title)
+		width := 0
+		for _, k := range keys {
+			width = max(width, utf8.RuneCountInString(capOrText(k, empty)))
+		}
+		for _, k := range keys {
+			fmt.Fprintf(bw, "  %-*s  %d\n", width, capOrText(k, empty), m[k])
+		}
+	}
+	section("By type", st.ByType, store.SortedKeys(st.ByType), "(none)")
+	section("By trust label", st.ByTrust, store.SortedKeys(st.ByTrust), "(none)")
+	days := make([]string, 0, len(st.ByDay))
+	for d := range st.ByDay {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	section("By day (UTC)", st.ByDay, days, "")
+	return bw.Flush()
+}
+
+func capOrText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
