@@ -446,8 +446,13 @@ func TestRunVerdicts(t *testing.T) {
 				}
 			}
 			if tc.failStep != "" {
-				if s := r.Step(tc.failStep); s == nil || s.Status != StatusFail {
-					t.Errorf("step %q did not fail\n%s", tc.failStep, dump(r))
+				s := r.Step(tc.failStep)
+				if s == nil || s.Status != StatusFail {
+					t.Fatalf("step %q did not fail\n%s", tc.failStep, dump(r))
+				}
+				// A certificate's first failing property is the report's reason.
+				if certStep[tc.failStep] && r.Reason != s.Detail {
+					t.Errorf("reason %q is not step %s's %q", r.Reason, s.Name, s.Detail)
 				}
 				if r.Fix == "" {
 					t.Errorf("a failing report has no fix")
@@ -464,6 +469,8 @@ func TestRunVerdicts(t *testing.T) {
 		})
 	}
 }
+
+var certStep = map[string]bool{"trust": true, "hostname": true, "validity": true, "signature": false, "key": true}
 
 func stepHas(r *Report, name, s string) bool {
 	st := r.Step(name)

@@ -180,24 +180,41 @@ func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	// Checked at an instant inside the leaf's validity, so that an expired certificate is reported
-	// as expired (by the validity step) rather than as untrusted.
-	at := now
-	if now.After(leaf.NotAfter) {
-		at = leaf.NotAfter.Add(-time.Second)
-	} else if now.Before(leaf.NotBefore) {
-		at = leaf.NotBefore.Add(time.Second)
-	}
-	verify := func(roots *x509.CertPool) ([][]*x509.Certificate, error) {
+	verify := func(roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
 		return leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
 	}
-	chains, err := verify(p.roots)
+	// An out-of-date leaf is the validity step's finding; the chain is judged again at an instant
+	// inside the leaf's validity, so that the report says "expired" rather than "untrusted".
+	times := []time.Time{now}
+	if now.After(leaf.NotAfter) {
+		times = append(times, leaf.NotAfter.Add(-time.Second))
+	} else if now.Before(leaf.NotBefore) {
+		times = append(times, leaf.NotBefore.Add(time.Second))
+	}
+	try := func(roots *x509.CertPool) ([][]*x509.Certificate, error) {
+		var errs []error
+		for _, at := range times {
+			chains, err := verify(roots, at)
+			if err == nil {
+				return chains, nil
+			}
+			errs = append(errs, err)
+		}
+		// Prefer an error that is not about dates: that is the one the validity step misses.
+		for _, err := range errs {
+			if !isDateError(err) {
+				return nil, err
+			}
+		}
+		return nil, errs[len(errs)-1]
+	}
+	chains, err := try(p.roots)
 	if err == nil {
 		s.Status, s.Detail = StatusOK, "issued by "+name(leaf.Issuer.CommonName, leaf.Issuer.String())+", chains to "+rootName(chains)
 		return s
 	}
 	if len(p.o.ExtraRoots) > 0 {
-		if chains, err2 := verify(p.withExtra); err2 == nil {
+		if chains, err2 := try(p.withExtra); err2 == nil {
 			s.Status = StatusWarn
 			s.Detail = "trusted only through --ca (root " + rootName(chains) + ")"
 			s.Fix = "Fine for a local test; for Apple, use a certificate from a public certificate authority."
@@ -205,6 +222,12 @@ func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 		} else {
 			err = err2
 		}
+	}
+	if isDateError(err) && len(times) > 1 {
+		s.Status = StatusWarn
+		s.Detail = "the chain cannot be judged apart from the out-of-date certificate (" + err.Error() + ")"
+		s.Fix = "Renew the certificate, then probe again."
+		return s
 	}
 	s.Status = StatusFail
 	var unknown x509.UnknownAuthorityError
@@ -230,6 +253,11 @@ func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 		s.Fix = "Serve a certificate from a public certificate authority together with its intermediates."
 	}
 	return s
+}
+
+func isDateError(err error) bool {
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &invalid) && invalid.Reason == x509.Expired
 }
 
 func hostnameStep(leaf *x509.Certificate, host string) Step {
