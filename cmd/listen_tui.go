@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -76,6 +77,7 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 		SendTest:  ui.SendTest,
 		Replay:    ui.Replay,
 		ExportDir: cwd,
+		Refresh:   5 * time.Second,
 		NoColor:   noColor,
 	})
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out)}

@@ -43,6 +43,14 @@ type (
 		err  error
 	}
 	detailMsg struct{ d *detail }
+	// refreshMsg is the periodic tick; catchUpMsg answers the read of captures newer than the list.
+	refreshMsg struct{}
+	catchUpMsg struct {
+		gen  int
+		rows []store.Capture // oldest first
+		full bool
+		err  error
+	}
 	// eventsMsg carries a batch of receiver events: everything waiting in the channel at once.
 	eventsMsg       struct{ events []receiver.Event }
 	eventsClosedMsg struct{}
@@ -71,6 +79,26 @@ func (m *Model) loadPage(beforeID int64) tea.Cmd {
 		defer cancel()
 		rows, err := src.List(ctx, f)
 		return pageMsg{gen: gen, beforeID: beforeID, rows: rows, hasMore: len(rows) >= f.Limit, err: err}
+	}
+}
+
+func (m *Model) scheduleRefresh() tea.Cmd {
+	if m.cfg.Refresh <= 0 {
+		return nil
+	}
+	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshMsg{} })
+}
+
+// catchUp reads what the store has above the newest row of the list: captures whose events the
+// bus dropped while the TUI was busy.
+func (m *Model) catchUp() tea.Cmd {
+	src, gen, f := m.cfg.Source, m.gen, m.filter
+	f.AfterID, f.Ascending, f.Limit = m.rows[0].ID, true, m.pageSize()
+	ctx, cancel := m.cmdCtx()
+	return func() tea.Msg {
+		defer cancel()
+		rows, err := src.List(ctx, f)
+		return catchUpMsg{gen: gen, rows: rows, full: len(rows) >= f.Limit, err: err}
 	}
 }
 

@@ -68,4 +68,7 @@ type Config struct {
 	NoColor bool
 	// PageSize is how many rows one store read fetches; 0: 200.
 	PageSize int
+	// Refresh is how often the list catches up with the store and the header counts are read
+	// again, in case the event stream dropped something; 0: never.
+	Refresh time.Duration
 }

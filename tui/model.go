@@ -156,7 +156,8 @@ func (m *Model) pageSize() int { return m.cfg.PageSize }
 
 // Init asks for the background colour and starts the first reads and the event stream.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.loadPage(0), m.loadCount(), m.loadStats(), waitEvents(m.cfg.Events))
+	return tea.Batch(tea.RequestBackgroundColor, m.loadPage(0), m.loadCount(), m.loadStats(), waitEvents(m.cfg.Events),
+		m.scheduleRefresh())
 }
 
 // Update routes every message; it does no I/O itself.
@@ -211,6 +212,29 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.onEvent(e))
 		}
 		return m, tea.Batch(cmds...)
+	case refreshMsg:
+		cmds := []tea.Cmd{m.scheduleRefresh(), m.loadStats(), m.loadCount()}
+		switch {
+		case m.loading:
+		case len(m.rows) == 0:
+			m.loading = true
+			cmds = append(cmds, m.loadPage(0))
+		default:
+			cmds = append(cmds, m.catchUp())
+		}
+		return m, tea.Batch(cmds...)
+	case catchUpMsg:
+		if msg.gen != m.gen || msg.err != nil {
+			return m, nil
+		}
+		if msg.full {
+			// Too much was missed to patch in: read the top of the list again.
+			return m, m.reload()
+		}
+		for _, c := range msg.rows {
+			m.addCapture(c, false)
+		}
+		return m, m.loadLastDeliveries(msg.rows)
 	case eventsClosedMsg:
 		m.closed = true
 		return m, nil
@@ -318,7 +342,7 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 		}
 	case receiver.EventNotification:
 		if e.Capture != nil {
-			m.addCapture(*e.Capture)
+			m.addCapture(*e.Capture, true)
 		}
 	case receiver.EventDelivery:
 		if d := e.Delivery; d != nil {
@@ -333,9 +357,10 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 	return nil
 }
 
-// addCapture puts a live capture at the top of the list (or updates it in place), keeping the
-// selection on the same capture unless the list follows new arrivals.
-func (m *Model) addCapture(c store.Capture) {
+// addCapture puts a capture at the top of the list (or updates it in place), keeping the
+// selection on the same capture unless the list follows new arrivals. Live ones also count in
+// the header; caught-up ones are counted by the refresh that found them.
+func (m *Model) addCapture(c store.Capture, live bool) {
 	c.Body = nil
 	if _, dup := m.ids[c.ID]; dup {
 		for i := range m.rows {
@@ -345,12 +370,16 @@ func (m *Model) addCapture(c store.Capture) {
 		}
 		return
 	}
-	m.totalAll++
-	m.byTrust[c.Trust]++
+	if live {
+		m.totalAll++
+		m.byTrust[c.Trust]++
+	}
 	if !matches(&c, m.filter) {
 		return
 	}
-	m.total++
+	if live {
+		m.total++
+	}
 	m.ids[c.ID] = struct{}{}
 	// Newest first: a capture normally goes on top; keep order if an older ID arrives late.
 	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID < c.ID })
@@ -540,17 +569,22 @@ func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) applyFilter(text string) tea.Cmd {
 	m.filterTx = text
 	m.filter = parseFilter(text)
+	if text == "" {
+		m.setStatus("filter cleared", false)
+	} else {
+		m.setStatus("filter: "+text, false)
+	}
+	return m.reload()
+}
+
+// reload reads the list again from the top for the current filter.
+func (m *Model) reload() tea.Cmd {
 	m.gen++
 	m.rows, m.ids = nil, map[int64]struct{}{}
 	m.cursor, m.offset, m.total = 0, 0, 0
 	m.hasMore, m.loading, m.loaded = false, true, false
 	m.follow = true
 	m.layout()
-	if text == "" {
-		m.setStatus("filter cleared", false)
-	} else {
-		m.setStatus("filter: "+text, false)
-	}
 	return tea.Batch(m.loadPage(0), m.loadCount())
 }
 

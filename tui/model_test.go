@@ -462,3 +462,44 @@ func TestUnreadableCapture(t *testing.T) {
 		t.Errorf("missing error:\n%s", scr)
 	}
 }
+
+// Events the bus dropped are found by the periodic refresh: the list catches up from the store
+// with AfterID, and the header counts are read again.
+func TestRefreshCatchesUpWithTheStore(t *testing.T) {
+	tests := []struct {
+		name    string
+		missed  int
+		keys    []string
+		wantTop int64
+	}{
+		{"a few missed are patched in", 3, nil, 12},
+		{"a page missed reloads the top", 250, nil, 259},
+		{"the selection stays put when not following", 3, []string{"j"}, 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Config{}, lifeOfASubscription()...)
+			h.press(tt.keys...)
+			sel := h.m.rows[h.m.cursor].ID
+			for i := 0; i < tt.missed; i++ {
+				h.src.add(*notification(int64(10+i), "DID_RENEW").Capture)
+			}
+			h.send(refreshMsg{})
+			if h.m.rows[0].ID != tt.wantTop || h.m.totalAll != 9+tt.missed || h.m.total != 9+tt.missed {
+				t.Fatalf("top #%d, all %d, total %d", h.m.rows[0].ID, h.m.totalAll, h.m.total)
+			}
+			for i := 1; i < len(h.m.rows); i++ {
+				if h.m.rows[i].ID >= h.m.rows[i-1].ID {
+					t.Fatalf("rows out of order at %d", i)
+				}
+			}
+			if len(tt.keys) > 0 && h.m.rows[h.m.cursor].ID != sel {
+				t.Errorf("selection moved from #%d to #%d", sel, h.m.rows[h.m.cursor].ID)
+			}
+			last := h.src.listCalls()[len(h.src.listCalls())-1]
+			if tt.missed < 200 && (last.AfterID != 9 || !last.Ascending) {
+				t.Errorf("catch-up asked %+v", last)
+			}
+		})
+	}
+}
