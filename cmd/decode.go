@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -33,6 +34,8 @@ type decodeOptions struct {
 	Environment string
 	Roots       []string
 	Store       string
+
+	userRoots map[string]bool // SHA-256 fingerprints of the --root certificates
 }
 
 func newDecodeCmd(f *Factory) *cobra.Command {
@@ -56,6 +59,9 @@ its weakest part.
 
 Certificates are checked at the payload's signedDate, like Apple's own libraries do offline;
 --at checks at another time, --now at the current time.
+
+Payloads signed by this machine's own test chain ("s2s send-test", "s2s listen") are labelled
+simulated too, but only a --root makes them count as success.
 
 Exit status: 0 every input verified (or simulated through a --root), 1 unreadable or malformed
 input, 2 usage, 3 decoded but not verified.`,
@@ -151,7 +157,7 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 			switch {
 			case d.Verification.Class == decode.ClassFormat:
 				failed = true
-			case d.Verification.Label != decode.LabelVerified && d.Verification.Label != decode.LabelSimulated:
+			case !opts.accepted(d):
 				unproven = true
 			}
 		}
@@ -197,8 +203,44 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 			return vo, usageErrorf("--root %s: %v", path, err)
 		}
 		vo.ExtraRoots = append(vo.ExtraRoots, certs...)
+		for _, c := range certs {
+			if o.userRoots == nil {
+				o.userRoots = map[string]bool{}
+			}
+			o.userRoots[decode.Fingerprint(c)] = true
+		}
+	}
+	// What "s2s send-test" and "s2s listen" signed on this machine decodes as simulated, as in the
+	// listener; the chain is only loaded, never created here.
+	if chain, err := fixtures.LoadChain(paths.ConfigDir(o.f.Getenv)); err == nil && chain.Root() != nil {
+		vo.ExtraRoots = append(vo.ExtraRoots, chain.Root())
 	}
 	return vo, nil
+}
+
+// accepted reports whether a decoded input counts as success: verified, or simulated only
+// through roots given with --root (the machine's own test chain labels payloads simulated, but
+// a script asking for trust gets exit 3 for them).
+func (o *decodeOptions) accepted(d *decode.Decoded) bool {
+	parts := []*decode.Decoded{d, d.SignedTransactionInfo, d.SignedRenewalInfo, d.SignedAppTransactionInfo}
+	if d.Verification.Label != decode.LabelVerified && d.Verification.Label != decode.LabelSimulated {
+		return false
+	}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		switch p.Own.Label {
+		case decode.LabelVerified:
+		case decode.LabelSimulated:
+			if !o.userRoots[p.Own.RootSHA256] {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseTime reads --at: RFC 3339 (fractions allowed), a date, or UNIX milliseconds (seconds when
