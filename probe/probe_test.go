@@ -70,6 +70,10 @@ func quiet(s *httptest.Server) { s.Config.ErrorLog = log.New(io.Discard, "", 0) 
 
 // serveTLS starts an HTTPS server on loopback with the given TLS settings.
 func serveTLS(t *testing.T, cfg *tls.Config, h http.Handler) *httptest.Server {
+	return serveTLSB(t, cfg, h)
+}
+
+func serveTLSB(t testing.TB, cfg *tls.Config, h http.Handler) *httptest.Server {
 	t.Helper()
 	s := httptest.NewUnstartedServer(h)
 	quiet(s)
