@@ -39,7 +39,7 @@ func startTunnel(ctx context.Context, f *Factory, spec, localAddr string, handle
 func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
 	sp, err := tunnel.ParseSpec(spec)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("--tunnel: %w", err)}
+		return nil, &UsageError{Err: fmt.Errorf("invalid --tunnel value: %w", err)}
 	}
 	if sp.Provider == "none" {
 		return nil, nil
