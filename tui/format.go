@@ -30,7 +30,8 @@ func kindOf(typ, subtype string) kind {
 	return kindOther
 }
 
-// lifecycle says in words what a notification means for the subscription, for the timeline.
+// lifecycle says in words (24 columns at most) what a notification means for the subscription,
+// for the timeline.
 func lifecycle(typ, subtype string) string {
 	switch typ {
 	case "SUBSCRIBED":
@@ -40,24 +41,24 @@ func lifecycle(typ, subtype string) string {
 		return "subscribed"
 	case "DID_RENEW":
 		if subtype == "BILLING_RECOVERY" {
-			return "renewed after billing retry"
+			return "renewed after retry"
 		}
 		return "renewed"
 	case "DID_FAIL_TO_RENEW":
 		if subtype == "GRACE_PERIOD" {
-			return "failed to renew, in grace period"
+			return "billing failed, grace"
 		}
-		return "failed to renew, billing retry"
+		return "billing failed, retrying"
 	case "GRACE_PERIOD_EXPIRED":
 		return "grace period ended"
 	case "EXPIRED":
 		switch subtype {
 		case "VOLUNTARY":
-			return "expired (turned off by the user)"
+			return "expired: user turned off"
 		case "BILLING_RETRY":
-			return "expired (billing retry ended)"
+			return "expired: billing failed"
 		case "PRICE_INCREASE":
-			return "expired (price increase not accepted)"
+			return "expired: price refused"
 		}
 		return "expired"
 	case "DID_CHANGE_RENEWAL_STATUS":
@@ -72,7 +73,7 @@ func lifecycle(typ, subtype string) string {
 		case "DOWNGRADE":
 			return "downgrade scheduled"
 		}
-		return "renewal preference changed back"
+		return "plan change cancelled"
 	case "REFUND":
 		return "refunded"
 	case "REFUND_DECLINED":
@@ -82,7 +83,7 @@ func lifecycle(typ, subtype string) string {
 	case "REVOKE":
 		return "family sharing revoked"
 	case "CONSUMPTION_REQUEST":
-		return "refund requested, consumption info asked"
+		return "refund requested"
 	case "OFFER_REDEEMED":
 		return "offer redeemed"
 	case "PRICE_INCREASE":

@@ -503,3 +503,22 @@ func TestRefreshCatchesUpWithTheStore(t *testing.T) {
 		})
 	}
 }
+
+// The timeline's WHAT HAPPENED column is 24 wide; every phrase must fit whole.
+func TestLifecyclePhrasesFit(t *testing.T) {
+	types := map[string][]string{
+		"SUBSCRIBED": {"", "INITIAL_BUY", "RESUBSCRIBE"}, "DID_RENEW": {"", "BILLING_RECOVERY"},
+		"DID_FAIL_TO_RENEW": {"", "GRACE_PERIOD"}, "EXPIRED": {"VOLUNTARY", "BILLING_RETRY", "PRICE_INCREASE", "PRODUCT_NOT_FOR_SALE"},
+		"DID_CHANGE_RENEWAL_STATUS": {"AUTO_RENEW_ENABLED", "AUTO_RENEW_DISABLED"}, "DID_CHANGE_RENEWAL_PREF": {"", "UPGRADE", "DOWNGRADE"},
+		"GRACE_PERIOD_EXPIRED": {""}, "REFUND": {""}, "REFUND_DECLINED": {""}, "REFUND_REVERSED": {""}, "REVOKE": {""},
+		"CONSUMPTION_REQUEST": {""}, "OFFER_REDEEMED": {""}, "PRICE_INCREASE": {""}, "RENEWAL_EXTENDED": {""},
+		"ONE_TIME_CHARGE": {""}, "TEST": {""},
+	}
+	for typ, subs := range types {
+		for _, sub := range subs {
+			if p := lifecycle(typ, sub); ansi.StringWidth(p) > 24 || p == "" {
+				t.Errorf("lifecycle(%s, %s) = %q", typ, sub, p)
+			}
+		}
+	}
+}
