@@ -286,3 +286,16 @@ func BenchmarkLoadLoopback(b *testing.B) {
 		b.Fatalf("%v, %d of %d ok", err, rep.OK, b.N)
 	}
 }
+
+func TestSlowAndOutcomeOfLateAnswers(t *testing.T) {
+	cases := []struct {
+		latency time.Duration
+		slow    bool
+	}{{0, false}, {SlowThreshold - time.Millisecond, false}, {SlowThreshold, true}, {AppleTimeout, true}}
+	for _, tc := range cases {
+		r := Result{Status: 200, Latency: tc.latency}
+		if r.Slow() != tc.slow || !r.OK() {
+			t.Errorf("latency %s: slow=%v ok=%v, want slow=%v and still delivered", tc.latency, r.Slow(), r.OK(), tc.slow)
+		}
+	}
+}
