@@ -190,6 +190,7 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 		dateField = "signedDate"
 		env       string
 		hint      time.Time
+		hintOf    string
 	)
 	switch d.Kind {
 	case KindNotification:
@@ -202,10 +203,10 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 			v.decodeNested(d, n)
 		}
 		if t := d.SignedTransactionInfo; t != nil && t.Transaction != nil {
-			hint = t.Transaction.SignedDate.Time()
+			hint, hintOf = t.Transaction.SignedDate.Time(), "its signed transaction"
 		}
 		if hint.IsZero() && d.SignedRenewalInfo != nil && d.SignedRenewalInfo.RenewalInfo != nil {
-			hint = d.SignedRenewalInfo.RenewalInfo.SignedDate.Time()
+			hint, hintOf = d.SignedRenewalInfo.RenewalInfo.SignedDate.Time(), "its signed renewal info"
 		}
 	case KindTransaction:
 		t := &Transaction{}
@@ -227,7 +228,7 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 		return
 	}
 	var own Verification
-	ct := v.effectiveTime(date, dateField, hint)
+	ct := v.effectiveTime(date, dateField, hint, hintOf)
 	switch {
 	case typeErr != nil:
 		var te *json.UnmarshalTypeError

@@ -268,3 +268,45 @@ func TestJSONDocument(t *testing.T) {
 		t.Errorf("header %v", doc.Header)
 	}
 }
+
+// TestOtherNotificationShapes: the identity and environment of summary, externalPurchaseToken
+// (SANDBOX prefix) and appData notifications, and a nested app transaction checked at its
+// receiptCreationDate.
+func TestOtherNotificationShapes(t *testing.T) {
+	chain := mustChain(t, testpki.Options{})
+	roots := []*x509.Certificate{chain.Root}
+	appTx := chain.Sign([]byte(`{"receiptType":"Sandbox","appAppleId":42,"bundleId":"com.example","receiptCreationDate":1759302518000,"appTransactionId":"7000","originalPlatform":"iOS"}`))
+	cases := []struct {
+		name    string
+		payload string
+		env     string
+		class   decode.Class
+	}{
+		{"sandbox token", `{"notificationType":"EXTERNAL_PURCHASE_TOKEN","subtype":"UNREPORTED","externalPurchaseToken":{"externalPurchaseId":"SANDBOX_b2158121","bundleId":"com.example","appAppleId":42,"tokenCreationDate":1698148900000},"signedDate":1759302518000}`, "Sandbox", ""},
+		{"sandbox token as Production", `{"notificationType":"EXTERNAL_PURCHASE_TOKEN","subtype":"UNREPORTED","externalPurchaseToken":{"externalPurchaseId":"SANDBOX_b2158121","bundleId":"com.example","appAppleId":42},"signedDate":1759302518000}`, "Production", decode.ClassEnvironment},
+		{"production token", `{"notificationType":"EXTERNAL_PURCHASE_TOKEN","subtype":"CREATED","externalPurchaseToken":{"externalPurchaseId":"b2158121","bundleId":"com.example","appAppleId":42},"signedDate":1759302518000}`, "Production", ""},
+		{"summary", `{"notificationType":"RENEWAL_EXTENSION","subtype":"SUMMARY","summary":{"environment":"Sandbox","bundleId":"com.example","appAppleId":42,"productId":"p","succeededCount":5,"failedCount":2},"signedDate":1759302518000}`, "Sandbox", ""},
+		{"rescind consent", `{"notificationType":"RESCIND_CONSENT","appData":{"environment":"Sandbox","bundleId":"com.example","appAppleId":42,"signedAppTransactionInfo":"` + appTx + `"},"signedDate":1759302518000}`, "Sandbox", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := decode.NewVerifier(decode.Options{ExtraRoots: roots, BundleID: "com.example", AppAppleID: 42, Environment: c.env})
+			d := v.Decode([]byte(chain.Sign([]byte(c.payload))))
+			ver := d.Verification
+			if c.class == "" && ver.Label != decode.LabelSimulated || c.class != "" && ver.Class != c.class {
+				t.Fatalf("got %s/%s %q", ver.Label, ver.Class, ver.Message)
+			}
+			if s := d.Summary(); s.BundleID != "com.example" || s.AppAppleID != 42 {
+				t.Errorf("summary %+v", s)
+			}
+		})
+	}
+	d := decode.NewVerifier(decode.Options{ExtraRoots: roots}).Decode([]byte(chain.Sign([]byte(cases[4].payload))))
+	a := d.SignedAppTransactionInfo
+	if a == nil || a.Kind != decode.KindAppTransaction || a.Own.TimeSource != "receiptCreationDate" || a.AppTransaction.AppTransactionID != "7000" {
+		t.Fatalf("nested app transaction %+v", a)
+	}
+	if tree := d.Tree(); tree.Get("appData").Get("signedAppTransactionInfo").Nested != a {
+		t.Error("app transaction not decoded in place")
+	}
+}

@@ -239,10 +239,11 @@ type checkTime struct {
 	source string
 	signed time.Time // the payload's own date, when it has one (for messages)
 	hint   time.Time // a date to suggest with --at when the payload has none
+	hintOf string    // where hint comes from, e.g. "its signed transaction"
 }
 
-func (v *Verifier) effectiveTime(payloadDate time.Time, dateField string, hint time.Time) checkTime {
-	ct := checkTime{signed: payloadDate, hint: hint}
+func (v *Verifier) effectiveTime(payloadDate time.Time, dateField string, hint time.Time, hintOf string) checkTime {
+	ct := checkTime{signed: payloadDate, hint: hint, hintOf: hintOf}
 	switch {
 	case !v.opts.At.IsZero():
 		ct.t, ct.source = v.opts.At, "at"
@@ -503,7 +504,7 @@ func (v *Verifier) timeAdvice(ct checkTime, c *x509.Certificate) string {
 	case "now-fallback":
 		s := "; this payload has no signedDate, so it was checked at the current time"
 		if inside(ct.hint) {
-			return s + "; try --at " + ct.hint.Format(time.RFC3339) + " (the signedDate of its signed transaction)"
+			return s + "; try --at " + ct.hint.Format(time.RFC3339) + " (the signedDate of " + ct.hintOf + ")"
 		}
 		return s + "; try --at with the time it was signed"
 	case "now":
