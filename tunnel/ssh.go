@@ -50,8 +50,9 @@ type sshService struct {
 func serviceFor(host string) sshService {
 	switch {
 	case host == "pinggy.io" || strings.HasSuffix(host, ".pinggy.io"):
-		// Pinggy listens on 443 and picks the public port itself.
-		return sshService{port: "443", user: "nokey", bindAddr: "localhost", bindPort: 0}
+		// Pinggy listens on 443 and picks the public port itself; its own Go SDK logs in as
+		// "auth+http" (a token, when there is one, goes in front: TOKEN+auth+http) and binds 0.0.0.0:0.
+		return sshService{port: "443", user: "auth+http", bindAddr: "0.0.0.0", bindPort: 0}
 	default:
 		// localhost.run reads a literal 0.0.0.0 as a custom domain, so bind "localhost" port 80 as
 		// OpenSSH does for -R 80:...

@@ -423,3 +423,26 @@ func FuzzFindURL(f *testing.F) {
 		}
 	})
 }
+
+func TestSSHServiceDefaults(t *testing.T) {
+	tests := []struct {
+		addr, user         string
+		wantAddr, wantUser string
+		bindAddr           string
+		bindPort           uint32
+	}{
+		{"", "", "localhost.run:22", "nokey", "localhost", 80},
+		{"localhost.run", "", "localhost.run:22", "nokey", "localhost", 80},
+		{"a.pinggy.io", "", "a.pinggy.io:443", "auth+http", "0.0.0.0", 0},
+		{"free.pinggy.io", "TOKEN+auth+http", "free.pinggy.io:443", "TOKEN+auth+http", "0.0.0.0", 0},
+		{"serveo.net", "", "serveo.net:22", "nokey", "localhost", 80},
+		{"tunnel.example:2200", "me", "tunnel.example:2200", "me", "localhost", 80},
+		{"[::1]:2222", "", "[::1]:2222", "nokey", "localhost", 80},
+	}
+	for _, tt := range tests {
+		addr, user, svc, err := (&SSH{Addr: tt.addr, User: tt.user}).resolve()
+		if err != nil || addr != tt.wantAddr || user != tt.wantUser || svc.bindAddr != tt.bindAddr || svc.bindPort != tt.bindPort {
+			t.Errorf("resolve(%q, %q) = %s %s %+v %v", tt.addr, tt.user, addr, user, svc, err)
+		}
+	}
+}
