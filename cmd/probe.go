@@ -83,7 +83,7 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 	}
 	fl := c.Flags()
 	fl.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "time allowed for each attempt, from the DNS lookup to the end of the answer")
-	fl.StringVar(&opts.CAFile, "ca", "", "PEM file of an extra certificate authority to trust (for a local test server)")
+	fl.StringVar(&opts.CAFile, "ca", "", "a PEM file of extra certificate authorities to trust (for a local test server)")
 	fl.IntVar(&opts.Retries, "retries", 0, "retry up to N times after NO_RESPONSE, SOCKET_ISSUE, TIMED_OUT or a 5xx")
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&opts.ViaApple, "via-apple", false, "also ask Apple to send a real TEST notification and show its recorded result")
