@@ -59,9 +59,11 @@ func BenchmarkPageDown(b *testing.B) {
 // (the worst case: the user scrolled through everything).
 func BenchmarkLiveArrival(b *testing.B) {
 	h := benchHarness(b, 1)
-	h.m.rows = manyCaptures(100_000)
-	for i := range h.m.rows {
-		h.m.ids[h.m.rows[i].ID] = struct{}{}
+	caps := manyCaptures(100_000)
+	h.m.rows = nil
+	for i := len(caps) - 1; i >= 0; i-- {
+		h.m.rows = append(h.m.rows, &caps[i])
+		h.m.ids[caps[i].ID] = struct{}{}
 	}
 	next := int64(200_000)
 	b.ReportAllocs()

@@ -46,7 +46,7 @@ func (m *Model) detCapture() *store.Capture {
 	}
 	for i := range m.rows {
 		if m.rows[i].ID == m.detID {
-			return &m.rows[i]
+			return m.rows[i]
 		}
 	}
 	return nil

@@ -64,7 +64,7 @@ type Model struct {
 	totalAll      int
 
 	// list
-	rows     []store.Capture
+	rows     []*store.Capture // newest first; pointers so an arrival on top moves 8 bytes a row
 	ids      map[int64]struct{}
 	hasMore  bool
 	loading  bool
@@ -277,7 +277,9 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 	if m.cursor < len(m.rows) {
 		selID = m.rows[m.cursor].ID
 	}
-	m.rows = append(m.rows, fresh...)
+	for i := range fresh {
+		m.rows = append(m.rows, &fresh[i])
+	}
 	if msg.beforeID == 0 {
 		// The first page can cross live arrivals that came in while it was read.
 		sort.SliceStable(m.rows, func(i, j int) bool { return m.rows[i].ID > m.rows[j].ID })
@@ -362,11 +364,10 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 // the header; caught-up ones are counted by the refresh that found them.
 func (m *Model) addCapture(c store.Capture, live bool) {
 	c.Body = nil
+	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID <= c.ID })
 	if _, dup := m.ids[c.ID]; dup {
-		for i := range m.rows {
-			if m.rows[i].ID == c.ID {
-				m.rows[i] = c
-			}
+		if i < len(m.rows) && m.rows[i].ID == c.ID {
+			m.rows[i] = &c
 		}
 		return
 	}
@@ -382,10 +383,9 @@ func (m *Model) addCapture(c store.Capture, live bool) {
 	}
 	m.ids[c.ID] = struct{}{}
 	// Newest first: a capture normally goes on top; keep order if an older ID arrives late.
-	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID < c.ID })
-	m.rows = append(m.rows, store.Capture{})
+	m.rows = append(m.rows, nil)
 	copy(m.rows[i+1:], m.rows[i:])
-	m.rows[i] = c
+	m.rows[i] = &c
 	if m.follow {
 		m.cursor, m.offset = 0, 0
 		return

@@ -17,7 +17,7 @@ import (
 	"github.com/s2s-dev/s2s/store"
 )
 
-func ids(rows []store.Capture) []int64 {
+func ids(rows []*store.Capture) []int64 {
 	out := make([]int64, len(rows))
 	for i := range rows {
 		out[i] = rows[i].ID

@@ -253,7 +253,7 @@ func (m *Model) listLines() []string {
 	}
 	end := min(len(m.rows), m.offset+m.listHeight())
 	for i := m.offset; i < end; i++ {
-		lines = append(lines, m.row(&m.rows[i], c, i == m.cursor))
+		lines = append(lines, m.row(m.rows[i], c, i == m.cursor))
 	}
 	if end == len(m.rows) && m.loading {
 		lines = append(lines, s.Dim.Render("  loading older captures…"))
