@@ -32,7 +32,7 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 	var id, dup int64
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, dup, err = insertCapture(ctx, tx, &row, headers)
+		id, dup, err = insertCapture(tx, &row, headers)
 		return err
 	}, func() {
 		c.ID, c.DuplicateOf, c.BodySize, c.ReceivedAt = id, dup, row.BodySize, row.ReceivedAt
@@ -41,17 +41,19 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 }
 
 // insertCapture writes one capture and its body inside tx; the duplicate check sees every row
-// committed before and every row inserted earlier in tx.
-func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture, headers string) (id, dup int64, err error) {
+// committed before and every row inserted earlier in tx. Statements in a group commit take no
+// caller context: a cancelled statement interrupts SQLite, which rolls back the whole
+// transaction, everyone's rows included.
+func insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup int64, err error) {
 	if c.NotificationUUID != "" {
-		err := tx.QueryRowContext(ctx,
+		err := tx.QueryRow(
 			`SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`,
 			c.NotificationUUID).Scan(&dup)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, fmt.Errorf("store: duplicate check: %w", err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO captures (
+	res, err := tx.Exec(`INSERT INTO captures (
 		received_at, method, path, query, headers, remote_addr, source_ip, apple_range, body_size,
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
 		original_transaction_id, transaction_id, product_id, signed_date,
@@ -73,7 +75,7 @@ func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture, headers string) 
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty request is stored as an empty blob
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`, id, body); err != nil {
+	if _, err := tx.Exec(`INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`, id, body); err != nil {
 		return 0, 0, fmt.Errorf("store: insert body: %w", err)
 	}
 	return id, dup, nil
@@ -82,7 +84,7 @@ func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture, headers string) 
 // SetResponse records what s2s answered for a capture and how long after receipt.
 func (s *Store) SetResponse(ctx context.Context, id int64, status int, latency time.Duration) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`,
+		res, err := tx.Exec(`UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`,
 			status, int64(latency), id)
 		return affectedOne(res, err, "capture", id)
 	}, nil)
@@ -92,7 +94,7 @@ func (s *Store) SetResponse(ctx context.Context, id int64, status int, latency t
 // environment (the receiver may learn it after the capture was stored).
 func (s *Store) SetIdentityMismatch(ctx context.Context, id int64, mismatch string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE captures SET identity_mismatch = ? WHERE id = ?`, mismatch, id)
+		res, err := tx.Exec(`UPDATE captures SET identity_mismatch = ? WHERE id = ?`, mismatch, id)
 		return affectedOne(res, err, "capture", id)
 	}, nil)
 }
@@ -268,7 +270,7 @@ func (s *Store) Delete(ctx context.Context, ids ...int64) (int, error) {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		n = 0
 		for _, id := range ids {
-			res, err := tx.ExecContext(ctx, `DELETE FROM captures WHERE id = ?`, id)
+			res, err := tx.Exec(`DELETE FROM captures WHERE id = ?`, id)
 			if err != nil {
 				return fmt.Errorf("store: delete capture %d: %w", id, err)
 			}
@@ -291,7 +293,7 @@ func (s *Store) Delete(ctx context.Context, ids ...int64) (int, error) {
 func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM captures`)
+		res, err := tx.Exec(`DELETE FROM captures`)
 		if err != nil {
 			return fmt.Errorf("store: delete all: %w", err)
 		}
@@ -337,7 +339,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}
 	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM captures`).Scan(&st.Total); err != nil {
+	if err := tx.QueryRow(`SELECT count(*) FROM captures`).Scan(&st.Total); err != nil {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}
 	for _, g := range []struct {

@@ -25,7 +25,7 @@ func (s *Store) AddDelivery(ctx context.Context, d *Delivery) error {
 	}
 	var id int64
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+		res, err := tx.Exec(`INSERT INTO deliveries
 			(capture_id, target, attempt, started_at, status, latency_ns, response, error, state, next_retry_at, replay)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			row.CaptureID, row.Target, row.Attempt, nanos(row.StartedAt), row.Status, int64(row.Latency),
@@ -52,7 +52,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *Delivery) error {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempt = ?, status = ?, latency_ns = ?,
+		res, err := tx.Exec(`UPDATE deliveries SET attempt = ?, status = ?, latency_ns = ?,
 			response = ?, error = ?, state = ?, next_retry_at = ? WHERE id = ?`,
 			row.Attempt, row.Status, int64(row.Latency), row.Response, row.Error, row.State,
 			nanos(row.NextRetryAt), row.ID)

@@ -69,6 +69,12 @@ type job struct {
 	fn    func(tx *sql.Tx) error
 	after func()
 	errc  chan error
+
+	// A caller that gave up (its context ended) must not have its values written behind its
+	// back; a caller whose job was committed just as it gave up still learns of the success.
+	mu        sync.Mutex
+	abandoned bool
+	applied   bool
 }
 
 // Open opens (creating it and its parent directories when missing) the store at path and brings
@@ -230,6 +236,13 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error, after func
 	case err := <-j.errc:
 		return err
 	case <-ctx.Done():
+		j.mu.Lock()
+		applied := j.applied
+		j.abandoned = !applied
+		j.mu.Unlock()
+		if applied {
+			return <-j.errc // committed: the result is on its way
+		}
 		// The job may still be committed: that is safe (Apple retries, the retry is recorded as
 		// a duplicate); what must never happen is reporting success without a commit.
 		return ctx.Err()
@@ -320,9 +333,17 @@ func (s *Store) commit(batch []*job) {
 	}
 	s.commits.Add(1)
 	for i, j := range batch {
-		if errs[i] == nil && j.after != nil {
-			j.after()
+		if errs[i] != nil {
+			continue
 		}
+		j.mu.Lock()
+		if !j.abandoned {
+			if j.after != nil {
+				j.after()
+			}
+			j.applied = true
+		}
+		j.mu.Unlock()
 	}
 	deliver(batch, errs)
 }

@@ -963,3 +963,87 @@ func makeReadOnly(t *testing.T, path string) {
 	}
 	t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
 }
+
+func TestOpenPathsNeedingEscapes(t *testing.T) {
+	ctx := testCtx(t)
+	for _, name := range []string{"with space.db", "hash#mark.db", "question?mark.db", "per%25cent.db", "ünï.db"} {
+		path := filepath.Join(t.TempDir(), "dir with ?#%", name)
+		s, err := Open(path)
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		c := &Capture{Method: "POST", Path: "/", Body: []byte(name)}
+		if err := s.Insert(ctx, c); err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		s.Close()
+		// The file is where the caller said, not at a path SQLite cut at '?' or '#'.
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		s, err = Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, c.ID)
+		s.Close()
+		if err != nil || string(got.Body) != name {
+			t.Errorf("%q: read back %v", name, err)
+		}
+	}
+}
+
+// TestCloseWhileInserting: Close racing with a flood of Inserts neither hangs nor loses a capture
+// whose Insert returned nil; the others get ErrClosed.
+func TestCloseWhileInserting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "captures.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	var (
+		mu    sync.Mutex
+		acked []int64
+		wg    sync.WaitGroup
+	)
+	started := make(chan struct{})
+	var once sync.Once
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := &Capture{Method: "POST", Path: "/", Body: []byte("x")}
+				err := s.Insert(ctx, c)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, c.ID)
+				if len(acked) == 50 {
+					once.Do(func() { close(started) })
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	<-started
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	missing, err := s.Missing(ctx, acked...)
+	if err != nil || len(missing) > 0 {
+		t.Errorf("%d of %d acknowledged captures missing after Close: %v", len(missing), len(acked), err)
+	}
+}
