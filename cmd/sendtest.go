@@ -392,7 +392,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			if r.Slow() {
 				notes = append(notes, "SLOW")
 			}
-			line := fmt.Sprintf("%-*s  %s  %-3s  %8s", width, stLabel(s), s.NotificationUUID, status, stLatency(r.Latency))
+			line := fmt.Sprintf("%-*s  %s  %-3s  %7s", width, stLabel(s), s.NotificationUUID, status, stLatency(r.Latency))
 			if len(notes) > 0 {
 				line += "  " + strings.Join(notes, ", ")
 			}
@@ -408,7 +408,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		}
 		switch {
 		case next > 0:
-			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", sender.AppleRetrySchedule[r.Attempt-1], next, opts.RetryScale)
+			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", stHours(sender.AppleRetrySchedule[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
 		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule):
 			fmt.Fprintf(ios.ErrOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
 		case !r.OK() && opts.Retry == "none" && !explained:
@@ -503,16 +503,14 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures
 			return e
 		}
 	} else {
-		w := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(w, "sent\t%d of %d in %s\t%.1f/s\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
-		fmt.Fprintf(w, "accepted\t%d\tnot accepted %d\n", rep.OK, rep.Failed)
-		fmt.Fprintf(w, "latency\tp50 %s\tp90 %s\tp99 %s\tmax %s\n", stLatency(rep.P50), stLatency(rep.P90), stLatency(rep.P99), stLatency(rep.Max))
 		var st []string
 		for _, k := range stSortedKeys(rep.Statuses) {
 			st = append(st, fmt.Sprintf("%s × %d", k, rep.Statuses[k]))
 		}
-		fmt.Fprintf(w, "answers\t%s\n", strings.Join(st, ", "))
-		_ = w.Flush()
+		fmt.Fprintf(ios.Out, "sent      %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
+		fmt.Fprintf(ios.Out, "accepted  %d, not accepted %d\n", rep.OK, rep.Failed)
+		fmt.Fprintf(ios.Out, "latency   p50 %s  p90 %s  p99 %s  max %s\n", stLatency(rep.P50), stLatency(rep.P90), stLatency(rep.P99), stLatency(rep.Max))
+		fmt.Fprintf(ios.Out, "answers   %s\n", strings.Join(st, ", "))
 	}
 	if rep.Slow > 0 {
 		fmt.Fprintf(ios.ErrOut, "warning: %d answers took %s or more; Apple wants an answer within a few seconds and gives up after about %s.\n", rep.Slow, sender.SlowThreshold, sender.AppleTimeout)
@@ -577,6 +575,14 @@ func stLabel(s *fixtures.Signed) string {
 		return s.Type
 	}
 	return s.Type + "/" + s.Subtype
+}
+
+// stHours prints Apple's whole-hour waits as "12h" rather than "12h0m0s".
+func stHours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }
 
 func stMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -240,7 +240,7 @@ func TestSendTestRetryApple(t *testing.T) {
 	if attempts[0].NotificationUUID != attempts[2].NotificationUUID {
 		t.Error("retries changed the notificationUUID")
 	}
-	if !strings.Contains(stderr, "Apple would retry in 1h0m0s") {
+	if !strings.Contains(stderr, "Apple would retry in 1h;") {
 		t.Errorf("stderr does not explain the retry:\n%s", stderr)
 	}
 }
