@@ -100,7 +100,12 @@ func (m *Model) headerLines() []string {
 	if m.totalAll > 0 {
 		counts = m.trustCounts()
 	}
-	lines = append(lines, label("store")+" "+s.Value.Render(m.cfg.StorePath)+"  "+counts)
+	// The counts matter more than the path's directories: cut the path from the left.
+	path := m.cfg.StorePath
+	if room := w - 8 - 2 - ansi.StringWidth(counts); ansi.StringWidth(path) > room && room > 10 {
+		path = "…" + ansi.TruncateLeft(path, ansi.StringWidth(path)-room+1, "")
+	}
+	lines = append(lines, label("store")+" "+s.Value.Render(path)+"  "+counts)
 
 	if m.prevPublicURL != "" {
 		// Loud and on two lines, so neither URL is ever cut off at 80 columns.
