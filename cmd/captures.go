@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -296,7 +297,8 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
 		return nil
 	}
-	w := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE")
 	for _, c := range caps {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
@@ -304,6 +306,12 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	// An empty last column leaves padding behind; trailing blanks only get in the way of diffs.
+	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		if _, err := io.WriteString(ios.Out, strings.TrimRight(line, " ")+"\n"); err != nil {
+			return err
+		}
 	}
 	if f.Limit > 0 && len(caps) == f.Limit {
 		total, err := s.Count(ctx, store.Filter{
