@@ -405,6 +405,10 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 
 func summaryLine(s decode.Summary, st decodeStyles) string {
 	var parts []string
+	if s.Label == decode.LabelInvalid {
+		// Decoded fields of an invalid payload never appear without this marker before them.
+		parts = append(parts, st.bad.Render("UNVERIFIED"))
+	}
 	what := s.Type
 	if what == "" {
 		what = string(s.Kind)

@@ -43,7 +43,7 @@ func TestRenderDecodedHuman(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(out.String(), "\n")
-	if !strings.HasSuffix(lines[0], "invalid/chain") || lines[1] != "UNVERIFIED: the fields below are NOT verified" {
+	if !strings.HasPrefix(lines[0], "UNVERIFIED  DID_RENEW  Sandbox") || !strings.HasSuffix(lines[0], "invalid/chain") || lines[1] != "UNVERIFIED: the fields below are NOT verified" {
 		t.Errorf("invalid payload output starts:\n%s\n%s", lines[0], lines[1])
 	}
 }
