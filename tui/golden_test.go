@@ -56,6 +56,8 @@ func TestGoldenViews(t *testing.T) {
 		}},
 		{name: "list_ansi", keys: []string{"j"}, profile: colorprofile.TrueColor},
 		{name: "tab_decoded_ansi", keys: []string{"j", "enter", "2"}, profile: colorprofile.ANSI},
+		{name: "list_light_ansi", setup: func(h *harness) { h.send(tea.BackgroundColorMsg{Color: lightBg{}}) }, keys: []string{"j"},
+			profile: colorprofile.ANSI256},
 		{name: "list_nocolor_ascii", cfg: Config{NoColor: true}, keys: []string{"j"}, profile: colorprofile.ASCII},
 	}
 	for _, tt := range tests {
