@@ -196,6 +196,17 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 	case KindNotification:
 		n := &Notification{}
 		unmarshal(n)
+		if n.NotificationType == "" && typeErr == nil {
+			// A body's signedPayload that holds a transaction (or other object) rather than a
+			// notification is decoded as what it is.
+			var fields map[string]json.RawMessage
+			if json.Unmarshal(j.payload, &fields) == nil {
+				if k := detectKind(fields); k != KindNotification && k != KindUnknown {
+					v.decodeJWS(d, compact, k, depth)
+					return
+				}
+			}
+		}
 		d.Notification = n
 		date = n.SignedDate.Time()
 		env = notificationEnv(n)

@@ -211,3 +211,12 @@ func TestTypedPayloads(t *testing.T) {
 		t.Error("Known() is wrong about open enum values")
 	}
 }
+
+// TestBodyHoldingTransaction: a signedPayload that is a transaction decodes as a transaction.
+func TestBodyHoldingTransaction(t *testing.T) {
+	jws := strings.TrimSpace(string(readVector(t, "real/27-transaction-2025-02-10-consumable-sandbox.jws")))
+	d := decode.NewVerifier(decode.Options{}).Decode([]byte(`{"signedPayload":"` + jws + `"}`))
+	if d.Kind != decode.KindTransaction || d.Notification != nil || d.Verification.Label != decode.LabelVerified {
+		t.Fatalf("%s %s %q", d.Kind, d.Verification.Label, d.Verification.Message)
+	}
+}
