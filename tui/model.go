@@ -128,6 +128,8 @@ func New(cfg Config) *Model {
 	}
 	m.input = textinput.New()
 	m.input.Prompt = "/ "
+	// The terminal's own cursor: visible with NO_COLOR too, where a drawn one would vanish.
+	m.input.SetVirtualCursor(false)
 	m.input.Placeholder = "type:DID_RENEW env:sandbox trust:verified product:… or text"
 	m.vp = viewport.New()
 	m.vp.SoftWrap = true

@@ -167,7 +167,13 @@ func TestFilterBar(t *testing.T) {
 		t.Fatal("/ did not open the filter bar")
 	}
 	h.typeText("type:expired env:sbx")
+	if c := h.m.View().Cursor; c == nil || c.Y != 4 || c.X != len("/ type:expired env:sbx") {
+		t.Errorf("filter bar cursor %+v, want at the end of the text on line 4", c)
+	}
 	h.press("enter")
+	if h.m.View().Cursor != nil {
+		t.Error("the cursor stays shown after the filter is applied")
+	}
 	if got := fmt.Sprint(ids(h.m.rows)); got != "[3]" {
 		t.Fatalf("filtered rows %s", got)
 	}

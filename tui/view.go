@@ -18,6 +18,12 @@ const minWidth, minHeight = 40, 10
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
+	if m.editing && !m.showHelp {
+		if c := m.input.Cursor(); c != nil {
+			c.Y += m.headerHeight() // the filter bar is the first line under the header
+			v.Cursor = c
+		}
+	}
 	return v
 }
 
