@@ -166,6 +166,11 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 	}
 	d.Header = j.header
 	d.Payload = j.payload
+	if want == KindUnknown && bytes.Contains(j.payload, []byte(`"notificationType"`)) {
+		// The common bare JWS, a notification: the key cannot occur unescaped inside a string
+		// value, and the typed decoding below falls back to detection if it was not a key.
+		want, d.Kind = KindNotification, KindNotification
+	}
 	if want == KindUnknown {
 		// Only a bare JWS needs its fields looked at to tell its kind; elsewhere the context
 		// says it, and the typed decoding below validates the payload.

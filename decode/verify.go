@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"strings"
 	"sync"
@@ -72,40 +71,29 @@ type chainEntry struct {
 	intermName string
 }
 
-// chainCache maps the hash of the leaf and intermediate certificates to their verified chain. x5c[2] is not
-// part of the key: it is never trusted, so it cannot change the result.
+// chainCache maps a leaf and intermediate to their verified chain.
 type chainCache struct {
 	mu    sync.RWMutex
 	max   int
-	m     map[[32]byte]*chainEntry
-	order [][32]byte
+	m     map[chainKey]*chainEntry
+	order []chainKey
 }
 
 func newChainCache(max int) *chainCache {
-	return &chainCache{max: max, m: make(map[[32]byte]*chainEntry, max)}
+	return &chainCache{max: max, m: make(map[chainKey]*chainEntry, max)}
 }
 
-func chainKey(leaf, intermediate string) [32]byte {
-	h := sha256.New()
-	var n [8]byte
-	for i, l := 0, len(leaf); i < 8; i++ {
-		n[i] = byte(l >> (8 * i))
-	}
-	h.Write(n[:]) // length prefix: (a, bc) and (ab, c) must not collide
-	io.WriteString(h, leaf)
-	io.WriteString(h, intermediate)
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
-}
+// chainKey identifies a chain by its leaf and intermediate exactly as sent. The map compares the
+// whole strings, so equal keys are equal certificates; hashing them is the map's fast hash.
+type chainKey struct{ leaf, intermediate string }
 
-func (c *chainCache) get(k [32]byte) *chainEntry {
+func (c *chainCache) get(k chainKey) *chainEntry {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.m[k]
 }
 
-func (c *chainCache) put(k [32]byte, e *chainEntry) {
+func (c *chainCache) put(k chainKey, e *chainEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; ok {
@@ -294,8 +282,8 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 		return fail(ClassChain, "the x5c chain holds %d certificates; App Store data always carries exactly 3 (leaf, intermediate, root)", len(j.x5c))
 	}
 	// The cache is keyed on the certificates as sent, so a cached chain costs no base64 or DER
-	// decoding; equal strings are equal DER.
-	key := chainKey(j.x5c[0], j.x5c[1])
+	// decoding; equal strings are equal DER. x5c[2] is not part of the key: it is never trusted.
+	key := chainKey{j.x5c[0], j.x5c[1]}
 	e := v.cache.get(key)
 	if e == nil || ct.t.Before(e.notBefore) || ct.t.After(e.notAfter) {
 		leafDER, err := base64.StdEncoding.DecodeString(j.x5c[0])
