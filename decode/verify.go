@@ -63,12 +63,13 @@ func (v *Verifier) Options() Options { return v.opts }
 // chainEntry is a verified (leaf, intermediate, root) chain and the window in which every one of
 // its three certificates is valid: inside it, the chain is valid without another walk.
 type chainEntry struct {
-	key        *ecdsa.PublicKey
-	leaf       CertInfo
-	root       *x509.Certificate
-	notBefore  time.Time
-	notAfter   time.Time
-	intermName string
+	key       *ecdsa.PublicKey
+	leaf      CertInfo
+	root      *x509.Certificate
+	rootName  string
+	rootSHA   string
+	notBefore time.Time
+	notAfter  time.Time
 }
 
 // chainCache maps a leaf and intermediate to their verified chain.
@@ -304,8 +305,7 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 	}
 	leaf := e.leaf
 	res.Leaf = &leaf
-	res.Root = subjectName(e.root)
-	res.RootSHA256 = Fingerprint(e.root)
+	res.Root, res.RootSHA256 = e.rootName, e.rootSHA
 	if len(j.signature) != 64 {
 		return fail(ClassSignature, "the signature is %d bytes; ES256 in a JWS is the raw 64-byte r||s pair (a DER-encoded signature is not valid)", len(j.signature))
 	}
@@ -320,7 +320,7 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 		res.Message = fmt.Sprintf("signed by the App Store: chain to Apple Root CA - G3 checked at %s (%s)", ct.t.Format(time.RFC3339), describeSource(ct.source))
 	} else {
 		res.Label = LabelSimulated
-		res.Message = fmt.Sprintf("signed by a test chain whose root %q you trust, not by Apple; chain checked at %s (%s)", subjectName(e.root), ct.t.Format(time.RFC3339), describeSource(ct.source))
+		res.Message = fmt.Sprintf("signed by a test chain whose root %q you trust, not by Apple; chain checked at %s (%s)", e.rootName, ct.t.Format(time.RFC3339), describeSource(ct.source))
 	}
 	return res
 }
@@ -397,7 +397,7 @@ func (v *Verifier) verifyChain(leafDER, intermDER []byte, ct checkTime) (*chainE
 		return e, res
 	}
 	root := chain[2]
-	e := &chainEntry{key: key, leaf: info, root: root, intermName: subjectName(interm)}
+	e := &chainEntry{key: key, leaf: info, root: root, rootName: subjectName(root), rootSHA: Fingerprint(root)}
 	e.notBefore, e.notAfter = leaf.NotBefore, leaf.NotAfter
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(e.notBefore) {
