@@ -1,0 +1,489 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// Store is the part of the capture store forwarding uses; *store.Store implements it.
+type Store interface {
+	Get(ctx context.Context, id int64) (*store.Capture, error)
+	AddDelivery(ctx context.Context, d *store.Delivery) error
+	UpdateDelivery(ctx context.Context, d *store.Delivery) error
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+}
+
+// DefaultBackoff is the wait before each retry of a failed forward: quick enough that a server
+// restarted by the developer gets the notification within seconds, patient enough (about 13
+// minutes in all) to cover a longer break, after which the delivery is given up and a replay is
+// one key away.
+var DefaultBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
+
+// Config configures a Forwarder.
+type Config struct {
+	Targets []Target
+	// ForwardInvalid forwards captures that are neither verified nor simulated.
+	ForwardInvalid bool
+	Store          Store
+	Bus            *receiver.Bus // nil: results are only stored
+	Timeout        time.Duration // per attempt; 0: DefaultTimeout
+	// Backoff is the wait before each retry; nil: DefaultBackoff; empty: never retry.
+	Backoff []time.Duration
+	// PollInterval is how often due retries are looked for; 0: one second.
+	PollInterval time.Duration
+	Concurrency  int // attempts in flight at once; 0: 8
+	Client       *http.Client
+	Now          func() time.Time
+}
+
+// Forwarder passes captures on to the targets, records every attempt and retries failures,
+// including those left pending by an earlier run. It implements receiver.Forwarder and
+// receiver.Replayer.
+type Forwarder struct {
+	cfg    Config
+	sender *Sender
+	ctx    context.Context
+	cancel context.CancelFunc
+	sem    chan struct{}
+
+	mu       sync.Mutex
+	wg       sync.WaitGroup
+	closed   bool
+	inflight map[int64]bool // delivery rows being worked on, so a poll never doubles them
+	lastErr  time.Time      // when a store error was last reported
+}
+
+var (
+	_ receiver.Forwarder = (*Forwarder)(nil)
+	_ receiver.Replayer  = (*Forwarder)(nil)
+)
+
+// New starts a forwarder; its retry loop runs until ctx ends or Close, and resumes at once the
+// retries an earlier run left pending.
+func New(ctx context.Context, cfg Config) (*Forwarder, error) {
+	if len(cfg.Targets) == 0 {
+		return nil, errors.New("relay: no targets")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("relay: no store")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	f := &Forwarder{
+		cfg:      cfg,
+		sender:   &Sender{Client: cfg.Client, Timeout: cfg.Timeout, Now: cfg.Now},
+		ctx:      ctx,
+		cancel:   cancel,
+		sem:      make(chan struct{}, cfg.Concurrency),
+		inflight: map[int64]bool{},
+	}
+	f.wg.Add(1)
+	go f.retryLoop()
+	return f, nil
+}
+
+// Close stops the retry loop and waits for attempts in flight. An attempt cut short stays pending
+// in the store and is made again by the next forwarder on the same store.
+func (f *Forwarder) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.cancel()
+	f.wg.Wait()
+	return nil
+}
+
+// Forwardable reports whether captures with this trust label are forwarded by default.
+func Forwardable(trust string) bool {
+	return trust == string(decode.LabelVerified) || trust == string(decode.LabelSimulated)
+}
+
+// Enqueue forwards c asynchronously to every matching target.
+func (f *Forwarder) Enqueue(c *store.Capture) {
+	targets := f.targetsFor(c)
+	if len(targets) == 0 {
+		return
+	}
+	if !f.cfg.ForwardInvalid && !Forwardable(c.Trust) {
+		f.publishSkipped(c, targets)
+		return
+	}
+	for _, t := range targets {
+		f.goAttempt(c, t, 1, nil)
+	}
+}
+
+// Passthrough forwards c to the first matching target and returns the status to answer Apple
+// with; the other targets get c asynchronously. A capture no target takes is answered 200, as
+// without passthrough: it is stored.
+func (f *Forwarder) Passthrough(ctx context.Context, c *store.Capture) int {
+	targets := f.targetsFor(c)
+	if len(targets) == 0 {
+		return http.StatusOK
+	}
+	if !f.cfg.ForwardInvalid && !Forwardable(c.Trust) {
+		f.publishSkipped(c, targets)
+		return http.StatusOK
+	}
+	for _, t := range targets[1:] {
+		f.goAttempt(c, t, 1, nil)
+	}
+	_, res := f.attempt(ctx, c, targets[0], 1, kindPassthrough, nil)
+	switch {
+	case res.Err == nil:
+		return res.Status
+	case res.TimedOut():
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusBadGateway
+	}
+}
+
+// Replay sends c again, now, to every target whose rules take it (whatever its trust label: the
+// developer asked for it). Replays are recorded but not retried.
+func (f *Forwarder) Replay(ctx context.Context, c *store.Capture) error {
+	targets := f.targetsFor(c)
+	if len(targets) == 0 {
+		return fmt.Errorf("no --forward-to target takes capture %d (%s %s); check the targets' env= and type= rules",
+			c.ID, orDash(c.Environment), orDash(c.Type))
+	}
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			d, _ := f.attempt(ctx, c, t, 1, kindReplay, nil)
+			if d.State != store.DeliverySucceeded {
+				errs[i] = errors.New(d.Error)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// targetsFor lists the target URLs whose rules take c, each once, in flag order.
+func (f *Forwarder) targetsFor(c *store.Capture) []string {
+	var urls []string
+	seen := map[string]bool{}
+	for _, t := range f.cfg.Targets {
+		if t.Matches(c) && !seen[t.URL] {
+			seen[t.URL] = true
+			urls = append(urls, t.URL)
+		}
+	}
+	return urls
+}
+
+func (f *Forwarder) hasTarget(url string) bool {
+	for _, t := range f.cfg.Targets {
+		if t.URL == url {
+			return true
+		}
+	}
+	return false
+}
+
+// publishSkipped tells the developer why a capture did not reach their server. It is not an
+// attempt, so nothing is stored.
+func (f *Forwarder) publishSkipped(c *store.Capture, targets []string) {
+	label := c.Trust
+	if label == "" {
+		label = "unlabelled"
+	}
+	if c.TrustClass != "" {
+		label += " (" + c.TrustClass + ")"
+	}
+	for _, t := range targets {
+		f.publish(c, store.Delivery{
+			CaptureID: c.ID, Target: t, StartedAt: f.cfg.Now(), State: store.DeliveryFailed,
+			Error: fmt.Sprintf("not forwarded: capture %d is %s; only verified and simulated notifications are forwarded unless listen runs with --forward-invalid", c.ID, label),
+		})
+	}
+}
+
+type attemptKind int
+
+const (
+	kindForward     attemptKind = iota // retried with backoff
+	kindPassthrough                    // Apple is waiting for the answer, and Apple retries
+	kindReplay                         // asked for by the developer, reported, not retried
+)
+
+// goAttempt runs an attempt in the background; prev is the pending row it retries, if any. The
+// attempt's row is written before it waits for a free slot, so work still queued at shutdown is
+// found pending by the next run.
+func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev *store.Delivery) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	if prev != nil {
+		f.inflight[prev.ID] = true
+	}
+	f.wg.Go(func() {
+		defer f.release(prev)
+		d, stored := f.reserve(f.ctx, c, target, attempt, kindForward, prev)
+		if stored {
+			// Queued behind other attempts, the new row may fall due before it is sent.
+			f.mu.Lock()
+			f.inflight[d.ID] = true
+			f.mu.Unlock()
+			defer f.release(&d)
+		}
+		select {
+		case f.sem <- struct{}{}:
+		case <-f.ctx.Done():
+			return
+		}
+		defer func() { <-f.sem }()
+		f.perform(f.ctx, c, &d, stored, kindForward)
+	})
+}
+
+func (f *Forwarder) release(prev *store.Delivery) {
+	if prev == nil {
+		return
+	}
+	f.mu.Lock()
+	delete(f.inflight, prev.ID)
+	f.mu.Unlock()
+}
+
+// attempt makes one recorded attempt now.
+func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Result) {
+	d, stored := f.reserve(ctx, c, target, attempt, kind, prev)
+	res := f.perform(ctx, c, &d, stored, kind)
+	return d, res
+}
+
+// reserve prepares an attempt about to be made. A forward's row is written as pending, so a
+// delivery cut short by a crash or shutdown is retried by the next run; only then is prev, the
+// pending row this attempt retries, retired, so a crash in between repeats a delivery rather
+// than losing it.
+func (f *Forwarder) reserve(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, bool) {
+	start := f.cfg.Now()
+	d := store.Delivery{
+		CaptureID: c.ID, Target: target, Attempt: attempt, StartedAt: start,
+		State: store.DeliveryPending, Replay: kind == kindReplay,
+	}
+	if kind != kindForward {
+		// Passthrough and replay attempts are not retried by s2s: they are recorded once done.
+		return d, false
+	}
+	d.NextRetryAt = start.Add(f.cfg.Timeout + f.backoff(attempt))
+	stored := true
+	if err := f.cfg.Store.AddDelivery(context.WithoutCancel(ctx), &d); err != nil {
+		stored = false
+		f.storeError("recording a delivery", err)
+	}
+	if prev != nil {
+		p := *prev
+		p.State = store.DeliveryFailed
+		p.NextRetryAt = time.Time{}
+		if err := f.cfg.Store.UpdateDelivery(context.WithoutCancel(ctx), &p); err != nil {
+			f.storeError("updating a delivery", err)
+		}
+	}
+	return d, stored
+}
+
+// perform sends the request for a reserved attempt and records and publishes the outcome.
+func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Result {
+	d.StartedAt = f.cfg.Now()
+	res := f.sender.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt, Replay: kind == kindReplay})
+	if kind == kindForward && !res.OK() && f.ctx.Err() != nil {
+		// Shutting down: the row stays pending and the next run makes this attempt again.
+		return res
+	}
+	d.Status = res.Status
+	d.Latency = res.Latency
+	d.Response = res.Response
+	d.NextRetryAt = time.Time{}
+	switch {
+	case res.OK():
+		d.State = store.DeliverySucceeded
+	case kind == kindForward && d.Attempt <= len(f.cfg.Backoff):
+		d.State = store.DeliveryPending
+		wait := f.backoff(d.Attempt)
+		d.NextRetryAt = f.cfg.Now().Add(wait)
+		d.Error = f.explain(c, res, d.Target, kind, d.Attempt, wait)
+	default:
+		d.State = store.DeliveryFailed
+		d.Error = f.explain(c, res, d.Target, kind, d.Attempt, 0)
+	}
+	switch {
+	case stored:
+		if err := f.cfg.Store.UpdateDelivery(context.WithoutCancel(ctx), d); err != nil {
+			f.storeError("updating a delivery", err)
+		}
+	case kind != kindForward:
+		if err := f.cfg.Store.AddDelivery(context.WithoutCancel(ctx), d); err != nil {
+			f.storeError("recording a delivery", err)
+		}
+	}
+	f.publish(c, *d)
+	return res
+}
+
+// backoff is the wait after the given failed attempt (1-based).
+func (f *Forwarder) backoff(attempt int) time.Duration {
+	if attempt < 1 || attempt > len(f.cfg.Backoff) {
+		return 0
+	}
+	return f.cfg.Backoff[attempt-1]
+}
+
+// explain says what went wrong, what s2s does about it and what the developer can do.
+func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind attemptKind, attempt int, wait time.Duration) string {
+	parts := []string{Cause(res, target, f.cfg.Timeout)}
+	down := res.Err != nil
+	switch kind {
+	case kindPassthrough:
+		code := http.StatusBadGateway
+		if res.TimedOut() {
+			code = http.StatusGatewayTimeout
+		}
+		if res.Err == nil {
+			code = res.Status
+		}
+		parts = append(parts, fmt.Sprintf("answered Apple %d, so Apple retries (in Production)", code),
+			fmt.Sprintf("the notification is stored (capture %d)", c.ID))
+	case kindReplay:
+		if down {
+			parts = append(parts, "start your server and replay again")
+		}
+	default:
+		total := len(f.cfg.Backoff) + 1
+		if wait > 0 {
+			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d); retry %d of %d in %s", c.ID, attempt, total-1, wait))
+		} else if total > 1 {
+			parts = append(parts, fmt.Sprintf("gave up after %d attempts; the notification is stored (capture %d)", total, c.ID))
+		} else {
+			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
+		}
+		if down {
+			parts = append(parts, fmt.Sprintf("start your server, then press r in the TUI or run s2s replay %d", c.ID))
+		} else if wait == 0 {
+			parts = append(parts, fmt.Sprintf("fix your server, then press r in the TUI or run s2s replay %d", c.ID))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (f *Forwarder) publish(c *store.Capture, d store.Delivery) {
+	if f.cfg.Bus == nil {
+		return
+	}
+	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventDelivery, Time: f.cfg.Now(), Capture: c, Delivery: &d})
+}
+
+// storeError reports a store failure on the bus, at most once a minute: forwarding goes on
+// without the record rather than stopping.
+func (f *Forwarder) storeError(what string, err error) {
+	f.mu.Lock()
+	now := time.Now()
+	quiet := now.Sub(f.lastErr) < time.Minute
+	if !quiet {
+		f.lastErr = now
+	}
+	f.mu.Unlock()
+	if quiet || f.cfg.Bus == nil {
+		return
+	}
+	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventError, Time: f.cfg.Now(),
+		Err: fmt.Sprintf("forwarding: %s in the store failed (forwarding continues, but pending retries may not survive a restart): %v", what, err)})
+}
+
+// retryLoop makes the retries that are due, polling the store so that retries left by an earlier
+// run are picked up exactly like this run's own.
+func (f *Forwarder) retryLoop() {
+	defer f.wg.Done()
+	tick := time.NewTicker(f.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		f.retryDue()
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (f *Forwarder) retryDue() {
+	due, err := f.cfg.Store.DueDeliveries(f.ctx, f.cfg.Now(), 64)
+	if err != nil {
+		if f.ctx.Err() == nil {
+			f.storeError("looking for due retries", err)
+		}
+		return
+	}
+	for i := range due {
+		d := due[i]
+		f.mu.Lock()
+		busy := f.inflight[d.ID]
+		f.mu.Unlock()
+		if busy || d.State != store.DeliveryPending {
+			continue
+		}
+		if !f.hasTarget(d.Target) {
+			f.giveUp(d, fmt.Sprintf("not retried: %s is no longer a --forward-to target", d.Target))
+			continue
+		}
+		c, err := f.cfg.Store.Get(f.ctx, d.CaptureID)
+		if errors.Is(err, store.ErrNotFound) {
+			f.giveUp(d, fmt.Sprintf("not retried: capture %d was deleted", d.CaptureID))
+			continue
+		}
+		if err != nil {
+			f.storeError("reading a capture to retry", err)
+			continue
+		}
+		f.goAttempt(c, d.Target, d.Attempt+1, &d)
+	}
+}
+
+func (f *Forwarder) giveUp(d store.Delivery, why string) {
+	d.State = store.DeliveryFailed
+	d.NextRetryAt = time.Time{}
+	if d.Error != "" {
+		d.Error += "; "
+	}
+	d.Error += why
+	if err := f.cfg.Store.UpdateDelivery(f.ctx, &d); err != nil {
+		f.storeError("updating a delivery", err)
+		return
+	}
+	f.publish(&store.Capture{ID: d.CaptureID}, d)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

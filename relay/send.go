@@ -1,0 +1,269 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/s2s-dev/s2s/store"
+)
+
+const (
+	// DefaultTimeout bounds one attempt. Apple gives up after roughly 30 s; a developer's server
+	// that needs more than 10 s will fail against Apple too.
+	DefaultTimeout = 10 * time.Second
+	// ResponsePrefix is how much of the target's answer is kept with each attempt.
+	ResponsePrefix = 1024
+
+	HeaderCaptureID = "X-S2S-Capture-Id"
+	HeaderTrust     = "X-S2S-Trust"
+	HeaderAttempt   = "X-S2S-Attempt"
+	HeaderReplay    = "X-S2S-Replay"
+)
+
+// forwardedHeaders are the request headers passed on as Apple sent them. Host, Content-Length and
+// the hop-by-hop headers belong to each connection, and Accept-Encoding would let the target
+// compress an answer s2s only shows the start of.
+var forwardedHeaders = []string{"Content-Type", "Content-Encoding", "User-Agent", "Accept", "Accept-Language"}
+
+// Result is the outcome of one HTTP attempt.
+type Result struct {
+	Status   int // 0 when there was no answer
+	Latency  time.Duration
+	Response string // start of the answer's body
+	Location string // Location of a redirect, which s2s does not follow
+	Err      error  // transport error; nil when the target answered
+}
+
+// OK reports whether the attempt counts as delivered: Apple accepts 200 to 206.
+func (r Result) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status <= 206 }
+
+// TimedOut reports whether the target did not answer in time.
+func (r Result) TimedOut() bool {
+	var ne net.Error
+	return errors.Is(r.Err, context.DeadlineExceeded) || (errors.As(r.Err, &ne) && ne.Timeout())
+}
+
+// Refused reports whether nothing was listening at the target.
+func (r Result) Refused() bool { return errors.Is(r.Err, syscall.ECONNREFUSED) }
+
+// Sender makes single delivery attempts; it is safe for concurrent use.
+type Sender struct {
+	Client  *http.Client  // nil: NewClient()
+	Timeout time.Duration // 0: DefaultTimeout
+	Now     func() time.Time
+}
+
+// NewClient returns the client forwarding uses: no automatic compression (it would add an
+// Accept-Encoding header Apple did not send) and no redirects (a 3xx is reported, as Apple
+// records it, rather than silently followed).
+func NewClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableCompression = true
+	tr.MaxIdleConnsPerHost = 8
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Meta is what the identifying headers say about a request.
+type Meta struct {
+	Trust   string // X-S2S-Trust; the capture's own label when empty
+	Attempt int    // X-S2S-Attempt, from 1
+	Replay  bool
+}
+
+// Request builds the HTTP request that carries body to target: the capture's method (POST),
+// its Apple-relevant headers, forwarding headers and s2s's identifying headers.
+func Request(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) (*http.Request, error) {
+	method := c.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range forwardedHeaders {
+		if v := c.Headers.Values(k); len(v) > 0 {
+			req.Header[k] = append([]string(nil), v...)
+		}
+	}
+	if req.Header.Get("User-Agent") == "" {
+		// An empty value stops Go from announcing itself in place of the original sender.
+		req.Header["User-Agent"] = []string{""}
+	}
+	if xff := forwardedFor(c); xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	proto := c.Headers.Get("X-Forwarded-Proto")
+	if proto == "" {
+		proto = "http"
+	}
+	req.Header.Set("X-Forwarded-Proto", proto)
+	if h := c.Headers.Get("X-Forwarded-Host"); h != "" {
+		req.Header.Set("X-Forwarded-Host", h)
+	} else if h := c.Headers.Get("Host"); h != "" {
+		req.Header.Set("X-Forwarded-Host", h)
+	}
+	if c.ID != 0 {
+		req.Header.Set(HeaderCaptureID, strconv.FormatInt(c.ID, 10))
+	}
+	trust := m.Trust
+	if trust == "" {
+		trust = c.Trust
+	}
+	if trust != "" {
+		req.Header.Set(HeaderTrust, trust)
+	}
+	if m.Attempt > 0 {
+		req.Header.Set(HeaderAttempt, strconv.Itoa(m.Attempt))
+	}
+	if m.Replay {
+		req.Header.Set(HeaderReplay, "true")
+	}
+	return req, nil
+}
+
+// forwardedFor is the sender as s2s saw it: the client address it recorded (Apple's, behind a
+// tunnel) or the TCP peer.
+func forwardedFor(c *store.Capture) string {
+	if c.SourceIP != "" {
+		return c.SourceIP
+	}
+	if host, _, err := net.SplitHostPort(c.RemoteAddr); err == nil {
+		return host
+	}
+	return c.RemoteAddr
+}
+
+// Send makes one attempt to deliver body (the capture's bytes, or a re-signed version) to target.
+func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) Result {
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	client := s.Client
+	if client == nil {
+		client = defaultClient
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := now()
+	req, err := Request(ctx, c, body, target, m)
+	if err != nil {
+		return Result{Err: err}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Result{Err: err, Latency: now().Sub(start)}
+	}
+	defer resp.Body.Close()
+	prefix, _ := io.ReadAll(io.LimitReader(resp.Body, ResponsePrefix))
+	// Draining a little more lets the connection be reused; a huge answer is cut off.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	r := Result{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix)}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		r.Location = resp.Header.Get("Location")
+	}
+	return r
+}
+
+var defaultClient = NewClient()
+
+// printable keeps valid UTF-8 text and replaces the rest, so a binary answer cannot break a
+// terminal or a JSON line.
+func printable(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// Cause explains in one phrase why an attempt failed, in words that say where to look.
+func Cause(r Result, target string, timeout time.Duration) string {
+	if r.Err == nil {
+		if r.OK() {
+			return ""
+		}
+		text := http.StatusText(r.Status)
+		msg := fmt.Sprintf("%s answered %d", hostOf(target), r.Status)
+		if text != "" {
+			msg += " " + text
+		}
+		if r.Location != "" {
+			msg += fmt.Sprintf(" (a redirect to %s, which s2s does not follow: point the target at the final URL)", r.Location)
+		}
+		return msg
+	}
+	switch {
+	case r.Refused():
+		return "nothing listening on " + dialAddr(r.Err, target)
+	case r.TimedOut():
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
+		return fmt.Sprintf("%s did not answer within %s", hostOf(target), timeout)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(r.Err, &dnsErr) {
+		return fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err)
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(r.Err, &certErr) {
+		return fmt.Sprintf("%s presented a certificate that is not trusted: %v", hostOf(target), certErr.Err)
+	}
+	var recordErr tls.RecordHeaderError
+	if errors.As(r.Err, &recordErr) {
+		return fmt.Sprintf("%s does not speak TLS; use http:// for it", hostOf(target))
+	}
+	if errors.Is(r.Err, syscall.ECONNRESET) || errors.Is(r.Err, io.EOF) || errors.Is(r.Err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("%s closed the connection without answering", hostOf(target))
+	}
+	var ue *url.Error
+	if errors.As(r.Err, &ue) {
+		return ue.Err.Error()
+	}
+	return r.Err.Error()
+}
+
+// dialAddr is the address the refused dial went to (127.0.0.1:3000 rather than localhost:3000).
+func dialAddr(err error, target string) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return op.Addr.String()
+	}
+	return hostOf(target)
+}
+
+func hostOf(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return target
+	}
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return u.Host + ":443"
+	}
+	return u.Host + ":80"
+}
