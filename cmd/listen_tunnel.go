@@ -134,8 +134,6 @@ func tunnelEvent(e tunnel.Event) receiver.Event {
 		ev.PublicURL = ""
 		ev.Message = "the tunnel has ended; notifications no longer reach this listener"
 		ev.Err = errText(e.Err, ev.Message)
-	case tunnel.EventLogLine:
-		ev.Message = e.Message
 	}
 	return ev
 }

@@ -107,15 +107,9 @@ func waitDone(t *testing.T, ctx context.Context, tun Tunnel) {
 	}
 }
 
-// nextEvent skips log lines.
 func nextEvent(t *testing.T, ctx context.Context, tun Tunnel) Event {
 	t.Helper()
-	for {
-		e := recv(t, ctx, tun.Events(), "tunnel event")
-		if e.Kind != EventLogLine {
-			return e
-		}
-	}
+	return recv(t, ctx, tun.Events(), "tunnel event")
 }
 
 func TestSSHStartRelaysAndPins(t *testing.T) {

@@ -6,7 +6,6 @@ package tunnel
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -49,11 +48,10 @@ type Tunnel interface {
 type EventKind string
 
 const (
-	EventURL     EventKind = "url"    // the public URL changed (URL holds the new one)
-	EventDown    EventKind = "down"   // the path broke; the provider is trying to recover (Err says why)
-	EventUp      EventKind = "up"     // the provider recovered with the same URL
-	EventFailed  EventKind = "failed" // the tunnel ended for good (Err says why)
-	EventLogLine EventKind = "log"    // a line of provider output worth keeping (Message)
+	EventURL    EventKind = "url"    // the public URL changed (URL holds the new one)
+	EventDown   EventKind = "down"   // the path broke; the provider is trying to recover (Err says why)
+	EventUp     EventKind = "up"     // the provider recovered with the same URL
+	EventFailed EventKind = "failed" // the tunnel ended for good (Err says why)
 )
 
 // Event is something that happened to a running tunnel.
@@ -197,6 +195,3 @@ func dialAddr(addr string) (string, error) {
 	}
 	return net.JoinHostPort(host, port), nil
 }
-
-// errClosed is returned by operations on a tunnel that Close has ended.
-var errClosed = errors.New("tunnel closed")
