@@ -1,16 +1,371 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/store"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+type historyOptions struct {
+	f     *Factory
+	creds appleCredentials
+
+	BundleID     string
+	Environment  string
+	Since, Until string
+	Type         string
+	Subtype      string
+	Transaction  string
+	OnlyFailures bool
+	JSON         bool
+	Import       bool
+	StorePath    string
+}
+
 func newHistoryCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "history",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("history: not yet built") },
+	opts := &historyOptions{f: f}
+	c := &cobra.Command{
+		Use:   "history --since TIME [--until TIME] [filters]",
+		Short: "Apple's record of the notifications it sent, with every send attempt",
+		Long: `history asks Apple's App Store Server API (Get Notification History) which notifications it
+sent for an app in a time range, and how each delivery attempt went (SUCCESS, TIMED_OUT,
+TLS_ISSUE, …). Apple keeps 180 days of history in Production and 30 days in Sandbox, and retries
+a failed notification only in Production, so this is how a missed notification is found again.
+
+Each signed payload is verified and decoded; --import also puts it into the store as a capture
+(method IMPORT, path /history), labelled by its real verification, so "s2s replay" can send a
+missed notification to your server. Notifications already in the store are not imported twice.
+
+Times are a duration back from now (90m, 24h, 7d), RFC 3339, or a date. Apple's rules are checked
+before any request: --subtype needs --type, and --transaction cannot be combined with --type.
+
+The In-App Purchase key comes from --key-id, --issuer-id and --private-key, or from
+S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
+		Example: `  # What did Apple send to the sandbox URL in the last day?
+  s2s history --since 24h --bundle-id com.example.app
+
+  # Production notifications that never reached the server this week, imported for replay
+  s2s history --since 7d --environment Production --only-failures --import
+
+  # Everything about one customer's subscription, as JSON lines
+  s2s history --since 30d --transaction 2000000123456789 --json
+
+  # Refunds only
+  s2s history --since 2026-11-01 --until 2026-11-15 --type REFUND --environment Production`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runHistory(c.Context(), opts) },
 	}
+	fl := c.Flags()
+	fl.StringVar(&opts.BundleID, "bundle-id", "", "the app's bundle ID (default $"+envBundleID+")")
+	fl.StringVar(&opts.Environment, "environment", "Sandbox", "Sandbox or Production")
+	fl.StringVar(&opts.Since, "since", "", "start of the range (required): 24h, 7d, RFC 3339 or a date")
+	fl.StringVar(&opts.Until, "until", "", "end of the range (default now)")
+	fl.StringVar(&opts.Type, "type", "", "only this notificationType (REFUND, DID_RENEW, …)")
+	fl.StringVar(&opts.Subtype, "subtype", "", "only this subtype (needs --type)")
+	fl.StringVar(&opts.Transaction, "transaction", "", "only notifications about the customer with this transaction `ID`")
+	fl.BoolVar(&opts.OnlyFailures, "only-failures", false, "only notifications that never reached the server (including ones Apple still retries)")
+	fl.BoolVar(&opts.JSON, "json", false, "one JSON object per notification")
+	fl.BoolVar(&opts.Import, "import", false, "store each notification as a capture so it can be replayed")
+	fl.StringVar(&opts.StorePath, "store", "", "capture store for --import (default $S2S_STORE or the user data directory)")
+	opts.creds.addKeyFlags(fl)
+	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// request turns the flags into Apple's request, checking Apple's rules first.
+func (o *historyOptions) request(now time.Time, errOut io.Writer) (appstore.NotificationHistoryRequest, appstore.Environment, error) {
+	var req appstore.NotificationHistoryRequest
+	env, err := appstore.ParseEnvironment(o.Environment)
+	if err != nil {
+		return req, "", usageErrorf("invalid --environment: %v", err)
+	}
+	if o.Since == "" {
+		return req, "", usageErrorf("history needs --since: Apple answers only for a time range (for example --since 24h)")
+	}
+	since, err := historyParseTime(o.Since, now)
+	if err != nil {
+		return req, "", usageErrorf("invalid --since %q: %v", o.Since, err)
+	}
+	until := now
+	if o.Until != "" {
+		if until, err = historyParseTime(o.Until, now); err != nil {
+			return req, "", usageErrorf("invalid --until %q: %v", o.Until, err)
+		}
+	}
+	// "--since 30d" in Sandbox means "all Apple has": by the time the request arrives that start
+	// would be a moment too old for Apple, so a start just past the limit is moved inside it.
+	oldest := now.Add(-env.HistoryRetention())
+	if since.Before(oldest.Add(time.Minute)) && !since.Before(oldest.Add(-24*time.Hour)) {
+		since = oldest.Add(time.Minute)
+		fmt.Fprintf(errOut, "Starting at %s, the oldest history Apple keeps in %s.\n", since.UTC().Format(time.RFC3339), env)
+	}
+	req = appstore.NotificationHistoryRequest{
+		StartDate:           appstore.ToMillis(since),
+		EndDate:             appstore.ToMillis(until),
+		NotificationType:    strings.ToUpper(o.Type),
+		NotificationSubtype: strings.ToUpper(o.Subtype),
+		TransactionID:       o.Transaction,
+		OnlyFailures:        o.OnlyFailures,
+	}
+	if err := req.Validate(env, now); err != nil {
+		return req, "", &UsageError{Err: err}
+	}
+	return req, env, nil
+}
+
+// historyRow is one notification as --json prints it.
+type historyRow struct {
+	Notification  decode.Summary       `json:"notification"`
+	SendAttempts  []historyAttemptJSON `json:"sendAttempts"`
+	Delivered     bool                 `json:"delivered"`
+	CaptureID     int64                `json:"captureId,omitempty"`
+	Imported      bool                 `json:"imported,omitempty"`
+	SignedPayload string               `json:"signedPayload"`
+}
+
+type historyAttemptJSON struct {
+	AttemptDate       time.Time                  `json:"attemptDate"`
+	SendAttemptResult appstore.SendAttemptResult `json:"sendAttemptResult"`
+	Meaning           string                     `json:"meaning"`
+}
+
+func runHistory(ctx context.Context, o *historyOptions) error {
+	ios := o.f.IO
+	now := o.f.Now()
+	if o.BundleID == "" {
+		o.BundleID = strings.TrimSpace(o.f.Getenv(envBundleID))
+	}
+	req, env, err := o.request(now, ios.ErrOut)
+	if err != nil {
+		return err
+	}
+	client, _, err := o.creds.appleClient(o.f, "history", o.BundleID, string(env), ios.ErrOut)
+	if err != nil {
+		return err
+	}
+	verifier := appleVerifier(o.f, o.BundleID, env)
+
+	var st *store.Store
+	if o.Import {
+		path := o.StorePath
+		if path == "" {
+			path = paths.StorePath(o.f.Getenv)
+		}
+		if st, err = store.Open(path); err != nil {
+			return fmt.Errorf("opening the store for --import: %w", err)
+		}
+		defer st.Close()
+	}
+
+	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	if !o.JSON {
+		header := "SIGNED (UTC)\tTYPE\tTRUST\tSEND ATTEMPTS"
+		if o.Import {
+			header += "\tCAPTURE"
+		}
+		fmt.Fprintln(tw, header)
+	}
+	enc := json.NewEncoder(ios.Out)
+	var total, undelivered, imported, already int
+	seen := map[appstore.SendAttemptResult]bool{}
+	fmt.Fprintf(ios.ErrOut, "Asking Apple (%s, %s) for notifications from %s to %s…\n", env, o.BundleID,
+		req.StartDate.Time().Format(time.RFC3339), req.EndDate.Time().Format(time.RFC3339))
+	err = client.NotificationHistory(ctx, req, func(n int, page *appstore.NotificationHistoryResponse) error {
+		total += len(page.NotificationHistory)
+		more := ""
+		if page.HasMore {
+			more = ", more to come"
+		}
+		fmt.Fprintf(ios.ErrOut, "page %d: %d notifications (%d so far%s)\n", n, len(page.NotificationHistory), total, more)
+		for _, item := range page.NotificationHistory {
+			d := verifier.Decode([]byte(item.SignedPayload))
+			sum := d.Summary()
+			row := historyRow{Notification: sum, Delivered: item.Delivered(), SignedPayload: item.SignedPayload}
+			if !row.Delivered {
+				undelivered++
+			}
+			for _, a := range item.SendAttempts {
+				seen[a.SendAttemptResult] = true
+				row.SendAttempts = append(row.SendAttempts, historyAttemptJSON{a.AttemptDate.Time(), a.SendAttemptResult, a.SendAttemptResult.Meaning()})
+			}
+			if st != nil {
+				id, fresh, err := importHistoryItem(ctx, st, item, sum, o.f.Now(), env, apiHost(client))
+				if err != nil {
+					return err
+				}
+				row.CaptureID, row.Imported = id, fresh
+				if fresh {
+					imported++
+				} else {
+					already++
+				}
+			}
+			if o.JSON {
+				if err := enc.Encode(row); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintln(tw, historyTableLine(row, o.Import))
+		}
+		return nil
+	})
+	if !o.JSON {
+		if ferr := tw.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !o.JSON && len(seen) > 0 {
+		writeResultLegend(ios.Out, seen)
+	}
+	summary := fmt.Sprintf("%d notifications", total)
+	if undelivered > 0 {
+		summary += fmt.Sprintf(", %d never delivered", undelivered)
+	}
+	if o.Import {
+		summary += fmt.Sprintf("; imported %d into %s", imported, st.Path())
+		if already > 0 {
+			summary += fmt.Sprintf(" (%d were already there)", already)
+		}
+	}
+	fmt.Fprintln(ios.ErrOut, summary+".")
+	return nil
+}
+
+// historyTableLine is one row of the table: signed date, type/subtype, trust label, attempts.
+func historyTableLine(r historyRow, withCapture bool) string {
+	s := r.Notification
+	date := "(no date)"
+	if !s.SignedDate.IsZero() {
+		date = s.SignedDate.UTC().Format("2006-01-02 15:04:05")
+	}
+	kind := s.Type
+	if kind == "" {
+		kind = "?"
+	}
+	if s.Subtype != "" {
+		kind += "/" + s.Subtype
+	}
+	trust := string(s.Label)
+	if s.Class != "" {
+		trust += "(" + string(s.Class) + ")"
+	}
+	if s.Label == decode.LabelInvalid {
+		// Promise 2: decoded fields of an invalid payload only under a clear marker.
+		kind = "UNVERIFIED " + kind
+	}
+	attempts := make([]string, 0, len(r.SendAttempts))
+	for _, a := range r.SendAttempts {
+		attempts = append(attempts, fmt.Sprintf("%s %s", a.SendAttemptResult, a.AttemptDate.UTC().Format("01-02 15:04")))
+	}
+	if len(attempts) == 0 {
+		attempts = append(attempts, "(none yet)")
+	}
+	line := strings.Join([]string{date, kind, trust, strings.Join(attempts, " → ")}, "\t")
+	if withCapture {
+		c := "#" + strconv.FormatInt(r.CaptureID, 10)
+		if !r.Imported {
+			c += " (already stored)"
+		}
+		line += "\t" + c
+	}
+	return line
+}
+
+// writeResultLegend explains every result that appeared, in Apple's order, with the fix.
+func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
+	fmt.Fprintln(w)
+	for _, info := range appstore.SendAttemptResults {
+		if !seen[info.Result] {
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s", info.Result, info.Meaning)
+		if info.Result != appstore.ResultSuccess {
+			fmt.Fprintf(w, " %s", info.Fix)
+		}
+		fmt.Fprintln(w)
+		delete(seen, info.Result)
+	}
+	for r := range seen {
+		fmt.Fprintf(w, "%s: %s\n", r, r.Meaning())
+	}
+}
+
+// importHistoryItem stores one notification as Apple would have POSTed it, unless a capture with
+// the same notificationUUID is already in the store (received live, or imported before). It
+// returns the capture's ID and whether it was inserted now.
+func importHistoryItem(ctx context.Context, st *store.Store, item appstore.NotificationHistoryItem, sum decode.Summary, now time.Time, env appstore.Environment, host string) (int64, bool, error) {
+	if sum.NotificationUUID != "" {
+		existing, err := st.List(ctx, store.Filter{NotificationUUID: sum.NotificationUUID, Limit: 1, Ascending: true})
+		if err != nil {
+			return 0, false, fmt.Errorf("--import: %w", err)
+		}
+		if len(existing) > 0 {
+			return existing[0].ID, false, nil
+		}
+	}
+	body, err := json.Marshal(map[string]string{"signedPayload": item.SignedPayload})
+	if err != nil {
+		return 0, false, err
+	}
+	c := &store.Capture{
+		ReceivedAt: now,
+		Method:     "IMPORT",
+		Path:       "/history",
+		Headers: http.Header{
+			"Content-Type":    {"application/json"},
+			"X-S2s-Import":    {"App Store Server API, Get Notification History (" + string(env) + ")"},
+			"X-S2s-Delivered": {strconv.FormatBool(item.Delivered())},
+		},
+		RemoteAddr: host,
+		Body:       body,
+	}
+	c.SetSummary(sum)
+	if err := st.Insert(ctx, c); err != nil {
+		return 0, false, fmt.Errorf("--import: %w", err)
+	}
+	return c.ID, true, nil
+}
+
+// historyParseTime reads --since/--until: a duration back from now (Go syntax plus days, "7d"),
+// RFC 3339, or a local date or date-time.
+func historyParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.ParseFloat(days, 64); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n * float64(24*time.Hour))), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 100_000_000_000 {
+		return time.UnixMilli(n), nil
+	}
+	return time.Time{}, errors.New("use a duration back from now (90m, 24h, 7d), RFC 3339 (2026-11-23T09:00:00Z), a date (2026-11-23) or UNIX milliseconds")
 }

@@ -93,12 +93,9 @@ func (c *Chain) RootPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.root.Raw})
 }
 
-// Sign makes a compact JWS of payload the way Apple does: ES256, x5c = [leaf, intermediate, root].
-func (c *Chain) Sign(payload any) (string, error) {
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return "", err
-	}
+// Sign makes a compact JWS of a JSON object the way Apple does: ES256, x5c = [leaf, intermediate,
+// root], the payload signed byte for byte.
+func (c *Chain) Sign(raw []byte) (string, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return "", fmt.Errorf("payload must be a JSON object")
 	}
@@ -111,9 +108,18 @@ func (c *Chain) Sign(payload any) (string, error) {
 	return t.SignedString(c.leafKey)
 }
 
-// SignNotification implements Signer with realistic payloads: a TEST notification carries only
-// the app's identity; any other type carries a signed transaction.
-func (c *Chain) SignNotification(n Notification) (string, error) {
+// signJSON marshals v and signs it with s.
+func signJSON(s Signer, v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return s.Sign(raw)
+}
+
+// signNotification signs a realistic payload for n: a TEST notification carries only the app's
+// identity; any other type carries a signed transaction.
+func signNotification(c Signer, n Notification) (string, error) {
 	signed := appleMillis(n.SignedDate)
 	data := map[string]any{
 		"bundleId":    n.BundleID,
@@ -126,7 +132,7 @@ func (c *Chain) SignNotification(n Notification) (string, error) {
 		data["bundleVersion"] = "1"
 		data["status"] = 1
 		tx := transactionPayload(n)
-		stx, err := c.Sign(tx)
+		stx, err := signJSON(c, tx)
 		if err != nil {
 			return "", err
 		}
@@ -142,7 +148,7 @@ func (c *Chain) SignNotification(n Notification) (string, error) {
 	if n.Subtype != "" {
 		p["subtype"] = n.Subtype
 	}
-	return c.Sign(p)
+	return signJSON(c, p)
 }
 
 func appleMillis(t time.Time) int64 { return t.UnixMilli() }

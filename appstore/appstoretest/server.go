@@ -46,10 +46,10 @@ type Notification struct {
 	ProductID             string
 }
 
-// Signer makes the signedPayload of a notification. *Chain is one; a test may plug in another
-// (for example s2s's own local chain, so the binary under test labels the payload simulated).
+// Signer signs a JSON payload as a compact JWS with an x5c chain. *Chain is one; a test may plug
+// in another (s2s's own local chain, so that the binary under test labels payloads simulated).
 type Signer interface {
-	SignNotification(Notification) (string, error)
+	Sign(payload []byte) (string, error)
 }
 
 // Options configure a Server. KeyID, IssuerID, BundleID and PublicKey are what tokens must match.
@@ -243,7 +243,7 @@ func (s *Server) AddHistory(records ...HistoryRecord) {
 // history with the given attempts.
 func (s *Server) AddNotification(n Notification, attempts ...appstore.SendAttempt) (HistoryRecord, error) {
 	n = s.complete(n)
-	jws, err := s.signer.SignNotification(n)
+	jws, err := signNotification(s.signer, n)
 	if err != nil {
 		return HistoryRecord{}, err
 	}
@@ -420,7 +420,7 @@ func (s *Server) requestTest(w http.ResponseWriter) int {
 		return writeFault(w, Fault{Status: http.StatusNotFound, Code: appstore.CodeServerNotificationURLNotFound, Message: "An invalid request was made."})
 	}
 	n := s.complete(Notification{Type: "TEST"})
-	jws, err := s.signer.SignNotification(n)
+	jws, err := signNotification(s.signer, n)
 	if err != nil {
 		return writeFault(w, Fault{Status: http.StatusInternalServerError, Code: appstore.CodeGeneralInternal, Message: err.Error()})
 	}
@@ -586,13 +586,13 @@ func (s *Server) subscriptionStatuses(w http.ResponseWriter, id string) int {
 	if err != nil {
 		return writeFault(w, Fault{Status: 500, Code: appstore.CodeGeneralInternal, Message: err.Error()})
 	}
-	renewal := ""
-	if c, ok := s.signer.(*Chain); ok {
-		renewal, _ = c.Sign(map[string]any{
-			"originalTransactionId": n.OriginalTransactionID, "autoRenewProductId": n.ProductID,
-			"productId": n.ProductID, "autoRenewStatus": 1, "signedDate": n.SignedDate.UnixMilli(),
-			"environment": n.Environment,
-		})
+	renewal, err := signJSON(s.signer, map[string]any{
+		"originalTransactionId": n.OriginalTransactionID, "autoRenewProductId": n.ProductID,
+		"productId": n.ProductID, "autoRenewStatus": 1, "signedDate": n.SignedDate.UnixMilli(),
+		"environment": n.Environment,
+	})
+	if err != nil {
+		return writeFault(w, Fault{Status: 500, Code: appstore.CodeGeneralInternal, Message: err.Error()})
 	}
 	return writeJSON(w, http.StatusOK, appstore.StatusResponse{
 		Environment: string(s.opts.Environment), BundleID: s.opts.BundleID, AppAppleID: s.opts.AppAppleID,
@@ -617,13 +617,8 @@ func (s *Server) knownTransaction(id string) bool {
 	return false
 }
 
-// signTransaction signs the transaction alone when the signer is the minted chain; another Signer
-// only signs notifications, so the transaction of a signed notification stands in for it.
 func (s *Server) signTransaction(n Notification) (string, error) {
-	if c, ok := s.signer.(*Chain); ok {
-		return c.Sign(transactionPayload(n))
-	}
-	return s.signer.SignNotification(n)
+	return signJSON(s.signer, transactionPayload(n))
 }
 
 func newUUID() string {
