@@ -132,8 +132,8 @@ accepted or could not be sent, 2 usage.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVarP(&opts.Type, "type", "t", "", "notificationType to send (default TEST); see --list")
-	fl.StringVarP(&opts.Subtype, "subtype", "s", "", "subtype (default: none, or the type's first subtype when it always has one)")
+	fl.StringVarP(&opts.Type, "type", "t", "", "the notificationType to send (default TEST); see --list")
+	fl.StringVarP(&opts.Subtype, "subtype", "s", "", "the subtype (default: none, or the type's first subtype when it always has one)")
 	fl.StringVar(&opts.Scenario, "scenario", "", "play the named scenario, a sequence about one subscription; see --list")
 	fl.BoolVar(&opts.All, "all", false, "send one notification of every type and subtype")
 	fl.BoolVar(&opts.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
