@@ -73,7 +73,18 @@ into App Store Connect (App Information → App Store Server Notifications).`,
 
   # For scripts: one JSON object per event on stdout
   s2s listen --output json --addr 127.0.0.1:0`,
-		Args: cobra.NoArgs,
+		// `--tunnel` alone means ssh, so pflag cannot read `--tunnel cloudflared` as one flag; the
+		// provider then arrives as an argument, and is taken back here.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			if len(args) == 1 && cmd.Flags().Changed("tunnel") && o.Tunnel == "ssh" && looksLikeTunnelSpec(args[0]) {
+				o.Tunnel = args[0]
+				return nil
+			}
+			return usageErrorf("listen takes no arguments (got %q); see s2s listen --help", strings.Join(args, " "))
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runListen(cmd.Context(), o)
 		},
@@ -265,6 +276,16 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		return &SilentError{Code: ExitInterrupted}
 	}
 	return runErr
+}
+
+// looksLikeTunnelSpec reports whether s names a tunnel provider (ssh=HOST included).
+func looksLikeTunnelSpec(s string) bool {
+	name, _, _ := strings.Cut(s, "=")
+	switch name {
+	case "none", "ssh", "cloudflared", "ngrok":
+		return true
+	}
+	return false
 }
 
 // shutdown stops accepting and lets requests in flight finish, so nothing acknowledged is lost.
