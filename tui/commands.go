@@ -167,7 +167,9 @@ func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail
 		d.err = err
 		return d
 	}
-	d.capture = c
+	shown := *c
+	cleanCapture(&shown) // the body stays exact for copies and exports
+	d.capture = &shown
 	if dec != nil {
 		d.decoded, d.decodeErr = dec(c.Body)
 		if len(d.decoded.JSON) > 0 {
@@ -177,10 +179,16 @@ func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail
 	if d.deliveries, err = src.Deliveries(ctx, id); err != nil {
 		d.err = err
 	}
+	for i := range d.deliveries {
+		cleanDelivery(&d.deliveries[i])
+	}
 	if c.OriginalTransactionID != "" {
 		tl, err := src.List(ctx, store.Filter{OriginalTransactionID: c.OriginalTransactionID, Ascending: true, Limit: 1000})
 		if err != nil {
 			d.err = err
+		}
+		for i := range tl {
+			cleanCapture(&tl[i])
 		}
 		sortTimeline(tl)
 		d.timeline = tl
@@ -396,7 +404,7 @@ func asText(v any) string {
 	case nil:
 		return ""
 	case string:
-		return x
+		return cleanLine(x) // "\u001b" in JSON is a real escape once decoded
 	case float64:
 		if x == float64(int64(x)) {
 			return fmt.Sprint(int64(x))

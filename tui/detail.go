@@ -63,7 +63,7 @@ func (m *Model) refreshDetail() {
 	case m.det == nil:
 		content = m.st.Dim.Render("loading…")
 	case m.det.capture == nil:
-		content = m.st.Error.Render(fmt.Sprintf("cannot read capture #%d: %v", m.det.id, m.det.err))
+		content = m.st.Error.Render(cleanLine(fmt.Sprintf("cannot read capture #%d: %v", m.det.id, m.det.err)))
 	default:
 		switch m.tab {
 		case tabSummary:
@@ -71,7 +71,7 @@ func (m *Model) refreshDetail() {
 		case tabDecoded:
 			content = m.decodedTab()
 		case tabRaw:
-			content = strings.ToValidUTF8(string(m.det.capture.Body), "�")
+			content = cleanText(strings.ToValidUTF8(string(m.det.capture.Body), "�"))
 			if content == "" {
 				content = m.st.Dim.Render("(empty body)")
 			}
@@ -212,7 +212,7 @@ func (m *Model) summaryTab() string {
 		kv("Subscription", st)
 	}
 	if d.decodeErr != nil {
-		kv("Decode", s.Error.Render(d.decodeErr.Error()))
+		kv("Decode", s.Error.Render(cleanLine(d.decodeErr.Error())))
 	}
 	b.WriteString("\n")
 	from := c.SourceIP
@@ -262,7 +262,7 @@ func (m *Model) decodedTab() string {
 	d := m.det
 	if len(d.decoded.JSON) == 0 {
 		if d.decodeErr != nil {
-			return m.st.Error.Render("cannot decode: " + d.decodeErr.Error())
+			return m.st.Error.Render(cleanLine("cannot decode: " + d.decodeErr.Error()))
 		}
 		return m.st.Dim.Render("nothing decoded")
 	}

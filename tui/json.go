@@ -10,13 +10,13 @@ import (
 const longString = 120
 
 // colorJSON pretty-prints a JSON document and colours it token by token. Input that is not JSON
-// is returned as it is, so a broken body is still shown. Invalid UTF-8 becomes U+FFFD: raw bytes
-// would garble the terminal.
+// is returned as it is (control characters replaced), so a broken body is still shown. Invalid
+// UTF-8 becomes U+FFFD: raw bytes would garble the terminal.
 func colorJSON(s styles, raw []byte) string {
 	raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		return string(raw)
+		return cleanText(string(raw))
 	}
 	src := buf.String()
 	var out strings.Builder

@@ -197,6 +197,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case lastDeliveriesMsg:
 		if msg.err == nil {
 			for id, d := range msg.last {
+				cleanDelivery(&d)
 				m.lastDel[id] = d
 			}
 		}
@@ -255,7 +256,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = s, bad }
+func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = cleanLine(s), bad }
 
 func (m *Model) onPage(msg pageMsg) tea.Cmd {
 	if msg.gen != m.gen {
@@ -272,6 +273,7 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 		if _, dup := m.ids[c.ID]; dup {
 			continue
 		}
+		cleanCapture(&c)
 		m.ids[c.ID] = struct{}{}
 		fresh = append(fresh, c)
 	}
@@ -317,6 +319,8 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) onEvent(e receiver.Event) tea.Cmd {
+	e.URL, e.PublicURL, e.Verdict = cleanLine(e.URL), cleanLine(e.PublicURL), cleanLine(e.Verdict)
+	e.Message, e.Err = cleanLine(e.Message), cleanLine(e.Err)
 	switch e.Kind {
 	case receiver.EventReady:
 		m.ready = true
@@ -349,9 +353,11 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			m.addCapture(*e.Capture, true)
 		}
 	case receiver.EventDelivery:
-		if d := e.Delivery; d != nil {
+		if e.Delivery != nil {
+			d := *e.Delivery
+			cleanDelivery(&d)
 			if old, ok := m.lastDel[d.CaptureID]; !ok || d.ID >= old.ID {
-				m.lastDel[d.CaptureID] = *d
+				m.lastDel[d.CaptureID] = d
 			}
 			if m.screen == screenDetail && m.detID == d.CaptureID {
 				return m.loadDetail(m.detID)
@@ -366,6 +372,7 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 // the header; caught-up ones are counted by the refresh that found them.
 func (m *Model) addCapture(c store.Capture, live bool) {
 	c.Body = nil
+	cleanCapture(&c)
 	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID <= c.ID })
 	if _, dup := m.ids[c.ID]; dup {
 		if i < len(m.rows) && m.rows[i].ID == c.ID {

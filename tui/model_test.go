@@ -528,3 +528,33 @@ func TestLifecyclePhrasesFit(t *testing.T) {
 		}
 	}
 }
+
+// A hostile sender controls headers, body, path and (in an invalid payload) every decoded field:
+// none of it may reach the terminal as an escape sequence.
+func TestEscapeSequencesStayText(t *testing.T) {
+	const evil = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m"
+	c := lifeOfASubscription()[8]
+	c.ProductID, c.Path, c.Type = "com.x"+evil, "/"+evil, "DID_RENEW"+evil
+	c.Headers = map[string][]string{"X-Evil" + evil: {evil}}
+	c.Body = []byte(`{"signedPayload":"` + evil + `"}`)
+	h := newHarness(t, Config{Decode: func([]byte) (Decoded, error) {
+		return Decoded{JSON: []byte(`{"productId":"\u001b]0;title\u0007","autoRenewProductId":"\u001b[31mred"}`)}, nil
+	}}, c)
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventProbe, Verdict: "SUCCESS", Message: evil}, {Kind: receiver.EventError, Err: evil}}})
+	screens := []string{h.m.Render()}
+	h.press("enter")
+	for _, k := range []string{"1", "2", "3", "4", "5", "6"} {
+		h.press(k)
+		screens = append(screens, h.m.Render())
+	}
+	for i, scr := range screens {
+		for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J", "\x9b", "\x1b[31mred"} {
+			if strings.Contains(scr, bad) {
+				t.Errorf("screen %d lets %q through:\n%q", i, bad, scr)
+			}
+		}
+	}
+	if !strings.Contains(h.plain(), "�]52;c;ZXZpbA==�") {
+		t.Errorf("the escape is not shown as text:\n%s", h.plain())
+	}
+}
