@@ -146,7 +146,7 @@ func errText(err error, fallback string) string {
 }
 
 // selfCheck probes a new public URL the way Apple delivers (TLS under App Transport Security, a
-// POST marked X-S2S-Probe) until that succeeds once, then keeps checking the path with a GET,
+// POST of a simulated TEST notification) until that succeeds once, then keeps checking the path with a GET,
 // which the receiver answers 200 without storing anything.
 func selfCheck(f *Factory) tunnel.CheckFunc {
 	var mu sync.Mutex
@@ -159,7 +159,10 @@ func selfCheck(f *Factory) tunnel.CheckFunc {
 		if done {
 			return get(ctx, url)
 		}
-		r := probe.Run(ctx, probe.Options{URL: url, Retries: 1, UserAgent: "s2s-tunnel-self-check"})
+		// The first check is a signed TEST notification, so the capture it leaves shows in the
+		// list as what it is: proof that Apple's path to this listener works.
+		body, _ := probeBody(f, &probeOptions{Environment: "Sandbox"})
+		r := probe.Run(ctx, probe.Options{URL: url, Retries: 1, UserAgent: "s2s-tunnel-self-check", Body: body})
 		if r.Verdict == probe.Success {
 			mu.Lock()
 			proven[url] = true
