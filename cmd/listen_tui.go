@@ -15,6 +15,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
@@ -33,7 +35,7 @@ type listenUI struct {
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
 	// Verifier decodes bodies for the Summary and Decoded tabs; give it the same options as the
 	// receiver's (extra roots, identity) so the detail agrees with the stored label. nil: Apple's
-	// root only.
+	// root and this machine's test chain, without identity checks.
 	Verifier *decode.Verifier
 }
 
@@ -54,7 +56,13 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 	noColor := !f.IO.ColorOut() || f.Getenv("NO_COLOR") != ""
 	verifier := ui.Verifier
 	if verifier == nil {
-		verifier = decode.NewVerifier(decode.Options{})
+		// At least trust this machine's test chain, so what s2s send-test signed decodes as
+		// simulated here too.
+		var opts decode.Options
+		if chain, err := fixtures.LoadChain(paths.ConfigDir(f.Getenv)); err == nil {
+			opts.ExtraRoots = append(opts.ExtraRoots, chain.Root())
+		}
+		verifier = decode.NewVerifier(opts)
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
