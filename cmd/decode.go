@@ -97,6 +97,10 @@ input, 2 usage, 3 decoded but not verified.`,
 	fl.StringArrayVar(&opts.Roots, "root", nil, "also trust the root certificate in `PEM` file; payloads chaining to it are simulated (repeatable)")
 	fl.StringVar(&opts.Store, "store", "", "capture store for CAPTURE-ID arguments (default: $S2S_STORE or the user data directory)")
 	c.MarkFlagsMutuallyExclusive("at", "now")
+	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("root", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"pem", "cer", "crt", "der"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 	return c
 }
 
