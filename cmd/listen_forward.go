@@ -1,14 +1,13 @@
 package cmd
 
-// PLACEHOLDER: the forwarding owner replaces this file.
-
 import (
 	"context"
-	"errors"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -16,11 +15,32 @@ import (
 type forwardOptions struct {
 	Targets        []string
 	ForwardInvalid bool
+	Timeout        time.Duration
+	Retries        string
 }
 
-// addFlags registers --forward-to (repeatable) and --forward-invalid.
+// forwardHelp is listen's help on forwarding, for its Long text.
+const forwardHelp = `Forwarding: --forward-to passes every stored notification on, byte for byte, with Apple's
+Content-Type and User-Agent, X-Forwarded-For/-Proto/-Host, and X-S2S-Capture-Id, X-S2S-Trust
+and X-S2S-Attempt headers your server may ignore. A target is a port (3000), a port and path
+(3000/apple, :3000/apple), a path (/apple: localhost port 80) or a URL. Repeat the flag for
+several targets. Put rules before "=>" to send a target only some notifications:
+  env=Sandbox=>3000                        Sandbox notifications only
+  type=REFUND,CONSUMPTION_REQUEST=>3001    these types (TYPE/SUBTYPE for one subtype)
+  env=Production;type=REFUND=>https://…    both rules must hold
+Failed deliveries are retried (--forward-retries) and pending retries resume when listen
+restarts. Only verified and simulated notifications are forwarded unless --forward-invalid.`
+
+// addFlags registers --forward-to (repeatable) and the other forwarding flags.
 func (o *forwardOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.Targets, "forward-to", nil, "forward each notification to this URL (repeatable)")
+	fs.StringArrayVar(&o.Targets, "forward-to", nil,
+		"forward each notification to this target (repeatable): 3000, 3000/path, /path, a URL, or RULES=>TARGET such as env=Sandbox=>3000")
+	fs.BoolVar(&o.ForwardInvalid, "forward-invalid", false,
+		"also forward notifications that are not verified or simulated (invalid, legacy-v1, unsigned-xcode)")
+	fs.DurationVar(&o.Timeout, "forward-timeout", relay.DefaultTimeout,
+		"how long a target may take to answer one delivery")
+	fs.StringVar(&o.Retries, "forward-retries", "1s,5s,30s,2m,10m",
+		"waits before each retry of a failed delivery, comma-separated; none to never retry")
 }
 
 // forwarder is what listen needs from forwarding.
@@ -36,5 +56,36 @@ func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.S
 	if len(o.Targets) == 0 {
 		return nil, nil
 	}
-	return nil, errors.New("forwarding: not yet built")
+	targets, err := parseTargets(o.Targets)
+	if err != nil {
+		return nil, err
+	}
+	backoff, err := relay.ParseBackoff(o.Retries)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if o.Timeout < 0 {
+		return nil, usageErrorf("--forward-timeout must be positive, not %s", o.Timeout)
+	}
+	return relay.New(ctx, relay.Config{
+		Targets:        targets,
+		ForwardInvalid: o.ForwardInvalid,
+		Store:          st,
+		Bus:            bus,
+		Timeout:        o.Timeout,
+		Backoff:        backoff,
+		Now:            f.Now,
+	})
+}
+
+func parseTargets(specs []string) ([]relay.Target, error) {
+	targets := make([]relay.Target, 0, len(specs))
+	for _, s := range specs {
+		t, err := relay.ParseTarget(s)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
 }

@@ -1,16 +1,425 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/relay"
+	"github.com/s2s-dev/s2s/store"
 )
 
-// PLACEHOLDER: replaced by the command's real implementation.
+// replayOptions are the flags of `s2s replay` and what it gets from the process.
+type replayOptions struct {
+	f *Factory
+
+	IDs                        []int64
+	Type, Subtype, Environment string
+	Trust                      string
+	Since, Until               string
+	Limit                      int
+	To                         string
+	Resign                     bool
+	Sets                       []string
+	KeepUUID                   bool
+	Rate                       string
+	DryRun                     bool
+	JSON                       bool
+	StorePath                  string
+	Timeout                    time.Duration
+}
+
 func newReplayCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "replay",
-		Short: "(not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("replay: not yet built") },
+	o := &replayOptions{f: f}
+	c := &cobra.Command{
+		Use:   "replay [CAPTURE-ID...] [--type T --since TIME ...] [--to URL]",
+		Short: "Send stored notifications again, byte for byte or edited and re-signed",
+		Long: `Send captured notifications again: to your server after you fixed it, to a new build, or to
+another environment. Name captures by ID (as "s2s captures list" shows them), or select them
+with filters (--type, --subtype, --env, --trust, --since, --until; all must match; --limit caps
+how many). They are sent oldest first, one at a time, at most --rate per second.
+
+By default the exact bytes Apple sent are sent again, with the original Content-Type and
+User-Agent, and X-S2S-Capture-Id, X-S2S-Trust and X-S2S-Replay: true headers. An Apple payload
+cannot be edited without breaking Apple's signature, so --resign --set PATH=VALUE decodes the
+payload, applies the edits and signs it again with this machine's s2s test chain: receivers that
+trust that chain (s2s does) label it "simulated". A re-signed notification gets a new
+notificationUUID and signedDate unless --keep-uuid (what Apple's own retries look like).
+PATH is as in "s2s send-test --help", e.g. data.status=2 or transaction.price=9990.
+
+--to is where to send (3000, 3000/path, /path or a URL, as --forward-to in listen). Without it,
+the notifications go to the running "s2s listen", which stores them again and forwards them to
+its own --forward-to targets, as if Apple had sent them once more.
+
+Each send is recorded as a replay delivery of its capture. At the end a summary says how many
+were sent, succeeded and failed, and why each failure failed; the exit status is 1 if any failed.`,
+		Example: `  # Send capture 12 again to your server on port 3000
+  s2s replay 12 --to 3000/apple/notifications
+
+  # Every REFUND of the last day, to a staging server, two per second
+  s2s replay --type REFUND --since 24h --to https://staging.example.com/apple --rate 2/s
+
+  # What would be sent, without sending
+  s2s replay --env Sandbox --type DID_RENEW --limit 5 --to 3000 --dry-run
+
+  # The same renewal, but as a billing-retry failure (re-signed, so it is "simulated")
+  s2s replay 12 --resign --set notificationType=DID_FAIL_TO_RENEW --set subtype=null --to 3000
+
+  # Rehearse Apple's retry of one notification through the running listener
+  s2s replay 12 --resign --keep-uuid`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				id, err := parseCaptureID(a)
+				if err != nil {
+					return &UsageError{Err: err}
+				}
+				o.IDs = append(o.IDs, id)
+			}
+			return runReplay(cmd.Context(), o)
+		},
 	}
+	fl := c.Flags()
+	fl.StringVar(&o.To, "to", "", "where to send: 3000, 3000/path, /path or a URL (default: the running s2s listen)")
+	fl.StringVar(&o.Type, "type", "", "only this notificationType (DID_RENEW, REFUND, ...)")
+	fl.StringVar(&o.Subtype, "subtype", "", "only this subtype (INITIAL_BUY, VOLUNTARY, ...)")
+	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode")
+	fl.StringVar(&o.Trust, "trust", "", "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid")
+	fl.StringVar(&o.Since, "since", "", "received at or after TIME (RFC 3339, date, or duration like 1h, 7d)")
+	fl.StringVar(&o.Until, "until", "", "received before TIME (RFC 3339, date, or duration like 1h)")
+	fl.IntVar(&o.Limit, "limit", 100, "at most N captures selected by filters (the newest N)")
+	fl.BoolVar(&o.Resign, "resign", false, "decode, apply --set edits and sign again with the local test chain")
+	fl.StringArrayVar(&o.Sets, "set", nil, "with --resign: PATH=VALUE edit of the payload (repeatable)")
+	fl.BoolVar(&o.KeepUUID, "keep-uuid", false, "with --resign: keep the notificationUUID and dates, like Apple's retries")
+	fl.StringVar(&o.Rate, "rate", "", "at most N sends per second, minute or hour: 5/s, 30/m (default: no limit)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "list what would be sent and send nothing")
+	fl.BoolVar(&o.JSON, "json", false, "print the results (or the --dry-run list) as one JSON object")
+	fl.StringVar(&o.StorePath, "store", "", "capture store (default $S2S_STORE or the user data directory)")
+	fl.DurationVar(&o.Timeout, "timeout", relay.DefaultTimeout, "how long the target may take to answer each send")
+	_ = c.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(capTrustLabels, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// replayResult is one capture's outcome, and one item of --json output.
+type replayResult struct {
+	CaptureID   int64           `json:"captureId"`
+	Type        string          `json:"notificationType,omitempty"`
+	Subtype     string          `json:"subtype,omitempty"`
+	Environment string          `json:"environment,omitempty"`
+	Trust       string          `json:"trust"`
+	BodySize    int             `json:"bodySize"`
+	Resigned    bool            `json:"resigned,omitempty"`
+	Delivery    *store.Delivery `json:"delivery,omitempty"` // nil on --dry-run or when nothing was sent
+	Error       string          `json:"error,omitempty"`
+}
+
+// replaySummary is the --json output.
+type replaySummary struct {
+	To        string         `json:"to"`
+	DryRun    bool           `json:"dryRun,omitempty"`
+	Sent      int            `json:"sent"`
+	Succeeded int            `json:"succeeded"`
+	Failed    int            `json:"failed"`
+	Results   []replayResult `json:"results"`
+}
+
+func (o *replayOptions) filter() (store.Filter, bool, error) {
+	flt := store.Filter{
+		Type:        strings.ToUpper(strings.TrimSpace(o.Type)),
+		Subtype:     strings.ToUpper(strings.TrimSpace(o.Subtype)),
+		Environment: capEnvironment(o.Environment),
+		Limit:       o.Limit,
+	}
+	if o.Limit <= 0 {
+		return flt, false, usageErrorf("invalid --limit %d: use a positive number", o.Limit)
+	}
+	if o.Trust != "" {
+		t := strings.ToLower(o.Trust)
+		if !slices.Contains(capTrustLabels, t) {
+			return flt, false, usageErrorf("invalid --trust %q: use one of %s", o.Trust, strings.Join(capTrustLabels, ", "))
+		}
+		flt.Trust = t
+	}
+	now := o.f.Now()
+	var err error
+	if o.Since != "" {
+		if flt.Since, err = parseCaptureTime(o.Since, now); err != nil {
+			return flt, false, usageErrorf("invalid --since %q: %v", o.Since, err)
+		}
+	}
+	if o.Until != "" {
+		if flt.Until, err = parseCaptureTime(o.Until, now); err != nil {
+			return flt, false, usageErrorf("invalid --until %q: %v", o.Until, err)
+		}
+	}
+	filtered := flt.Type != "" || flt.Subtype != "" || flt.Environment != "" || flt.Trust != "" || o.Since != "" || o.Until != ""
+	return flt, filtered, nil
+}
+
+func runReplay(ctx context.Context, o *replayOptions) error {
+	ios := o.f.IO
+	flt, filtered, err := o.filter()
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(o.IDs) == 0 && !filtered:
+		return usageErrorf("name the captures to replay by ID (s2s replay 12 13), or select them with filters (--type, --subtype, --env, --trust, --since, --until)")
+	case len(o.IDs) > 0 && filtered:
+		return usageErrorf("give capture IDs or filters, not both")
+	case !o.Resign && (len(o.Sets) > 0 || o.KeepUUID):
+		return usageErrorf("--set and --keep-uuid edit and re-sign the payload: add --resign")
+	}
+	if err := fixtures.ParseSets(o.Sets); err != nil {
+		return &UsageError{Err: err}
+	}
+	every, err := relay.ParseRate(o.Rate)
+	if err != nil {
+		return usageErrorf("invalid --rate: %v", err)
+	}
+	to, viaListener, err := o.target()
+	if err != nil {
+		return err
+	}
+
+	storePath := o.StorePath
+	if storePath == "" {
+		storePath = paths.StorePath(o.f.Getenv)
+	}
+	if _, err := os.Stat(storePath); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no captures yet: %s does not exist (\"s2s listen\" creates it)", storePath)
+	}
+	st, err := store.Open(storePath)
+	if err != nil {
+		return fmt.Errorf("opening the capture store %s: %w", storePath, err)
+	}
+	defer st.Close()
+
+	caps, err := o.selectCaptures(ctx, st, flt)
+	if err != nil {
+		return err
+	}
+	if len(caps) == 0 {
+		if o.JSON {
+			return writeReplayJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
+		}
+		fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
+		return nil
+	}
+
+	var chain *fixtures.Chain
+	if o.Resign {
+		if chain, err = fixtures.LoadOrCreateChain(paths.ConfigDir(o.f.Getenv)); err != nil {
+			return fmt.Errorf("loading the local test chain: %w", err)
+		}
+	}
+	if viaListener && !o.JSON {
+		fmt.Fprintf(ios.ErrOut, "Sending to the running s2s listen at %s: it stores them again and forwards them to its targets.\n", to)
+	}
+
+	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
+	sender := &relay.Sender{Timeout: o.Timeout, Now: o.f.Now}
+	pacer := &relay.Pacer{Every: every}
+	var table *tabwriter.Writer
+	if !o.JSON {
+		table = tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
+	}
+	recordWarned := false
+	for _, c := range caps {
+		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
+		body := c.Body
+		meta := relay.Meta{Replay: true, Attempt: 1}
+		if o.Resign {
+			r.Resigned = true
+			resigned, err := chain.Resign(c.Body, o.Sets, o.KeepUUID)
+			if err != nil {
+				r.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
+			} else {
+				body, r.BodySize, meta.Trust = resigned, len(resigned), "simulated"
+			}
+		}
+		if o.DryRun {
+			sum.Results = append(sum.Results, r)
+			if table != nil {
+				printReplayPlan(table, r, to, o)
+			}
+			continue
+		}
+		if r.Error == "" {
+			if err := pacer.Wait(ctx); err != nil {
+				break
+			}
+			res := sender.Send(ctx, &c, body, to, meta)
+			d := store.Delivery{
+				CaptureID: c.ID, Target: to, Attempt: 1, StartedAt: o.f.Now().Add(-res.Latency),
+				Status: res.Status, Latency: res.Latency, Response: res.Response, Replay: true,
+				State: store.DeliverySucceeded,
+			}
+			if !res.OK() {
+				d.State = store.DeliveryFailed
+				d.Error = relay.Cause(res, to, o.Timeout)
+				r.Error = d.Error
+			}
+			if err := st.AddDelivery(context.WithoutCancel(ctx), &d); err != nil && !recordWarned {
+				recordWarned = true
+				fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %v\n", storePath, err)
+			}
+			r.Delivery = &d
+			sum.Sent++
+		}
+		if r.Error == "" {
+			sum.Succeeded++
+		} else {
+			sum.Failed++
+		}
+		sum.Results = append(sum.Results, r)
+		if table != nil {
+			printReplayResult(table, r)
+			table.Flush()
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if table != nil {
+		table.Flush()
+	}
+	if o.JSON {
+		if err := writeReplayJSON(ios.Out, sum); err != nil {
+			return err
+		}
+	} else if !o.DryRun {
+		printReplaySummary(ios.ErrOut, sum)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "Dry run: %d would be sent to %s; nothing sent.\n", len(sum.Results), to)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if sum.Failed > 0 {
+		return &SilentError{Code: ExitError}
+	}
+	return nil
+}
+
+// target resolves --to, or the running listener when it is omitted.
+func (o *replayOptions) target() (url string, viaListener bool, err error) {
+	if o.To != "" {
+		u, err := relay.NormalizeURL(o.To)
+		if err != nil {
+			return "", false, usageErrorf("invalid --to: %v", err)
+		}
+		return u, false, nil
+	}
+	l, err := state.Read(paths.ListenerStateFile(o.f.Getenv))
+	if errors.Is(err, state.ErrNoListener) {
+		return "", false, usageErrorf("no --to given and no running `s2s listen` found: give --to (e.g. --to 3000/apple), or start s2s listen with --forward-to")
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return l.URL, true, nil
+}
+
+// selectCaptures loads the captures to send with their bodies, oldest first.
+func (o *replayOptions) selectCaptures(ctx context.Context, st *store.Store, flt store.Filter) ([]store.Capture, error) {
+	ids := o.IDs
+	if len(ids) == 0 {
+		// The newest --limit, sent in the order they arrived.
+		list, err := st.List(ctx, flt)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(list) - 1; i >= 0; i-- {
+			ids = append(ids, list[i].ID)
+		}
+	}
+	caps := make([]store.Capture, 0, len(ids))
+	for _, id := range ids {
+		c, err := st.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("capture %d not found in %s (s2s captures list shows the IDs)", id, st.Path())
+		}
+		if err != nil {
+			return nil, err
+		}
+		caps = append(caps, *c)
+	}
+	return caps, nil
+}
+
+func kindOf(r replayResult) string {
+	k := orDashCmd(r.Type)
+	if r.Subtype != "" {
+		k += "/" + r.Subtype
+	}
+	return k
+}
+
+func orDashCmd(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printReplayPlan(w io.Writer, r replayResult, to string, o *replayOptions) {
+	what := "as stored"
+	if r.Resigned {
+		what = "re-signed"
+		if len(o.Sets) > 0 {
+			what += " with " + strings.Join(o.Sets, ", ")
+		}
+		if o.KeepUUID {
+			what += ", same notificationUUID"
+		} else {
+			what += ", new notificationUUID"
+		}
+	}
+	if r.Error != "" {
+		what = "cannot send: " + r.Error
+	}
+	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\t%d bytes\t→ %s\t%s\n", r.CaptureID, kindOf(r), orDashCmd(r.Environment), orDashCmd(r.Trust), r.BodySize, to, what)
+}
+
+func printReplayResult(w io.Writer, r replayResult) {
+	outcome := "not sent: " + r.Error
+	if d := r.Delivery; d != nil {
+		if d.State == store.DeliverySucceeded {
+			outcome = fmt.Sprintf("%d", d.Status)
+		} else {
+			outcome = "failed: " + d.Error
+		}
+		outcome += fmt.Sprintf("\t%s", d.Latency.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\n", r.CaptureID, kindOf(r), orDashCmd(r.Environment), outcome)
+}
+
+func printReplaySummary(w io.Writer, sum replaySummary) {
+	fmt.Fprintf(w, "Replayed to %s: %d sent, %d succeeded, %d failed.\n", sum.To, sum.Sent, sum.Succeeded, sum.Failed)
+	for _, r := range sum.Results {
+		if r.Error != "" {
+			fmt.Fprintf(w, "  #%d: %s\n", r.CaptureID, r.Error)
+		}
+	}
+}
+
+func writeReplayJSON(w io.Writer, sum replaySummary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sum)
 }
