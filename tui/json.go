@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
-const longString = 120
+// longString is where a JSON string is shortened on screen: messages stay whole, a compact JWS
+// or a certificate (thousands of characters) does not.
+const longString = 300
 
 // colorJSON pretty-prints a JSON document and colours it token by token. Input that is not JSON
 // is returned as it is (control characters replaced), so a broken body is still shown. Invalid
@@ -46,7 +49,11 @@ func colorJSON(s styles, raw []byte) string {
 			} else if len(tok) > longString {
 				// Compact JWS and certificates run to thousands of characters; the Raw tab and
 				// the copy keys have them whole.
-				out.WriteString(s.JSONString.Render(tok[:longString/2]+"…\"") + s.JSONNull.Render(fmt.Sprintf(" (%d chars)", len(tok)-2)))
+				n := 80
+				for n > 0 && !utf8.RuneStart(tok[n]) {
+					n--
+				}
+				out.WriteString(s.JSONString.Render(tok[:n]+"…\"") + s.JSONNull.Render(fmt.Sprintf(" (%d chars)", utf8.RuneCountInString(tok)-2)))
 			} else {
 				out.WriteString(s.JSONString.Render(tok))
 			}

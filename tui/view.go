@@ -128,7 +128,11 @@ func (m *Model) headerLines() []string {
 // trustCounts lists the labels in a fixed order so the header does not jump around.
 func (m *Model) trustCounts() string {
 	s := m.st
-	parts := []string{s.Value.Render(fmt.Sprintf("%d captures:", m.totalAll))}
+	noun := "captures"
+	if m.totalAll == 1 {
+		noun = "capture"
+	}
+	parts := []string{s.Value.Render(fmt.Sprintf("%d %s:", m.totalAll, noun))}
 	for _, l := range []decode.Label{decode.LabelVerified, decode.LabelSimulated, decode.LabelXcode, decode.LabelLegacyV1, decode.LabelInvalid} {
 		if n := m.byTrust[string(l)]; n > 0 {
 			parts = append(parts, s.trust(string(l)).Render(fmt.Sprintf("%d %s", n, trustText(string(l), ""))))
