@@ -187,7 +187,7 @@ func TestTUIInTmux(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitText("[1 Summary]", "refunded", "Original txn ID    2000001024993299")
 	tm.keys("6")
-	scr = tm.waitText("[6 Timeline]", "Original transaction 2000001024993299: 4 notification(s)")
+	scr = tm.waitText("[6 Timeline]", "Original transaction 2000001024993299 · 4 notifications by signed date")
 	scr = scr[strings.Index(scr, "Original transaction"):]
 	order := []string{"DID_RENEW", "EXPIRED · VOLUNTARY", "SUBSCRIBED · RESUBSCRIBE", "REFUND"}
 	last := -1

@@ -347,13 +347,18 @@ func (m *Model) timelineTab() string {
 		return s.Dim.Render("No originalTransactionId: this notification is not about a purchase (a TEST, or undecoded).")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s: %d notification(s), in the order Apple signed them", c.OriginalTransactionID, len(tl))))
-	whatW := 24
-	if m.width < 90 {
-		whatW = 16
+	noun := "notifications"
+	if len(tl) == 1 {
+		noun = "notification"
 	}
-	typW := max(12, m.width-(2+17+1+1+whatW+1+11+1+6))
-	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED (local)", 17)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+cell("TRUST", 11)+" "+cell(" ID", 6)))
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s · %d %s by signed date", c.OriginalTransactionID, len(tl), noun)))
+	const whatW = 24
+	dateW, dateFmt := 16, "2006-01-02 15:04"
+	if m.width < 90 {
+		dateW, dateFmt = 11, "01-02 15:04"
+	}
+	typW := max(12, m.width-(2+dateW+1+1+whatW+1+10+1+6))
+	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED", dateW)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+cell("TRUST", 10)+" "+cell(" ID", 6)))
 	for i := range tl {
 		e := &tl[i]
 		at := e.SignedDate
@@ -364,8 +369,8 @@ func (m *Model) timelineTab() string {
 		if e.ID == c.ID {
 			here = "●"
 		}
-		text := cell(at.In(m.cfg.Location).Format("2006-01-02 15:04"), 17) + " " + cell(typeText(e), typW) + " " +
-			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 11) + " " + cell(here+fmt.Sprintf("#%d", e.ID), 6)
+		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(e), typW) + " " +
+			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 10) + " " + cell(here+fmt.Sprintf("#%d", e.ID), 6)
 		if i == m.tlCursor {
 			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
 			continue

@@ -50,7 +50,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 		return b
 	}
 	if k.inDetail {
-		return []key.Binding{short(k.NextTab, "tab"), short(k.move, "scroll"), short(k.Close, "back"), short(k.CopyJSON, "copy"),
+		tabs := k.NextTab
+		tabs.SetHelp("tab", "tabs")
+		return []key.Binding{tabs, short(k.move, "scroll"), short(k.Close, "back"), short(k.CopyJSON, "copy"),
 			short(k.ExportRaw, "export"), short(k.Replay, "replay"), k.Help, k.Quit}
 	}
 	return []key.Binding{k.move, k.Open, k.Filter, k.Follow, short(k.SendTest, "test"), short(k.Replay, "replay"), k.Help, k.Quit}

@@ -234,7 +234,7 @@ func TestDetailTabsAndTimeline(t *testing.T) {
 		t.Fatalf("enter did not open #8: screen %v det %+v", h.m.screen, h.m.det)
 	}
 	wantTabs := []string{"Verified: signed by Apple", `"notificationType": "REFUND"`, `{"signedPayload":"eyJhbGciOiJFUzI1NiJ9.capture-8.sig"}`,
-		"Content-Type: application/json", "Not forwarded", "Original transaction 2000001034582925: 5 notification(s)"}
+		"Content-Type: application/json", "Not forwarded", "Original transaction 2000001034582925 · 5 notifications by signed date"}
 	for i, want := range wantTabs {
 		if h.m.tab != tab(i) {
 			t.Fatalf("tab %d, want %d", h.m.tab, i)

@@ -199,7 +199,8 @@ func (m *Model) helpLine() string {
 
 func (m *Model) helpLines() []string {
 	s := m.st
-	lines := []string{s.Title.Render("Keys"), ""}
+	// 18 lines: it fits the body of an 80x24 terminal.
+	lines := []string{s.Title.Render("Keys")}
 	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.navHelp()), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.actionHelp()), "\n")...)
@@ -208,11 +209,11 @@ func (m *Model) helpLines() []string {
 		s.Title.Render("Filter")+"  "+s.Dim.Render("type:DID_RENEW subtype:VOLUNTARY env:sandbox trust:verified"),
 		"        "+s.Dim.Render("product:ID bundle:ID otid:ID, or any text"),
 		s.Title.Render("Trust")+"   "+s.TrustOK.Render("verified ✓")+" Apple  "+s.TrustSim.Render("simulated")+" test chain  "+
-			s.TrustWeak.Render("xcode")+" unsigned  "+s.TrustWeak.Render("v1")+" legacy  "+s.TrustBad.Render("invalid ✗"),
+			s.TrustWeak.Render("xcode")+"/"+s.TrustWeak.Render("v1")+" unsigned  "+s.TrustBad.Render("invalid ✗"),
 		s.Title.Render("Colours")+" "+s.Kind[kindPurchase].Render("purchase")+" "+s.Kind[kindRenewal].Render("renewal")+" "+
 			s.Kind[kindFailure].Render("failure/expiry")+" "+s.Kind[kindRefund].Render("refund")+" "+s.Kind[kindTest].Render("test")+" "+
 			s.Kind[kindOther].Render("other"),
-		"", s.Dim.Render("Logs go to "+m.cfg.LogPath+" · ? or esc closes this help"))
+		s.Dim.Render("Logs go to "+m.cfg.LogPath+" · ? or esc closes this help"))
 	return lines
 }
 
