@@ -419,23 +419,29 @@ func (f *Forwarder) storeError(what string, err error) {
 }
 
 // retryLoop makes the retries that are due, polling the store so that retries left by an earlier
-// run are picked up exactly like this run's own.
+// run are picked up like this run's own. At start every pending retry is made at once, whatever
+// its schedule: a developer who restarts s2s has usually just fixed something, and should not
+// wait out a ten-minute backoff to see it work.
 func (f *Forwarder) retryLoop() {
 	defer f.wg.Done()
+	f.retry(f.cfg.Now().Add(100*365*24*time.Hour), 1000)
 	tick := time.NewTicker(f.cfg.PollInterval)
 	defer tick.Stop()
 	for {
-		f.retryDue()
 		select {
 		case <-f.ctx.Done():
 			return
 		case <-tick.C:
 		}
+		f.retryDue()
 	}
 }
 
-func (f *Forwarder) retryDue() {
-	due, err := f.cfg.Store.DueDeliveries(f.ctx, f.cfg.Now(), 64)
+func (f *Forwarder) retryDue() { f.retry(f.cfg.Now(), 64) }
+
+// retry starts the pending deliveries due at or before until.
+func (f *Forwarder) retry(until time.Time, limit int) {
+	due, err := f.cfg.Store.DueDeliveries(f.ctx, until, limit)
 	if err != nil {
 		if f.ctx.Err() == nil {
 			f.storeError("looking for due retries", err)
