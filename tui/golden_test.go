@@ -51,6 +51,8 @@ func TestGoldenViews(t *testing.T) {
 		{name: "tab_timeline", keys: []string{"j", "enter", "6"}},
 		{name: "tab_summary_invalid", keys: []string{"enter"}},
 		{name: "help", keys: []string{"?"}},
+		{name: "help_80x24", size: [2]int{80, 24}, keys: []string{"?"}},
+		{name: "tab_timeline_80x24", size: [2]int{80, 24}, keys: []string{"j", "enter", "6"}},
 		{name: "url_changed", cfg: Config{PublicURL: "https://old-name.trycloudflare.com"}, setup: func(h *harness) {
 			h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventTunnel, PublicURL: "https://new-name.trycloudflare.com", Time: base}}})
 		}},
