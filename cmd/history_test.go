@@ -80,7 +80,7 @@ func TestHistoryTable(t *testing.T) {
 			t.Errorf("legend lacks %q:\n%s", w, stdout)
 		}
 	}
-	for _, w := range []string{"page 1: 2 notifications (2 so far, more to come)", "page 3: 1 notifications (5 so far)", "5 notifications, 1 never delivered."} {
+	for _, w := range []string{"page 1: 2 notifications (2 so far, more to come)", "page 3: 1 notification (5 so far)", "5 notifications, 1 never delivered."} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
 		}
