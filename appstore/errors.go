@@ -86,6 +86,7 @@ var hints = map[int64]string{
 	4000012: "Apple keeps 180 days of history in Production and 30 days in Sandbox; choose a later start",
 	4000013: "the start of the range must come before its end",
 	4000017: "the pagination token expired; start the query again",
+	4000018: "not a notificationType Apple knows (`s2s send-test --list` lists them)",
 	4000019: "a transaction id cannot be combined with a notification type; use one filter or the other",
 	4040003: "Apple does not know this bundle id in this environment",
 	4040007: "no App Store Server Notifications URL is set for this environment: set it in App Store Connect → your app → App Information",

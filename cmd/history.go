@@ -16,6 +16,7 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -83,6 +84,12 @@ S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
 	fl.StringVar(&opts.StorePath, "store", "", "capture store for --import (default $S2S_STORE or the user data directory)")
 	opts.creds.addKeyFlags(fl)
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return fixtures.TypeNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("subtype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return fixtures.SubtypeNames(opts.Type), cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
 }
 

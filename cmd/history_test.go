@@ -291,3 +291,15 @@ func TestHistoryParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryCompletion(t *testing.T) {
+	e := newAppleEnv(t, appstoretest.Options{})
+	_, stdout, _ := e.run("__complete", "history", "--type", "")
+	if !strings.Contains(stdout, "REFUND\n") || !strings.Contains(stdout, "DID_RENEW\n") {
+		t.Errorf("--type completion:\n%s", stdout)
+	}
+	_, stdout, _ = e.run("__complete", "history", "--type", "EXPIRED", "--subtype", "")
+	if !strings.Contains(stdout, "VOLUNTARY\n") || strings.Contains(stdout, "INITIAL_BUY") {
+		t.Errorf("--subtype completion after --type EXPIRED:\n%s", stdout)
+	}
+}
