@@ -225,3 +225,24 @@ func TestPassthroughAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardToItselfStops: a listener whose target is itself stores a few hops and stops, saying
+// why, instead of looping.
+func TestForwardToItselfStops(t *testing.T) {
+	dir := t.TempDir()
+	port := FreePort(t)
+	// A later --addr overrides the one StartListener puts first.
+	l := StartListener(t, dir, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--forward-to", fmt.Sprint(port))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if code, err := Post(ctx, l.URL, Body(RealNotifications(t)[4].JWS)); err != nil || code != 200 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	d := fwdDelivery(waitFwdEvent(t, l, func(e map[string]any) bool {
+		d := fwdDelivery(e)
+		return d != nil && strings.Contains(fmt.Sprint(d["error"]), "s2s listen itself")
+	}))
+	if d["captureId"] != float64(6) {
+		t.Errorf("the loop stopped at capture %v, want 6 (the post and 5 hops)", d["captureId"])
+	}
+}

@@ -127,8 +127,8 @@ func (f *Forwarder) Enqueue(c *store.Capture) {
 	if len(targets) == 0 {
 		return
 	}
-	if !f.cfg.ForwardInvalid && !Forwardable(c.Trust) {
-		f.publishSkipped(c, targets)
+	if why := f.skip(c); why != "" {
+		f.publishSkipped(c, targets, why)
 		return
 	}
 	for _, t := range targets {
@@ -144,8 +144,8 @@ func (f *Forwarder) Passthrough(ctx context.Context, c *store.Capture) int {
 	if len(targets) == 0 {
 		return http.StatusOK
 	}
-	if !f.cfg.ForwardInvalid && !Forwardable(c.Trust) {
-		f.publishSkipped(c, targets)
+	if why := f.skip(c); why != "" {
+		f.publishSkipped(c, targets, why)
 		return http.StatusOK
 	}
 	for _, t := range targets[1:] {
@@ -206,9 +206,14 @@ func (f *Forwarder) hasTarget(url string) bool {
 	return false
 }
 
-// publishSkipped tells the developer why a capture did not reach their server. It is not an
-// attempt, so nothing is stored.
-func (f *Forwarder) publishSkipped(c *store.Capture, targets []string) {
+// skip says why c is not forwarded automatically, or "".
+func (f *Forwarder) skip(c *store.Capture) string {
+	if h := Hops(c); h >= MaxHops {
+		return fmt.Sprintf("not forwarded: capture %d has already been forwarded by s2s %d times; is a --forward-to target s2s listen itself?", c.ID, h)
+	}
+	if f.cfg.ForwardInvalid || Forwardable(c.Trust) {
+		return ""
+	}
 	label := c.Trust
 	if label == "" {
 		label = "unlabelled"
@@ -216,10 +221,15 @@ func (f *Forwarder) publishSkipped(c *store.Capture, targets []string) {
 	if c.TrustClass != "" {
 		label += " (" + c.TrustClass + ")"
 	}
+	return fmt.Sprintf("not forwarded: capture %d is %s; only verified and simulated notifications are forwarded unless listen runs with --forward-invalid", c.ID, label)
+}
+
+// publishSkipped tells the developer why a capture did not reach their server. It is not an
+// attempt, so nothing is stored.
+func (f *Forwarder) publishSkipped(c *store.Capture, targets []string, why string) {
 	for _, t := range targets {
 		f.publish(c, store.Delivery{
-			CaptureID: c.ID, Target: t, StartedAt: f.cfg.Now(), State: store.DeliveryFailed,
-			Error: fmt.Sprintf("not forwarded: capture %d is %s; only verified and simulated notifications are forwarded unless listen runs with --forward-invalid", c.ID, label),
+			CaptureID: c.ID, Target: t, StartedAt: f.cfg.Now(), State: store.DeliveryFailed, Error: why,
 		})
 	}
 }

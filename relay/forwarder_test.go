@@ -106,7 +106,7 @@ func TestForwardHeaders(t *testing.T) {
 			want: map[string]string{
 				"Content-Type": "application/json; charset=utf-8", "User-Agent": "AppStore-Notifications/1.0",
 				"Accept": "*/*", "X-Forwarded-For": "17.58.0.9", "X-Forwarded-Proto": "https",
-				"X-Forwarded-Host": "abc.trycloudflare.com", HeaderTrust: "verified", HeaderAttempt: "1",
+				"X-Forwarded-Host": "abc.trycloudflare.com", HeaderTrust: "verified", HeaderAttempt: "1", HeaderHops: "1",
 				"Accept-Encoding": "", "Cookie": "", HeaderReplay: "",
 			},
 		},
@@ -142,6 +142,37 @@ func TestForwardHeaders(t *testing.T) {
 				t.Errorf("body %q, want %q", h.Body, tt.capture.Body)
 			}
 		})
+	}
+}
+
+// TestForwardLoopStops: each forward counts a hop, and a capture that has been through too many
+// is not forwarded again, so a target pointing back at s2s cannot loop forever.
+func TestForwardLoopStops(t *testing.T) {
+	srv := newRecorder(t, http.StatusOK)
+	st := newMemStore()
+	bus := receiver.NewBus()
+	wait := events(t, bus)
+	f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus})
+
+	c := insert(t, st, &store.Capture{Body: []byte(`{}`), Headers: http.Header{http.CanonicalHeaderKey(HeaderHops): {"2"}}})
+	f.Enqueue(c)
+	if got := srv.next(t).Header.Get(HeaderHops); got != "3" {
+		t.Errorf("%s = %q after 2 hops, want 3", HeaderHops, got)
+	}
+	wait(func(store.Delivery) bool { return true })
+
+	looped := insert(t, st, &store.Capture{Body: []byte(`{}`), Headers: http.Header{http.CanonicalHeaderKey(HeaderHops): {strconv.Itoa(MaxHops)}}})
+	f.Enqueue(looped)
+	if got := f.Passthrough(context.Background(), looped); got != http.StatusOK {
+		t.Errorf("Passthrough of a looped capture = %d, want 200", got)
+	}
+	d := wait(func(store.Delivery) bool { return true })
+	if !strings.Contains(d.Error, "is a --forward-to target s2s listen itself?") || d.Attempt != 0 {
+		t.Errorf("loop event %+v", d)
+	}
+	f.Close()
+	if n := len(srv.hits); n != 0 {
+		t.Errorf("a looped capture was forwarded %d times", n)
 	}
 }
 

@@ -29,7 +29,21 @@ const (
 	HeaderTrust     = "X-S2S-Trust"
 	HeaderAttempt   = "X-S2S-Attempt"
 	HeaderReplay    = "X-S2S-Replay"
+	// HeaderHops counts the s2s forwards a request has been through, so a target that points
+	// back at s2s listen itself ends in a message instead of a loop.
+	HeaderHops = "X-S2S-Hops"
+	// MaxHops is where forwarding stops.
+	MaxHops = 5
 )
+
+// Hops is how many s2s forwards the captured request had already been through.
+func Hops(c *store.Capture) int {
+	n, err := strconv.Atoi(c.Headers.Get(HeaderHops))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
 
 // forwardedHeaders are the request headers passed on as Apple sent them. Host, Content-Length and
 // the hop-by-hop headers belong to each connection, and Accept-Encoding would let the target
@@ -133,6 +147,7 @@ func Request(ctx context.Context, c *store.Capture, body []byte, target string, 
 	if m.Replay {
 		req.Header.Set(HeaderReplay, "true")
 	}
+	req.Header.Set(HeaderHops, strconv.Itoa(Hops(c)+1))
 	return req, nil
 }
 
