@@ -153,7 +153,7 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		}
 		if !opts.JSON {
 			writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
-			fmt.Fprintf(f.IO.Out, "\nAsking Apple for a TEST notification (%s, %s)…\n", opts.BundleID, opts.Environment)
+			fmt.Fprintln(f.IO.Out)
 		}
 		apple.Result, err = runAppleTestNotification(ctx, f, opts.Apple, opts.BundleID, opts.Environment, progress)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/appstore/appstoretest"
 	"github.com/s2s-dev/s2s/probe"
 )
 
@@ -123,5 +124,50 @@ func TestAppleComparison(t *testing.T) {
 	json.Unmarshal(b, &m)
 	if m["verdict"] != "SUCCESS" || m["apple"].(map[string]any)["sendAttemptResult"] != "SUCCESS" {
 		t.Errorf("JSON %s", b)
+	}
+}
+
+// TestProbeViaApple runs --via-apple against the stand-in of the App Store Server API, which
+// delivers its TEST notification to a receiver whose answer the test sets.
+func TestProbeViaApple(t *testing.T) {
+	localURL, ca := probeServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	cases := []struct {
+		name          string
+		appleReceiver int32 // what the receiver Apple delivers to answers; 0 is 200
+		json          bool
+		code          int
+		want          []string
+	}{
+		{"both succeed", 0, false, 0, []string{"Verdict: SUCCESS", "Attempt 1  ", "Local probe:  SUCCESS", "Apple:        SUCCESS  (to the URL configured in App Store Connect for com.example.s2s, Sandbox)", "They agree."}},
+		{"Apple's delivery fails", 503, false, 3, []string{"Local probe:  SUCCESS", "Apple:        UNSUCCESSFUL_HTTP_RESPONSE_CODE", "They differ: check that the probed URL"}},
+		{"json", 0, true, 0, []string{`"verdict": "SUCCESS"`, `"apple": {`, `"sendAttemptResult": "SUCCESS"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAppleEnv(t, appstoretest.Options{})
+			e.status.Store(tc.appleReceiver)
+			args := []string{"probe", localURL + "/apple", "--ca", ca, "--via-apple", "--bundle-id", appleTestBundleID}
+			if tc.json {
+				args = append(args, "--json")
+			}
+			code, stdout, stderr := e.run(args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			if tc.json {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+					t.Errorf("--json output is not one JSON document: %v", err)
+				}
+			}
+			if e.received.Load() != 1 {
+				t.Errorf("Apple's stand-in delivered %d notifications, want 1", e.received.Load())
+			}
+		})
 	}
 }
