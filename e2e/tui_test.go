@@ -124,7 +124,8 @@ func listRows(screen string) []string {
 
 // TestTUIInTmux runs the real binary in a 100x30 tmux pane: notifications posted to the listener
 // appear in the list, the detail opens, the timeline groups one subscription's notifications in
-// the order Apple signed them, the filter narrows the list, and q leaves the terminal as it was.
+// the order Apple signed them, the filter narrows the list, t sends a test notification, and q
+// leaves the terminal as it was.
 func TestTUIInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed")
@@ -219,6 +220,15 @@ func TestTUIInTmux(t *testing.T) {
 	rows = listRows(scr)
 	if !strings.Contains(rows[0], "EXPIRED · VOLUNTARY") {
 		t.Errorf("filtered rows:\n%s", strings.Join(rows, "\n"))
+	}
+
+	// esc clears the filter; t sends a simulated TEST to this very listener.
+	tm.keys("Escape")
+	tm.waitFor("the whole list", func(s string) bool { return len(listRows(s)) == 6 })
+	tm.keys("t")
+	scr = tm.waitFor("the TEST from t", func(s string) bool { return len(listRows(s)) == 7 })
+	if rows = listRows(scr); !strings.Contains(rows[0], "TEST") || !strings.Contains(rows[0], "simulated") {
+		t.Errorf("t did not bring a simulated TEST on top:\n%s", scr)
 	}
 
 	tm.keys("q")
