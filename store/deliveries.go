@@ -41,21 +41,23 @@ func (s *Store) AddDelivery(ctx context.Context, d *Delivery) error {
 	}, func() { d.ID = id })
 }
 
-// UpdateDelivery rewrites a delivery's outcome (status, latency, response, error, state, retry
-// time, attempt) by d.ID; its capture, target and start time stay as recorded.
+// UpdateDelivery rewrites a delivery's outcome (attempt, start time when non-zero, status,
+// latency, response, error, state, retry time) by d.ID; its capture and target stay as recorded.
 func (s *Store) UpdateDelivery(ctx context.Context, d *Delivery) error {
 	if d == nil {
 		return fmt.Errorf("store: nil delivery")
 	}
 	row := *d
+	keepStart := row.StartedAt.IsZero()
 	if err := checkDelivery(&row); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE deliveries SET attempt = ?, status = ?, latency_ns = ?,
+		res, err := tx.Exec(`UPDATE deliveries SET attempt = ?,
+			started_at = CASE WHEN ? THEN started_at ELSE ? END, status = ?, latency_ns = ?,
 			response = ?, error = ?, state = ?, next_retry_at = ? WHERE id = ?`,
-			row.Attempt, row.Status, int64(row.Latency), row.Response, row.Error, row.State,
-			nanos(row.NextRetryAt), row.ID)
+			row.Attempt, keepStart, nanos(row.StartedAt), row.Status, int64(row.Latency), row.Response,
+			row.Error, row.State, nanos(row.NextRetryAt), row.ID)
 		return affectedOne(res, err, "delivery", row.ID)
 	}, nil)
 }

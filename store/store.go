@@ -20,8 +20,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var (
@@ -105,7 +107,10 @@ func Open(path string) (*Store, error) {
 	s.wdb.SetMaxIdleConns(1)
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
-	if err := s.migrate(context.Background()); err != nil {
+	// Opening a new file races with another process opening it (listen and captures list started
+	// together): switching it to WAL and running recovery can answer SQLITE_BUSY without waiting
+	// on the busy timeout, so the whole first contact is retried for as long as that timeout.
+	if err := retryBusy(func() error { return s.migrate(context.Background()) }); err != nil {
 		s.wdb.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
@@ -361,6 +366,30 @@ func deliver(batch []*job, errs []error) {
 	for i, j := range batch {
 		j.errc <- errs[i]
 	}
+}
+
+// retryBusy runs fn until it does not fail with SQLITE_BUSY or SQLITE_LOCKED, for at most the
+// busy timeout.
+func retryBusy(fn func() error) error {
+	deadline := time.Now().Add(time.Duration(busyTimeoutMS) * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait) // backing off from another process's lock; there is nothing to wait on
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff // primary result code; extended codes carry detail above it
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
 // readable returns ErrClosed after Close, so reads fail with a clear error.

@@ -678,7 +678,7 @@ func TestDeliveries(t *testing.T) {
 	}
 
 	// The retry succeeds: the row leaves the due list.
-	d1.Attempt, d1.Status, d1.State, d1.Response = 2, 200, DeliverySucceeded, "ok"
+	d1.Attempt, d1.Status, d1.State, d1.Response, d1.StartedAt = 2, 200, DeliverySucceeded, "ok", now.Add(time.Second)
 	if err := s.UpdateDelivery(ctx, d1); err != nil {
 		t.Fatal(err)
 	}
@@ -694,8 +694,16 @@ func TestDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(list) != 2 || list[0].ID != d1.ID || list[0].State != DeliverySucceeded || !list[0].NextRetryAt.IsZero() ||
-		list[1].ID != d3.ID || !list[1].Replay {
+		!list[0].StartedAt.Equal(now.Add(time.Second)) || list[1].ID != d3.ID || !list[1].Replay {
 		t.Errorf("deliveries of capture %d: %+v", c1.ID, list)
+	}
+	// An update without a start time keeps the recorded one.
+	d3.StartedAt, d3.Error = time.Time{}, "note"
+	if err := s.UpdateDelivery(ctx, d3); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.Deliveries(ctx, c1.ID); !list[1].StartedAt.Equal(now) || list[1].Error != "note" {
+		t.Errorf("update without StartedAt: %+v", list[1])
 	}
 	if list, _ := s.Deliveries(ctx, 777); len(list) != 0 {
 		t.Errorf("deliveries of a missing capture: %+v", list)
