@@ -234,10 +234,12 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
 	sender := &relay.Sender{Timeout: o.Timeout, Now: o.f.Now}
 	pacer := &relay.Pacer{Every: every}
+	// A dry run is one table; results are printed as they come, in columns sized up front.
 	var table *tabwriter.Writer
-	if !o.JSON {
+	if !o.JSON && o.DryRun {
 		table = tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
 	}
+	cols := replayColumns(caps)
 	recordWarned := false
 	for _, c := range caps {
 		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
@@ -287,9 +289,8 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 			sum.Failed++
 		}
 		sum.Results = append(sum.Results, r)
-		if table != nil {
-			printReplayResult(table, r)
-			table.Flush()
+		if !o.JSON {
+			printReplayResult(ios.Out, r, cols)
 		}
 		if ctx.Err() != nil {
 			break
@@ -396,17 +397,35 @@ func printReplayPlan(w io.Writer, r replayResult, to string, o *replayOptions) {
 	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\t%d bytes\t→ %s\t%s\n", r.CaptureID, kindOf(r), orDashCmd(r.Environment), orDashCmd(r.Trust), r.BodySize, to, what)
 }
 
-func printReplayResult(w io.Writer, r replayResult) {
-	outcome := "not sent: " + r.Error
-	if d := r.Delivery; d != nil {
-		if d.State == store.DeliverySucceeded {
-			outcome = fmt.Sprintf("%d", d.Status)
-		} else {
-			outcome = "failed: " + d.Error
-		}
-		outcome += fmt.Sprintf("\t%s", d.Latency.Round(time.Millisecond))
+// columnWidths are the widths of the ID, kind and environment columns of result lines.
+type columnWidths struct{ id, kind, env int }
+
+func replayColumns(caps []store.Capture) columnWidths {
+	var w columnWidths
+	for _, c := range caps {
+		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype}
+		w.id = max(w.id, len(fmt.Sprintf("#%d", c.ID)))
+		w.kind = max(w.kind, len(kindOf(r)))
+		w.env = max(w.env, len(orDashCmd(c.Environment)))
 	}
-	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\n", r.CaptureID, kindOf(r), orDashCmd(r.Environment), outcome)
+	return w
+}
+
+// printReplayResult prints one line per capture: ID, kind, environment, status (or failed),
+// latency, and why it failed.
+func printReplayResult(w io.Writer, r replayResult, cols columnWidths) {
+	outcome := "not sent  " + r.Error
+	if d := r.Delivery; d != nil {
+		status := "failed"
+		if d.Status != 0 {
+			status = fmt.Sprintf("%d", d.Status)
+		}
+		outcome = fmt.Sprintf("%-6s  %s", status, d.Latency.Round(100*time.Microsecond))
+		if d.State != store.DeliverySucceeded {
+			outcome += "  " + d.Error
+		}
+	}
+	fmt.Fprintf(w, "%-*s  %-*s  %-*s  %s\n", cols.id, fmt.Sprintf("#%d", r.CaptureID), cols.kind, kindOf(r), cols.env, orDashCmd(r.Environment), outcome)
 }
 
 func printReplaySummary(w io.Writer, sum replaySummary) {
