@@ -250,7 +250,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	switch output {
 	case "tui":
 		ui := listenUI{
-			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL,
+			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
 			StorePath: storePath, LogPath: logPath,
 			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 		}
