@@ -181,6 +181,8 @@ func dsn(abs, mode string, reader bool) string {
 		// BEGIN IMMEDIATE takes the write lock up front, so a busy database makes the writer
 		// wait (busy_timeout) instead of failing a half-done transaction on lock upgrade.
 		q.Set("_txlock", "immediate")
+		// After a burst, the WAL file shrinks back to this size once checkpointed.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	}
 	if reader {
 		q.Set("_query_only", "1")

@@ -48,6 +48,7 @@ func TestOpenCreatesPrivateFilesAndConfiguresSQLite(t *testing.T) {
 		{s.wdb, "synchronous", "2"}, // FULL
 		{s.wdb, "foreign_keys", "1"},
 		{s.wdb, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
+		{s.wdb, "journal_size_limit", "67108864"},
 		{s.rdb, "query_only", "1"},
 		{s.rdb, "foreign_keys", "1"},
 		{s.wdb, "user_version", fmt.Sprint(SchemaVersion())},
