@@ -380,8 +380,15 @@ func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind at
 		if res.Err == nil {
 			code = res.Status
 		}
-		parts = append(parts, fmt.Sprintf("answered Apple %d, so Apple retries (in Production)", code),
-			fmt.Sprintf("the notification is stored (capture %d)", c.ID))
+		if c.Environment == "Production" {
+			parts = append(parts, fmt.Sprintf("answered Apple %d, so Apple sends it again in an hour", code))
+		} else {
+			parts = append(parts, fmt.Sprintf("answered Apple %d (Apple retries only in Production)", code))
+		}
+		parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
+		if down {
+			parts = append(parts, fmt.Sprintf("start your server, then press r in the TUI or run s2s replay %d", c.ID))
+		}
 	case kindReplay:
 		if down {
 			parts = append(parts, "start your server and replay again")
