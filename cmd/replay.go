@@ -78,8 +78,9 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
   # The same renewal, but as a billing-retry failure (re-signed, so it is "simulated")
   s2s replay 12 --resign --set notificationType=DID_FAIL_TO_RENEW --set subtype=null --to 3000
 
-  # Rehearse Apple's retry of one notification through the running listener
-  s2s replay 12 --resign --keep-uuid`,
+  # Rehearse Apple's retry of capture 12: the same bytes again, through the running listener
+  # (stored as a duplicate of #12 and forwarded to its targets)
+  s2s replay 12`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
