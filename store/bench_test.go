@@ -192,3 +192,45 @@ func BenchmarkInsertConcurrent(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkInsertPaced offers inserts at a fixed rate whatever the store's speed (open loop, as
+// Apple and the receiver's clients do) and measures each from the moment it was due, so a store
+// that falls behind shows it in its latency instead of hiding it by slowing the offered load.
+func BenchmarkInsertPaced(b *testing.B) {
+	for _, rate := range []int{2000, 4000} {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			s := openTemp(b)
+			v := loadVectors(b)[4]
+			ctx := context.Background()
+			interval := time.Second / time.Duration(rate)
+			latencies := make([]time.Duration, b.N)
+			var wg sync.WaitGroup
+			b.SetBytes(int64(len(v.body)))
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				due := start.Add(time.Duration(i) * interval)
+				if d := time.Until(due); d > 0 {
+					time.Sleep(d)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := captureOf(v, time.Now())
+					c.NotificationUUID = fmt.Sprintf("%s-%d", v.NotificationUUID, i)
+					if err := s.Insert(ctx, c); err != nil {
+						b.Error(err)
+					}
+					latencies[i] = time.Since(due)
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			slices.Sort(latencies)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
+			b.ReportMetric(ms(latencies[b.N*50/100]), "p50-ms")
+			b.ReportMetric(ms(latencies[min(b.N-1, b.N*99/100)]), "p99-ms")
+			b.ReportMetric(ms(latencies[b.N-1]), "max-ms")
+		})
+	}
+}
