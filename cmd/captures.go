@@ -256,7 +256,7 @@ func parseCaptureTime(s string, now time.Time) (time.Time, error) {
 func capParseAgo(s string) (time.Duration, bool) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 {
+		if err != nil || !(n >= 0 && n <= 100*365) { // also refuses NaN and what overflows a Duration
 			return 0, false
 		}
 		return time.Duration(n * float64(24*time.Hour)), true

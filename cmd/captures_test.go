@@ -442,6 +442,8 @@ func TestParseCaptureTime(t *testing.T) {
 		{in: "-1h", bad: true},
 		{in: "yesterday", bad: true},
 		{in: "d", bad: true},
+		{in: "NaNd", bad: true},
+		{in: "1e9d", bad: true},
 	} {
 		got, err := parseCaptureTime(tc.in, now)
 		if (err != nil) != tc.bad || (!tc.bad && !got.Equal(tc.want)) {
@@ -451,3 +453,20 @@ func TestParseCaptureTime(t *testing.T) {
 }
 
 func idStr(n int64) string { return strconv.FormatInt(n, 10) }
+
+// FuzzParseCaptureTime: --since/--until never panic, and a duration never lands in the future.
+func FuzzParseCaptureTime(f *testing.F) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, s := range []string{"1h", "7d", "0.5d", "-1h", "d", "1e9d", "2026-11-23", "2026-11-23T08:00:00Z", "2026-11-23 08:00:00", "", "NaNd", "Infd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseCaptureTime(s, now)
+		if err != nil {
+			return
+		}
+		if _, isAgo := capParseAgo(strings.TrimSpace(s)); isAgo && got.After(now) {
+			t.Errorf("%q: %v is after now", s, got)
+		}
+	})
+}
