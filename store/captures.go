@@ -30,7 +30,7 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 		return err
 	}
 	var id, dup int64
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeSized(ctx, len(row.Body), func(tx *sql.Tx) error {
 		var err error
 		id, dup, err = insertCapture(tx, &row, headers)
 		return err

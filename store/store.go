@@ -38,8 +38,10 @@ var (
 var busyTimeoutMS = 5000
 
 const (
-	// maxBatch bounds one group commit so a flood cannot build a transaction without end.
-	maxBatch = 512
+	// maxBatch and maxBatchBytes bound one group commit so a flood of large bodies cannot build
+	// a transaction (and a WAL file) without end.
+	maxBatch      = 512
+	maxBatchBytes = 16 << 20
 	// readConns is the reader pool; WAL readers never block the writer nor each other.
 	readConns = 4
 )
@@ -68,6 +70,7 @@ type Store struct {
 // is committed (that is where results become visible to the caller).
 type job struct {
 	ctx   context.Context
+	size  int // bytes the job writes, roughly: its body
 	fn    func(tx *sql.Tx) error
 	after func()
 	errc  chan error
@@ -223,10 +226,15 @@ func (s *Store) Close() error {
 // write runs fn in the writer's next group commit and waits until that transaction is durable.
 // after runs (on the writer goroutine, before write returns) only if the commit succeeded.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	return s.writeSized(ctx, 0, fn, after)
+}
+
+// writeSized is write for a job that writes about size bytes (a capture's body).
+func (s *Store) writeSized(ctx context.Context, size int, fn func(tx *sql.Tx) error, after func()) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	j := &job{ctx: ctx, fn: fn, after: after, errc: make(chan error, 1)}
+	j := &job{ctx: ctx, size: size, fn: fn, after: after, errc: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -267,14 +275,16 @@ func (s *Store) writer() {
 			return
 		}
 		batch = append(batch[:0], j)
+		bytes := j.size
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < maxBatch && bytes < maxBatchBytes {
 			select {
 			case j, ok := <-s.jobs:
 				if !ok {
 					break fill
 				}
 				batch = append(batch, j)
+				bytes += j.size
 			default:
 				break fill
 			}

@@ -1056,3 +1056,33 @@ func TestCloseWhileInserting(t *testing.T) {
 		t.Errorf("%d of %d acknowledged captures missing after Close: %v", len(missing), len(acked), err)
 	}
 }
+
+func TestBatchesAreBoundedByBytes(t *testing.T) {
+	s := openTemp(t)
+	ctx := testCtx(t)
+	release := holdWriter(t, s)
+	body := bytes.Repeat([]byte("x"), 6<<20)
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Insert(ctx, &Capture{Method: "POST", Path: "/", Body: body})
+		}()
+	}
+	waitQueued(t, s, n)
+	before := s.commits.Load()
+	release()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 6 MiB bodies against a 16 MiB budget: the holding job, then 3 bodies, then 2.
+	if got := s.commits.Load() - before; got != 3 {
+		t.Errorf("%d commits, want 3", got)
+	}
+}
