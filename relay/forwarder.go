@@ -59,6 +59,7 @@ type Forwarder struct {
 	wg       sync.WaitGroup
 	closed   bool
 	inflight map[int64]bool // delivery rows being worked on, so a poll never doubles them
+	started  time.Time      // rows started before this were left by an earlier run
 	lastErr  time.Time      // when a store error was last reported
 }
 
@@ -99,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 		cancel:   cancel,
 		sem:      make(chan struct{}, cfg.Concurrency),
 		inflight: map[int64]bool{},
+		started:  cfg.Now(),
 	}
 	f.wg.Add(1)
 	go f.retryLoop()
@@ -441,7 +443,7 @@ func (f *Forwarder) storeError(what string, err error) {
 // wait out a ten-minute backoff to see it work.
 func (f *Forwarder) retryLoop() {
 	defer f.wg.Done()
-	f.retry(f.cfg.Now().Add(100*365*24*time.Hour), 1000)
+	f.retry(f.cfg.Now().Add(100*365*24*time.Hour), 1000, true)
 	tick := time.NewTicker(f.cfg.PollInterval)
 	defer tick.Stop()
 	for {
@@ -454,10 +456,11 @@ func (f *Forwarder) retryLoop() {
 	}
 }
 
-func (f *Forwarder) retryDue() { f.retry(f.cfg.Now(), 64) }
+func (f *Forwarder) retryDue() { f.retry(f.cfg.Now(), 64, false) }
 
-// retry starts the pending deliveries due at or before until.
-func (f *Forwarder) retry(until time.Time, limit int) {
+// retry starts the pending deliveries due at or before until; at start (earlier) only those an
+// earlier run left, not the ones this run has just begun.
+func (f *Forwarder) retry(until time.Time, limit int, earlier bool) {
 	due, err := f.cfg.Store.DueDeliveries(f.ctx, until, limit)
 	if err != nil {
 		if f.ctx.Err() == nil {
@@ -470,7 +473,7 @@ func (f *Forwarder) retry(until time.Time, limit int) {
 		f.mu.Lock()
 		busy := f.inflight[d.ID]
 		f.mu.Unlock()
-		if busy || d.State != store.DeliveryPending {
+		if busy || d.State != store.DeliveryPending || earlier && !d.StartedAt.Before(f.started) {
 			continue
 		}
 		if !f.hasTarget(d.Target) {

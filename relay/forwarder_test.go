@@ -316,7 +316,9 @@ func TestDownThenBack(t *testing.T) {
 				}
 				srv := serveOn(t, addr, http.StatusOK)
 				if restart {
-					// A restart retries what is pending at once, without waiting out the backoff.
+					// A restart, a second later, retries what is pending at once, without waiting
+					// out the minute of backoff.
+					clk.Advance(time.Second)
 					f = newForwarder(t, cfg)
 				} else {
 					clk.Advance(2 * time.Minute)
@@ -381,6 +383,7 @@ func TestShutdownMidAttempt(t *testing.T) {
 			st.Close()
 
 			cfg.Store = reopen()
+			clk.Advance(time.Second)
 			newForwarder(t, cfg)
 			d := wait(func(d store.Delivery) bool { return d.State == store.DeliverySucceeded })
 			if d.Status != http.StatusNoContent || d.Attempt != 2 {
