@@ -247,7 +247,8 @@ func Cause(r Result, target string, timeout time.Duration) string {
 		return fmt.Sprintf("%s presented a certificate that is not trusted: %v", hostOf(target), certErr.Err)
 	}
 	var recordErr tls.RecordHeaderError
-	if errors.As(r.Err, &recordErr) {
+	// net/http reports an HTTP answer to a TLS hello only in words.
+	if errors.As(r.Err, &recordErr) || strings.Contains(r.Err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Sprintf("%s does not speak TLS; use http:// for it", hostOf(target))
 	}
 	if errors.Is(r.Err, syscall.ECONNRESET) || errors.Is(r.Err, io.EOF) || errors.Is(r.Err, io.ErrUnexpectedEOF) {

@@ -1,0 +1,71 @@
+package relay
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s2s-dev/s2s/store"
+)
+
+// TestCause: each way a target can fail is explained in words that say where to look.
+func TestCause(t *testing.T) {
+	redirect := httptest.NewServer(http.RedirectHandler("/elsewhere", http.StatusMovedPermanently))
+	t.Cleanup(redirect.Close)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(plain.Close)
+	selfSigned := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(selfSigned.Close)
+	hangUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(hangUp.Close)
+	teapot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(418) }))
+	t.Cleanup(teapot.Close)
+	down := "http://" + closedPort(t)
+
+	tests := []struct {
+		name, target string
+		ok           bool
+		want         string
+	}{
+		{"answered", plain.URL, true, ""},
+		{"refused", down, false, "nothing listening on " + strings.TrimPrefix(down, "http://")},
+		{"redirect", redirect.URL, false, "answered 301 Moved Permanently (a redirect to /elsewhere, which s2s does not follow"},
+		{"status", teapot.URL, false, "answered 418 I'm a teapot"},
+		{"https to a plain server", strings.Replace(plain.URL, "http://", "https://", 1), false, "does not speak TLS; use http://"},
+		{"untrusted certificate", selfSigned.URL, false, "presented a certificate that is not trusted"},
+		{"hang-up", hangUp.URL, false, "closed the connection without answering"},
+	}
+	s := &Sender{Timeout: 5 * time.Second}
+	c := &store.Capture{ID: 1, Body: []byte(`{}`), Headers: http.Header{}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.Send(context.Background(), c, c.Body, tt.target, Meta{})
+			got := Cause(res, tt.target, s.Timeout)
+			if res.OK() != tt.ok || !strings.Contains(got, tt.want) {
+				t.Errorf("ok %v, cause %q; want ok %v, cause containing %q (err %v)", res.OK(), got, tt.ok, tt.want, res.Err)
+			}
+		})
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ok\n", "ok\n"},
+		{"a\x1b[31mred", "a\uFFFD[31mred"},
+		{"\xff\xfe", "\uFFFD"},
+		{"tab\there", "tab\there"},
+	}
+	for _, tt := range tests {
+		if got := printable([]byte(tt.in)); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
