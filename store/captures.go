@@ -32,7 +32,7 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 	var id, dup int64
 	err = s.writeSized(ctx, len(row.Body), func(tx *sql.Tx) error {
 		var err error
-		id, dup, err = insertCapture(tx, &row, headers)
+		id, dup, err = s.insertCapture(tx, &row, headers)
 		return err
 	}, func() {
 		c.ID, c.DuplicateOf, c.BodySize, c.ReceivedAt = id, dup, row.BodySize, row.ReceivedAt
@@ -40,26 +40,31 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 	return err
 }
 
-// insertCapture writes one capture and its body inside tx; the duplicate check sees every row
-// committed before and every row inserted earlier in tx. Statements in a group commit take no
-// caller context: a cancelled statement interrupts SQLite, which rolls back the whole
-// transaction, everyone's rows included.
-func insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup int64, err error) {
-	if c.NotificationUUID != "" {
-		err := tx.QueryRow(
-			`SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`,
-			c.NotificationUUID).Scan(&dup)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, 0, fmt.Errorf("store: duplicate check: %w", err)
-		}
-	}
-	res, err := tx.Exec(`INSERT INTO captures (
+const (
+	qDuplicate     = `SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`
+	qInsertCapture = `INSERT INTO captures (
 		received_at, method, path, query, headers, remote_addr, source_ip, apple_range, body_size,
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
 		original_transaction_id, transaction_id, product_id, signed_date,
 		trust, trust_class, trust_message, identity_mismatch, duplicate_of,
 		response_status, latency_ns
-	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?)`,
+	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?)`
+	qInsertBody  = `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`
+	qSetResponse = `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`
+)
+
+// insertCapture writes one capture and its body inside tx; the duplicate check sees every row
+// committed before and every row inserted earlier in tx. Statements in a group commit take no
+// caller context: a cancelled statement interrupts SQLite, which rolls back the whole
+// transaction, everyone's rows included.
+func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup int64, err error) {
+	if c.NotificationUUID != "" {
+		err := s.queryRow(tx, qDuplicate, c.NotificationUUID).Scan(&dup)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, fmt.Errorf("store: duplicate check: %w", err)
+		}
+	}
+	res, err := s.exec(tx, qInsertCapture,
 		nanos(c.ReceivedAt), c.Method, c.Path, c.Query, headers, c.RemoteAddr, c.SourceIP, c.AppleRange, len(c.Body),
 		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
@@ -75,7 +80,7 @@ func insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup int64, err e
 	if body == nil {
 		body = []byte{} // NOT NULL: an empty request is stored as an empty blob
 	}
-	if _, err := tx.Exec(`INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`, id, body); err != nil {
+	if _, err := s.exec(tx, qInsertBody, id, body); err != nil {
 		return 0, 0, fmt.Errorf("store: insert body: %w", err)
 	}
 	return id, dup, nil
@@ -84,8 +89,7 @@ func insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup int64, err e
 // SetResponse records what s2s answered for a capture and how long after receipt.
 func (s *Store) SetResponse(ctx context.Context, id int64, status int, latency time.Duration) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`,
-			status, int64(latency), id)
+		res, err := s.exec(tx, qSetResponse, status, int64(latency), id)
 		return affectedOne(res, err, "capture", id)
 	}, nil)
 }

@@ -121,7 +121,7 @@ func bulkInsert(tb testing.TB, s *Store, n int, gen func(i int) *Capture) {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			if _, _, err := insertCapture(tx, c, h); err != nil {
+			if _, _, err := s.insertCapture(tx, c, h); err != nil {
 				tx.Rollback()
 				tb.Fatal(err)
 			}

@@ -63,6 +63,46 @@ type Store struct {
 	closeErr  error
 
 	commits atomic.Int64 // group commits so far; tests use it to see batching happen
+
+	// prepared are the writer's hot statements, compiled once at Open on the single write
+	// connection (compiling them for every capture costs as much CPU as executing them).
+	// Read-only after Open.
+	prepared map[string]*sql.Stmt
+}
+
+const (
+	qSavepoint  = "SAVEPOINT job"
+	qRelease    = "RELEASE job"
+	qRollbackTo = "ROLLBACK TO job"
+)
+
+// prepare compiles the writer's hot statements; the write pool has one connection, so they stay
+// prepared on it.
+func (s *Store) prepare() error {
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range []string{qSavepoint, qRelease, qRollbackTo, qDuplicate, qInsertCapture, qInsertBody, qSetResponse} {
+		st, err := s.wdb.Prepare(q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.prepared[q] = st
+	}
+	return nil
+}
+
+// exec runs a write statement in tx, prepared when it is one of the hot ones.
+func (s *Store) exec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st := s.prepared[q]; st != nil {
+		return tx.Stmt(st).Exec(args...)
+	}
+	return tx.Exec(q, args...)
+}
+
+func (s *Store) queryRow(tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st := s.prepared[q]; st != nil {
+		return tx.Stmt(st).QueryRow(args...)
+	}
+	return tx.QueryRow(q, args...)
 }
 
 // job is one unit of work for the writer goroutine. fn runs inside the batch's transaction under
@@ -128,6 +168,11 @@ func Open(path string) (*Store, error) {
 	if readOnly {
 		close(s.done)
 	} else {
+		if err := s.prepare(); err != nil {
+			s.rdb.Close()
+			s.wdb.Close()
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
 		s.jobs = make(chan *job, maxBatch)
 		go s.writer()
 	}
@@ -322,13 +367,13 @@ func (s *Store) commit(batch []*job) {
 		if errs[i] != nil {
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+		if _, err := s.exec(tx, qSavepoint); err != nil {
 			errs[i] = fmt.Errorf("store: %w", err)
 			continue
 		}
 		if err := j.fn(tx); err != nil {
 			errs[i] = err
-			if _, rbErr := tx.Exec("ROLLBACK TO job"); rbErr != nil {
+			if _, rbErr := s.exec(tx, qRollbackTo); rbErr != nil {
 				// The transaction itself is gone (SQLite rolls back on I/O errors): fail all.
 				_ = tx.Rollback()
 				fillErr(errs, fmt.Errorf("store: %w (rollback: %v)", err, rbErr))
@@ -336,7 +381,7 @@ func (s *Store) commit(batch []*job) {
 				return
 			}
 		}
-		if _, err := tx.Exec("RELEASE job"); err != nil {
+		if _, err := s.exec(tx, qRelease); err != nil {
 			_ = tx.Rollback()
 			fillErr(errs, fmt.Errorf("store: %w", err))
 			deliver(batch, errs)
