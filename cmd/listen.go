@@ -61,7 +61,9 @@ On a terminal the notifications appear in an interactive UI; otherwise one line 
 is printed (--output lines), or one JSON object per event (--output json).
 
 Apple only delivers to a public HTTPS URL: add --tunnel to get one, and paste the URL s2s prints
-into App Store Connect (App Information → App Store Server Notifications).`,
+into App Store Connect (App Information → App Store Server Notifications).
+
+` + forwardHelp,
 		Example: `  # Listen on 127.0.0.1:8080, UI on a terminal
   s2s listen
 
@@ -92,14 +94,14 @@ into App Store Connect (App Information → App Store Server Notifications).`,
 	fs := c.Flags()
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&o.StorePath, "store", "", "capture database (default $S2S_STORE or "+filepath.Join("$XDG_DATA_HOME", "s2s", "captures.db")+")")
-	fs.StringVar(&o.Output, "output", "", "tui, lines or json (default tui on a terminal, lines otherwise)")
+	fs.StringVar(&o.Output, "output", "", "how to show notifications: tui, lines or json (default tui on a terminal, lines otherwise)")
 	fs.StringVar(&o.Respond, "respond", "auto", "answer after storing: auto (200), passthrough (your server's status) or a status code")
 	fs.StringVar(&o.Tunnel, "tunnel", "none", "public HTTPS tunnel: none, ssh[=HOST[:PORT]], cloudflared or ngrok")
 	fs.Lookup("tunnel").NoOptDefVal = "ssh"
 	fs.StringVar(&o.BundleID, "bundle-id", "", "expected bundle ID; other bundles are flagged")
 	fs.Int64Var(&o.AppAppleID, "app-apple-id", 0, "expected app Apple ID (checked for Production)")
 	fs.StringVar(&o.Environment, "environment", "", "expected environment: Sandbox or Production")
-	fs.StringArrayVar(&o.Roots, "root", nil, "PEM file of an extra trusted test root (payloads chaining to it are 'simulated')")
+	fs.StringArrayVar(&o.Roots, "root", nil, "an extra trusted test root, as a PEM file (payloads chaining to it are 'simulated')")
 	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
 	o.Forward.addFlags(fs)
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))

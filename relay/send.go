@@ -98,14 +98,11 @@ type Meta struct {
 	Replay  bool
 }
 
-// Request builds the HTTP request that carries body to target: the capture's method (POST),
-// its Apple-relevant headers, forwarding headers and s2s's identifying headers.
+// Request builds the HTTP request that carries body to target: a POST, as Apple always sends (a
+// capture imported from Apple's history carries the method IMPORT), with the capture's
+// Apple-relevant headers, forwarding headers and s2s's identifying headers.
 func Request(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) (*http.Request, error) {
-	method := c.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
