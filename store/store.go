@@ -79,6 +79,9 @@ const (
 // prepare compiles the writer's hot statements; the write pool has one connection, so they stay
 // prepared on it.
 func (s *Store) prepare() error {
+	for _, st := range s.prepared { // an earlier attempt refused with SQLITE_BUSY
+		st.Close()
+	}
 	s.prepared = map[string]*sql.Stmt{}
 	for _, q := range []string{qSavepoint, qRelease, qRollbackTo, qDuplicate, qInsertCapture, qInsertBody, qSetResponse} {
 		st, err := s.wdb.Prepare(q)
@@ -168,7 +171,7 @@ func Open(path string) (*Store, error) {
 	if readOnly {
 		close(s.done)
 	} else {
-		if err := s.prepare(); err != nil {
+		if err := retryBusy(s.prepare); err != nil {
 			s.rdb.Close()
 			s.wdb.Close()
 			return nil, fmt.Errorf("store %s: %w", path, err)
