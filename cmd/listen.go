@@ -173,6 +173,10 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		return fmt.Errorf("opening the capture store %s: %w", storePath, err)
 	}
 	defer st.Close()
+	if st.ReadOnly() {
+		// Every notification would be answered 500; better to say so now.
+		return fmt.Errorf("the capture store %s is read-only for this user; choose another with --store or S2S_STORE", storePath)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -230,6 +234,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	tun, err := startTunnel(ctx, f, o.Tunnel, ln.Addr().String(), handler, bus, logw)
 	if err != nil {
 		shutdown(srv)
+		handler.Wait()
 		return err
 	}
 	publicURL := ""
@@ -273,6 +278,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	}
 
 	shutdown(srv)
+	handler.Wait()
 	if ctx.Err() != nil && runErr == nil && output != "tui" {
 		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
 		return &SilentError{Code: ExitInterrupted}

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -68,7 +69,8 @@ type Options struct {
 
 // Handler is the receiver's http.Handler.
 type Handler struct {
-	o Options
+	o       Options
+	pending sync.WaitGroup // answers being recorded after they were sent
 }
 
 // New returns a receiver handler.
@@ -159,11 +161,6 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case h.o.Respond.Passthrough && h.o.Forwarder != nil:
 		c.ResponseStatus = h.o.Forwarder.Passthrough(r.Context(), c)
-		c.Latency = h.o.Now().Sub(start)
-		// Recorded after the fact; a failure here loses only the bookkeeping, not the capture.
-		if err := h.o.Store.SetResponse(context.WithoutCancel(r.Context()), c.ID, c.ResponseStatus, c.Latency); err != nil {
-			h.o.Log.Warn("could not record the answer", "capture", c.ID, "error", err)
-		}
 	case h.o.Respond.Passthrough:
 		c.ResponseStatus = http.StatusOK
 	case h.o.Forwarder != nil:
@@ -171,8 +168,23 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-S2S-Capture-Id", strconv.FormatInt(c.ID, 10))
 	w.WriteHeader(c.ResponseStatus)
+	c.Latency = h.o.Now().Sub(start)
 	h.o.Bus.Publish(Event{Kind: EventNotification, Time: start, Capture: c})
+
+	// The answer and its latency are bookkeeping, recorded after the answer is on its way so the
+	// sender never waits for a second commit; a failure here loses nothing of the capture.
+	h.pending.Add(1)
+	go func(id int64, status int, latency time.Duration) {
+		defer h.pending.Done()
+		if err := h.o.Store.SetResponse(context.Background(), id, status, latency); err != nil {
+			h.o.Log.Warn("could not record the answer", "capture", id, "error", err)
+		}
+	}(c.ID, c.ResponseStatus, c.Latency)
 }
+
+// Wait blocks until every answer sent so far is recorded; call it after the server has shut
+// down and before the store is closed.
+func (h *Handler) Wait() { h.pending.Wait() }
 
 // sourceIP is the client's address: the TCP peer, or behind a tunnel the address the tunnel
 // reports. Only the rightmost X-Forwarded-For entry is the tunnel's own; entries to its left were

@@ -198,8 +198,9 @@ func TestRespondModes(t *testing.T) {
 			if rec.Code != tc.want {
 				t.Errorf("status %d, want %d", rec.Code, tc.want)
 			}
-			if got := st.all()[0].ResponseStatus; got != tc.want {
-				t.Errorf("recorded answer %d, want %d", got, tc.want)
+			h.Wait()
+			if got := st.all()[0]; got.ResponseStatus != tc.want || got.Latency <= 0 {
+				t.Errorf("recorded answer %d after %v, want %d after a positive latency", got.ResponseStatus, got.Latency, tc.want)
 			}
 			if tc.fwd != nil && len(tc.fwd.enqueued) != tc.enq {
 				t.Errorf("enqueued %d, want %d", len(tc.fwd.enqueued), tc.enq)
