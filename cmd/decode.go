@@ -197,22 +197,16 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 	default:
 		return vo, usageErrorf("--environment %q: use Sandbox, Production or Xcode", o.Environment)
 	}
-	for _, path := range o.Roots {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return vo, usageErrorf("--root: %v", err)
+	certs, err := loadRoots(o.Roots)
+	if err != nil {
+		return vo, &UsageError{Err: err}
+	}
+	vo.ExtraRoots = append(vo.ExtraRoots, certs...)
+	for _, c := range certs {
+		if o.userRoots == nil {
+			o.userRoots = map[string]bool{}
 		}
-		certs, err := decode.ParseRootsPEM(b)
-		if err != nil {
-			return vo, usageErrorf("--root %s: %v", path, err)
-		}
-		vo.ExtraRoots = append(vo.ExtraRoots, certs...)
-		for _, c := range certs {
-			if o.userRoots == nil {
-				o.userRoots = map[string]bool{}
-			}
-			o.userRoots[decode.Fingerprint(c)] = true
-		}
+		o.userRoots[decode.Fingerprint(c)] = true
 	}
 	// What "s2s send-test" and "s2s listen" signed on this machine decodes as simulated, as in the
 	// listener; the chain is only loaded, never created here.

@@ -322,9 +322,6 @@ func loadRoots(files []string) ([]*x509.Certificate, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--root %s: %w", name, err)
 		}
-		if len(certs) == 0 {
-			return nil, fmt.Errorf("--root %s: no PEM certificate in the file", name)
-		}
 		roots = append(roots, certs...)
 	}
 	return roots, nil
