@@ -278,7 +278,7 @@ func TestTestNotificationDeliveryFailures(t *testing.T) {
 			if err == nil {
 				conn.Close()
 			}
-		}, nil, appstore.ResultNoResponse},
+		}, nil, appstore.ResultPrematureClose},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -130,9 +130,10 @@ func TestClassifyDelivery(t *testing.T) {
 		{"dns", nil, wrap(&net.DNSError{Err: "no such host", Name: "x"}), ResultSocketIssue},
 		{"tls", nil, wrap(errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")), ResultTLSIssue},
 		{"redirects", nil, wrap(errors.New("stopped after 10 redirects")), ResultCircularRedirect},
-		{"eof", nil, wrap(io.EOF), ResultNoResponse},
+		{"closed before an answer", nil, wrap(io.EOF), ResultPrematureClose},
 		{"cut short", nil, wrap(io.ErrUnexpectedEOF), ResultPrematureClose},
-		{"malformed", nil, wrap(errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "hello"`)), ResultInvalidResponse},
+		{"not HTTP at all", nil, wrap(errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "hello"`)), ResultNoResponse},
+		{"broken HTTP", nil, wrap(errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP status code "abc"`)), ResultInvalidResponse},
 		{"other", nil, wrap(errors.New("something else")), ResultOther},
 	}
 	for _, tt := range tests {

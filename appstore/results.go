@@ -103,12 +103,21 @@ func (r SendAttemptResult) Known() bool { _, ok := resultIndex[r]; return ok }
 // http.Client.Do) to the sendAttemptResult Apple would record. It is an approximation of Apple's
 // undocumented classifier, used by the stand-in server and by probes.
 func ClassifyDelivery(resp *http.Response, err error) SendAttemptResult {
+	if err == nil && resp == nil {
+		return ResultOther
+	}
+	if err != nil {
+		return ClassifyOutcome(0, "", err)
+	}
+	return ClassifyOutcome(resp.StatusCode, resp.Header.Get("Content-Type"), nil)
+}
+
+// ClassifyOutcome is ClassifyDelivery for callers that kept only the answer's status and
+// Content-Type (or the transport error).
+func ClassifyOutcome(status int, contentType string, err error) SendAttemptResult {
 	if err == nil {
-		if resp == nil {
-			return ResultOther
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode <= 206 {
-			if cs := charsetOf(resp.Header.Get("Content-Type")); cs != "" && !supportedCharset(cs) {
+		if status >= 200 && status <= 206 {
+			if cs := charsetOf(contentType); cs != "" && !supportedCharset(cs) {
 				return ResultUnsupportedCharset
 			}
 			return ResultSuccess
@@ -138,11 +147,13 @@ func ClassifyDelivery(resp *http.Response, err error) SendAttemptResult {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.As(err, &dnsErr):
 		return ResultSocketIssue
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	// As in s2s probe: a close before a complete answer is PREMATURE_CLOSE, bytes that are not
+	// HTTP at all are NO_RESPONSE, HTTP that breaks the protocol is INVALID_RESPONSE.
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), strings.Contains(msg, "server closed"):
 		return ResultPrematureClose
-	case errors.Is(err, io.EOF), strings.Contains(msg, "server closed"):
+	case strings.Contains(msg, "malformed HTTP response"):
 		return ResultNoResponse
-	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "bogus"):
+	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "bogus"), strings.Contains(msg, "invalid byte in chunk"):
 		return ResultInvalidResponse
 	}
 	return ResultOther

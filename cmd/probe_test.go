@@ -43,7 +43,7 @@ func TestProbeCommand(t *testing.T) {
 		{"failure with retries", []string{"probe", failURL + "/apple", "--ca", ca, "--retries", "1"}, 3,
 			[]string{"  ✗ POST", "fix: A proxy, load balancer or tunnel could not get an answer", "Verdict: UNSUCCESSFUL_HTTP_RESPONSE_CODE (HTTP 503)",
 				"Reason:  the server answered 503 Service Unavailable", "Attempts: UNSUCCESSFUL_HTTP_RESPONSE_CODE (503), UNSUCCESSFUL_HTTP_RESPONSE_CODE (503)"}},
-		{"json", []string{"probe", okURL + "/apple", "--ca", ca, "--json"}, 0, []string{`"verdict": "SUCCESS"`, `"meaning": "Apple received a success response`}},
+		{"json", []string{"probe", okURL + "/apple", "--ca", ca, "--json"}, 0, []string{`"verdict": "SUCCESS"`, `"meaning": "Your server answered with an HTTP 2xx status`}},
 		{"bad retries", []string{"probe", okURL, "--retries", "-2"}, 2, nil},
 	}
 	for _, tc := range cases {

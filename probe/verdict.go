@@ -1,5 +1,7 @@
 package probe
 
+import "github.com/s2s-dev/s2s/appstore"
+
 // Verdict is the sendAttemptResult value Apple would record for a delivery to the probed URL.
 type Verdict string
 
@@ -24,32 +26,12 @@ var Verdicts = []Verdict{
 	InvalidResponse, PrematureClose, UnsuccessfulHTTPResponseCode, Other,
 }
 
-// meanings paraphrase Apple's documentation of each value, followed by what the probe observed to
-// choose it, so a reader of a report knows both Apple's word and the local evidence.
-var meanings = map[Verdict]string{
-	Success:                      "Apple received a success response (HTTP 200-206).",
-	TimedOut:                     "Apple got no answer before its timeout; answer fast and process notifications asynchronously.",
-	TLSIssue:                     "Apple could not establish a TLS session or validate the certificate (TLS 1.2 or later, a publicly trusted certificate for the host).",
-	CircularRedirect:             "Apple detected a continual redirect; check the server's redirects for a loop.",
-	NoResponse:                   "Apple did not receive a valid HTTP response: the server answered with bytes that are not HTTP.",
-	SocketIssue:                  "A network error made the attempt fail: the name did not resolve, or the connection was refused, reset or unreachable.",
-	UnsupportedCharset:           "Apple does not support the charset the answer declared in its Content-Type.",
-	InvalidResponse:              "Apple received an invalid response: an HTTP answer that breaks the protocol.",
-	PrematureClose:               "The connection was closed while the send was in progress, before a complete answer.",
-	UnsuccessfulHTTPResponseCode: "Apple did not receive a status in 200-206.",
-	Other:                        "Another error prevented the server from receiving the notification.",
-}
-
-// Meaning explains the verdict in one sentence.
-func (v Verdict) Meaning() string {
-	if m, ok := meanings[v]; ok {
-		return m
-	}
-	return "Not a sendAttemptResult value."
-}
+// Meaning is Apple's sense of the verdict in one sentence, worded as everywhere else in s2s
+// (send-test --apple, history); the report's Reason says what the probe observed.
+func (v Verdict) Meaning() string { return appstore.SendAttemptResult(v).Meaning() }
 
 // Valid reports whether v is one of Apple's values.
-func (v Verdict) Valid() bool { _, ok := meanings[v]; return ok }
+func (v Verdict) Valid() bool { return appstore.SendAttemptResult(v).Known() }
 
 // Transient reports whether a retry can plausibly give another result: network trouble and time
 // outs come and go; 5xx answers are checked by the caller, which knows the status.

@@ -6,18 +6,14 @@ package sender
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/s2s-dev/s2s/appstore"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -37,13 +33,14 @@ const DefaultRetryScale = 3600
 
 // Result is one delivery attempt.
 type Result struct {
-	Attempt   int           // 1 for the first attempt
-	Duplicate bool          // a deliberate re-send of a body already delivered
-	Status    int           // HTTP status; 0 when there was no answer
-	Latency   time.Duration // from sending the request to reading the whole answer
-	Err       error         // transport error, nil when an answer came
-	Response  string        // the start of the receiver's answer body
-	Time      time.Time     // when the attempt started
+	Attempt     int           // 1 for the first attempt
+	Duplicate   bool          // a deliberate re-send of a body already delivered
+	Status      int           // HTTP status; 0 when there was no answer
+	Latency     time.Duration // from sending the request to reading the whole answer
+	Err         error         // transport error, nil when an answer came
+	Response    string        // the start of the receiver's answer body
+	ContentType string        // the answer's Content-Type
+	Time        time.Time     // when the attempt started
 }
 
 // OK reports whether Apple would count the attempt as delivered: HTTP 200-206.
@@ -52,37 +49,10 @@ func (r Result) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status <
 // Slow reports whether the answer came later than Apple tolerates comfortably.
 func (r Result) Slow() bool { return r.Latency >= SlowThreshold }
 
-// Outcome names the attempt with Apple's sendAttemptResult vocabulary (apple-spec.md §4.3).
+// Outcome names the attempt with Apple's sendAttemptResult vocabulary, classified the same way
+// as everywhere else in s2s (appstore.ClassifyOutcome).
 func (r Result) Outcome() string {
-	if r.Err == nil {
-		if r.OK() {
-			return "SUCCESS"
-		}
-		return "UNSUCCESSFUL_HTTP_RESPONSE_CODE"
-	}
-	var (
-		netErr  net.Error
-		certErr *tls.CertificateVerificationError
-		unknown x509.UnknownAuthorityError
-		hostErr x509.HostnameError
-		recErr  tls.RecordHeaderError
-	)
-	switch {
-	case errors.Is(r.Err, context.DeadlineExceeded), errors.As(r.Err, &netErr) && netErr.Timeout():
-		return "TIMED_OUT"
-	case errors.As(r.Err, &certErr), errors.As(r.Err, &unknown), errors.As(r.Err, &hostErr), errors.As(r.Err, &recErr),
-		strings.Contains(r.Err.Error(), "tls:"):
-		return "TLS_ISSUE"
-	case strings.Contains(r.Err.Error(), "stopped after") && strings.Contains(r.Err.Error(), "redirects"):
-		return "CIRCULAR_REDIRECT"
-	case errors.Is(r.Err, syscall.ECONNREFUSED):
-		return "NO_RESPONSE"
-	case errors.Is(r.Err, io.ErrUnexpectedEOF), errors.Is(r.Err, io.EOF), errors.Is(r.Err, syscall.ECONNRESET):
-		return "PREMATURE_CLOSE"
-	case errors.As(r.Err, &netErr):
-		return "SOCKET_ISSUE"
-	}
-	return "OTHER"
+	return string(appstore.ClassifyOutcome(r.Status, r.ContentType, r.Err))
 }
 
 // Sender posts bodies. The zero value uses a client suited to one receiver.
@@ -142,6 +112,7 @@ func (s *Sender) Send(ctx context.Context, url string, body []byte) Result {
 	resp.Body.Close()
 	res.Latency = time.Since(start)
 	res.Status = resp.StatusCode
+	res.ContentType = resp.Header.Get("Content-Type")
 	res.Response = string(head)
 	return res
 }

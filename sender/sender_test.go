@@ -109,7 +109,7 @@ func TestOutcomesWithoutAnswer(t *testing.T) {
 		timeout   time.Duration
 		want      string
 	}{
-		{"connection refused", refused(), 0, "NO_RESPONSE"},
+		{"connection refused", refused(), 0, "SOCKET_ISSUE"},
 		{"hang up", hangUp.URL, 0, "PREMATURE_CLOSE"},
 		{"no answer in time", stall.URL, 50 * time.Millisecond, "TIMED_OUT"},
 		{"untrusted certificate", tlsSrv.URL, 0, "TLS_ISSUE"},
