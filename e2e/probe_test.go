@@ -151,7 +151,7 @@ func TestProbeExitCodes(t *testing.T) {
 		{"404", []string{"probe", nfURL + "/apple", "--ca", caFile, "--json"}, 3, "UNSUCCESSFUL_HTTP_RESPONSE_CODE", ""},
 		{"http URL", []string{"probe", "http://127.0.0.1:9/apple", "--json"}, 3, "TLS_ISSUE", ""},
 		{"missing CA file", []string{"probe", okURL, "--ca", filepath.Join(dir, "nope.pem")}, 1, "", "nope.pem"},
-		{"CA file without a certificate", []string{"probe", okURL, "--ca", notPEM}, 1, "", "no PEM certificate"},
+		{"CA file without a certificate", []string{"probe", okURL, "--ca", notPEM}, 1, "", "no PEM CERTIFICATE block"},
 		{"bad timeout", []string{"probe", okURL, "--timeout", "-1s"}, 2, "", "--timeout"},
 		{"bad environment", []string{"probe", okURL, "--environment", "Staging"}, 2, "", "Sandbox or Production"},
 		{"via-apple without bundle", []string{"probe", okURL, "--via-apple"}, 2, "", "--bundle-id"},
