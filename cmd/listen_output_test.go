@@ -1,0 +1,96 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
+)
+
+func testEvents() []receiver.Event {
+	at := time.Date(2026, 11, 23, 12, 4, 5, 0, time.UTC)
+	return []receiver.Event{
+		{Kind: receiver.EventReady, URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db"},
+		{Kind: receiver.EventNotification, Capture: &store.Capture{
+			ID: 7, ReceivedAt: at, Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox",
+			ProductID: "com.example.pro", Trust: "verified", ResponseStatus: 200, Latency: 1200 * time.Microsecond,
+			DuplicateOf: 3,
+		}},
+		{Kind: receiver.EventNotification, Capture: &store.Capture{
+			ID: 8, ReceivedAt: at, Trust: "invalid", TrustClass: "format", ResponseStatus: 200,
+		}},
+		{Kind: receiver.EventNotification, Capture: &store.Capture{
+			ID: 9, ReceivedAt: at, Type: "TEST", Environment: "Production", Trust: "invalid", TrustClass: "identity",
+			ResponseStatus: 200, IdentityMismatch: "bundleId com.other is not the expected com.example",
+		}},
+		{Kind: receiver.EventDelivery, Delivery: &store.Delivery{
+			CaptureID: 7, Target: "http://localhost:3000/", Attempt: 1, StartedAt: at, State: store.DeliveryPending,
+			Error: "nothing listening on 127.0.0.1:3000", NextRetryAt: at.Add(time.Second),
+		}},
+		{Kind: receiver.EventError, Err: "could not store a notification"},
+	}
+}
+
+func TestEventPrinterLines(t *testing.T) {
+	ios, _, out, errOut := TestIO()
+	p := newEventPrinter(ios, "lines")
+	for _, e := range testEvents() {
+		p.print(e)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("stdout has %d lines, want one per notification and delivery:\n%s", len(lines), out)
+	}
+	for i, want := range [][]string{
+		{"DID_RENEW/BILLING_RECOVERY", "Sandbox", "com.example.pro", "verified ✓", "200", "1.2ms", "#7", "duplicate of #3"},
+		{"(not a notification)", "invalid ✗ format", "#8"},
+		{"TEST", "invalid ✗ identity", "bundleId com.other is not the expected com.example"},
+		{"forward #7 → http://localhost:3000/", "failed", "attempt 1", "nothing listening on 127.0.0.1:3000", "retry at"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q lacks %q", i, lines[i], w)
+			}
+		}
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Error("colour codes written to a stream that is not a terminal")
+	}
+	for _, w := range []string{"listening on http://127.0.0.1:8080/", "stored in /tmp/c.db", "error: could not store"} {
+		if !strings.Contains(errOut.String(), w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+}
+
+func TestEventPrinterJSON(t *testing.T) {
+	ios, _, out, errOut := TestIO()
+	p := newEventPrinter(ios, "json")
+	events := make(chan receiver.Event, 16)
+	for _, e := range testEvents() {
+		events <- e
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // already stopped: run must still drain what was published
+	if err := p.run(ctx, events, make(chan error)); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not one JSON object per line: %q", line)
+		}
+		kinds = append(kinds, e["event"].(string))
+	}
+	if got := strings.Join(kinds, ","); got != "ready,notification,notification,notification,delivery,error" {
+		t.Errorf("events %s", got)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("json mode wrote to stderr: %s", errOut)
+	}
+}
