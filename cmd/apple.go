@@ -13,7 +13,6 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 )
 
@@ -138,10 +137,7 @@ func retryReason(err error) string {
 // chains to this machine's s2s test chain (a stand-in of the API signs with it), invalid otherwise.
 func appleVerifier(f *Factory, bundleID string, env appstore.Environment) *decode.Verifier {
 	o := decode.Options{BundleID: bundleID, Environment: string(env), Clock: f.Now}
-	// Only loaded, never created: asking Apple is no reason to mint a test chain.
-	if chain, err := fixtures.LoadChain(paths.ConfigDir(f.Getenv)); err == nil && chain.Root() != nil {
-		o.ExtraRoots = append(o.ExtraRoots, chain.Root())
-	}
+	o.ExtraRoots = localTestRoots(f)
 	return decode.NewVerifier(o)
 }
 

@@ -22,7 +22,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -431,11 +430,7 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	// The local test chain is trusted as listen trusts it, but never created here: if this
-	// machine has none, nothing signed by it can be verified anyway.
-	if chain, err := fixtures.LoadChain(paths.ConfigDir(o.f.Getenv)); err == nil {
-		roots = append(roots, chain.Root())
-	}
+	roots = append(roots, localTestRoots(o.f)...)
 	s, c, err := o.getCapture(ctx, o.ID)
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -208,11 +207,7 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 		}
 		o.userRoots[decode.Fingerprint(c)] = true
 	}
-	// What "s2s send-test" and "s2s listen" signed on this machine decodes as simulated, as in the
-	// listener; the chain is only loaded, never created here.
-	if chain, err := fixtures.LoadChain(paths.ConfigDir(o.f.Getenv)); err == nil && chain.Root() != nil {
-		vo.ExtraRoots = append(vo.ExtraRoots, chain.Root())
-	}
+	vo.ExtraRoots = append(vo.ExtraRoots, localTestRoots(o.f)...)
 	return vo, nil
 }
 

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -308,23 +307,6 @@ func openLogFile(path string) (*os.File, error) {
 		return nil, fmt.Errorf("creating the log directory: %w", err)
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-}
-
-// loadRoots reads --root PEM files.
-func loadRoots(files []string) ([]*x509.Certificate, error) {
-	var roots []*x509.Certificate
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("reading --root: %w", err)
-		}
-		certs, err := decode.ParseRootsPEM(data)
-		if err != nil {
-			return nil, fmt.Errorf("--root %s: %w", name, err)
-		}
-		roots = append(roots, certs...)
-	}
-	return roots, nil
 }
 
 // sendSelfTest posts a simulated TEST notification to this listener (the TUI's t key).

@@ -15,8 +15,6 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/fixtures"
-	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
@@ -56,13 +54,7 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 	noColor := !f.IO.ColorOut() || f.Getenv("NO_COLOR") != ""
 	verifier := ui.Verifier
 	if verifier == nil {
-		// At least trust this machine's test chain, so what s2s send-test signed decodes as
-		// simulated here too.
-		var opts decode.Options
-		if chain, err := fixtures.LoadChain(paths.ConfigDir(f.Getenv)); err == nil {
-			opts.ExtraRoots = append(opts.ExtraRoots, chain.Root())
-		}
-		verifier = decode.NewVerifier(opts)
+		verifier = decode.NewVerifier(decode.Options{ExtraRoots: localTestRoots(f)})
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
