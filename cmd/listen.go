@@ -252,7 +252,10 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	bus.Publish(receiver.Event{Kind: receiver.EventReady, URL: localURL, PublicURL: publicURL, Store: storePath})
 
-	var runErr error
+	var (
+		runErr  error
+		printer *eventPrinter
+	)
 	switch output {
 	case "tui":
 		ui := listenUI{
@@ -272,12 +275,17 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		runErr = runListenTUI(ctx, f, ui)
 		cancel()
 	default:
-		p := newEventPrinter(f.IO, output)
-		runErr = p.run(ctx, events, serveErr)
+		printer = newEventPrinter(f.IO, output)
+		runErr = printer.run(ctx, events, serveErr)
 	}
 
 	shutdown(srv)
 	handler.Wait()
+	if printer != nil {
+		// Requests that were in flight when the signal came were answered during shutdown; a
+		// script reading the output must see them too.
+		printer.drain(events)
+	}
 	if ctx.Err() != nil && runErr == nil && output != "tui" {
 		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
 		return &SilentError{Code: ExitInterrupted}

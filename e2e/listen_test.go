@@ -420,3 +420,82 @@ func TestListenBadInput(t *testing.T) {
 	}
 	t.Errorf("the path with .. was not stored as sent")
 }
+
+// TestListenFinishesRequestsInFlightOnSIGTERM: a notification whose body is still arriving when
+// SIGTERM comes is read to the end, stored, answered 200 and reported on stdout before the
+// listener exits with 130. Scripts reading --output json must never miss an acknowledged one.
+func TestListenFinishesRequestsInFlightOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	l := StartListener(t, dir)
+	host := strings.TrimSuffix(strings.TrimPrefix(l.URL, "http://"), "/")
+	body := Body(RealNotifications(t)[4].JWS)
+
+	conn, err := net.DialTimeout("tcp", host, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(40 * time.Second))
+	// 100-continue: the interim answer proves the handler is already reading this request.
+	fmt.Fprintf(conn, "POST /inflight HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, len(body))
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(line, " 100 ") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the blank line ending the interim answer
+		t.Fatal(err)
+	}
+	if _, err := conn.Write(body[:len(body)/2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Shutdown has begun once new connections are refused.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", host, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts connections 20s after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := conn.Write(body[len(body)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer to the request in flight: %v; stderr: %s", err, l.stderr)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("request in flight answered %d, want 200", resp.StatusCode)
+	}
+	var exitErr error
+	select {
+	case exitErr = <-l.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("listener did not exit within 20s of SIGTERM")
+	}
+	if code := l.cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d (%v), want 130; stderr: %s", code, exitErr, l.stderr)
+	}
+	reported := false
+	for e := range l.events {
+		if c, ok := e["capture"].(map[string]any); ok && e["event"] == "notification" && c["path"] == "/inflight" {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("the notification answered during shutdown was never printed on stdout")
+	}
+	caps := capturesListJSON(t, dir)
+	if len(caps) != 1 || caps[0].Path != "/inflight" || caps[0].Trust != "verified" {
+		t.Fatalf("store after shutdown: %+v, want the one request in flight, verified", caps)
+	}
+}
