@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,7 +69,33 @@ Apple would record for your notification URL.`,
 		root.AddCommand(c)
 	}
 	root.AddCommand(newVersionCmd(f))
+	strictHelpAndCompletion(root)
 	return root
+}
+
+// strictHelpAndCompletion makes "s2s completion SHELL" and "s2s help TOPIC" fail with a usage error
+// (exit 2) on an unknown shell or topic: cobra's own versions print help and exit 0, which hides a
+// typo from a script.
+func strictHelpAndCompletion(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "completion":
+			// Runnable, so cobra checks its arguments (NoArgs) instead of printing help.
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		case "help":
+			c.Run = nil
+			c.RunE = func(c *cobra.Command, args []string) error {
+				target, _, err := c.Root().Find(args)
+				if target == nil || err != nil {
+					return usageErrorf("unknown help topic %q", strings.Join(args, " "))
+				}
+				target.InitDefaultHelpFlag()
+				return target.Help()
+			}
+		}
+	}
 }
 
 // Main runs s2s with the process's arguments and returns its exit code.
@@ -80,19 +107,26 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	v := version.Get()
+	// The command the arguments name, for the usage hint; "s2s" when they name none.
+	usagePath := root.CommandPath()
+	if c, _, err := root.Find(args); err == nil {
+		usagePath = c.CommandPath()
+	}
 	err := fang.Execute(ctx, root,
 		fang.WithVersion(v.Version),
 		fang.WithCommit(v.Commit),
 		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
-		fang.WithErrorHandler(func(w io.Writer, styles fang.Styles, err error) {
+		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
 			if silent(err) {
 				return
 			}
-			if ExitCode(err) == ExitUsage {
-				fang.DefaultErrorHandler(w, styles, err)
-				return
-			}
+			// Plain, like every other error: fang's styled box capitalises the first word, which
+			// turns a flag or the user's own input ("--At", "\"Abc\" is not a capture ID") into
+			// something they never typed.
 			fmt.Fprintf(w, "s2s: %v\n", err)
+			if ExitCode(err) == ExitUsage {
+				fmt.Fprintf(w, "Run '%s --help' for usage.\n", usagePath)
+			}
 		}),
 	)
 	return ExitCode(err)

@@ -1,0 +1,65 @@
+package cmd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ios, _, out, errOut := TestIO()
+	f := &Factory{IO: ios, Getenv: func(string) string { return "" }, Now: time.Now}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code = run(ctx, f, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestUsageErrors: every mistake in how s2s was called exits 2 with the message as written (no
+// capitalised flag or input) and where to find help; typos in completion and help are mistakes too.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+		hint string
+	}{
+		{[]string{"--bogus"}, "s2s: unknown flag: --bogus\n", "Run 's2s --help' for usage."},
+		{[]string{"no-such-command"}, `s2s: unknown command "no-such-command" for "s2s"`, "Run 's2s --help' for usage."},
+		{[]string{"decode", "--at", "nonsense", "x"}, `s2s: --at "nonsense": not a time`, "Run 's2s decode --help' for usage."},
+		{[]string{"captures", "show", "abc"}, `s2s: "abc" is not a capture ID`, "Run 's2s captures show --help' for usage."},
+		{[]string{"captures", "show"}, "s2s: accepts 1 arg(s), received 0", "Run 's2s captures show --help' for usage."},
+		{[]string{"listen", "--output", "xml"}, `s2s: --output must be tui, lines or json, not "xml"`, "Run 's2s listen --help' for usage."},
+		{[]string{"version", "extra"}, `s2s: unknown command "extra" for "s2s version"`, "Run 's2s version --help' for usage."},
+		{[]string{"completion", "tcsh"}, `s2s: unknown command "tcsh" for "s2s completion"`, "Run 's2s completion --help' for usage."},
+		{[]string{"help", "bogus"}, `s2s: unknown help topic "bogus"`, "Run 's2s help --help' for usage."},
+	} {
+		code, _, stderr := runArgs(t, tc.args...)
+		if code != ExitUsage {
+			t.Errorf("s2s %s: exit %d, want %d; stderr: %s", strings.Join(tc.args, " "), code, ExitUsage, stderr)
+		}
+		if !strings.HasPrefix(stderr, tc.want) || !strings.Contains(stderr, tc.hint) {
+			t.Errorf("s2s %s: stderr %q, want it to start with %q and hold %q", strings.Join(tc.args, " "), stderr, tc.want, tc.hint)
+		}
+	}
+}
+
+func TestCompletionAndHelpStillWork(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"completion", "bash"}, "bash completion"},
+		{[]string{"completion", "zsh"}, "compdef"},
+		{[]string{"completion", "fish"}, "complete -c s2s"},
+		{[]string{"completion", "powershell"}, "Register-ArgumentCompleter"},
+		{[]string{"help", "decode"}, "--json"},
+		{[]string{"help", "captures", "list"}, "--trust"},
+	} {
+		code, stdout, stderr := runArgs(t, tc.args...)
+		if code != ExitOK || !strings.Contains(stdout, tc.want) {
+			t.Errorf("s2s %s: exit %d, stdout without %q; stderr: %s", strings.Join(tc.args, " "), code, tc.want, stderr)
+		}
+	}
+}
