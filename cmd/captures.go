@@ -441,6 +441,7 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 		return err
 	}
 	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).Decode(c.Body)
+	keepStoredIdentityVerdict(d, c)
 
 	ios := o.f.IO
 	if o.JSON {
@@ -459,6 +460,26 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 	}
 	fmt.Fprintln(ios.Out)
 	return renderDecodedHuman(ios.Out, d, ios.ColorOut())
+}
+
+// keepStoredIdentityVerdict keeps one label per capture. The decode above knows nothing of the
+// --bundle-id, --app-apple-id or --environment that s2s listen checked when the capture arrived,
+// so a payload listen stored as invalid (identity or environment) would come back verified.
+func keepStoredIdentityVerdict(d *decode.Decoded, c *store.Capture) {
+	if c.IdentityMismatch == "" || d.Verification.Label == decode.LabelInvalid {
+		return
+	}
+	class := decode.Class(c.TrustClass)
+	if class != decode.ClassIdentity && class != decode.ClassEnvironment {
+		class = decode.ClassIdentity
+	}
+	msg := c.IdentityMismatch + "; checked by s2s listen when the capture arrived (the signature itself is " +
+		string(d.Own.Label) + ")"
+	for _, v := range []*decode.Verification{&d.Own, &d.Verification} {
+		if v.Label != decode.LabelInvalid {
+			v.Label, v.Class, v.Message = decode.LabelInvalid, class, msg
+		}
+	}
 }
 
 // writeCaptureMeta prints what s2s knows about a capture beyond its body.

@@ -321,6 +321,56 @@ func TestCapturesShow(t *testing.T) {
 	}
 }
 
+// TestCapturesShowKeepsListenIdentityVerdict: a genuine notification that s2s listen stored as
+// invalid/identity (another app than --bundle-id) must not be shown as verified by show, in text or
+// JSON, even though show decodes it again without listen's expectations.
+func TestCapturesShowKeepsListenIdentityVerdict(t *testing.T) {
+	e := newCapturesEnv(t)
+	body := decodeVector(t, "real/05-notification-2025-10-01-DID_RENEW-sandbox.jws")
+	body = []byte(`{"signedPayload":"` + strings.TrimSpace(string(body)) + `"}`)
+	d := decode.NewVerifier(decode.Options{BundleID: "com.other.app"}).Decode(body)
+	if d.Verification.Class != decode.ClassIdentity {
+		t.Fatalf("setup: %+v", d.Verification)
+	}
+	s, err := store.Open(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Capture{ReceivedAt: e.now, Method: http.MethodPost, Path: "/", Body: body,
+		IdentityMismatch: d.Verification.Message, ResponseStatus: 200}
+	c.SetSummary(d.Summary())
+	if err := s.Insert(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	code, out, errOut := e.run("show", idStr(c.ID))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "trust: invalid/identity") || !strings.Contains(out, "UNVERIFIED") ||
+		strings.Contains(out, "trust: verified") {
+		t.Errorf("show of a capture listen stored as invalid/identity:\n%s", out)
+	}
+	code, out, errOut = e.run("show", idStr(c.ID), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Decoded struct {
+			Summary      decode.Summary      `json:"summary"`
+			Verification decode.Verification `json:"verification"`
+		} `json:"decoded"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Decoded.Summary.Label != decode.LabelInvalid || doc.Decoded.Verification.Label != decode.LabelInvalid ||
+		doc.Decoded.Verification.Class != decode.ClassIdentity || !strings.Contains(doc.Decoded.Verification.Message, "com.other.app") {
+		t.Errorf("show --json: %+v", doc.Decoded)
+	}
+}
+
 func TestCapturesExport(t *testing.T) {
 	e := newCapturesEnv(t)
 	all := e.seed()
