@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -162,6 +163,14 @@ take RFC 3339 times, dates (local midnight) or durations back from now (90s, 15m
 	fl.Int64Var(&o.Before, "before", 0, "only captures with an ID below ID (the next page)")
 	fl.IntVar(&o.Limit, "limit", 50, "at most N captures (0: all)")
 	fl.BoolVar(&o.JSON, "json", false, "print a JSON array of captures (without bodies)")
+	_ = c.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return fixtures.TypeNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("subtype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return fixtures.SubtypeNames(o.Type), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = c.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(capTrustLabels, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

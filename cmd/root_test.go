@@ -63,3 +63,33 @@ func TestCompletionAndHelpStillWork(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValuesComplete: the filters people type by hand complete their values.
+func TestFlagValuesComplete(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"captures", "list", "--type", ""}, []string{"DID_RENEW", "REFUND", "TEST"}},
+		{[]string{"captures", "list", "--type", "EXPIRED", "--subtype", ""}, []string{"VOLUNTARY", "BILLING_RETRY"}},
+		{[]string{"captures", "list", "--env", ""}, []string{"Sandbox", "Production", "Xcode"}},
+		{[]string{"captures", "list", "--trust", ""}, []string{"verified", "simulated", "unsigned-xcode", "legacy-v1", "invalid"}},
+		{[]string{"decode", "--environment", ""}, []string{"Sandbox", "Production"}},
+		{[]string{"listen", "--output", ""}, []string{"tui", "lines", "json"}},
+		{[]string{"listen", "--respond", ""}, []string{"auto", "passthrough", "503"}},
+	} {
+		code, stdout, stderr := runArgs(t, append([]string{"__complete"}, tc.args...)...)
+		if code != ExitOK {
+			t.Fatalf("__complete %v: exit %d: %s", tc.args, code, stderr)
+		}
+		got := map[string]bool{}
+		for _, line := range strings.Split(stdout, "\n") {
+			got[strings.SplitN(line, "\t", 2)[0]] = true
+		}
+		for _, w := range tc.want {
+			if !got[w] {
+				t.Errorf("__complete %v: no %q in\n%s", tc.args, w, stdout)
+			}
+		}
+	}
+}
