@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -168,5 +169,34 @@ func cmdPost(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "%d\n", resp.StatusCode)
 	if ok := resp.StatusCode < 300; ok == neg {
 		ts.Fatalf("post: status %d", resp.StatusCode)
+	}
+}
+
+// TestMakeBuildStampsVersion: `make build` stamps the version, commit and build date that
+// `s2s version` prints.
+func TestMakeBuildStampsVersion(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "s2s")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "make", "-s", "-C", "..", "build", "BIN="+bin, "VERSION=v9.8.7-test", "COMMIT=0123456789abcdef", "DATE=2026-01-02T03:04:05Z")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	out, err := exec.CommandContext(ctx, bin, "version", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Version, Commit, Date, Go string }
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if v.Version != "v9.8.7-test" || v.Commit != "0123456789abcdef" || v.Date != "2026-01-02T03:04:05Z" || v.Go == "" {
+		t.Errorf("version --json of a make build: %s", out)
+	}
+	if out, _ := exec.CommandContext(ctx, bin, "version").Output(); !strings.HasPrefix(string(out), "s2s v9.8.7-test\n") {
+		t.Errorf("s2s version: %q", out)
 	}
 }
