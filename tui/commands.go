@@ -342,7 +342,7 @@ func writeNew(dir, base, ext string, data []byte) (string, error) {
 		if i > 0 {
 			name = fmt.Sprintf("%s-%d%s", base, i, ext)
 		}
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

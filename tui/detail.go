@@ -310,6 +310,10 @@ func (m *Model) headersTab() string {
 func (m *Model) deliveriesTab() string {
 	s, ds := m.st, m.det.deliveries
 	if len(ds) == 0 {
+		if d, ok := m.lastDel[m.det.id]; ok && skipped(d) {
+			return s.Warn.Render(ansi.Wordwrap(d.Error, max(20, m.width-1), "")) + "\n\n" +
+				s.Dim.Render("Press r to send it to the forward targets anyway.")
+		}
 		if m.cfg.Replay == nil {
 			return s.Dim.Render("Not forwarded: start s2s listen with --forward-to URL to forward and replay.")
 		}
@@ -317,7 +321,9 @@ func (m *Model) deliveriesTab() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render(fmt.Sprintf("%-3s %-8s %-10s %-7s %-9s %s", "#", "STARTED", "STATE", "STATUS", "LATENCY", "TARGET")))
-	for i, d := range ds {
+	// Newest first, like the list: the attempt r just made is the one on screen.
+	for i := range ds {
+		d := ds[len(ds)-1-i]
 		kind := ""
 		if d.Replay {
 			kind = " (replay)"
@@ -326,7 +332,7 @@ func (m *Model) deliveriesTab() string {
 		fmt.Fprintf(&b, "%-3d %-8s %-10s %s %-9s %s%s\n", d.Attempt, m.clock(d.StartedAt), d.State,
 			s.code(d.Status).Render(fmt.Sprintf("%-7s", status)), shortDur(d.Latency), d.Target, s.Dim.Render(kind))
 		if d.Error != "" {
-			fmt.Fprintf(&b, "    %s\n", s.Error.Render("error: "+d.Error))
+			b.WriteString(m.wrapUnder(s.Error, "error: ", d.Error))
 		}
 		if !d.NextRetryAt.IsZero() {
 			fmt.Fprintf(&b, "    %s\n", s.Warn.Render("next retry at "+m.clock(d.NextRetryAt)))
@@ -339,6 +345,21 @@ func (m *Model) deliveriesTab() string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// wrapUnder word-wraps text after a label, four columns in, with the following lines under the
+// text rather than under the label, so a long explanation reads as one block.
+func (m *Model) wrapUnder(st lipgloss.Style, label, text string) string {
+	pad := strings.Repeat(" ", 4+len(label))
+	var b strings.Builder
+	for i, l := range strings.Split(ansi.Wordwrap(text, max(20, m.width-len(pad)-1), ""), "\n") {
+		if i == 0 {
+			b.WriteString("    " + st.Render(label+l) + "\n")
+			continue
+		}
+		b.WriteString(pad + st.Render(l) + "\n")
+	}
+	return b.String()
 }
 
 func (m *Model) timelineTab() string {

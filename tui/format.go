@@ -219,6 +219,8 @@ func deliveryText(d store.Delivery) string {
 	switch {
 	case d.ID == 0 && d.CaptureID == 0:
 		return ""
+	case skipped(d):
+		return "skipped"
 	case d.Status != 0:
 		return fmt.Sprintf("%d %s", d.Status, shortDur(d.Latency))
 	case d.State == store.DeliveryPending:
@@ -226,6 +228,10 @@ func deliveryText(d store.Delivery) string {
 	}
 	return "error"
 }
+
+// skipped reports a capture the forwarder kept from its targets (its trust label, a loop): the
+// relay announces it without an attempt number, and nothing is stored.
+func skipped(d store.Delivery) bool { return d.Attempt == 0 && d.Error != "" }
 
 func shortDur(d time.Duration) string {
 	switch {

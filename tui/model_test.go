@@ -312,6 +312,12 @@ func TestExportWritesNewFiles(t *testing.T) {
 	if h.m.status != "exported the decoded JSON of #9 to s2s-9-decoded.json" {
 		t.Errorf("status %q", h.m.status)
 	}
+	// A raw body can hold a v1 shared secret: exports are as private as the store.
+	for _, name := range []string{"s2s-9-raw.json", "s2s-9-decoded.json"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v; want 0600", name, fi.Mode().Perm(), err)
+		}
+	}
 }
 
 func TestSendTestAndReplay(t *testing.T) {
@@ -384,6 +390,51 @@ func TestDeliveryEvents(t *testing.T) {
 	h.press("esc")
 	if scr := h.plain(); !strings.Contains(scr, "503 38ms") {
 		t.Errorf("list lacks the forward column:\n%s", scr)
+	}
+}
+
+// A capture the trust filter kept from the targets was not delivered, but nothing failed: the
+// list must not say "error", and the Deliveries tab says why instead of inviting an attempt.
+func TestSkippedDeliveryIsNotAnError(t *testing.T) {
+	caps := lifeOfASubscription()
+	h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, caps...)
+	why := "not forwarded: capture 1 is invalid (format); only verified and simulated notifications are forwarded unless listen runs with --forward-invalid"
+	d := store.Delivery{CaptureID: 9, Target: "http://localhost:3000/apple", StartedAt: base, State: store.DeliveryFailed, Error: why}
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &d}}})
+	scr := h.plain()
+	if !strings.Contains(scr, "skipped") || strings.Contains(scr, "error") {
+		t.Errorf("list should say skipped:\n%s", scr)
+	}
+	h.press("enter", "5")
+	if scr := h.plain(); !strings.Contains(scr, "--forward-invalid") {
+		t.Errorf("deliveries tab does not say why it was skipped:\n%s", scr)
+	}
+}
+
+// The newest attempt (what r just did) comes first, and a long explanation wraps at words
+// under its row at 80 columns.
+func TestDeliveriesNewestFirstAndWrapped(t *testing.T) {
+	caps := lifeOfASubscription()
+	h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, caps...)
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	long := "nothing listening on 127.0.0.1:60105; gave up after 3 attempts; the notification is stored (capture 9); start your server, then press r in the TUI or run s2s replay 9"
+	h.src.deliveries[9] = []store.Delivery{
+		{ID: 1, CaptureID: 9, Target: "http://localhost:60105/apple", Attempt: 1, StartedAt: base, State: store.DeliveryFailed, Error: long},
+		{ID: 2, CaptureID: 9, Target: "http://localhost:60105/apple", Attempt: 1, StartedAt: base.Add(time.Minute), Status: 200,
+			Latency: 6 * time.Millisecond, State: store.DeliverySucceeded, Replay: true, Response: "ok"},
+	}
+	h.press("enter", "5")
+	scr := h.plain()
+	if i, j := strings.Index(scr, "succeeded"), strings.Index(scr, "failed"); i < 0 || j < 0 || i > j {
+		t.Errorf("the newest attempt should come first:\n%s", scr)
+	}
+	for _, l := range lines(scr) {
+		if strings.HasPrefix(l, "ture") || strings.HasPrefix(l, "2s replay") || strings.HasPrefix(l, "otification") {
+			t.Errorf("line cut inside a word: %q\n%s", l, scr)
+		}
+	}
+	if !strings.Contains(scr, "    error: nothing listening on 127.0.0.1:60105;") || !strings.Contains(scr, "\n           ") {
+		t.Errorf("the error should wrap indented under its row:\n%s", scr)
 	}
 }
 
