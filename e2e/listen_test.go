@@ -499,3 +499,80 @@ func TestListenFinishesRequestsInFlightOnSIGTERM(t *testing.T) {
 		t.Fatalf("store after shutdown: %+v, want the one request in flight, verified", caps)
 	}
 }
+
+// TestListenLegacyIdentityAndDuplicates: a version 1 body goes through listen as legacy-v1 (never
+// verified), a notification for another app than --bundle-id is stored as invalid/identity with
+// the mismatch shown, and a second delivery of the same notificationUUID is marked a duplicate;
+// in the JSON events and in `s2s captures list --json` alike.
+func TestListenLegacyIdentityAndDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	l := StartListener(t, dir, "--bundle-id", "com.example.app")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v1 := func(bid string) []byte {
+		return []byte(`{"notification_type":"DID_RENEW","environment":"PROD","password":"s3cret","bid":"` + bid + `","auto_renew_product_id":"com.example.monthly","unified_receipt":{"environment":"Production","status":0,"latest_receipt_info":[{"product_id":"com.example.monthly","transaction_id":"1000000000000009","original_transaction_id":"1000000000000001","purchase_date_ms":"1600000000000","expires_date_ms":"1602592000000"}]}}`)
+	}
+	renew := Body(RealNotifications(t)[4].JWS) // a real DID_RENEW of another app
+	for _, body := range [][]byte{v1("com.example.app"), v1("com.other.app"), renew, renew} {
+		if status, err := Post(ctx, l.URL+"apple", body); err != nil || status != 200 {
+			t.Fatalf("status %d, %v", status, err)
+		}
+	}
+	type want struct{ trust, class, mismatch string }
+	wants := []want{
+		{"legacy-v1", "", ""},
+		{"invalid", "identity", `bid is "com.other.app", not the expected bundle ID "com.example.app"`},
+		{"invalid", "identity", `not "com.example.app" (--bundle-id)`},
+		{"invalid", "identity", `not "com.example.app" (--bundle-id)`},
+	}
+	for i, w := range wants {
+		var e map[string]any
+		select {
+		case e = <-l.events:
+		case <-ctx.Done():
+			t.Fatal("missing notification events")
+		}
+		c, _ := e["capture"].(map[string]any)
+		mismatch, _ := c["identityMismatch"].(string)
+		class, _ := c["trustClass"].(string)
+		if e["event"] != "notification" || c["trust"] != w.trust || class != w.class || !strings.Contains(mismatch, w.mismatch) {
+			t.Errorf("event %d: %v, want trust %s/%s with mismatch %q", i, e, w.trust, w.class, w.mismatch)
+		}
+	}
+	caps := capturesListJSON(t, dir)
+	if len(caps) != 4 {
+		t.Fatalf("%d captures, want 4", len(caps))
+	}
+	for i, w := range wants {
+		c := caps[len(caps)-1-i]
+		if c.Trust != w.trust || c.TrustClass != w.class || !strings.Contains(c.IdentityMismatch, w.mismatch) {
+			t.Errorf("capture %d: %s/%s %q, want %s/%s %q", c.ID, c.Trust, c.TrustClass, c.IdentityMismatch, w.trust, w.class, w.mismatch)
+		}
+		if c.Trust == "verified" {
+			t.Errorf("capture %d is labelled verified", c.ID)
+		}
+	}
+	if caps[0].DuplicateOf != caps[1].ID || caps[1].DuplicateOf != 0 {
+		t.Errorf("duplicates: newest %d duplicateOf %d, want %d", caps[0].ID, caps[0].DuplicateOf, caps[1].ID)
+	}
+	if caps[3].Type != "DID_RENEW" || caps[3].ProductID != "com.example.monthly" || caps[3].OriginalTransactionID != "1000000000000001" {
+		t.Errorf("V1 summary not stored: %+v", caps[3])
+	}
+
+	// The table says it too.
+	cmd := exec.Command(Binary, "captures", "list")
+	cmd.Env = Env(dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(out)
+	for _, s := range []string{"legacy-v1", "invalid/identity", "identity mismatch", fmt.Sprintf("duplicate of %d, identity mismatch", caps[1].ID)} {
+		if !strings.Contains(table, s) {
+			t.Errorf("captures list lacks %q:\n%s", s, table)
+		}
+	}
+	if strings.Contains(table, "verified") {
+		t.Errorf("captures list shows verified:\n%s", table)
+	}
+}
