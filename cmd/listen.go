@@ -253,8 +253,9 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	bus.Publish(receiver.Event{Kind: receiver.EventReady, URL: localURL, PublicURL: publicURL, Store: storePath})
 
 	var (
-		runErr  error
-		printer *eventPrinter
+		runErr    error
+		printer   *eventPrinter
+		signalled bool
 	)
 	switch output {
 	case "tui":
@@ -273,6 +274,8 @@ func runListen(ctx context.Context, o *listenOptions) error {
 			}
 		}
 		runErr = runListenTUI(ctx, f, ui)
+		// Quitting with q ends ctx too; only a signal that ended it first is an interruption.
+		signalled = ctx.Err() != nil
 		cancel()
 	default:
 		printer = newEventPrinter(f.IO, output)
@@ -286,7 +289,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		// script reading the output must see them too.
 		printer.drain(events)
 	}
-	if ctx.Err() != nil && runErr == nil && output != "tui" {
+	if runErr == nil && (signalled || output != "tui" && ctx.Err() != nil) {
 		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
 		return &SilentError{Code: ExitInterrupted}
 	}

@@ -80,7 +80,9 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 		Refresh:   5 * time.Second,
 		NoColor:   noColor,
 	})
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out)}
+	// Signals end ctx (listen's own handler); Bubble Tea's handler would race it and turn SIGTERM
+	// into a plain quit (exit 0) or SIGINT into an error, instead of listen's 130.
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out), tea.WithoutSignalHandler()}
 	if noColor {
 		// NO_COLOR: a plain screen; selection and tabs stay visible through ▸ and [brackets].
 		opts = append(opts, tea.WithColorProfile(colorprofile.NoTTY))

@@ -3,12 +3,15 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -259,3 +262,134 @@ func TestTUIInTmux(t *testing.T) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// startTUI runs `s2s listen ARGS` in a cols x rows tmux pane with Env(dir), minus NO_COLOR unless
+// noColor, and returns the pane and the file its exit code is written to.
+func startTUI(t *testing.T, dir string, cols, rows int, noColor bool, args ...string) (*tmuxTerm, string) {
+	t.Helper()
+	var script strings.Builder
+	script.WriteString("#!/bin/sh\n")
+	for _, kv := range Env(dir) {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "" || strings.ContainsAny(k, "() ") || (k == "NO_COLOR" && !noColor) {
+			continue
+		}
+		fmt.Fprintf(&script, "export %s\n", shellQuote(kv))
+	}
+	if !noColor {
+		script.WriteString("unset NO_COLOR S2S_NO_COLOR\n")
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	exitFile := filepath.Join(dir, "exit-code")
+	fmt.Fprintf(&script, "cd %s\n%s listen %s 2>%s\necho $? >%s\nread -r _\n", shellQuote(dir), shellQuote(Binary), strings.Join(quoted, " "),
+		shellQuote(filepath.Join(dir, "stderr.txt")), shellQuote(exitFile))
+	run := filepath.Join(dir, "run.sh")
+	if err := os.WriteFile(run, []byte(script.String()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("s2s-e2e-%d-%s", os.Getpid(), filepath.Base(dir)), name: "s2s"}
+	tm.must("new-session", "-d", "-s", tm.name, "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows), "sh "+run)
+	// Keys are sent one by one; tmux must not hold an Escape back to join it with the next key.
+	tm.must("set-option", "-s", "escape-time", "0")
+	t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
+	return tm, exitFile
+}
+
+// waitExit waits for the pane's s2s to exit and returns its exit code.
+func (tm *tmuxTerm) waitExit(exitFile string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(exitFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("s2s listen did not exit; screen:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTUIForwardingInTmux: at 80x24 and in colour, a notification forwarded to a server that is
+// down shows the failure and what to do in the FORWARD column and the Deliveries tab; once the
+// server is up, r delivers the stored bytes unchanged and the Deliveries tab shows the answer
+// first. SIGTERM then ends listen with 130 and the terminal restored.
+func TestTUIForwardingInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	port, targetPort := FreePort(t), FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	tm, exitFile := startTUI(t, dir, 80, 24, false, "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--forward-to", fmt.Sprintf("%d/apple", targetPort), "--forward-retries", "none")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving", "FORWARD")
+
+	postVector(t, url, "07")
+	scr := tm.waitFor("the failed forward", func(s string) bool {
+		r := listRows(s)
+		return len(r) == 1 && strings.HasSuffix(strings.TrimSpace(r[0]), "error")
+	})
+	if colour := tm.must("capture-pane", "-e", "-p", "-t", tm.name); !strings.Contains(colour, "\x1b[") {
+		t.Errorf("no colour without NO_COLOR:\n%s", scr)
+	}
+	tm.keys("Enter")
+	tm.waitText("[1 Summary]")
+	tm.keys("5")
+	tm.waitText("[5 Deliveries]", fmt.Sprintf("nothing listening on 127.0.0.1:%d;", targetPort), "start your server, then press r")
+
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", targetPort))
+	if err != nil {
+		t.Fatalf("the target's port was taken meanwhile: %v", err)
+	}
+	tg := startFwdTarget(t, l, http.StatusOK)
+	tm.keys("r")
+	var got []byte
+	select {
+	case got = <-tg.bodies:
+	case <-ctx.Done():
+		t.Fatalf("r sent nothing; screen:\n%s", tm.screen())
+	}
+	matches, _ := filepath.Glob(filepath.Join("..", "testdata", "vectors", "real", "07-*.jws"))
+	jws, _ := os.ReadFile(matches[0])
+	if want := fmt.Sprintf(`{"signedPayload":%q}`, strings.TrimSpace(string(jws))); string(got) != want {
+		t.Errorf("the replay is not the stored body (%d bytes, want %d)", len(got), len(want))
+	}
+	scr = tm.waitText("succeeded  200")
+	if i, j := strings.Index(scr, "succeeded  200"), strings.Index(scr, "failed"); j >= 0 && j < i {
+		t.Errorf("the replay's result is not first:\n%s", scr)
+	}
+	for _, l := range strings.Split(scr, "\n") {
+		if len([]rune(l)) > 80 {
+			t.Errorf("line wider than the pane: %q", l)
+		}
+	}
+
+	pidState, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ PID int }
+	if err := json.Unmarshal(pidState, &st); err != nil || st.PID == 0 {
+		t.Fatalf("listener.json %s: %v", pidState, err)
+	}
+	if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := tm.waitExit(exitFile); code != "130" {
+		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
+		t.Errorf("SIGTERM: exit %s, want 130 as without the UI; stderr:\n%s", code, stderr)
+	}
+	if got := tm.flag("#{alternate_on}"); got != "0" {
+		t.Errorf("the alternate screen was not left (alternate_on=%s)", got)
+	}
+}
