@@ -306,6 +306,12 @@ func TestSendTestAppleCommandLine(t *testing.T) {
 	if !strings.Contains(stdout, "SUCCESS") || !strings.Contains(stdout, "Signed payload: simulated TEST") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
+	// The bundle id may come from S2S_BUNDLE_ID, as for history and probe --via-apple.
+	e.vars["S2S_BUNDLE_ID"] = appleTestBundleID
+	if code, stdout, stderr := e.run("send-test", "--apple"); code != 0 || !strings.Contains(stdout, "SUCCESS") {
+		t.Errorf("with S2S_BUNDLE_ID: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	delete(e.vars, "S2S_BUNDLE_ID")
 	// The same from the command line without credentials is a usage error (exit 2).
 	delete(e.vars, "S2S_KEY_ID")
 	f, _, errOut := e.factory()

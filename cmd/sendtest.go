@@ -138,7 +138,7 @@ accepted or could not be sent, 2 usage.`,
 	fl.BoolVar(&opts.All, "all", false, "send one notification of every type and subtype")
 	fl.BoolVar(&opts.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
 	fl.StringArrayVar(&opts.Sets, "set", nil, "set `PATH=VALUE` in the payload or its signed objects, e.g. transaction.price=9990 (repeatable)")
-	fl.StringVar(&opts.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+")")
+	fl.StringVar(&opts.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+"; with --apple, $"+envBundleID+")")
 	fl.StringVar(&opts.Environment, "environment", "", "Sandbox or Production (default Sandbox)")
 	fl.StringVar(&opts.ProductID, "product-id", "", "product ID (default "+fixtures.DefaultProductID+")")
 	fl.StringVar(&opts.OriginalTransactionID, "original-transaction-id", "", "original transaction ID (default: a new random one per subscription)")
@@ -218,8 +218,12 @@ func (o *sendTestOptions) validate() error {
 		if o.URL != "" || o.Type != "" || o.Scenario != "" || o.All || len(o.Sets) > 0 || o.loadMode() || o.Retry != "none" || o.Duplicate || o.PrintRoot {
 			return usageErrorf("with --apple, Apple sends its own TEST notification to the URL set in App Store Connect, so send-test takes no URL and no --type, --scenario, --all, --set, --count, --retry, --duplicate or --print-root")
 		}
+		// As for history and probe --via-apple, so one set of exported variables serves all three.
+		if o.BundleID == "" && o.f != nil {
+			o.BundleID = strings.TrimSpace(o.f.Getenv(envBundleID))
+		}
 		if o.BundleID == "" {
-			return usageErrorf("with --apple, give --bundle-id: the app whose notification URL Apple should call")
+			return usageErrorf("with --apple, give --bundle-id (or %s): the app whose notification URL Apple should call", envBundleID)
 		}
 	}
 	if err := fixtures.ParseSets(o.Sets); err != nil {
