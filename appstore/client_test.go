@@ -430,6 +430,10 @@ func TestRateLimitBeyondCap(t *testing.T) {
 	if apiErr.RetryAfter.UnixMilli() != retryAt.UnixMilli() {
 		t.Errorf("RetryAfter = %s, want %s (read as milliseconds)", apiErr.RetryAfter, retryAt)
 	}
+	// The user must learn when to try again, not only that they should wait.
+	if want := retryAt.UTC().Format("15:04:05 UTC"); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say when Apple accepts requests again (%s)", err, want)
+	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests; a Retry-After beyond the cap must be returned, not waited for", n)
 	}

@@ -120,6 +120,9 @@ func (e *APIError) Error() string {
 	if h := e.Hint(); h != "" {
 		s += " — " + h
 	}
+	if !e.RetryAfter.IsZero() {
+		s += "; Apple allows requests again from " + e.RetryAfter.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
 	return s
 }
 
