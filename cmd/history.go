@@ -231,7 +231,9 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 		}
 		return nil
 	})
-	if !o.JSON {
+	// A failure before the first page leaves only the error: an empty table would read as "Apple
+	// sent nothing".
+	if !o.JSON && (err == nil || total > 0) {
 		if ferr := tw.Flush(); err == nil {
 			err = ferr
 		}

@@ -30,6 +30,7 @@ var (
 func init() {
 	scriptCmds["appstore-standin"] = cmdAppStoreStandIn
 	scriptCmds["appstore-seed"] = cmdAppStoreSeed
+	scriptCmds["appstore-fault"] = cmdAppStoreFault
 }
 
 // appstore-standin [NOTIFICATION-URL]: starts a stand-in of the App Store Server API that accepts
@@ -52,6 +53,12 @@ func cmdAppStoreStandIn(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 1 {
 		o.NotificationURL = args[0]
 	}
+	// STANDIN_CLOCK moves the stand-in's clock, so the binary's fresh tokens look expired to it.
+	if d := ts.Getenv("STANDIN_CLOCK"); d != "" {
+		skew, err := time.ParseDuration(d)
+		ts.Check(err)
+		o.Now = func() time.Time { return time.Now().Add(skew) }
+	}
 	srv, err := appstoretest.New(o)
 	ts.Check(err)
 	ts.Defer(srv.Close)
@@ -68,6 +75,41 @@ func cmdAppStoreStandIn(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("S2S_ISSUER_ID", standInIssuer)
 	ts.Setenv("S2S_PRIVATE_KEY", keyPath)
 	ts.Setenv("S2S_BUNDLE_ID", standInBundleID)
+}
+
+// appstore-fault PATH-PREFIX STATUS CODE [TIMES [RETRY-AFTER]]: the next TIMES (default 1)
+// requests whose path starts with PATH-PREFIX get HTTP STATUS with Apple's errorCode CODE (0: no
+// body) and, when RETRY-AFTER (a duration from now) is given, a Retry-After header as Apple sends.
+func cmdAppStoreFault(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 5 {
+		ts.Fatalf("usage: appstore-fault PATH-PREFIX STATUS CODE [TIMES [RETRY-AFTER]]")
+	}
+	standInsMu.Lock()
+	srv := standIns[ts]
+	standInsMu.Unlock()
+	if srv == nil {
+		ts.Fatalf("appstore-fault: run appstore-standin first")
+	}
+	var f appstoretest.Fault
+	_, err := fmt.Sscan(args[1], &f.Status)
+	ts.Check(err)
+	_, err = fmt.Sscan(args[2], &f.Code)
+	ts.Check(err)
+	times := 1
+	if len(args) > 3 {
+		_, err = fmt.Sscan(args[3], &times)
+		ts.Check(err)
+	}
+	if len(args) > 4 {
+		d, err := time.ParseDuration(args[4])
+		ts.Check(err)
+		f.RetryAfter = time.Now().Add(d)
+	}
+	faults := make([]appstoretest.Fault, times)
+	for i := range faults {
+		faults[i] = f
+	}
+	srv.InjectFaults(args[0], faults...)
 }
 
 // appstore-seed TYPE[/SUBTYPE] HOURS-AGO RESULT[,RESULT...]: adds a signed notification, signed
