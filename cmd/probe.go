@@ -90,6 +90,7 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 	fl.StringVar(&opts.BundleID, "bundle-id", "", "the app's bundle ID (for the simulated notification, and required by --via-apple; env S2S_BUNDLE_ID)")
 	fl.StringVar(&opts.Environment, "environment", "Sandbox", "Sandbox or Production")
 	opts.Apple.addFlags(fl)
+	fl.Lookup("apple-wait").Usage = "with --via-apple, how long to wait for Apple to record its send attempt"
 	return c
 }
 

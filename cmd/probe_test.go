@@ -65,6 +65,14 @@ func TestProbeCommand(t *testing.T) {
 	}
 }
 
+func TestProbeHelpNamesItsOwnFlags(t *testing.T) {
+	// The credential flags are shared with send-test, whose switch is --apple; probe has none.
+	u := newProbeCmd(&Factory{}).Flags().Lookup("apple-wait").Usage
+	if !strings.Contains(u, "--via-apple") {
+		t.Errorf("--apple-wait usage %q should name probe's --via-apple", u)
+	}
+}
+
 func TestWriteProbeReport(t *testing.T) {
 	r := &probe.Report{
 		URL: "https://example.com/apple", Verdict: probe.TLSIssue, Meaning: probe.TLSIssue.Meaning(),
