@@ -128,8 +128,22 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	if output != "tui" && output != "lines" && output != "json" {
 		return usageErrorf("--output must be tui, lines or json, not %q", output)
 	}
-	if o.Environment != "" && o.Environment != "Sandbox" && o.Environment != "Production" {
+	// Spelled as people type it, like the --env filter of s2s captures list.
+	switch env := capEnvironment(o.Environment); env {
+	case "", "Sandbox", "Production":
+		o.Environment = env
+	default:
 		return usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
+	}
+	if o.MaxBody < 1 {
+		return usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
+	}
+	_, port, err := net.SplitHostPort(o.Addr)
+	if err == nil {
+		_, err = net.LookupPort("tcp", port) // numbers, or service names from the local services file
+	}
+	if err != nil {
+		return usageErrorf("--addr %q: use HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 (port 0 picks a free port)", o.Addr)
 	}
 
 	storePath := o.StorePath
@@ -152,7 +166,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	roots, err := loadRoots(o.Roots)
 	if err != nil {
-		return err
+		return &UsageError{Err: err}
 	}
 	chain, err := fixtures.LoadOrCreateChain(paths.ConfigDir(f.Getenv))
 	if err != nil {

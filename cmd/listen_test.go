@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +40,34 @@ func TestListenTunnelFlagForms(t *testing.T) {
 		if got := c.Flags().Lookup("tunnel").Value.String(); got != tc.want {
 			t.Errorf("%v: tunnel %q, want %q", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestListenFlagValues: wrong values are usage errors found before anything is opened; the
+// environment is accepted however it is capitalised, as in s2s captures list --env.
+func TestListenFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-body", "0"}, "--max-body must be a positive number of bytes, not 0"},
+		{[]string{"--max-body", "-5"}, "--max-body must be a positive number of bytes, not -5"},
+		{[]string{"--addr", "nonsense"}, `--addr "nonsense": use HOST:PORT`},
+		{[]string{"--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": use HOST:PORT`},
+		{[]string{"--environment", "Xcode"}, `--environment must be Sandbox or Production, not "Xcode"`},
+		{[]string{"--root", filepath.Join(dir, "missing.pem")}, "reading --root"},
+		// Accepted: the error is the next check's, about --addr.
+		{[]string{"--environment", "sandbox", "--addr", "x"}, `--addr "x"`},
+		{[]string{"--environment", "production", "--addr", "x"}, `--addr "x"`},
+	} {
+		args := append([]string{"listen", "--output", "lines", "--store", filepath.Join(dir, "c.db")}, tc.args...)
+		code, _, stderr := runArgs(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.db")); err == nil {
+		t.Error("a usage error created the store")
 	}
 }
