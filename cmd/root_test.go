@@ -93,3 +93,21 @@ func TestFlagValuesComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpShowsNoMarkup: s2s's help renderer prints flag usages as written, so pflag's backtick
+// markup for argument names would show up literally.
+func TestHelpShowsNoMarkup(t *testing.T) {
+	for _, args := range [][]string{{"decode", "--help"}, {"listen", "--help"}, {"captures", "list", "--help"},
+		{"captures", "show", "--help"}, {"captures", "export", "--help"}, {"captures", "rm", "--help"},
+		{"captures", "stats", "--help"}, {"version", "--help"}} {
+		code, stdout, stderr := runArgs(t, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, line := range strings.Split(stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "--") && strings.Contains(line, "`") {
+				t.Errorf("%v: %s", args, strings.TrimSpace(line))
+			}
+		}
+	}
+}
