@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -59,6 +60,12 @@ func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.S
 	targets, err := parseTargets(o.Targets)
 	if err != nil {
 		return nil, err
+	}
+	for _, t := range targets {
+		// A warning, not an error: Apple adds types, and this s2s may not know the newest.
+		for _, u := range t.UnknownTypes() {
+			fmt.Fprintf(f.IO.ErrOut, "s2s: warning: --forward-to %q: %s is not a notificationType (or subtype) Apple documents, so this target may never match; s2s send-test --list shows them\n", t.Spec, u)
+		}
 	}
 	backoff, err := relay.ParseBackoff(o.Retries)
 	if err != nil {

@@ -71,3 +71,20 @@ func TestListenFlagValues(t *testing.T) {
 		t.Error("a usage error created the store")
 	}
 }
+
+// TestListenWarnsOfUnknownForwardTypes: a misspelt type rule would route nothing without a word,
+// so listen says so; it still starts (here the next flag stops it), as Apple adds types.
+func TestListenWarnsOfUnknownForwardTypes(t *testing.T) {
+	dir := t.TempDir()
+	_, _, stderr := runArgs(t, "listen", "--output", "lines", "--store", filepath.Join(dir, "c.db"),
+		"--forward-to", "type=REFUN,DID_RENEW=>3000", "--forward-retries", "bogus")
+	if !strings.Contains(stderr, `warning: --forward-to "type=REFUN,DID_RENEW=>3000": REFUN is not a notificationType`) ||
+		strings.Contains(stderr, "DID_RENEW is not") {
+		t.Errorf("stderr %q", stderr)
+	}
+	_, _, stderr = runArgs(t, "listen", "--output", "lines", "--store", filepath.Join(dir, "c.db"),
+		"--forward-to", "env=Sandbox,3000")
+	if !strings.Contains(stderr, `put the rules before "=>"`) {
+		t.Errorf("rules without => : stderr %q", stderr)
+	}
+}

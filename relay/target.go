@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -49,6 +50,9 @@ func ParseTarget(spec string) (Target, error) {
 			return Target{}, fmt.Errorf("--forward-to %q: %w", spec, err)
 		}
 		rest = strings.TrimSpace(u)
+	} else if host, _, _ := strings.Cut(strings.SplitN(rest, "?", 2)[0], "/"); strings.Contains(host, "=") && !strings.Contains(rest, "://") {
+		// Without this, "env=Sandbox,3000" would be a host of that name and nothing would say so.
+		return Target{}, fmt.Errorf("--forward-to %q: rules need a target: put the rules before \"=>\", e.g. env=Sandbox=>3000", spec)
 	}
 	u, err := NormalizeURL(rest)
 	if err != nil {
@@ -134,6 +138,19 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// UnknownTypes lists the type rules naming a notificationType or subtype Apple does not document:
+// most likely a typo that would route nothing, possibly a type newer than this s2s.
+func (t Target) UnknownTypes() []string {
+	var unknown []string
+	for _, v := range t.Types {
+		typ, sub, hasSub := strings.Cut(v, "/")
+		if !decode.NotificationType(typ).Known() || hasSub && !decode.Subtype(sub).Known() {
+			unknown = append(unknown, v)
+		}
+	}
+	return unknown
 }
 
 // Matches reports whether c should go to t.

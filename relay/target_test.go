@@ -75,6 +75,10 @@ func TestParseTarget(t *testing.T) {
 		{spec: "type=REFUND DID_RENEW=>3000", err: "notificationType"},
 		{spec: "env Sandbox=>3000", err: "no \"=\""},
 		{spec: "env=Sandbox=>", err: "empty URL"},
+		// Rules without "=>" would otherwise become a host named "env=Sandbox,3000".
+		{spec: "env=Sandbox,3000", err: `put the rules before "=>"`},
+		{spec: "env=Sandbox:3000", err: `put the rules before "=>"`},
+		{spec: "type=REFUND;env=Sandbox>3000", err: `put the rules before "=>"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -92,6 +96,20 @@ func TestParseTarget(t *testing.T) {
 				t.Errorf("ParseTarget(%q) = %+v; want url %q envs %v types %v", tt.spec, got, tt.url, tt.envs, tt.types)
 			}
 		})
+	}
+}
+
+// A misspelt type would silently route nothing; Apple also adds types, so it is a warning.
+func TestTargetUnknownTypes(t *testing.T) {
+	tg, err := ParseTarget("type=REFUN,DID_RENEW,SUBSCRIBED/RESUBSCRIBED,one_time_charge=>3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tg.UnknownTypes(); !slices.Equal(got, []string{"REFUN", "SUBSCRIBED/RESUBSCRIBED"}) {
+		t.Errorf("UnknownTypes() = %v", got)
+	}
+	if tg, _ := ParseTarget("env=Sandbox=>3000"); tg.UnknownTypes() != nil {
+		t.Errorf("no type rule, unknown %v", tg.UnknownTypes())
 	}
 }
 
