@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
@@ -97,7 +98,7 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 	fl.StringVar(&o.To, "to", "", "where to send: 3000, 3000/path, /path or a URL (default: the running s2s listen)")
 	fl.StringVar(&o.Type, "type", "", "only this notificationType (DID_RENEW, REFUND, ...)")
 	fl.StringVar(&o.Subtype, "subtype", "", "only this subtype (INITIAL_BUY, VOLUNTARY, ...)")
-	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode")
+	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode, LocalTesting")
 	fl.StringVar(&o.Trust, "trust", "", "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid")
 	fl.StringVar(&o.Since, "since", "", "received at or after TIME (RFC 3339, date, or duration like 1h, 7d)")
 	fl.StringVar(&o.Until, "until", "", "received before TIME (RFC 3339, date, or duration like 1h)")
@@ -147,6 +148,9 @@ func (o *replayOptions) filter() (store.Filter, bool, error) {
 	}
 	if o.Limit <= 0 {
 		return flt, false, usageErrorf("invalid --limit %d: use a positive number", o.Limit)
+	}
+	if o.Environment != "" && !slices.Contains([]string{"Sandbox", "Production", "Xcode", "LocalTesting"}, flt.Environment) {
+		return flt, false, usageErrorf("invalid --env %q: use Sandbox, Production, Xcode or LocalTesting", o.Environment)
 	}
 	if o.Trust != "" {
 		t := strings.ToLower(o.Trust)
@@ -219,6 +223,9 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 			return writeReplayJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
 		}
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
+		if flt.Type != "" && !decode.NotificationType(flt.Type).Known() {
+			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", flt.Type)
+		}
 		return nil
 	}
 

@@ -330,6 +330,8 @@ func TestReplayUsage(t *testing.T) {
 		{[]string{"--since", "yesterday", "--to", "3000"}, ExitUsage, "--since"},
 		{[]string{"--type", "TEST", "--limit", "0", "--to", "3000"}, ExitUsage, "--limit"},
 		{[]string{"99999", "--to", "3000"}, ExitError, "capture 99999 not found"},
+		// An unknown environment would select nothing and say only that nothing matched.
+		{[]string{"--env", "staging", "--to", "3000"}, ExitUsage, `invalid --env "staging"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -340,6 +342,15 @@ func TestReplayUsage(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q\n%s", code, tt.code, tt.msg, stderr)
 			}
 		})
+	}
+}
+
+// TestReplayUnknownTypeSaysSo: a misspelt --type matches nothing; the message says why.
+func TestReplayUnknownTypeSaysSo(t *testing.T) {
+	e := newReplayEnv(t)
+	code, _, stderr := e.run("--type", "refun", "--to", "3000")
+	if code != ExitOK || !strings.Contains(stderr, "nothing sent") || !strings.Contains(stderr, "REFUN is not a notificationType Apple documents") {
+		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
 
