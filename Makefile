@@ -33,9 +33,10 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
 fuzz:
-	@for t in $$(go test -list '^Fuzz' ./... | grep '^Fuzz'); do \
-		pkg=$$(grep -rl "func $$t(" --include='*_test.go' . | head -1 | xargs dirname); \
-		go test -run '^$$' -fuzz "^$$t$$" -fuzztime 30s $$pkg || exit 1; \
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			go test -run '^$$' -fuzz "^$$t$$" -fuzztime 30s $$pkg || exit 1; \
+		done; \
 	done
 
 ci:
