@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,14 @@ import (
 func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := TestIO()
-	f := &Factory{IO: ios, Getenv: func(string) string { return "" }, Now: time.Now}
+	// Every path s2s derives lives in the test's own directory, never in the real home.
+	dir := t.TempDir()
+	vars := map[string]string{
+		"HOME": dir, "XDG_DATA_HOME": filepath.Join(dir, "data"), "XDG_CONFIG_HOME": filepath.Join(dir, "config"),
+		"XDG_STATE_HOME": filepath.Join(dir, "state"), "S2S_CONFIG_DIR": filepath.Join(dir, "config", "s2s"),
+		"S2S_STATE_DIR": filepath.Join(dir, "state", "s2s"), "S2S_STORE": filepath.Join(dir, "data", "captures.db"),
+	}
+	f := &Factory{IO: ios, Getenv: func(k string) string { return vars[k] }, Now: time.Now}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code = run(ctx, f, args)
