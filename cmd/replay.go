@@ -317,7 +317,10 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 		fmt.Fprintf(ios.ErrOut, "Dry run: %d would be sent to %s; nothing sent.\n", len(sum.Results), to)
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		if !o.DryRun {
+			fmt.Fprintf(ios.ErrOut, "Interrupted: %d of %d not sent.\n", len(caps)-len(sum.Results), len(caps))
+		}
+		return &SilentError{Code: ExitInterrupted}
 	}
 	if sum.Failed > 0 {
 		return &SilentError{Code: ExitError}

@@ -78,6 +78,13 @@ func (e *replayEnv) vars() map[string]string {
 
 func (e *replayEnv) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return e.runCtx(ctx, args...)
+}
+
+func (e *replayEnv) runCtx(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
 	ios, _, out, errOut := TestIO()
 	vars := e.vars()
 	f := &Factory{
@@ -86,8 +93,6 @@ func (e *replayEnv) run(args ...string) (code int, stdout, stderr string) {
 		Now:        func() time.Time { return e.now },
 		HTTPClient: func() *http.Client { return &http.Client{Timeout: 10 * time.Second} },
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	code = run(ctx, f, append([]string{"replay"}, args...))
 	return code, out.String(), errOut.String()
 }
@@ -342,6 +347,23 @@ func TestReplayUsage(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q\n%s", code, tt.code, tt.msg, stderr)
 			}
 		})
+	}
+}
+
+// TestReplayInterrupted: Ctrl-C during a replay says how many were not sent and exits 130,
+// rather than "context canceled" and a summary that looks complete.
+func TestReplayInterrupted(t *testing.T) {
+	e := newReplayEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel() // the user presses Ctrl-C while the first one is being sent
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	code, _, stderr := e.runCtx(ctx, "1", "2", "--rate", "1/h", "--to", srv.URL)
+	if code != ExitInterrupted || !strings.Contains(stderr, "Interrupted: 1 of 2 not sent.") || strings.Contains(stderr, "context canceled") {
+		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
 

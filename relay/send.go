@@ -227,6 +227,9 @@ func Cause(r Result, target string, timeout time.Duration) string {
 		return msg
 	}
 	switch {
+	case errors.Is(r.Err, context.Canceled):
+		// Cancelled on s2s's side (Ctrl-C, shutdown, the sender hung up): not the target's fault.
+		return "interrupted before " + hostOf(target) + " answered"
 	case r.Refused():
 		return "nothing listening on " + dialAddr(r.Err, target)
 	case r.TimedOut():

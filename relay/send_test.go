@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,13 @@ func TestPrintable(t *testing.T) {
 		if got := printable([]byte(tt.in)); got != tt.want {
 			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// A send cut short by s2s itself (Ctrl-C) is not the target's fault.
+func TestCauseInterrupted(t *testing.T) {
+	err := &url.Error{Op: "Post", URL: "http://localhost:3000/apple", Err: context.Canceled}
+	if got := Cause(Result{Err: err}, "http://localhost:3000/apple", 0); got != "interrupted before localhost:3000 answered" {
+		t.Errorf("Cause = %q", got)
 	}
 }
