@@ -59,7 +59,11 @@ Apple would record for your notification URL.`,
 	root.AddGroup(
 		&cobra.Group{ID: "receive", Title: "Receive and inspect"},
 		&cobra.Group{ID: "simulate", Title: "Simulate Apple"},
+		&cobra.Group{ID: "other", Title: "Other"},
 	)
+	// The everyday commands come first in --help; these last.
+	root.SetHelpCommandGroupID("other")
+	root.SetCompletionCommandGroupID("other")
 	for _, c := range []*cobra.Command{newListenCmd(f), newDecodeCmd(f), newCapturesCmd(f)} {
 		c.GroupID = "receive"
 		root.AddCommand(c)
@@ -68,7 +72,9 @@ Apple would record for your notification URL.`,
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}
-	root.AddCommand(newVersionCmd(f))
+	version := newVersionCmd(f)
+	version.GroupID = "other"
+	root.AddCommand(version)
 	strictHelpAndCompletion(root)
 	return root
 }

@@ -119,3 +119,16 @@ func TestHelpShowsNoMarkup(t *testing.T) {
 		}
 	}
 }
+
+// TestRootHelpOrder: the commands people come for are listed before completion, help and version.
+func TestRootHelpOrder(t *testing.T) {
+	code, stdout, stderr := runArgs(t, "--help")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	receive, other := strings.Index(stdout, "RECEIVE AND INSPECT"), strings.Index(stdout, "OTHER")
+	completion := strings.Index(stdout, "completion [command]")
+	if receive < 0 || other < receive || completion < other {
+		t.Errorf("s2s --help lists the everyday commands after completion/help/version:\n%s", stdout)
+	}
+}
