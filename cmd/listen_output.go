@@ -110,6 +110,9 @@ func (p *eventPrinter) print(e receiver.Event) {
 			style = s.bad
 		}
 		fmt.Fprintf(p.io.ErrOut, "self-check through the public URL: %s %s\n", style.Render(e.Verdict), e.Message)
+		if e.Err != "" {
+			fmt.Fprintf(p.io.ErrOut, "  %s\n", s.bad.Render(e.Err))
+		}
 	case receiver.EventError:
 		fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("error:"), e.Err)
 	}

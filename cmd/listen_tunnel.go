@@ -66,7 +66,7 @@ func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, l
 	wo.OnCheck = func(url, verdict, message string) {
 		ev := receiver.Event{Kind: receiver.EventProbe, PublicURL: url, Verdict: verdict, Message: message}
 		if verdict != tunnel.VerdictSuccess {
-			ev.Err = "the public URL does not reach this listener: sandbox notifications sent now are lost (Apple does not retry them)"
+			ev.Err = "Apple cannot deliver through this public URL: sandbox notifications sent now are lost (Apple does not retry them)"
 		}
 		bus.Publish(ev)
 	}

@@ -262,3 +262,70 @@ func TestListenThroughCloudflared(t *testing.T) {
 		t.Errorf("cloudflared (pid %d) still runs after s2s listen stopped", n)
 	}
 }
+
+// TestListenTunnelLinesOutput is what a developer reads without a terminal: `--tunnel ssh=ADDR`
+// (flag and value as two words) prints the public URL in the ready lines, then the self-check's
+// verdict and, since the double's URL is plain HTTP, the warning that notifications are lost.
+func TestListenTunnelLinesOutput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := tunneltest.NewSSHServer(tunneltest.SSHOptions{URL: func(_ int, public string) string { return "http://" + public }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	cmd := exec.CommandContext(ctx, Binary, "listen", "--tunnel", "ssh="+srv.Addr(), "--output", "lines", "--addr", "127.0.0.1:0")
+	cmd.Env = Env(dir)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = 10 * time.Second
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+	}()
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var seen []string
+	next := func(prefix string) string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("listen ended before a line starting %q; stderr so far:\n%s", prefix, strings.Join(seen, "\n"))
+				}
+				seen = append(seen, l)
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-ctx.Done():
+				t.Fatalf("no line starting %q: %v; stderr so far:\n%s", prefix, ctx.Err(), strings.Join(seen, "\n"))
+			}
+		}
+	}
+	ready := next("Public URL (paste into App Store Connect → App Store Server Notifications): ")
+	public := <-srv.Forwards()
+	if !strings.HasSuffix(ready, ": http://"+public) {
+		t.Errorf("ready line %q does not end with the tunnel's URL http://%s", ready, public)
+	}
+	check := next("self-check through the public URL: ")
+	if !strings.Contains(check, "TLS_ISSUE the URL is http://") {
+		t.Errorf("self-check line %q, want TLS_ISSUE for a plain-HTTP public URL", check)
+	}
+	if warn := next("  "); !strings.Contains(warn, "sandbox notifications sent now are lost") {
+		t.Errorf("the line after a failing self-check is %q, want the warning that notifications are lost", warn)
+	}
+}
