@@ -80,15 +80,16 @@ func silent(err error) bool {
 	return errors.As(err, &re) && (re.Silent || re.Err == nil)
 }
 
-// isCobraUsageError recognises the argument and flag errors cobra returns as plain strings.
+// isCobraUsageError recognises the argument and flag errors cobra returns as plain strings. Only
+// at the start: an I/O error ending in "invalid argument" (EINVAL) is not a usage error.
 func isCobraUsageError(err error) bool {
 	s := err.Error()
 	for _, prefix := range []string{
 		"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument",
 		"flag needs an argument", "required flag", "accepts ", "requires at least", "requires at most",
-		"if any flags in the group", "none of the others can be",
+		"if any flags in the group", "at least one of the flags in the group",
 	} {
-		if strings.HasPrefix(s, prefix) || strings.Contains(s, " "+prefix) {
+		if strings.HasPrefix(s, prefix) {
 			return true
 		}
 	}

@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -130,5 +133,30 @@ func TestRootHelpOrder(t *testing.T) {
 	completion := strings.Index(stdout, "completion [command]")
 	if receive < 0 || other < receive || completion < other {
 		t.Errorf("s2s --help lists the everyday commands after completion/help/version:\n%s", stdout)
+	}
+}
+
+// TestExitCodes: the documented contract, including errors that merely mention usage words.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("capture 9 not found"), ExitError},
+		{fmt.Errorf("open /dev/x: %w", syscall.EINVAL), ExitError},
+		{errors.New(`reading body: the server accepts only POST`), ExitError},
+		{usageErrorf("--limit must be positive"), ExitUsage},
+		{errors.New(`unknown flag: --x`), ExitUsage},
+		{errors.New(`invalid argument "abc" for "--limit" flag: strconv.ParseInt: parsing "abc": invalid syntax`), ExitUsage},
+		{errors.New(`accepts 1 arg(s), received 0`), ExitUsage},
+		{errors.New(`if any flags in the group [at now] are set none of the others can be; [at now] were all set`), ExitUsage},
+		{&ResultError{}, ExitNotVerified},
+		{fmt.Errorf("waiting: %w", context.Canceled), ExitInterrupted},
+		{&SilentError{Code: ExitInterrupted}, ExitInterrupted},
+	} {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
 	}
 }
