@@ -5,7 +5,9 @@
 package tui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -41,8 +43,57 @@ func VerifierDecoder(v *decode.Verifier) Decoder {
 		if err != nil {
 			return Decoded{Summary: d.Summary()}, err
 		}
-		return Decoded{JSON: js, Summary: d.Summary()}, nil
+		return Decoded{JSON: payloadFirst(js), Summary: d.Summary()}, nil
 	}
+}
+
+// payloadFirst moves the document's "payload" (the notification, nested JWS decoded) to the top:
+// decode puts its summary and verification details first, a screen and more of them, and the
+// notification is what the Decoded tab and a copy are for. The other members keep their order.
+func payloadFirst(doc []byte) []byte {
+	type member struct {
+		key string
+		raw json.RawMessage
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return doc
+	}
+	var members []member
+	payload := -1
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return doc
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return doc
+		}
+		if key == "payload" {
+			payload = len(members)
+		}
+		members = append(members, member{key, raw})
+	}
+	if payload <= 0 {
+		return doc
+	}
+	members = append([]member{members[payload]}, append(members[:payload:payload], members[payload+1:]...)...)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(m.raw)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 // Config is everything the TUI is given by `s2s listen`.

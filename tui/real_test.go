@@ -45,6 +45,10 @@ func TestRealRefundThroughTheVerifier(t *testing.T) {
 			t.Errorf("Decoded lacks %q", want)
 		}
 	}
+	// The notification is what the developer opened the tab for; how it was verified follows.
+	if !strings.HasPrefix(scr, "{\n  \"payload\": {\n    \"notificationType\": \"REFUND\"") || !strings.Contains(scr, `"verification": {`) {
+		t.Errorf("Decoded does not start with the payload:\n%.400s", scr)
+	}
 	h.press("y")
 	if len(h.clipboard) != 1 || !strings.Contains(h.clipboard[0], strings.TrimSpace(string(jws))[:200]) {
 		t.Errorf("y did not copy the whole decoded document")
