@@ -421,6 +421,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	// The last action's message stays until the next key: a "replayed #1" or "copied" left there
+	// for the rest of the session reads as news about whatever is selected now.
+	m.setStatus("", false)
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return tea.Quit

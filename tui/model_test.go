@@ -609,3 +609,16 @@ func TestEscapeSequencesStayText(t *testing.T) {
 		t.Errorf("the escape is not shown as text:\n%s", h.plain())
 	}
 }
+
+// An action's message lasts until the next key, not for the rest of the session.
+func TestStatusClearsOnTheNextKey(t *testing.T) {
+	h := newHarness(t, Config{SendTest: func(context.Context) error { return nil }}, lifeOfASubscription()...)
+	h.press("t")
+	if !strings.Contains(h.m.status, "sent a TEST") {
+		t.Fatalf("status %q", h.m.status)
+	}
+	h.press("j")
+	if h.m.status != "" || strings.Contains(h.plain(), "sent a TEST") {
+		t.Errorf("status %q after moving on", h.m.status)
+	}
+}
