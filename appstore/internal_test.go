@@ -129,6 +129,7 @@ func TestClassifyDelivery(t *testing.T) {
 		{"refused", nil, wrap(&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), ResultSocketIssue},
 		{"dns", nil, wrap(&net.DNSError{Err: "no such host", Name: "x"}), ResultSocketIssue},
 		{"tls", nil, wrap(errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")), ResultTLSIssue},
+		{"plain HTTP behind https", nil, wrap(errors.New("http: server gave HTTP response to HTTPS client")), ResultTLSIssue},
 		{"redirects", nil, wrap(errors.New("stopped after 10 redirects")), ResultCircularRedirect},
 		{"closed before an answer", nil, wrap(io.EOF), ResultPrematureClose},
 		{"cut short", nil, wrap(io.ErrUnexpectedEOF), ResultPrematureClose},

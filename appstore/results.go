@@ -138,7 +138,7 @@ func ClassifyOutcome(status int, contentType string, err error) SendAttemptResul
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &unknownAuth),
 		errors.As(err, &invalidCert), errors.As(err, &recordErr), errors.As(err, &alertErr),
-		strings.Contains(msg, "tls: "):
+		strings.Contains(msg, "tls: "), strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		return ResultTLSIssue
 	case strings.Contains(msg, "stopped after") && strings.Contains(msg, "redirects"):
 		return ResultCircularRedirect

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,6 +115,8 @@ func TestOutcomesWithoutAnswer(t *testing.T) {
 		{"no answer in time", stall.URL, 50 * time.Millisecond, "TIMED_OUT"},
 		{"untrusted certificate", tlsSrv.URL, 0, "TLS_ISSUE"},
 		{"redirect loop", loop.URL, 0, "CIRCULAR_REDIRECT"},
+		// An https:// URL on a port that speaks plain HTTP: what s2s probe calls TLS_ISSUE too.
+		{"plain HTTP behind https", strings.Replace(hangUp.URL, "http://", "https://", 1), 0, "TLS_ISSUE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
