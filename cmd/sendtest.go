@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -322,7 +323,14 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 func sendTestURL(opts *sendTestOptions) (string, error) {
 	if opts.URL != "" {
 		if !strings.HasPrefix(opts.URL, "http://") && !strings.HasPrefix(opts.URL, "https://") {
-			return "", usageErrorf("URL %q: give an http:// or https:// URL", opts.URL)
+			// listen --forward-to takes these short forms, so users try them here too.
+			if _, err := strconv.ParseUint(opts.URL, 10, 16); err == nil {
+				return "", usageErrorf("the URL must start with http:// or https:// (got %q); did you mean http://127.0.0.1:%s/?", opts.URL, opts.URL)
+			}
+			if !strings.Contains(opts.URL, "://") {
+				return "", usageErrorf("the URL must start with http:// or https:// (got %q); did you mean http://%s?", opts.URL, opts.URL)
+			}
+			return "", usageErrorf("the URL must start with http:// or https:// (got %q)", opts.URL)
 		}
 		return opts.URL, nil
 	}

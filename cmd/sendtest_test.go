@@ -410,6 +410,9 @@ func TestSendTestUsageErrors(t *testing.T) {
 		{"apple with url", []string{"--apple", "--bundle-id", "com.x", "http://127.0.0.1:1/"}, "takes no URL"},
 		{"apple without bundle", []string{"--apple"}, "--bundle-id"},
 		{"not a URL", []string{"localhost:8080"}, "http:// or https://"},
+		{"no scheme", []string{"localhost:8080/apple"}, "did you mean http://localhost:8080/apple?"},
+		{"a port alone", []string{"3000"}, "did you mean http://127.0.0.1:3000/?"},
+		{"another scheme", []string{"ftp://x/"}, "must start with http:// or https:// (got \"ftp://x/\")"},
 		{"two URLs", []string{"http://a/", "http://b/"}, ""},
 	}
 	for _, tc := range cases {
