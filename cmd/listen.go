@@ -80,7 +80,10 @@ into App Store Connect (App Information → App Store Server Notifications).
 			if len(args) == 0 {
 				return nil
 			}
-			if len(args) == 1 && cmd.Flags().Changed("tunnel") && o.Tunnel == "ssh" && looksLikeTunnelSpec(args[0]) {
+			if len(args) == 1 && cmd.Flags().Changed("tunnel") && o.Tunnel == "ssh" {
+				if !looksLikeTunnelSpec(args[0]) {
+					return usageErrorf("unknown --tunnel provider %q: use none, ssh[=HOST[:PORT]], cloudflared or ngrok", args[0])
+				}
 				o.Tunnel = args[0]
 				return nil
 			}

@@ -19,7 +19,7 @@ func TestListenTunnelFlagForms(t *testing.T) {
 		{[]string{"--tunnel=ngrok"}, "ngrok", false},
 		{[]string{"--tunnel", "ssh=127.0.0.1:2222"}, "ssh=127.0.0.1:2222", false},
 		{[]string{"stray"}, "", true},
-		{[]string{"--tunnel", "bogus"}, "", true},
+		{[]string{"--tunnel", "bogus"}, "unknown --tunnel provider \"bogus\"", true},
 	} {
 		f, _, _, _ := TestIO()
 		c := newListenCmd(&Factory{IO: f})
@@ -28,8 +28,8 @@ func TestListenTunnelFlagForms(t *testing.T) {
 		}
 		err := c.Args(c, c.Flags().Args())
 		if tc.bad {
-			if err == nil || ExitCode(err) != ExitUsage {
-				t.Errorf("%v: err %v, want a usage error", tc.args, err)
+			if err == nil || ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v: err %v, want a usage error saying %q", tc.args, err, tc.want)
 			}
 			continue
 		}
