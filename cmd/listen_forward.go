@@ -55,6 +55,10 @@ type forwarder interface {
 // retry loop under ctx; deliveries are recorded in st and published on bus.
 func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.Store, bus *receiver.Bus) (forwarder, error) {
 	if len(o.Targets) == 0 {
+		if o.ForwardInvalid {
+			// Otherwise the flag is accepted and nothing is forwarded, which reads as a bug.
+			return nil, usageErrorf("--forward-invalid needs at least one --forward-to target")
+		}
 		return nil, nil
 	}
 	targets, err := parseTargets(o.Targets)

@@ -87,4 +87,8 @@ func TestListenWarnsOfUnknownForwardTypes(t *testing.T) {
 	if !strings.Contains(stderr, `put the rules before "=>"`) {
 		t.Errorf("rules without => : stderr %q", stderr)
 	}
+	code, _, stderr := runArgs(t, "listen", "--output", "lines", "--store", filepath.Join(dir, "c.db"), "--forward-invalid")
+	if code != ExitUsage || !strings.Contains(stderr, "--forward-invalid needs at least one --forward-to target") {
+		t.Errorf("--forward-invalid alone: exit %d, stderr %q", code, stderr)
+	}
 }
