@@ -101,8 +101,9 @@ func (p *eventPrinter) print(e receiver.Event) {
 	case receiver.EventTunnel:
 		if e.Err != "" {
 			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("tunnel:"), e.Err)
-		} else if e.PublicURL != "" {
-			fmt.Fprintf(p.io.ErrOut, "%s public URL is now %s (update App Store Connect)\n", s.warn.Render("tunnel:"), e.PublicURL)
+		} else if e.Message != "" {
+			// The message tells a new URL (edit App Store Connect) from a recovery at the same one.
+			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.warn.Render("tunnel:"), e.Message)
 		}
 	case receiver.EventProbe:
 		style := s.ok

@@ -201,3 +201,29 @@ func TestTunnelEventMapping(t *testing.T) {
 		}
 	}
 }
+
+func TestTunnelEventLines(t *testing.T) {
+	// Without a terminal, a reconnection at the same URL must not tell the user to edit App Store
+	// Connect; only a new URL does.
+	tests := []struct {
+		in       tunnel.Event
+		want     []string
+		dontWant string
+	}{
+		{tunnel.Event{Kind: tunnel.EventURL, URL: "https://new.lhr.life"}, []string{"tunnel:", "changed to https://new.lhr.life", "App Store Connect"}, ""},
+		{tunnel.Event{Kind: tunnel.EventUp, URL: "https://same.lhr.life"}, []string{"tunnel:", "back up at https://same.lhr.life"}, "App Store Connect"},
+		{tunnel.Event{Kind: tunnel.EventDown, URL: "https://same.lhr.life", Err: errors.New("connection lost")}, []string{"tunnel:", "connection lost"}, ""},
+	}
+	for _, tt := range tests {
+		ios, _, _, errOut := TestIO()
+		newEventPrinter(ios, "lines").print(tunnelEvent(tt.in))
+		for _, w := range tt.want {
+			if !strings.Contains(errOut.String(), w) {
+				t.Errorf("%s: %q lacks %q", tt.in.Kind, errOut, w)
+			}
+		}
+		if tt.dontWant != "" && strings.Contains(errOut.String(), tt.dontWant) {
+			t.Errorf("%s: %q should not mention %q", tt.in.Kind, errOut, tt.dontWant)
+		}
+	}
+}
