@@ -232,8 +232,17 @@ func (m *Model) summaryTab() string {
 	}
 	kv("Answered", answered)
 	if n := len(d.deliveries); n > 0 {
+		// The target first and the outcome under it: the full explanation is in Deliveries.
 		last := d.deliveries[n-1]
-		kv("Forwarded", fmt.Sprintf("%s to %s (%d attempt(s), see Deliveries)", m.deliveryResult(last), last.Target, n))
+		attempts := "1 attempt"
+		if n > 1 {
+			attempts = fmt.Sprintf("%d attempts", n)
+		}
+		kv("Forwarded", last.Target)
+		b.WriteString(m.indented(m.deliveryResult(last)+" · "+attempts+", see Deliveries", s.Value))
+	} else if sk, ok := m.lastDel[c.ID]; ok && skipped(sk) {
+		kv("Forwarded", s.Warn.Render("no"))
+		b.WriteString(m.indented(sk.Error, s.Dim))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -253,7 +262,9 @@ func (m *Model) deliveryResult(d store.Delivery) string {
 		return m.st.code(d.Status).Render(fmt.Sprint(d.Status)) + " in " + shortDur(d.Latency)
 	}
 	if d.Error != "" {
-		return m.st.CodeBad.Render("error: " + d.Error)
+		// The cause only (the explanation's first clause); what s2s does about it is in Deliveries.
+		cause, _, _ := strings.Cut(d.Error, "; ")
+		return m.st.CodeBad.Render(d.State + ": " + cause)
 	}
 	return d.State
 }

@@ -409,6 +409,10 @@ func TestSkippedDeliveryIsNotAnError(t *testing.T) {
 	if scr := h.plain(); !strings.Contains(scr, "--forward-invalid") {
 		t.Errorf("deliveries tab does not say why it was skipped:\n%s", scr)
 	}
+	h.press("1")
+	if scr := ansi.Strip(h.m.vp.GetContent()); !strings.Contains(scr, "Forwarded          no\n                   not forwarded: capture 1 is invalid") {
+		t.Errorf("summary does not say it was not forwarded:\n%s", scr)
+	}
 }
 
 // The newest attempt (what r just did) comes first, and a long explanation wraps at words
@@ -435,6 +439,16 @@ func TestDeliveriesNewestFirstAndWrapped(t *testing.T) {
 	}
 	if !strings.Contains(scr, "    error: nothing listening on 127.0.0.1:60105;") || !strings.Contains(scr, "\n           ") {
 		t.Errorf("the error should wrap indented under its row:\n%s", scr)
+	}
+	h.press("1")
+	scr = ansi.Strip(h.m.vp.GetContent()) // the whole tab: these lines are below an 80x24 screen
+	if !strings.Contains(scr, "Forwarded          http://localhost:60105/apple\n                   200 in 6ms · 2 attempts, see Deliveries") {
+		t.Errorf("summary's forwarding lines:\n%s", scr)
+	}
+	h.src.deliveries[9] = h.src.deliveries[9][:1]
+	h.press("esc", "enter") // read again
+	if scr := ansi.Strip(h.m.vp.GetContent()); !strings.Contains(scr, "                   failed: nothing listening on 127.0.0.1:60105 · 1 attempt,") {
+		t.Errorf("summary of a failed delivery:\n%s", scr)
 	}
 }
 
