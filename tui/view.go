@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/key"
 	"fmt"
 	"strings"
 	"time"
@@ -194,6 +195,14 @@ func (m *Model) statusLine() string {
 }
 
 func (m *Model) helpLine() string {
+	if m.editing {
+		// The list's keys do not apply while typing; enter applies the filter rather than opening.
+		return m.help.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+			key.NewBinding(key.WithKeys("?"), key.WithHelp("type: env: trust: product: subtype:", "or any text")),
+		})
+	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 
