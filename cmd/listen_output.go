@@ -100,7 +100,12 @@ func (p *eventPrinter) print(e receiver.Event) {
 		fmt.Fprintln(p.io.Out, formatDeliveryLine(e.Delivery, s))
 	case receiver.EventTunnel:
 		if e.Err != "" {
-			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("tunnel:"), e.Err)
+			// The message says what happens next (reconnecting, or the end); the error says why.
+			msg := e.Err
+			if e.Message != "" && e.Message != e.Err {
+				msg = e.Message + " — " + e.Err
+			}
+			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("tunnel:"), msg)
 		} else if e.Message != "" {
 			// The message tells a new URL (edit App Store Connect) from a recovery at the same one.
 			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.warn.Render("tunnel:"), e.Message)

@@ -212,7 +212,8 @@ func TestTunnelEventLines(t *testing.T) {
 	}{
 		{tunnel.Event{Kind: tunnel.EventURL, URL: "https://new.lhr.life"}, []string{"tunnel:", "changed to https://new.lhr.life", "App Store Connect"}, ""},
 		{tunnel.Event{Kind: tunnel.EventUp, URL: "https://same.lhr.life"}, []string{"tunnel:", "back up at https://same.lhr.life"}, "App Store Connect"},
-		{tunnel.Event{Kind: tunnel.EventDown, URL: "https://same.lhr.life", Err: errors.New("connection lost")}, []string{"tunnel:", "connection lost"}, ""},
+		{tunnel.Event{Kind: tunnel.EventDown, URL: "https://same.lhr.life", Err: errors.New("connection lost")}, []string{"tunnel: the tunnel is down; reconnecting — connection lost"}, ""},
+		{tunnel.Event{Kind: tunnel.EventFailed, Err: errors.New("host key changed")}, []string{"tunnel: the tunnel has ended; notifications no longer reach this listener — host key changed"}, ""},
 	}
 	for _, tt := range tests {
 		ios, _, _, errOut := TestIO()
