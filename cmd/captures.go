@@ -716,7 +716,11 @@ func runCapturesRm(ctx context.Context, o *capturesRmOptions) error {
 				return usageErrorf("--all deletes all %d captures in %s: add --yes to confirm", total, s.Path())
 			}
 			fmt.Fprintf(ios.ErrOut, "Delete all %d captures in %s? [y/N] ", total, s.Path())
-			answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+			answer, err := readLineCtx(ctx, ios.In)
+			if err != nil {
+				fmt.Fprintln(ios.ErrOut, "\nNothing deleted.")
+				return err
+			}
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 				fmt.Fprintln(ios.ErrOut, "Nothing deleted.")
 				return &SilentError{Code: ExitError}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -132,6 +133,9 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 			return err
 		}
 		data, err := opts.read(ctx, arg, &st)
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err() // Ctrl-C while reading: 130, not "unreadable input"
+		}
 		if err != nil {
 			fmt.Fprintf(ios.ErrOut, "s2s: %v\n", err)
 			failed = true
@@ -257,7 +261,7 @@ func parseTime(s string) (time.Time, error) {
 // store, or the argument itself when it is a JWS or a JSON body.
 func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) ([]byte, error) {
 	if arg == "-" {
-		b, err := io.ReadAll(o.f.IO.In)
+		b, err := readAllCtx(ctx, o.f.IO.In)
 		if err != nil {
 			return nil, fmt.Errorf("reading standard input: %w", err)
 		}
@@ -295,6 +299,41 @@ func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) 
 		return []byte(arg), nil
 	}
 	return nil, fmt.Errorf("%s: no such file, and not a JWS or a capture ID", arg)
+}
+
+// readAllCtx reads r to its end, or until ctx ends. s2s catches SIGINT to shut down cleanly, so a
+// read from a terminal that nobody ends with Ctrl-D would otherwise ignore Ctrl-C.
+func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		done <- result{b, err}
+	}()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// readLineCtx reads one line of an answer, or gives up when ctx ends (see readAllCtx).
+func readLineCtx(ctx context.Context, r io.Reader) (string, error) {
+	done := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		done <- line
+	}()
+	select {
+	case line := <-done:
+		return line, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 func describeArg(arg string) string {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -158,5 +160,72 @@ func TestExitCodes(t *testing.T) {
 		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
+	}
+}
+
+// blockingReader is a terminal nobody types into: Read blocks until the test ends.
+type blockingReader struct {
+	started chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func newBlockingReader(t *testing.T) *blockingReader {
+	r := &blockingReader{started: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(func() { close(r.release) })
+	return r
+}
+
+func (r *blockingReader) Read([]byte) (int, error) {
+	r.once.Do(func() { close(r.started) })
+	<-r.release
+	return 0, io.EOF
+}
+
+// TestCtrlCWhileReadingTheTerminal: s2s handles SIGINT itself, so a command waiting for typed
+// input must still stop on Ctrl-C, with 130: decode reading standard input, and the confirmation
+// of captures rm --all (which then deletes nothing).
+func TestCtrlCWhileReadingTheTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		tty  bool
+	}{
+		{"decode -", []string{"decode", "-"}, false},
+		{"captures rm --all", []string{"captures", "rm", "--all"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCapturesEnv(t)
+			e.seed()
+			ios, _, _, errOut := TestIO()
+			in := newBlockingReader(t)
+			ios.In = in
+			ios.SetTTY(tc.tty, false, tc.tty)
+			vars := map[string]string{"HOME": e.dir, "S2S_CONFIG_DIR": filepath.Join(e.dir, "config"), "S2S_STORE": e.store}
+			f := &Factory{IO: ios, Getenv: func(k string) string { return vars[k] }, Now: time.Now}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			code := make(chan int, 1)
+			go func() { code <- run(ctx, f, tc.args) }()
+			select {
+			case <-in.started:
+			case <-time.After(30 * time.Second):
+				t.Fatal("never read standard input")
+			}
+			cancel() // what SIGINT does through fang's signal handling
+			select {
+			case c := <-code:
+				if c != ExitInterrupted {
+					t.Errorf("exit %d, want %d; stderr: %s", c, ExitInterrupted, errOut)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Ctrl-C did not stop the command while it read the terminal")
+			}
+			if tc.name == "captures rm --all" {
+				if _, out, _ := e.run("list", "--json"); strings.Count(out, `"id"`) == 0 {
+					t.Error("captures were deleted after Ctrl-C")
+				}
+			}
+		})
 	}
 }
