@@ -250,7 +250,10 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	}
 	if o.Import {
 		summary += fmt.Sprintf("; imported %d into %s", imported, st.Path())
-		if already > 0 {
+		switch {
+		case already == 1:
+			summary += " (1 was already there)"
+		case already > 1:
 			summary += fmt.Sprintf(" (%d were already there)", already)
 		}
 	}
