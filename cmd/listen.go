@@ -282,6 +282,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 		}
 		if fwd != nil {
+			ui.Forward = targetNames(fwd)
 			ui.Replay = func(ctx context.Context, id int64) error {
 				c, err := st.Get(ctx, id)
 				if err != nil {

@@ -48,7 +48,17 @@ func (o *forwardOptions) addFlags(fs *pflag.FlagSet) {
 type forwarder interface {
 	receiver.Forwarder
 	receiver.Replayer
+	Targets() []relay.Target
 	Close() error
+}
+
+// targetNames describes the targets for the UI's header: each URL with its rules.
+func targetNames(fwd forwarder) []string {
+	var names []string
+	for _, t := range fwd.Targets() {
+		names = append(names, t.String())
+	}
+	return names
 }
 
 // newForwarder builds the forwarder for o (nil, nil when there are no targets) and starts its

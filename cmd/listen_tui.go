@@ -31,6 +31,7 @@ type listenUI struct {
 	LogPath   string                                    // where log lines go while the TUI runs
 	SendTest  func(ctx context.Context) error           // sends a simulated TEST notification to this listener
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
+	Forward   []string                                  // the forward targets, for the header
 	// Verifier decodes bodies for the Summary and Decoded tabs; give it the same options as the
 	// receiver's (extra roots, identity) so the detail agrees with the stored label. nil: Apple's
 	// root and this machine's test chain, without identity checks.
@@ -76,6 +77,7 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 		LogPath:   ui.LogPath,
 		SendTest:  ui.SendTest,
 		Replay:    ui.Replay,
+		Forward:   ui.Forward,
 		ExportDir: cwd,
 		Refresh:   5 * time.Second,
 		NoColor:   noColor,

@@ -332,7 +332,7 @@ func TestTUIForwardingInTmux(t *testing.T) {
 	if err := WaitHTTP(ctx, url); err != nil {
 		t.Fatalf("%v; screen:\n%s", err, tm.screen())
 	}
-	tm.waitText("● receiving", "FORWARD")
+	tm.waitText("● receiving", "FORWARD", fmt.Sprintf("forward http://localhost:%d/apple", targetPort))
 
 	postVector(t, url, "07")
 	scr := tm.waitFor("the failed forward", func(s string) bool {

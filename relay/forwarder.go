@@ -123,6 +123,9 @@ func Forwardable(trust string) bool {
 	return trust == string(decode.LabelVerified) || trust == string(decode.LabelSimulated)
 }
 
+// Targets are the forward targets, in flag order.
+func (f *Forwarder) Targets() []Target { return f.cfg.Targets }
+
 // Enqueue forwards c asynchronously to every matching target.
 func (f *Forwarder) Enqueue(c *store.Capture) {
 	targets := f.targetsFor(c)

@@ -110,6 +110,7 @@ type Config struct {
 
 	SendTest func(ctx context.Context) error           // t; nil: disabled
 	Replay   func(ctx context.Context, id int64) error // r; nil: no forward targets
+	Forward  []string                                  // the --forward-to targets, for the header
 
 	// ExportDir is where x / X write files (the current directory in s2s listen).
 	ExportDir string

@@ -31,7 +31,7 @@ func TestGoldenViews(t *testing.T) {
 	}{
 		{name: "list", keys: []string{"j"}},
 		{name: "list_80x24", size: [2]int{80, 24}, keys: []string{"j"}},
-		{name: "list_forwarding", cfg: Config{Replay: replay, PublicURL: "https://s2s-demo.ngrok.app"},
+		{name: "list_forwarding", cfg: Config{Replay: replay, PublicURL: "https://s2s-demo.ngrok.app", Forward: []string{"http://localhost:3000/apple/notifications"}},
 			setup: func(h *harness) {
 				withDelivery(h)
 				h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventReady}, {Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}}})

@@ -636,3 +636,16 @@ func TestStatusClearsOnTheNextKey(t *testing.T) {
 		t.Errorf("status %q after moving on", h.m.status)
 	}
 }
+
+// Where notifications go is as much part of the setup as where they come from: the header
+// names the forward targets, with their rules.
+func TestHeaderNamesForwardTargets(t *testing.T) {
+	h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil },
+		Forward: []string{"http://localhost:3000/apple (env=Sandbox)", "http://localhost:4000"}}, lifeOfASubscription()...)
+	if scr := h.plain(); !strings.Contains(scr, "\nforward http://localhost:3000/apple (env=Sandbox), http://localhost:4000\n") {
+		t.Errorf("header lacks the targets:\n%s", scr)
+	}
+	if h := newHarness(t, Config{}, lifeOfASubscription()...); strings.Contains(h.plain(), "\nforward") {
+		t.Errorf("a forward line without targets:\n%s", h.plain())
+	}
+}

@@ -102,6 +102,9 @@ func (m *Model) headerLines() []string {
 		pub = s.URL.Render(m.publicURL) + s.Dim.Render("  ← the URL for App Store Connect")
 	}
 	lines = append(lines, label("public")+" "+pub)
+	if len(m.cfg.Forward) > 0 {
+		lines = append(lines, label("forward")+" "+s.URL.Render(strings.Join(m.cfg.Forward, ", ")))
+	}
 
 	counts := s.Dim.Render("no captures yet")
 	if m.totalAll > 0 {
