@@ -118,6 +118,11 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	if c, _, err := root.Find(args); err == nil {
 		usagePath = c.CommandPath()
 	}
+	// An interrupted command ends here, not in fang's error path: that path asks the terminal for
+	// its background colour through standard input, which deadlocks while a read of ours (decode -,
+	// a question) still holds it. The command has said what it needed to; Ctrl-C needs no message.
+	var interrupted error
+	keepInterruptions(root, &interrupted)
 	err := fang.Execute(ctx, root,
 		fang.WithVersion(v.Version),
 		fang.WithCommit(v.Commit),
@@ -135,5 +140,26 @@ func run(ctx context.Context, f *Factory, args []string) int {
 			}
 		}),
 	)
+	if err == nil && interrupted != nil {
+		err = interrupted
+	}
 	return ExitCode(err)
+}
+
+// keepInterruptions wraps every command so that an error meaning "interrupted" (exit 130) is
+// stored in *into and not returned to fang.
+func keepInterruptions(c *cobra.Command, into *error) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			if err != nil && ExitCode(err) == ExitInterrupted {
+				*into = err
+				return nil
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		keepInterruptions(sub, into)
+	}
 }
