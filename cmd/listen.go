@@ -297,6 +297,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		cancel()
 	default:
 		printer = newEventPrinter(f.IO, output)
+		printer.dropped = func() uint64 { return bus.Dropped(events) }
 		runErr = printer.run(ctx, events, serveErr)
 	}
 

@@ -22,6 +22,10 @@ type eventPrinter struct {
 	json   bool
 	enc    *json.Encoder
 	styles lineStyles
+	// dropped, when set, counts the events the bus could not hand over because this printer fell
+	// behind (a slow pipe); reported is how many of them were already reported.
+	dropped  func() uint64
+	reported uint64
 }
 
 type lineStyles struct {
@@ -59,8 +63,28 @@ func (p *eventPrinter) run(ctx context.Context, events <-chan receiver.Event, se
 				return nil
 			}
 			p.print(e)
+			p.reportDrops()
 		}
 	}
+}
+
+// reportDrops says once per gap that events were lost, so the output never looks complete when it
+// is not. The notifications themselves are stored all the same.
+func (p *eventPrinter) reportDrops() {
+	if p.dropped == nil {
+		return
+	}
+	n := p.dropped()
+	if n <= p.reported {
+		return
+	}
+	msg := fmt.Sprintf("%d events were not printed because the output was read too slowly; every notification is stored (s2s captures list)", n-p.reported)
+	p.reported = n
+	if p.json {
+		_ = p.enc.Encode(receiver.Event{Kind: receiver.EventError, Time: time.Now(), Err: msg})
+		return
+	}
+	fmt.Fprintf(p.io.ErrOut, "%s %s\n", p.styles.bad.Render("error:"), msg)
 }
 
 // drain prints what was already published, so a notification answered just before shutdown is
@@ -73,6 +97,7 @@ func (p *eventPrinter) drain(events <-chan receiver.Event) {
 				return
 			}
 			p.print(e)
+			p.reportDrops()
 		default:
 			return
 		}

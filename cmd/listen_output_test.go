@@ -94,3 +94,29 @@ func TestEventPrinterJSON(t *testing.T) {
 		t.Errorf("json mode wrote to stderr: %s", errOut)
 	}
 }
+
+// TestEventPrinterReportsDrops: when the output is read too slowly and the bus drops events, the
+// printer says how many, once, in both outputs, instead of looking complete.
+func TestEventPrinterReportsDrops(t *testing.T) {
+	for _, output := range []string{"lines", "json"} {
+		ios, _, out, errOut := TestIO()
+		bus := receiver.NewBus()
+		events, cancel := bus.Subscribe(1)
+		p := newEventPrinter(ios, output)
+		p.dropped = func() uint64 { return bus.Dropped(events) }
+		for _, e := range testEvents()[1:4] { // three notifications into a buffer of one
+			bus.Publish(e)
+		}
+		cancel()
+		if err := p.run(context.Background(), events, make(chan error)); err != nil {
+			t.Fatal(err)
+		}
+		all := out.String() + errOut.String()
+		if strings.Count(all, "2 events were not printed") != 1 || !strings.Contains(all, "s2s captures list") {
+			t.Errorf("%s: drops not reported once:\n%s", output, all)
+		}
+		if output == "json" && !strings.Contains(out.String(), `"event":"error"`) {
+			t.Errorf("json: the report is not an error event on stdout:\n%s", out.String())
+		}
+	}
+}

@@ -38,12 +38,23 @@ type Event struct {
 // Bus fans events out to subscribers. Publishing never blocks the receiver: a subscriber that
 // falls behind loses events (it can reload from the store), the HTTP answer is never delayed.
 type Bus struct {
-	mu   sync.Mutex
-	subs map[chan Event]struct{}
+	mu      sync.Mutex
+	subs    map[chan Event]struct{}
+	dropped map[<-chan Event]uint64
 }
 
 // NewBus returns an empty bus.
-func NewBus() *Bus { return &Bus{subs: map[chan Event]struct{}{}} }
+func NewBus() *Bus {
+	return &Bus{subs: map[chan Event]struct{}{}, dropped: map[<-chan Event]uint64{}}
+}
+
+// Dropped is how many events the subscriber ch has lost so far because its buffer was full, so a
+// printer can say that its output is incomplete instead of staying silent.
+func (b *Bus) Dropped(ch <-chan Event) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dropped[ch]
+}
 
 // Subscribe returns a channel of future events with the given buffer, and a cancel function.
 func (b *Bus) Subscribe(buffer int) (<-chan Event, func()) {
@@ -72,6 +83,7 @@ func (b *Bus) Publish(e Event) {
 		select {
 		case ch <- e:
 		default:
+			b.dropped[ch]++
 		}
 	}
 }

@@ -268,4 +268,7 @@ func TestBusNeverBlocks(t *testing.T) {
 	if len(ch) != 1 {
 		t.Fatalf("buffered %d events, want 1 (the rest dropped, never blocking)", len(ch))
 	}
+	if got := b.Dropped(ch); got != 9 {
+		t.Errorf("Dropped = %d, want 9", got)
+	}
 }
