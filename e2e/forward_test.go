@@ -67,14 +67,16 @@ func cmdFwdTarget(ts *testscript.TestScript, neg bool, args []string) {
 // target records what the developer's server receives, for Go tests.
 type fwdTarget struct {
 	*httptest.Server
-	bodies chan []byte
+	bodies  chan []byte
+	headers chan http.Header
 }
 
 func startFwdTarget(t *testing.T, l net.Listener, status int) *fwdTarget {
 	t.Helper()
-	tg := &fwdTarget{bodies: make(chan []byte, 1024)}
+	tg := &fwdTarget{bodies: make(chan []byte, 1024), headers: make(chan http.Header, 1024)}
 	tg.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		tg.headers <- r.Header.Clone()
 		tg.bodies <- b
 		w.WriteHeader(status)
 	}))
@@ -147,11 +149,16 @@ func TestForwardEveryRealVector(t *testing.T) {
 	if forwarded < len(vectors)-1 {
 		t.Errorf("%d of %d forwarded", forwarded, len(vectors))
 	}
+	host := strings.TrimSuffix(strings.TrimPrefix(l.URL, "http://"), "/")
 	for range forwarded {
 		select {
 		case b := <-tg.bodies:
 			if _, ok := want[sha256.Sum256(b)]; !ok {
 				t.Errorf("the target received a body that is not byte for byte a posted one: %.80s", b)
+			}
+			// The host the notification was sent to, as docs/forwarding.md promises.
+			if h := <-tg.headers; h.Get("X-Forwarded-Host") != host || h.Get("X-Forwarded-Proto") != "http" {
+				t.Errorf("X-Forwarded-Host %q (want %q), X-Forwarded-Proto %q", h.Get("X-Forwarded-Host"), host, h.Get("X-Forwarded-Proto"))
 			}
 		case <-time.After(20 * time.Second):
 			t.Fatal("the target received too few requests")

@@ -134,6 +134,10 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		Body:       body,
 		BodySize:   len(body),
 	}
+	if r.Host != "" && c.Headers != nil {
+		// net/http moves Host out of the header map; it was sent, and forwarding names it.
+		c.Headers.Set("Host", r.Host)
+	}
 	c.SourceIP = h.sourceIP(r)
 	c.AppleRange = AppleRange(c.SourceIP)
 
