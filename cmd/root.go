@@ -110,7 +110,11 @@ func Main() int {
 }
 
 func run(ctx context.Context, f *Factory, args []string) int {
-	root := NewRootCmd(f)
+	return execute(ctx, f, NewRootCmd(f), args)
+}
+
+// execute runs root with args and maps the outcome to an exit code.
+func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	v := version.Get()
 	// The command the arguments name, for the usage hint; "s2s" when they name none.
@@ -142,6 +146,11 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	)
 	if err == nil && interrupted != nil {
 		err = interrupted
+		// A bare "context canceled" says nothing the user does not know; anything more (what was
+		// left undone) is worth a line.
+		if !silent(err) && err.Error() != context.Canceled.Error() {
+			fmt.Fprintf(f.IO.ErrOut, "s2s: %v\n", err)
+		}
 	}
 	return ExitCode(err)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -227,5 +229,28 @@ func TestCtrlCWhileReadingTheTerminal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInterruptedMessages: Ctrl-C alone prints nothing; an interrupted command that explains what
+// it left undone still gets its line; both exit 130.
+func TestInterruptedMessages(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{context.Canceled, ""},
+		{fmt.Errorf("replay stopped after 3 of 10: %w", context.Canceled), "s2s: replay stopped after 3 of 10: context canceled\n"},
+		{&SilentError{Code: ExitInterrupted}, ""},
+	} {
+		ios, _, _, errOut := TestIO()
+		f := &Factory{IO: ios, Getenv: func(string) string { return "" }, Now: time.Now}
+		root := NewRootCmd(f)
+		err := tc.err
+		root.AddCommand(&cobra.Command{Use: "interrupted", RunE: func(*cobra.Command, []string) error { return err }})
+		code := execute(context.Background(), f, root, []string{"interrupted"})
+		if code != ExitInterrupted || errOut.String() != tc.want {
+			t.Errorf("%v: exit %d, stderr %q; want 130 and %q", tc.err, code, errOut.String(), tc.want)
+		}
 	}
 }
