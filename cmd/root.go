@@ -127,9 +127,15 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	// a question) still holds it. The command has said what it needed to; Ctrl-C needs no message.
 	var interrupted error
 	keepInterruptions(root, &interrupted)
+	// --version shows the commit in brackets unless the version already names it (git describe
+	// of an untagged tree is the short hash: "0642eae (0642eae)" says it twice).
+	commit := v.Commit
+	if short := commit[:min(7, len(commit))]; short != "" && strings.Contains(v.Version, short) {
+		commit = ""
+	}
 	err := fang.Execute(ctx, root,
 		fang.WithVersion(v.Version),
-		fang.WithCommit(v.Commit),
+		fang.WithCommit(commit),
 		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
 		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
 			if silent(err) {

@@ -199,4 +199,15 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 	if out, _ := exec.CommandContext(ctx, bin, "version").Output(); !strings.HasPrefix(string(out), "s2s v9.8.7-test\n") {
 		t.Errorf("s2s version: %q", out)
 	}
+	if out, _ := exec.CommandContext(ctx, bin, "--version").Output(); string(out) != "s2s version v9.8.7-test (0123456)\n" {
+		t.Errorf("s2s --version: %q", out)
+	}
+	// Untagged, make build's version is the short hash: --version names it once.
+	build = exec.CommandContext(ctx, "make", "-s", "-C", "..", "build", "BIN="+bin, "VERSION=0123456", "COMMIT=0123456789abcdef", "DATE=2026-01-02T03:04:05Z")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	if out, _ := exec.CommandContext(ctx, bin, "--version").Output(); string(out) != "s2s version 0123456\n" {
+		t.Errorf("s2s --version of an untagged build: %q", out)
+	}
 }
