@@ -376,6 +376,15 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind attemptKind, attempt int, wait time.Duration) string {
 	parts := []string{Cause(res, target, f.cfg.Timeout)}
 	down := res.Err != nil
+	// What to do depends on how it failed: a refused connection means the server is not running,
+	// a timeout that it is running but slow, anything else (TLS, DNS) that the target is wrong.
+	remedy := "fix the target"
+	switch {
+	case res.Refused():
+		remedy = "start your server"
+	case res.TimedOut():
+		remedy = fmt.Sprintf("make your server answer within %s", f.cfg.Timeout)
+	}
 	switch kind {
 	case kindPassthrough:
 		code := http.StatusBadGateway
@@ -392,11 +401,11 @@ func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind at
 		}
 		parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
 		if down {
-			parts = append(parts, fmt.Sprintf("start your server, then press r in the TUI or run s2s replay %d", c.ID))
+			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d", remedy, c.ID))
 		}
 	case kindReplay:
 		if down {
-			parts = append(parts, "start your server and replay again")
+			parts = append(parts, remedy+" and replay again")
 		}
 	default:
 		total := len(f.cfg.Backoff) + 1
@@ -408,7 +417,7 @@ func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind at
 			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
 		}
 		if down {
-			parts = append(parts, fmt.Sprintf("start your server, then press r in the TUI or run s2s replay %d", c.ID))
+			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d", remedy, c.ID))
 		} else if wait == 0 {
 			parts = append(parts, fmt.Sprintf("fix your server, then press r in the TUI or run s2s replay %d", c.ID))
 		}
