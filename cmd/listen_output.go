@@ -184,6 +184,9 @@ func formatCaptureLine(c *store.Capture, s lineStyles) string {
 	}
 	if c.IdentityMismatch != "" {
 		line += s.bad.Render("  " + c.IdentityMismatch)
+	} else if c.Trust == "invalid" && c.TrustMessage != "" {
+		// Why it is not verified, where it is read: an expired leaf, a bad signature, not a JWS.
+		line += s.dim.Render("  " + c.TrustMessage)
 	}
 	return line
 }

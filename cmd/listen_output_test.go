@@ -22,6 +22,7 @@ func testEvents() []receiver.Event {
 		}},
 		{Kind: receiver.EventNotification, Capture: &store.Capture{
 			ID: 8, ReceivedAt: at, Trust: "invalid", TrustClass: "format", ResponseStatus: 200,
+			TrustMessage: "not a compact JWS: expected 3 dot-separated parts, found 1",
 		}},
 		{Kind: receiver.EventNotification, Capture: &store.Capture{
 			ID: 9, ReceivedAt: at, Type: "TEST", Environment: "Production", Trust: "invalid", TrustClass: "identity",
@@ -47,7 +48,7 @@ func TestEventPrinterLines(t *testing.T) {
 	}
 	for i, want := range [][]string{
 		{"DID_RENEW/BILLING_RECOVERY", "Sandbox", "com.example.pro", "verified ✓", "200", "1.2ms", "#7", "duplicate of #3"},
-		{"(not a notification)", "invalid ✗ format", "#8"},
+		{"(not a notification)", "invalid ✗ format", "#8", "not a compact JWS: expected 3 dot-separated parts, found 1"},
 		{"TEST", "invalid ✗ identity", "bundleId com.other is not the expected com.example"},
 		{"forward #7 → http://localhost:3000/", "failed", "attempt 1", "nothing listening on 127.0.0.1:3000", "retry at"},
 	} {
