@@ -73,7 +73,9 @@ func normTrust(v string) string {
 
 // matches decides whether a live capture belongs in the filtered list, as the store would.
 func matches(c *store.Capture, f store.Filter) bool {
-	eq := func(want, got string) bool { return want == "" || strings.EqualFold(want, got) }
+	// Exact, as in the store: parseFilter already wrote type, subtype, environment and trust in
+	// their stored case, and bundle and product IDs are case-sensitive at Apple.
+	eq := func(want, got string) bool { return want == "" || want == got }
 	if !eq(f.Type, c.Type) || !eq(f.Subtype, c.Subtype) || !eq(f.Environment, c.Environment) ||
 		!eq(f.Trust, c.Trust) || !eq(f.BundleID, c.BundleID) || !eq(f.ProductID, c.ProductID) ||
 		!eq(f.OriginalTransactionID, c.OriginalTransactionID) || !eq(f.NotificationUUID, c.NotificationUUID) {
