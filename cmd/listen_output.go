@@ -170,7 +170,8 @@ func formatCaptureLine(c *store.Capture, s lineStyles) string {
 	}
 	fields := []string{
 		s.dim.Render(c.ReceivedAt.Local().Format("15:04:05")),
-		s.kind.Render(fmt.Sprintf("%-40s", kind)),
+		// 45 fits the longest pair Apple documents (EXTERNAL_PURCHASE_TOKEN/ACTIVE_TOKEN_REMINDER).
+		s.kind.Render(fmt.Sprintf("%-45s", kind)),
 		fmt.Sprintf("%-10s", orDash(c.Environment)),
 		fmt.Sprintf("%-28s", orDash(c.ProductID)),
 		trust,
