@@ -216,9 +216,10 @@ func TestTUIInTmux(t *testing.T) {
 	tm.keys("-l", "type:EXPIRED")
 	tm.waitText("type:EXPIRED")
 	tm.keys("Enter")
+	// The count can arrive before the page: wait for the row itself, not the placeholder.
 	scr = tm.waitFor("the filtered list", func(s string) bool {
 		r := listRows(s)
-		return strings.Contains(s, "filter type:EXPIRED  1 matching") && len(r) == 1
+		return strings.Contains(s, "filter type:EXPIRED  1 matching") && len(r) == 1 && !strings.Contains(r[0], "loading")
 	})
 	rows = listRows(scr)
 	if !strings.Contains(rows[0], "EXPIRED · VOLUNTARY") {
