@@ -21,6 +21,7 @@ import (
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
 	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/sender"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -352,18 +353,12 @@ func sendSelfTest(ctx context.Context, f *Factory, chain *fixtures.Chain, url st
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(body)))
-	if err != nil {
-		return err
+	r := (&sender.Sender{UserAgent: sendTestUserAgent()}).Send(ctx, url, body)
+	if r.Err != nil {
+		return r.Err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.HTTPClient().Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("the listener answered %d", resp.StatusCode)
+	if !r.OK() {
+		return fmt.Errorf("the listener answered %d", r.Status)
 	}
 	return nil
 }

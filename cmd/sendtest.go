@@ -307,7 +307,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 	if err != nil {
 		return err
 	}
-	snd := &sender.Sender{UserAgent: "s2s/" + version.Get().Version + " (send-test; simulated App Store Server Notifications)"}
+	snd := &sender.Sender{UserAgent: sendTestUserAgent()}
 	if opts.f.HTTPClient != nil {
 		// Keep the process's client (proxies, test transports) but with Apple's own timeout.
 		hc := *opts.f.HTTPClient()
@@ -636,4 +636,10 @@ func stSortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// sendTestUserAgent names s2s as the sender of simulated notifications, so a receiver's logs tell
+// them from Apple's.
+func sendTestUserAgent() string {
+	return "s2s/" + version.Get().Version + " (send-test; simulated App Store Server Notifications)"
 }
