@@ -140,7 +140,7 @@ accepted or could not be sent, 2 usage.`,
 	fl.BoolVar(&opts.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
 	fl.StringArrayVar(&opts.Sets, "set", nil, "set `PATH=VALUE` in the payload or its signed objects, e.g. transaction.price=9990 (repeatable)")
 	fl.StringVar(&opts.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+"; with --apple, $"+envBundleID+")")
-	fl.StringVar(&opts.Environment, "environment", "", "Sandbox or Production (default Sandbox)")
+	fl.StringVar(&opts.Environment, "environment", "", "Sandbox or Production, any case (default Sandbox)")
 	fl.StringVar(&opts.ProductID, "product-id", "", "product ID (default "+fixtures.DefaultProductID+")")
 	fl.StringVar(&opts.OriginalTransactionID, "original-transaction-id", "", "original transaction ID (default: a new random one per subscription)")
 	fl.Int64Var(&opts.AppAppleID, "app-apple-id", 0, fmt.Sprintf("app Apple ID (default %d)", fixtures.DefaultAppAppleID))
@@ -182,7 +182,7 @@ accepted or could not be sent, 2 usage.`,
 func (o *sendTestOptions) overrides() fixtures.Overrides {
 	return fixtures.Overrides{
 		BundleID:              o.BundleID,
-		Environment:           o.Environment,
+		Environment:           capEnvironment(o.Environment),
 		ProductID:             o.ProductID,
 		OriginalTransactionID: o.OriginalTransactionID,
 		AppAppleID:            o.AppAppleID,
@@ -242,7 +242,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		return printSendTestList(ios.Out, opts.JSON)
 	}
 	if opts.Apple {
-		env := opts.Environment
+		env := capEnvironment(opts.Environment)
 		if env == "" {
 			env = fixtures.DefaultEnvironment
 		}

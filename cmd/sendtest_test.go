@@ -128,6 +128,11 @@ func TestSendTestDelivers(t *testing.T) {
 				t.Errorf("scenario steps belong to different subscriptions: %q %q", s[0].OriginalTransactionID, s[2].OriginalTransactionID)
 			}
 		}},
+		{"environment in any case, as captures --env takes it", []string{"--environment", "prod", "--app-apple-id", "7"}, []string{"TEST"}, func(t *testing.T, s []decode.Summary) {
+			if s[0].Environment != "Production" {
+				t.Errorf("environment %q, want Production", s[0].Environment)
+			}
+		}},
 		{"overrides", []string{"--type", "DID_RENEW", "--bundle-id", "com.acme", "--environment", "Production", "--product-id", "com.acme.gold",
 			"--original-transaction-id", "1000000000000042", "--app-apple-id", "99", "--set", "transaction.price=1"}, []string{"DID_RENEW"}, func(t *testing.T, s []decode.Summary) {
 			got := s[0]
