@@ -113,14 +113,16 @@ into App Store Connect (App Information → App Store Server Notifications).
 	return c
 }
 
-func runListen(ctx context.Context, o *listenOptions) error {
+// validate checks the flags before anything is opened, and resolves the answer mode and the
+// output (tui on a terminal, lines otherwise).
+func (o *listenOptions) validate() (receiver.Respond, string, error) {
 	f := o.f
 	respond, err := receiver.ParseRespond(o.Respond)
 	if err != nil {
-		return &UsageError{Err: err}
+		return receiver.Respond{}, "", &UsageError{Err: err}
 	}
 	if respond.Passthrough && len(o.Forward.Targets) == 0 {
-		return usageErrorf("--respond passthrough needs at least one --forward-to target")
+		return receiver.Respond{}, "", usageErrorf("--respond passthrough needs at least one --forward-to target")
 	}
 	output := o.Output
 	if output == "" {
@@ -130,24 +132,33 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		}
 	}
 	if output != "tui" && output != "lines" && output != "json" {
-		return usageErrorf("--output must be tui, lines or json, not %q", output)
+		return receiver.Respond{}, "", usageErrorf("--output must be tui, lines or json, not %q", output)
 	}
 	// Spelled as people type it, like the --env filter of s2s captures list.
 	switch env := capEnvironment(o.Environment); env {
 	case "", "Sandbox", "Production":
 		o.Environment = env
 	default:
-		return usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
+		return receiver.Respond{}, "", usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
 	}
 	if o.MaxBody < 1 {
-		return usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
+		return receiver.Respond{}, "", usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
 	}
 	_, port, err := net.SplitHostPort(o.Addr)
 	if err == nil {
 		_, err = net.LookupPort("tcp", port) // numbers, or service names from the local services file
 	}
 	if err != nil {
-		return usageErrorf("--addr %q: use HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 (port 0 picks a free port)", o.Addr)
+		return receiver.Respond{}, "", usageErrorf("--addr %q: use HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 (port 0 picks a free port)", o.Addr)
+	}
+	return respond, output, nil
+}
+
+func runListen(ctx context.Context, o *listenOptions) error {
+	f := o.f
+	respond, output, err := o.validate()
+	if err != nil {
+		return err
 	}
 
 	storePath := o.StorePath
