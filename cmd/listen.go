@@ -315,6 +315,11 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	shutdown(srv)
 	handler.Wait()
+	if fwd != nil {
+		// Stop forwarding before the last drain, so the outcome of every attempt that was under
+		// way is printed too (an interrupted one stays pending and resumes at the next start).
+		_ = fwd.Close()
+	}
 	if printer != nil {
 		// Requests that were in flight when the signal came were answered during shutdown; a
 		// script reading the output must see them too.

@@ -331,7 +331,14 @@ func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Deli
 	d.StartedAt = f.cfg.Now()
 	res := f.sender.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt, Replay: kind == kindReplay})
 	if kind == kindForward && !res.OK() && f.ctx.Err() != nil {
-		// Shutting down: the row stays pending and the next run makes this attempt again.
+		// Shutting down: the row stays pending and the next run makes this attempt again. Say so,
+		// or the attempt would vanish from the output without a word.
+		interrupted := *d
+		interrupted.State = store.DeliveryPending
+		interrupted.Latency = res.Latency
+		interrupted.NextRetryAt = time.Time{} // it is retried at the next start, not at a time
+		interrupted.Error = fmt.Sprintf("interrupted because s2s is stopping; the notification is stored (capture %d) and is forwarded again when s2s listen starts", c.ID)
+		f.publish(c, interrupted)
 		return res
 	}
 	d.Status = res.Status

@@ -380,6 +380,9 @@ func TestShutdownMidAttempt(t *testing.T) {
 			f.Enqueue(c)
 			<-entered
 			f.Close()
+			if d := wait(func(d store.Delivery) bool { return d.State == store.DeliveryPending }); !strings.Contains(d.Error, "forwarded again when s2s listen starts") || !d.NextRetryAt.IsZero() {
+				t.Errorf("the interrupted attempt was reported as %+v, want pending until the next start", d)
+			}
 			st.Close()
 
 			cfg.Store = reopen()
