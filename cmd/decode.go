@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +116,9 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 			return usageErrorf("nothing to decode: give a file, a JWS or a capture ID, or pipe a body on standard input")
 		}
 		opts.Args = []string{"-"}
+	}
+	if i := slices.Index(opts.Args, "-"); i >= 0 && slices.Contains(opts.Args[i+1:], "-") {
+		return usageErrorf(`"-" (standard input) can be given once: it is read to its end the first time`)
 	}
 	v := decode.NewVerifier(vopts)
 	var (

@@ -58,6 +58,11 @@ func TestDecodeUsage(t *testing.T) {
 	if ExitCode(err) != ExitUsage {
 		t.Fatalf("no input on a terminal: %v (exit %d)", err, ExitCode(err))
 	}
+	// Standard input is read to its end once; a second "-" would only ever see nothing.
+	err = runDecode(context.Background(), &decodeOptions{f: f, Args: []string{"-", "x.jws", "-"}})
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "standard input") {
+		t.Fatalf(`"-" twice: %v (exit %d), want a usage error`, err, ExitCode(err))
+	}
 }
 
 // TestDecodeArguments: a JWS given as an argument, and exit codes per outcome.
