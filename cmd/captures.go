@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -534,12 +536,7 @@ func writeCaptureMeta(w io.Writer, c *store.Capture, deliveries []store.Delivery
 	}
 	if len(c.Headers) > 0 {
 		fmt.Fprintln(bw, "headers:")
-		names := make([]string, 0, len(c.Headers))
-		for k := range c.Headers {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
+		for _, k := range slices.Sorted(maps.Keys(c.Headers)) {
 			for _, v := range c.Headers[k] {
 				fmt.Fprintf(bw, "  %s: %s\n", k, v)
 			}

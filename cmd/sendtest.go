@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -516,7 +517,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures
 		}
 	} else {
 		var st []string
-		for _, k := range stSortedKeys(rep.Statuses) {
+		for _, k := range slices.Sorted(maps.Keys(rep.Statuses)) {
 			st = append(st, fmt.Sprintf("%s × %d", k, rep.Statuses[k]))
 		}
 		fmt.Fprintf(ios.Out, "sent      %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
@@ -627,15 +628,6 @@ func stOneLine(s string, n int) string {
 		s = s[:n] + "…"
 	}
 	return s
-}
-
-func stSortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // sendTestUserAgent names s2s as the sender of simulated notifications, so a receiver's logs tell

@@ -2,10 +2,11 @@ package tui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-	"sort"
 	"strings"
 	"time"
 
@@ -302,17 +303,12 @@ func (m *Model) headersTab() string {
 		fmt.Fprintf(&b, "%s %s\n", s.Label.Render("client     "), src)
 	}
 	fmt.Fprintf(&b, "%s %d bytes\n\n", s.Label.Render("body       "), c.BodySize)
-	names := make([]string, 0, len(c.Headers))
-	for k := range c.Headers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(c.Headers)) {
 		for _, v := range c.Headers[k] {
 			fmt.Fprintf(&b, "%s %s\n", s.JSONKey.Render(k+":"), v)
 		}
 	}
-	if len(names) == 0 {
+	if len(c.Headers) == 0 {
 		b.WriteString(s.Dim.Render("(no headers recorded)"))
 	}
 	return strings.TrimRight(b.String(), "\n")
