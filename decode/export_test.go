@@ -8,6 +8,6 @@ func CacheLen(v *Verifier) int { return v.cache.len() }
 
 func NewVerifierWithCacheSize(o Options, n int) *Verifier {
 	v := NewVerifier(o)
-	v.cache = newChainCache(n)
+	v.cache = newBoundedCache[chainKey, *chainEntry](n)
 	return v
 }

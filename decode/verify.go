@@ -33,15 +33,15 @@ type Verifier struct {
 	opts      Options
 	roots     *x509.CertPool
 	rootCerts []*x509.Certificate
-	cache     *chainCache
-	headers   *headerCache
-	walks     atomic.Int64 // full chain verifications, for tests
+	cache     *boundedCache[chainKey, *chainEntry] // leaf and intermediate → their verified chain
+	headers   *boundedCache[string, *parsedHeader] // encoded header segment → its decoded form
+	walks     atomic.Int64                         // full chain verifications, for tests
 }
 
 // NewVerifier returns a Verifier trusting Apple Root CA G3 plus o.ExtraRoots.
 func NewVerifier(o Options) *Verifier {
-	v := &Verifier{opts: o, roots: x509.NewCertPool(), cache: newChainCache(256),
-		headers: &headerCache{max: 256, m: map[string]*parsedHeader{}}}
+	v := &Verifier{opts: o, roots: x509.NewCertPool(), cache: newBoundedCache[chainKey, *chainEntry](256),
+		headers: newBoundedCache[string, *parsedHeader](256)}
 	v.roots.AddCert(appleRoot)
 	v.rootCerts = append(v.rootCerts, appleRoot)
 	for _, r := range o.ExtraRoots {
@@ -72,49 +72,9 @@ type chainEntry struct {
 	notAfter  time.Time
 }
 
-// chainCache maps a leaf and intermediate to their verified chain.
-type chainCache struct {
-	mu    sync.RWMutex
-	max   int
-	m     map[chainKey]*chainEntry
-	order []chainKey
-}
-
-func newChainCache(max int) *chainCache {
-	return &chainCache{max: max, m: make(map[chainKey]*chainEntry, max)}
-}
-
 // chainKey identifies a chain by its leaf and intermediate exactly as sent. The map compares the
 // whole strings, so equal keys are equal certificates; hashing them is the map's fast hash.
 type chainKey struct{ leaf, intermediate string }
-
-func (c *chainCache) get(k chainKey) *chainEntry {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[k]
-}
-
-func (c *chainCache) put(k chainKey, e *chainEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[k]; ok {
-		c.m[k] = e
-		return
-	}
-	for len(c.order) >= c.max {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[k] = e
-	c.order = append(c.order, k)
-}
-
-// len is for tests.
-func (c *chainCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}
 
 // jws is one parsed compact JWS.
 type jws struct {
@@ -137,32 +97,45 @@ type parsedHeader struct {
 	x5cOK    bool
 }
 
-// headerCache is a bounded map from an encoded header segment to its decoded form.
-type headerCache struct {
+// boundedCache is a map that forgets its oldest entries beyond max; safe for concurrent use.
+// Verified chains and parsed headers both repeat across notifications signed by one leaf.
+type boundedCache[K comparable, V any] struct {
 	mu    sync.RWMutex
 	max   int
-	m     map[string]*parsedHeader
-	order []string
+	m     map[K]V
+	order []K
 }
 
-func (c *headerCache) get(seg string) *parsedHeader {
+func newBoundedCache[K comparable, V any](max int) *boundedCache[K, V] {
+	return &boundedCache[K, V]{max: max, m: make(map[K]V, max)}
+}
+
+func (c *boundedCache[K, V]) get(k K) V {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.m[seg]
+	return c.m[k]
 }
 
-func (c *headerCache) put(seg string, h *parsedHeader) {
+func (c *boundedCache[K, V]) put(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[seg]; ok {
+	if _, ok := c.m[k]; ok {
+		c.m[k] = v
 		return
 	}
 	for len(c.order) >= c.max {
 		delete(c.m, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.m[seg] = h
-	c.order = append(c.order, seg)
+	c.m[k] = v
+	c.order = append(c.order, k)
+}
+
+// len is for tests.
+func (c *boundedCache[K, V]) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
 }
 
 func parseHeader(seg string) (*parsedHeader, error) {
