@@ -34,8 +34,14 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Binary, args[2:]...)
 	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = append(os.Environ(), "HOME="+ts.Getenv("HOME"), "S2S_CONFIG_DIR="+ts.Getenv("S2S_CONFIG_DIR"),
-		"S2S_STATE_DIR="+ts.Getenv("S2S_STATE_DIR"), "S2S_STORE="+ts.Getenv("S2S_STORE"), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "HOME="+ts.Getenv("HOME"), "NO_COLOR=1")
+	// The script's own settings, including those appstore-standin sets for Apple's stand-in.
+	for _, name := range []string{"S2S_CONFIG_DIR", "S2S_STATE_DIR", "S2S_STORE", "S2S_APPSTORE_URL",
+		"S2S_KEY_ID", "S2S_ISSUER_ID", "S2S_PRIVATE_KEY", "S2S_BUNDLE_ID"} {
+		if v := ts.Getenv(name); v != "" {
+			cmd.Env = append(cmd.Env, name+"="+v)
+		}
+	}
 	cmd.Stdin = strings.NewReader("")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
