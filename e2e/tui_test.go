@@ -226,9 +226,23 @@ func TestTUIInTmux(t *testing.T) {
 		t.Errorf("filtered rows:\n%s", strings.Join(rows, "\n"))
 	}
 
-	// esc clears the filter; t sends a simulated TEST to this very listener.
+	// esc clears the filter; G selects the oldest, g the newest again, f resumes following.
 	tm.keys("Escape")
 	tm.waitFor("the whole list", func(s string) bool { return len(listRows(s)) == 6 })
+	tm.keys("G")
+	tm.waitFor("the oldest selected", func(s string) bool {
+		r := listRows(s)
+		return len(r) == 6 && strings.HasPrefix(r[5], "▸") && strings.Contains(r[5], "SUBSCRIBED · RESUBSCRIBE")
+	})
+	tm.keys("g")
+	tm.waitFor("the newest selected", func(s string) bool {
+		r := listRows(s)
+		return len(r) == 6 && strings.HasPrefix(r[0], "▸") && strings.Contains(r[0], "REFUND")
+	})
+	tm.keys("f")
+	tm.waitText("following new notifications")
+
+	// t sends a simulated TEST to this very listener.
 	tm.keys("t")
 	scr = tm.waitFor("the TEST from t", func(s string) bool { return len(listRows(s)) == 7 })
 	if rows = listRows(scr); !strings.Contains(rows[0], "TEST") || !strings.Contains(rows[0], "simulated") {

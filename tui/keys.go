@@ -4,15 +4,15 @@ import "charm.land/bubbles/v2/key"
 
 // keyMap holds every binding; help.Model renders ShortHelp and FullHelp from it.
 type keyMap struct {
-	Up, Down, PageUp, PageDown, Top key.Binding
-	Open, Close                     key.Binding
-	NextTab, PrevTab                key.Binding
-	Filter, ClearFilter, Follow     key.Binding
-	CopyJSON, CopyRaw               key.Binding
-	ExportRaw, ExportJSON           key.Binding
-	SendTest, Replay                key.Binding
-	Help, Quit                      key.Binding
-	move                            key.Binding // display only: ↑↓ in the short help
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Close                             key.Binding
+	NextTab, PrevTab                        key.Binding
+	Filter, ClearFilter, Follow             key.Binding
+	CopyJSON, CopyRaw                       key.Binding
+	ExportRaw, ExportJSON                   key.Binding
+	SendTest, Replay                        key.Binding
+	Help, Quit                              key.Binding
+	move                                    key.Binding // display only: ↑↓ in the short help
 
 	inDetail bool
 }
@@ -24,6 +24,7 @@ func newKeyMap() keyMap {
 		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
 		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
 		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "newest")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "oldest")),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Close:       key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		NextTab:     key.NewBinding(key.WithKeys("tab", "right", "l"), key.WithHelp("tab/→", "next tab")),
@@ -65,7 +66,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 
 func (k keyMap) navHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Open, k.Close, k.NextTab, k.PrevTab},
 		{k.Filter, k.ClearFilter, k.Follow},
 	}

@@ -73,6 +73,7 @@ type Model struct {
 	cursor   int
 	offset   int
 	follow   bool
+	toOldest bool // G pressed: keep reading older pages and keep the cursor on the last row
 	total    int
 	lastDel  map[int64]store.Delivery
 	filterTx string
@@ -292,7 +293,34 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 		}
 	}
 	m.hasMore = msg.hasMore
+	if m.toOldest && !m.continueToOldest() {
+		return m.loadLastDeliveries(fresh)
+	}
 	return tea.Batch(m.loadLastDeliveries(fresh), m.maybeLoadMore())
+}
+
+// oldestJumpRows bounds what G reads into memory: a development store rarely holds more, and a
+// bigger one is better narrowed with a filter than read whole into the terminal.
+const oldestJumpRows = 20000
+
+// continueToOldest puts the cursor on the last loaded row and says whether to read on: then
+// maybeLoadMore reads the next older page. It stops when there is none or at the bound, where the
+// cursor on the last row must not read on by itself.
+func (m *Model) continueToOldest() bool {
+	m.cursor = max(0, len(m.rows)-1)
+	m.ensureVisible()
+	switch {
+	case !m.hasMore:
+		m.toOldest = false
+		m.setStatus("", false)
+		return false
+	case len(m.rows) >= oldestJumpRows:
+		m.toOldest = false
+		m.setStatus(fmt.Sprintf("showing the newest %d; filter with / to reach older ones", len(m.rows)), false)
+		return false
+	}
+	m.setStatus(fmt.Sprintf("reading older captures… %d so far", len(m.rows)), false)
+	return true
 }
 
 func (m *Model) selectID(id int64) {
@@ -424,6 +452,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	// The last action's message stays until the next key: a "replayed #1" or "copied" left there
 	// for the rest of the session reads as news about whatever is selected now.
 	m.setStatus("", false)
+	// Any key ends a jump to the oldest still reading pages: the user has moved on.
+	m.toOldest = false
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return tea.Quit
@@ -508,6 +538,14 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.move(m.listHeight())
 	case key.Matches(msg, m.keys.Top):
 		m.cursor, m.offset = 0, 0
+	case key.Matches(msg, m.keys.Bottom):
+		if len(m.rows) == 0 {
+			return nil
+		}
+		m.follow, m.toOldest = false, true
+		if !m.continueToOldest() {
+			return nil
+		}
 	case key.Matches(msg, m.keys.Follow):
 		m.follow = !m.follow
 		if m.follow {
@@ -595,7 +633,7 @@ func (m *Model) reload() tea.Cmd {
 	m.rows, m.ids = nil, map[int64]struct{}{}
 	m.cursor, m.offset, m.total = 0, 0, 0
 	m.hasMore, m.loading, m.loaded = false, true, false
-	m.follow = true
+	m.follow, m.toOldest = true, false
 	m.layout()
 	return tea.Batch(m.loadPage(0), m.loadCount())
 }
@@ -638,6 +676,8 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.vp.PageDown()
 	case key.Matches(msg, m.keys.Top):
 		m.vp.GotoTop()
+	case key.Matches(msg, m.keys.Bottom):
+		m.vp.GotoBottom()
 	}
 	return nil
 }
@@ -655,6 +695,8 @@ func (m *Model) timelineKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.tlCursor = min(n-1, m.tlCursor+m.vp.Height())
 	case key.Matches(msg, m.keys.Top):
 		m.tlCursor = 0
+	case key.Matches(msg, m.keys.Bottom):
+		m.tlCursor = n - 1
 	case key.Matches(msg, m.keys.Open):
 		if id := m.det.timeline[m.tlCursor].ID; id != m.detID {
 			m.tab = tabTimeline

@@ -649,3 +649,98 @@ func TestHeaderNamesForwardTargets(t *testing.T) {
 		t.Errorf("a forward line without targets:\n%s", h.plain())
 	}
 }
+
+func TestJumpToOldest(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 500; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+	}
+	h := newHarness(t, Config{PageSize: 50}, caps...)
+	h.press("G")
+	if !h.m.loaded || h.m.hasMore || len(h.m.rows) != 500 {
+		t.Fatalf("after G: %d rows loaded, hasMore %v; want all 500", len(h.m.rows), h.m.hasMore)
+	}
+	if got := h.m.rows[h.m.cursor].ID; got != 1 {
+		t.Errorf("after G the cursor is on #%d, want the oldest #1", got)
+	}
+	if h.m.follow || h.m.toOldest {
+		t.Errorf("after G: follow %v, toOldest %v; want both off", h.m.follow, h.m.toOldest)
+	}
+	if scr := h.plain(); !strings.Contains(scr, "▸ 10-16 07:30:01") {
+		t.Errorf("the oldest capture is not the selected row on screen:\n%s", scr)
+	}
+	// A new arrival does not move the selection off the oldest.
+	h.send(eventsMsg{events: []receiver.Event{notification(501, "DID_RENEW")}})
+	if got := h.m.rows[h.m.cursor].ID; got != 1 {
+		t.Errorf("after an arrival the cursor is on #%d, want #1", got)
+	}
+	h.press("g")
+	if h.m.cursor != 0 {
+		t.Errorf("g: cursor %d, want 0", h.m.cursor)
+	}
+}
+
+func TestJumpToOldestIsBounded(t *testing.T) {
+	caps := make([]store.Capture, 0, oldestJumpRows+100)
+	for i := int64(1); i <= oldestJumpRows+100; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "TEST", Trust: "simulated"})
+	}
+	h := newHarness(t, Config{PageSize: 1000}, caps...)
+	h.press("end")
+	if len(h.m.rows) != oldestJumpRows || !h.m.hasMore {
+		t.Fatalf("after end: %d rows loaded (hasMore %v), want the bound %d", len(h.m.rows), h.m.hasMore, oldestJumpRows)
+	}
+	if h.m.cursor != len(h.m.rows)-1 {
+		t.Errorf("cursor %d, want the last loaded row %d", h.m.cursor, len(h.m.rows)-1)
+	}
+	if !strings.Contains(h.m.status, "filter with /") {
+		t.Errorf("status %q does not say how to reach older captures", h.m.status)
+	}
+	// Pressing it again at the bound reads nothing more.
+	calls := len(h.src.listCalls())
+	h.press("G")
+	if len(h.src.listCalls()) != calls || len(h.m.rows) != oldestJumpRows {
+		t.Errorf("G at the bound read on: %d reads (was %d), %d rows", len(h.src.listCalls()), calls, len(h.m.rows))
+	}
+}
+
+func TestOtherKeyStopsTheJumpToOldest(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 300; i++ {
+		caps = append(caps, store.Capture{ID: i, Type: "TEST", Trust: "simulated"})
+	}
+	h := newHarness(t, Config{PageSize: 50}, caps...)
+	// Feed the key without running its reads, as when the user presses on before a page arrives.
+	h.m.Update(keyMsg("G"))
+	if !h.m.toOldest {
+		t.Fatal("G did not start the jump")
+	}
+	h.m.Update(keyMsg("k"))
+	if h.m.toOldest {
+		t.Error("another key did not end the jump")
+	}
+}
+
+func TestBottomInDetail(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("j", "enter", "2") // #8's decoded JSON
+	if h.m.vp.TotalLineCount() <= h.m.vp.Height() {
+		t.Fatalf("the decoded tab fits on one screen (%d lines); the test needs it to scroll", h.m.vp.TotalLineCount())
+	}
+	h.press("G")
+	if !h.m.vp.AtBottom() || h.m.vp.AtTop() {
+		t.Error("G in the detail did not scroll to the bottom")
+	}
+	h.press("g")
+	if !h.m.vp.AtTop() {
+		t.Error("g in the detail did not scroll back to the top")
+	}
+	h.press("6", "g")
+	if h.m.tlCursor != 0 {
+		t.Errorf("g in the timeline: cursor %d, want 0", h.m.tlCursor)
+	}
+	h.press("G")
+	if want := len(h.m.det.timeline) - 1; want < 1 || h.m.tlCursor != want {
+		t.Errorf("G in the timeline: cursor %d, want the last entry %d", h.m.tlCursor, want)
+	}
+}
