@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -87,7 +89,8 @@ func startListenEnv(t *testing.T, ctx context.Context, env []string, args ...str
 	return events, &stderr, stop
 }
 
-// waitEvent returns the next event of kind, failing when the process ends or ctx does first.
+// waitEvent returns the next event of kind (any kind when kind is ""), failing when the process
+// ends or ctx does first.
 func waitEvent(t *testing.T, ctx context.Context, events <-chan listenEvent, stderr *bytes.Buffer, kind string) listenEvent {
 	t.Helper()
 	for {
@@ -96,7 +99,7 @@ func waitEvent(t *testing.T, ctx context.Context, events <-chan listenEvent, std
 			if !ok {
 				t.Fatalf("s2s listen ended before a %q event; stderr:\n%s", kind, stderr)
 			}
-			if e.Event == kind {
+			if kind == "" || e.Event == kind {
 				return e
 			}
 		case <-ctx.Done():
@@ -107,69 +110,113 @@ func waitEvent(t *testing.T, ctx context.Context, events <-chan listenEvent, std
 
 // TestListenThroughSSHTunnel runs `s2s listen --tunnel ssh=127.0.0.1:PORT` against the loopback
 // SSH tunnel server and posts a notification to the server's public side: it must come out of
-// the tunnel into the store.
+// the tunnel into the store. With a plain-HTTP public side the self-check must say what Apple
+// would (TLS_ISSUE); with an HTTPS edge whose CA this machine trusts (SSL_CERT_FILE), as the
+// real services' edges are, it must pass: SUCCESS through the tunnel, end to end.
 func TestListenThroughSSHTunnel(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	// The double prints its plain-HTTP public side; the real services print their https name.
-	srv, err := tunneltest.NewSSHServer(tunneltest.SSHOptions{URL: func(_ int, public string) string { return "http://" + public }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	dir := t.TempDir()
-	events, stderr, stop := startListen(t, ctx, dir, "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
+	for _, tc := range []struct {
+		scheme, verdict string
+	}{{"http", "TLS_ISSUE"}, {"https", "SUCCESS"}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			dir := t.TempDir()
+			opts := tunneltest.SSHOptions{URL: func(_ int, public string) string { return tc.scheme + "://" + public }}
+			env, client := Env(dir), http.DefaultClient
+			if tc.scheme == "https" {
+				caPEM, cert := probeTestPKI()
+				caFile := filepath.Join(dir, "edge-ca.pem")
+				if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+				// Go reads this machine's roots from SSL_CERT_FILE: the edge's CA is trusted the
+				// way a public CA is, with no test-only switch in s2s.
+				env = append(env, "SSL_CERT_FILE="+caFile, "SSL_CERT_DIR="+dir)
+				pool := x509.NewCertPool()
+				pool.AppendCertsFromPEM(caPEM)
+				client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			}
+			srv, err := tunneltest.NewSSHServer(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			events, stderr, stop := startListenEnv(t, ctx, env, "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
 
-	ready := waitEvent(t, ctx, events, stderr, "ready")
-	public := <-srv.Forwards()
-	if ready.PublicURL != "http://"+public {
-		t.Fatalf("ready publicUrl = %q, want the tunnel's http://%s", ready.PublicURL, public)
-	}
-	state, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
-	if err != nil || !strings.Contains(string(state), public) {
-		t.Errorf("the state file does not carry the public URL: %s %v", state, err)
-	}
+			ready := waitEvent(t, ctx, events, stderr, "ready")
+			public := <-srv.Forwards()
+			if ready.PublicURL != tc.scheme+"://"+public {
+				t.Fatalf("ready publicUrl = %q, want the tunnel's %s://%s", ready.PublicURL, tc.scheme, public)
+			}
+			state, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
+			if err != nil || !strings.Contains(string(state), public) {
+				t.Errorf("the state file does not carry the public URL: %s %v", state, err)
+			}
 
-	jws, err := os.ReadFile("../testdata/vectors/real/01-notification-2022-09-02-TEST-sandbox.jws")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ready.PublicURL+"/apple/notifications", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST through the tunnel: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST through the tunnel answered %d", resp.StatusCode)
-	}
-	n := waitEvent(t, ctx, events, stderr, "notification")
-	if n.Capture == nil || n.Capture.Type != "TEST" || n.Capture.Path != "/apple/notifications" {
-		t.Errorf("notification event = %+v", n.Capture)
-	}
-	probe := waitEvent(t, ctx, events, stderr, "probe")
-	if probe.Verdict == "" || probe.PublicURL != ready.PublicURL {
-		t.Errorf("self-check event = %+v", probe)
-	}
-	t.Logf("self-check through the tunnel: %s %s", probe.Verdict, probe.Message)
+			jws, err := os.ReadFile("../testdata/vectors/real/01-notification-2022-09-02-TEST-sandbox.jws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := `{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ready.PublicURL+"/apple/notifications", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("POST through the tunnel: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("POST through the tunnel answered %d", resp.StatusCode)
+			}
+			// The self-check's own POST (to /) and its verdict come in any order around ours.
+			var probe listenEvent
+			for posted := false; !posted || probe.Event == ""; {
+				switch e := waitEvent(t, ctx, events, stderr, ""); {
+				case e.Event == "probe":
+					probe = e
+				case e.Event == "notification" && e.Capture != nil && e.Capture.Path == "/apple/notifications":
+					if e.Capture.Type != "TEST" {
+						t.Errorf("notification event = %+v", e.Capture)
+					}
+					posted = true
+				}
+			}
+			if probe.Verdict != tc.verdict || probe.PublicURL != ready.PublicURL {
+				t.Errorf("self-check through the tunnel: %s (%s) for %s, want %s for %s",
+					probe.Verdict, probe.Message, probe.PublicURL, tc.verdict, ready.PublicURL)
+			}
 
-	stop()
-	st, err := store.Open(filepath.Join(dir, "captures.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	caps, err := st.List(ctx, store.Filter{Type: "TEST"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(caps) != 1 || caps[0].Path != "/apple/notifications" {
-		t.Fatalf("store holds %+v, want the one TEST notification", caps)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".s2s-config", tunnel.KnownHostsFile)); err != nil {
-		t.Errorf("the SSH host key was not pinned in S2S_CONFIG_DIR: %v", err)
+			stop()
+			st, err := store.Open(filepath.Join(dir, "captures.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			caps, err := st.List(ctx, store.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The self-check's own POST is a signed TEST too; it must be stored as simulated.
+			var apple, selfCheck int
+			for _, c := range caps {
+				switch {
+				case c.Type == "TEST" && c.Trust == "verified":
+					apple++
+				case c.Type == "TEST" && c.Trust == "simulated":
+					selfCheck++
+				}
+			}
+			if apple != 1 {
+				t.Errorf("store holds %d verified TEST notifications, want the one posted through the tunnel: %+v", apple, caps)
+			}
+			if tc.verdict == "SUCCESS" && selfCheck != 1 {
+				t.Errorf("store holds %d simulated TESTs, want the self-check's one", selfCheck)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".s2s-config", tunnel.KnownHostsFile)); err != nil {
+				t.Errorf("the SSH host key was not pinned in S2S_CONFIG_DIR: %v", err)
+			}
+		})
 	}
 }
 

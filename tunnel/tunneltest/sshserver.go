@@ -5,6 +5,7 @@ package tunneltest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,9 @@ type SSHOptions struct {
 	Silent bool
 	// StallKeepalives never answers keepalive requests, like a server behind a dead path.
 	StallKeepalives bool
+	// TLS, when set, terminates TLS on the public listeners and relays the plain bytes, as the
+	// real services' HTTPS edges do; nil serves the public side in plain TCP.
+	TLS *tls.Config
 }
 
 // NewSSHServer listens on 127.0.0.1 with a fresh ed25519 host key; stop it with Close.
@@ -233,6 +237,9 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 				r.Reply(false, nil)
 				continue
 			}
+			if s.opts.TLS != nil {
+				l = tls.NewListener(l, s.opts.TLS)
+			}
 			s.mu.Lock()
 			s.forward++
 			n := s.forward
@@ -299,7 +306,9 @@ func (s *SSHServer) relay(c *conn, l net.Listener, bindAddr string, bindPort uin
 				close(done)
 			}()
 			io.Copy(pc, ch)
-			pc.(*net.TCPConn).CloseWrite()
+			if cw, ok := pc.(interface{ CloseWrite() error }); ok { // *net.TCPConn and *tls.Conn
+				cw.CloseWrite()
+			}
 			<-done
 			ch.Close()
 		}()
