@@ -80,14 +80,15 @@ func silent(err error) bool {
 	return errors.As(err, &re) && (re.Silent || re.Err == nil)
 }
 
-// isCobraUsageError recognises the argument and flag errors cobra returns as plain strings. Only
-// at the start: an I/O error ending in "invalid argument" (EINVAL) is not a usage error.
+// isCobraUsageError recognises the usage errors cobra builds inside itself, out of reach of the
+// typed wrappers (typedArgErrors, the FlagErrorFunc): an unknown subcommand of a command without
+// an argument check, and flag-group conflicts. Only at the start, so an error that merely
+// mentions these words is not taken for one.
 func isCobraUsageError(err error) bool {
 	s := err.Error()
 	for _, prefix := range []string{
-		"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument",
-		"flag needs an argument", "required flag", "accepts ", "requires at least", "requires at most",
-		"if any flags in the group", "at least one of the flags in the group",
+		"unknown command", "if any flags in the group", "at least one of the flags in the group",
+		"required flag",
 	} {
 		if strings.HasPrefix(s, prefix) {
 			return true

@@ -76,7 +76,24 @@ Apple would record for your notification URL.`,
 	version.GroupID = "other"
 	root.AddCommand(version)
 	strictHelpAndCompletion(root)
+	typedArgErrors(root)
 	return root
+}
+
+// typedArgErrors makes every command's argument check return a UsageError, so ExitCode knows it
+// by type rather than by cobra's wording (flag errors are typed by the root's FlagErrorFunc).
+func typedArgErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &UsageError{Err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		typedArgErrors(sub)
+	}
 }
 
 // strictHelpAndCompletion makes "s2s completion SHELL" and "s2s help TOPIC" fail with a usage error

@@ -49,6 +49,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"version", "extra"}, `s2s: unknown command "extra" for "s2s version"`, "Run 's2s version --help' for usage."},
 		{[]string{"completion", "tcsh"}, `s2s: unknown command "tcsh" for "s2s completion"`, "Run 's2s completion --help' for usage."},
 		{[]string{"help", "bogus"}, `s2s: unknown help topic "bogus"`, "Run 's2s help --help' for usage."},
+		{[]string{"probe"}, "s2s: accepts 1 arg(s), received 0", "Run 's2s probe --help' for usage."},
+		{[]string{"send-test", "DID_RENEW", "REFUND"}, "s2s: accepts at most 1 arg(s), received 2", "Run 's2s send-test --help' for usage."},
+		{[]string{"captures", "list", "--limit", "abc"}, `s2s: invalid argument "abc" for "--limit" flag`, "Run 's2s captures list --help' for usage."},
+		{[]string{"listen", "--addr"}, "s2s: flag needs an argument: --addr", "Run 's2s listen --help' for usage."},
+		{[]string{"decode", "-Z"}, "s2s: unknown shorthand flag: 'Z' in -Z", "Run 's2s decode --help' for usage."},
+		{[]string{"decode", "--at", "2026-01-01T00:00:00Z", "--now", "x"}, "s2s: if any flags in the group [at now] are set none of the others can be", "Run 's2s decode --help' for usage."},
 	} {
 		code, _, stderr := runArgs(t, tc.args...)
 		if code != ExitUsage {
@@ -151,10 +157,10 @@ func TestExitCodes(t *testing.T) {
 		{fmt.Errorf("open /dev/x: %w", syscall.EINVAL), ExitError},
 		{errors.New(`reading body: the server accepts only POST`), ExitError},
 		{usageErrorf("--limit must be positive"), ExitUsage},
-		{errors.New(`unknown flag: --x`), ExitUsage},
-		{errors.New(`invalid argument "abc" for "--limit" flag: strconv.ParseInt: parsing "abc": invalid syntax`), ExitUsage},
-		{errors.New(`accepts 1 arg(s), received 0`), ExitUsage},
+		{&UsageError{Err: errors.New(`accepts 1 arg(s), received 0`)}, ExitUsage},
+		{errors.New(`unknown command "x" for "s2s"`), ExitUsage},
 		{errors.New(`if any flags in the group [at now] are set none of the others can be; [at now] were all set`), ExitUsage},
+		{errors.New(`writing report: the receiver accepts 1 arg(s)`), ExitError},
 		{&ResultError{}, ExitNotVerified},
 		{fmt.Errorf("waiting: %w", context.Canceled), ExitInterrupted},
 		{&SilentError{Code: ExitInterrupted}, ExitInterrupted},
