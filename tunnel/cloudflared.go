@@ -24,12 +24,8 @@ import (
 type Cloudflared struct {
 	// Binary is the program to run; empty means "cloudflared" looked up on PATH.
 	Binary string
-	// LookPath finds Binary; nil means exec.LookPath.
-	LookPath func(string) (string, error)
 	// Env is added to the child's environment.
 	Env []string
-	// HTTPClient polls the metrics server; nil means a client with a 2 s timeout.
-	HTTPClient *http.Client
 	// StartTimeout bounds Start; zero means DefaultStartTimeout.
 	StartTimeout time.Duration
 	// PollInterval is how often the metrics server is asked; zero means 100 ms.
@@ -72,11 +68,7 @@ func (p *Cloudflared) Start(ctx context.Context, t Target) (Tunnel, error) {
 	if bin == "" {
 		bin = "cloudflared"
 	}
-	look := p.LookPath
-	if look == nil {
-		look = exec.LookPath
-	}
-	path, err := look(bin)
+	path, err := exec.LookPath(bin)
 	if err != nil {
 		return nil, &Error{Provider: "cloudflared", Class: ClassBinaryMissing, Err: err,
 			Hint: "install cloudflared (https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/, e.g. brew install cloudflared), or use --tunnel ssh"}
@@ -200,12 +192,9 @@ func (t *cloudflaredTunnel) exitError() error {
 		Hint: "run cloudflared tunnel --url http://127.0.0.1:PORT yourself to see its full output, or use --tunnel ssh"}
 }
 
-func (t *cloudflaredTunnel) client() *http.Client {
-	if t.p.HTTPClient != nil {
-		return t.p.HTTPClient
-	}
-	return &http.Client{Timeout: 2 * time.Second}
-}
+// metricsClient polls cloudflared's metrics server on loopback; one client keeps its connection
+// alive across the polls (every 100 ms while starting).
+var metricsClient = &http.Client{Timeout: 2 * time.Second}
 
 // getJSON asks the metrics server for path and decodes its JSON into v; it returns the status.
 func (t *cloudflaredTunnel) getJSON(ctx context.Context, path string, v any) (int, error) {
@@ -213,7 +202,7 @@ func (t *cloudflaredTunnel) getJSON(ctx context.Context, path string, v any) (in
 	if err != nil {
 		return 0, err
 	}
-	resp, err := t.client().Do(req)
+	resp, err := metricsClient.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -289,11 +278,11 @@ func (t *cloudflaredTunnel) watch() {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	up := true
-	for waiting := true; waiting; {
+poll:
+	for {
 		select {
 		case <-t.exited:
-			waiting = false
-			continue
+			break poll
 		case <-tick.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)
@@ -302,13 +291,14 @@ func (t *cloudflaredTunnel) watch() {
 		if err != nil {
 			continue // the exit, if that is what it is, arrives on t.exited
 		}
-		switch ready := code == http.StatusOK; {
+		ready := code == http.StatusOK
+		switch {
 		case up && !ready:
 			t.emit(Event{Kind: EventDown, URL: t.URL(), Err: errors.New("cloudflared has no connection to Cloudflare's edge; it keeps retrying")})
 		case !up && ready:
 			t.emit(Event{Kind: EventUp, URL: t.URL()})
 		}
-		up = code == http.StatusOK
+		up = ready
 	}
 	if t.isClosing() {
 		t.finish(nil)

@@ -32,7 +32,6 @@ var hostKeysMu sync.Mutex
 // hostKeys verifies one server's key against the pinned keys, pinning it on first use.
 type hostKeys struct {
 	path       string
-	addr       string
 	algorithms []string
 	mismatch   error
 	callback   ssh.HostKeyCallback
@@ -45,7 +44,7 @@ func newHostKeys(dir, addr string) (*hostKeys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	h := &hostKeys{path: filepath.Join(dir, KnownHostsFile), addr: addr}
+	h := &hostKeys{path: filepath.Join(dir, KnownHostsFile)}
 	hostKeysMu.Lock()
 	defer hostKeysMu.Unlock()
 	f, err := os.OpenFile(h.path, os.O_RDONLY|os.O_CREATE, 0o600)

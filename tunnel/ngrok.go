@@ -147,10 +147,7 @@ func (p *Ngrok) Start(ctx context.Context, t Target) (Tunnel, error) {
 	defer cancel(nil)
 
 	nt := &ngrokTunnel{base: newBase(p.Log), sdk: sdk}
-	logw := p.Log
-	if logw == nil {
-		logw = io.Discard
-	}
+	logw := nt.logw
 	cfg := NgrokConfig{
 		Authtoken:  p.Authtoken,
 		URL:        p.URL,

@@ -25,8 +25,6 @@ type SSH struct {
 	User string
 	// ConfigDir holds the pinned host keys (known_hosts) and the client key (tunnel_ed25519).
 	ConfigDir string
-	// Dial opens the TCP connection; nil means a net.Dialer.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// StartTimeout bounds Start and each reconnection; zero means DefaultStartTimeout.
 	StartTimeout time.Duration
 	// KeepAlive is the interval between keepalive requests; zero means 20 s.
@@ -90,13 +88,6 @@ func (p *SSH) resolve() (addr, user string, svc sshService, err error) {
 	return net.JoinHostPort(host, port), user, svc, nil
 }
 
-func (p *SSH) logw() io.Writer {
-	if p.Log == nil {
-		return io.Discard
-	}
-	return p.Log
-}
-
 // Start connects, registers the forward and returns once the service has printed the public URL.
 func (p *SSH) Start(ctx context.Context, t Target) (Tunnel, error) {
 	local, err := dialAddr(t.Addr)
@@ -111,9 +102,10 @@ func (p *SSH) Start(ctx context.Context, t Target) (Tunnel, error) {
 	if err != nil {
 		return nil, &Error{Provider: "ssh", Class: ClassRejected, Err: err, Hint: "check that the config directory is writable"}
 	}
+	life, stop := context.WithCancel(context.Background())
 	st := &sshTunnel{
 		base: newBase(p.Log), p: p, addr: addr, user: user, svc: svc, local: local, signer: signer,
-		stop: make(chan struct{}),
+		life: life, stop: stop,
 	}
 	sctx, cancel := withStartDeadline(ctx, p.StartTimeout)
 	defer cancel()
@@ -134,7 +126,8 @@ type sshTunnel struct {
 	svc    sshService
 	local  string
 	signer ssh.Signer
-	stop   chan struct{}
+	life   context.Context    // ends at Close: every reconnection attempt runs under it
+	stop   context.CancelFunc // ends life
 }
 
 // sshConn is one connection to the service.
@@ -149,11 +142,7 @@ type sshConn struct {
 // connect makes one attempt: dial, handshake, forward, shell, first URL. The connection is torn
 // down when ctx ends before the URL arrives.
 func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
-	dial := t.p.Dial
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	raw, err := dial(ctx, "tcp", t.addr)
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", t.addr)
 	if err != nil {
 		return nil, t.failure(ctx, err)
 	}
@@ -401,7 +390,7 @@ func (t *sshTunnel) run(sc *sshConn) {
 				t.emit(Event{Kind: EventURL, URL: u})
 			}
 			continue
-		case <-t.stop:
+		case <-t.life.Done():
 			sc.client.Close()
 			<-sc.dead
 			t.finish(nil)
@@ -437,19 +426,12 @@ func (t *sshTunnel) reconnect() (*sshConn, error) {
 	for n := 0; ; n++ {
 		wait := time.NewTimer(t.backoff(n))
 		select {
-		case <-t.stop:
+		case <-t.life.Done():
 			wait.Stop()
 			return nil, nil
 		case <-wait.C:
 		}
-		ctx, cancel := withStartDeadline(context.Background(), t.p.StartTimeout)
-		go func() {
-			select {
-			case <-t.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		ctx, cancel := withStartDeadline(t.life, t.p.StartTimeout)
 		sc, err := t.connect(ctx)
 		cancel()
 		if err == nil {
@@ -458,8 +440,7 @@ func (t *sshTunnel) reconnect() (*sshConn, error) {
 		if t.isClosing() {
 			return nil, nil
 		}
-		var te *Error
-		if errors.As(err, &te) && te.Class == ClassRejected && errors.Is(err, errHostKeyChanged) {
+		if errors.Is(err, errHostKeyChanged) { // always ClassRejected (hostkeys.go)
 			return nil, err
 		}
 		fmt.Fprintf(t.logw, "tunnel ssh: reconnecting to %s failed: %v\n", t.addr, err)
@@ -469,7 +450,7 @@ func (t *sshTunnel) reconnect() (*sshConn, error) {
 
 func (t *sshTunnel) Close() error {
 	if t.markClosing() {
-		close(t.stop)
+		t.stop()
 	}
 	<-t.done
 	return nil

@@ -79,15 +79,14 @@ func withStartDeadline(ctx context.Context, d time.Duration) (context.Context, c
 
 // base carries the bookkeeping every Tunnel implementation shares.
 type base struct {
-	mu      sync.Mutex
-	url     string
-	events  chan Event
-	done    chan struct{}
-	err     error
-	closed  bool
-	evDone  bool
-	logw    io.Writer
-	onClose func()
+	mu     sync.Mutex
+	url    string
+	events chan Event
+	done   chan struct{}
+	err    error
+	closed bool
+	evDone bool
+	logw   io.Writer
 }
 
 func newBase(logw io.Writer) *base {

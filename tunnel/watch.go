@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/s2s-dev/s2s/appstore"
 )
 
 // CheckFunc checks the path from the internet to the receiver through url and returns a verdict
@@ -18,7 +20,7 @@ import (
 type CheckFunc func(ctx context.Context, url string) (verdict, message string)
 
 // VerdictSuccess is the verdict of a working path.
-const VerdictSuccess = "SUCCESS"
+const VerdictSuccess = string(appstore.ResultSuccess)
 
 // WatchOptions configure Watch.
 type WatchOptions struct {
@@ -128,7 +130,7 @@ func HTTPCheck(client *http.Client) CheckFunc {
 	return func(ctx context.Context, url string) (string, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return "OTHER", err.Error()
+			return string(appstore.ResultOther), err.Error()
 		}
 		req.Header.Set(SelfCheckHeader, "tunnel-self-check")
 		req.Header.Set("User-Agent", "s2s tunnel self-check")
@@ -141,7 +143,7 @@ func HTTPCheck(client *http.Client) CheckFunc {
 		if resp.StatusCode >= 200 && resp.StatusCode <= 206 {
 			return VerdictSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
 		}
-		return "UNSUCCESSFUL_HTTP_RESPONSE_CODE", fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
+		return string(appstore.ResultUnsuccessfulHTTPResponseCode), fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
 	}
 }
 
@@ -154,17 +156,17 @@ func classifyCheckError(err error) (string, string) {
 	var re tls.RecordHeaderError
 	switch {
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return "TIMED_OUT", "no answer through the tunnel in time: " + err.Error()
+		return string(appstore.ResultTimedOut), "no answer through the tunnel in time: " + err.Error()
 	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci), errors.As(err, &re),
 		strings.Contains(err.Error(), "tls:"):
-		return "TLS_ISSUE", "TLS with the public URL failed: " + err.Error()
+		return string(appstore.ResultTLSIssue), "TLS with the public URL failed: " + err.Error()
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "NO_RESPONSE", "the connection closed without an answer: " + err.Error()
+		return string(appstore.ResultNoResponse), "the connection closed without an answer: " + err.Error()
 	}
 	var de *net.DNSError
 	var oe *net.OpError
 	if errors.As(err, &de) || errors.As(err, &oe) {
-		return "SOCKET_ISSUE", "the public URL is unreachable: " + err.Error()
+		return string(appstore.ResultSocketIssue), "the public URL is unreachable: " + err.Error()
 	}
-	return "OTHER", err.Error()
+	return string(appstore.ResultOther), err.Error()
 }

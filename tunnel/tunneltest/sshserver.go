@@ -26,7 +26,6 @@ type SSHServer struct {
 	hostKey ssh.Signer
 	conns   []*ssh.ServerConn
 	forward int
-	publics []string
 	users   []string
 	keys    []string
 	sess    []ssh.Channel
@@ -243,7 +242,6 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 			s.mu.Lock()
 			s.forward++
 			n := s.forward
-			s.publics = append(s.publics, l.Addr().String())
 			s.mu.Unlock()
 			c.mu.Lock()
 			c.publics = append(c.publics, l)
