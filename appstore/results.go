@@ -99,6 +99,10 @@ func (r SendAttemptResult) Meaning() string { return r.Info().Meaning }
 // Known reports whether r is one of Apple's documented values.
 func (r SendAttemptResult) Known() bool { _, ok := resultIndex[r]; return ok }
 
+// Accepted reports whether Apple counts an HTTP answer with this status as delivered: 200 to 206.
+// Every place that judges a delivery (sender, relay, probe, the tunnel self-check) asks this.
+func Accepted(status int) bool { return status >= 200 && status <= 206 }
+
 // ClassifyDelivery maps the outcome of one HTTP delivery (the response, or the error of
 // http.Client.Do) to the sendAttemptResult Apple would record. It is an approximation of Apple's
 // undocumented classifier, used by the stand-in server and by probes.
@@ -116,7 +120,7 @@ func ClassifyDelivery(resp *http.Response, err error) SendAttemptResult {
 // Content-Type (or the transport error).
 func ClassifyOutcome(status int, contentType string, err error) SendAttemptResult {
 	if err == nil {
-		if status >= 200 && status <= 206 {
+		if Accepted(status) {
 			if cs := charsetOf(contentType); cs != "" && !supportedCharset(cs) {
 				return ResultUnsupportedCharset
 			}

@@ -140,7 +140,7 @@ func HTTPCheck(client *http.Client) CheckFunc {
 		}
 		defer resp.Body.Close()
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		if resp.StatusCode >= 200 && resp.StatusCode <= 206 {
+		if appstore.Accepted(resp.StatusCode) {
 			return VerdictSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
 		}
 		return string(appstore.ResultUnsuccessfulHTTPResponseCode), fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
