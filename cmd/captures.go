@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -14,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -181,54 +181,50 @@ var capTrustLabels = []string{
 	string(decode.LabelLegacyV1), string(decode.LabelInvalid),
 }
 
-// filter turns the flags into a store.Filter, normalising the spellings people type.
+// filter turns the flags into a store.Filter.
 func (o *capturesListOptions) filter() (store.Filter, error) {
-	f := store.Filter{
-		Type:                  strings.ToUpper(strings.TrimSpace(o.Type)),
-		Subtype:               strings.ToUpper(strings.TrimSpace(o.Subtype)),
-		Environment:           capEnvironment(o.Environment),
-		BundleID:              o.BundleID,
-		OriginalTransactionID: o.OriginalTransactionID,
-		ProductID:             o.ProductID,
-		Text:                  o.Search,
-		BeforeID:              o.Before,
-		Limit:                 o.Limit,
-	}
 	if o.Limit < 0 {
-		return f, usageErrorf("invalid --limit %d: use a positive number, or 0 for all", o.Limit)
+		return store.Filter{}, usageErrorf("invalid --limit %d: use a positive number, or 0 for all", o.Limit)
 	}
+	f, err := captureSelection(o.f.Now(), o.Type, o.Subtype, o.Environment, o.Trust, o.Since, o.Until)
+	if err != nil {
+		return f, err
+	}
+	f.BundleID, f.OriginalTransactionID, f.ProductID = o.BundleID, o.OriginalTransactionID, o.ProductID
+	f.Text, f.BeforeID, f.Limit = o.Search, o.Before, o.Limit
 	if o.Limit == 0 {
 		f.Limit = -1
-	}
-	if o.Trust != "" {
-		t := strings.ToLower(o.Trust)
-		if !capContains(capTrustLabels, t) {
-			return f, usageErrorf("invalid --trust %q: use one of %s", o.Trust, strings.Join(capTrustLabels, ", "))
-		}
-		f.Trust = t
-	}
-	now := o.f.Now()
-	var err error
-	if o.Since != "" {
-		if f.Since, err = parseCaptureTime(o.Since, now); err != nil {
-			return f, usageErrorf("invalid --since %q: %v", o.Since, err)
-		}
-	}
-	if o.Until != "" {
-		if f.Until, err = parseCaptureTime(o.Until, now); err != nil {
-			return f, usageErrorf("invalid --until %q: %v", o.Until, err)
-		}
 	}
 	return f, nil
 }
 
-func capContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// captureSelection turns the selection flags that captures list and replay share into a
+// store.Filter, normalising the spellings people type.
+func captureSelection(now time.Time, typ, subtype, env, trust, since, until string) (store.Filter, error) {
+	f := store.Filter{
+		Type:        strings.ToUpper(strings.TrimSpace(typ)),
+		Subtype:     strings.ToUpper(strings.TrimSpace(subtype)),
+		Environment: capEnvironment(env),
+	}
+	if trust != "" {
+		t := strings.ToLower(trust)
+		if !slices.Contains(capTrustLabels, t) {
+			return f, usageErrorf("invalid --trust %q: use one of %s", trust, strings.Join(capTrustLabels, ", "))
+		}
+		f.Trust = t
+	}
+	var err error
+	if since != "" {
+		if f.Since, err = parseCaptureTime(since, now); err != nil {
+			return f, usageErrorf("invalid --since %q: %v", since, err)
 		}
 	}
-	return false
+	if until != "" {
+		if f.Until, err = parseCaptureTime(until, now); err != nil {
+			return f, usageErrorf("invalid --until %q: %v", until, err)
+		}
+	}
+	return f, nil
 }
 
 func capEnvironment(env string) string {
@@ -312,7 +308,7 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	fmt.Fprintln(w, "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE")
 	for _, c := range caps {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-			capDash(capTypeOf(c)), capDash(c.Environment), capDash(c.ProductID), capTrustOf(c), capAnswerOf(c), capNoteOf(c))
+			orDash(capTypeOf(c)), orDash(c.Environment), orDash(c.ProductID), capTrustOf(c), capAnswerOf(c), capNoteOf(c))
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -324,24 +320,13 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 		}
 	}
 	if f.Limit > 0 && len(caps) == f.Limit {
-		total, err := s.Count(ctx, store.Filter{
-			Type: f.Type, Subtype: f.Subtype, Environment: f.Environment, Trust: f.Trust, BundleID: f.BundleID,
-			ProductID: f.ProductID, OriginalTransactionID: f.OriginalTransactionID, Text: f.Text,
-			Since: f.Since, Until: f.Until, BeforeID: f.BeforeID,
-		})
+		total, err := s.Count(ctx, f) // Count ignores Limit
 		if err == nil && total > len(caps) {
 			fmt.Fprintf(ios.ErrOut, "Showing %d of %d: --before %d for the next page, --limit 0 for all.\n",
 				len(caps), total, caps[len(caps)-1].ID)
 		}
 	}
 	return nil
-}
-
-func capDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func capTypeOf(c store.Capture) string {
@@ -355,7 +340,7 @@ func capTrustOf(c store.Capture) string {
 	if c.TrustClass != "" {
 		return c.Trust + "/" + c.TrustClass
 	}
-	return capDash(c.Trust)
+	return orDash(c.Trust)
 }
 
 func capAnswerOf(c store.Capture) string {
@@ -761,11 +746,7 @@ func (o *capturesRmOptions) reportRm(n int, ids []int64) error {
 			IDs     []int64 `json:"ids"`
 		}{n, ids})
 	}
-	noun := "captures"
-	if n == 1 {
-		noun = "capture"
-	}
-	fmt.Fprintf(o.f.IO.ErrOut, "Deleted %d %s.\n", n, noun)
+	fmt.Fprintf(o.f.IO.ErrOut, "Deleted %s.\n", plural(n, "capture"))
 	return nil
 }
 
@@ -809,11 +790,7 @@ func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
 		return capWriteJSON(ios.Out, st)
 	}
 	bw := bufio.NewWriter(ios.Out)
-	noun := "captures"
-	if st.Total == 1 {
-		noun = "capture"
-	}
-	fmt.Fprintf(bw, "%d %s in %s\n", st.Total, noun, o.path())
+	fmt.Fprintf(bw, "%s in %s\n", plural(st.Total, "capture"), o.path())
 	section := func(title string, m map[string]int, keys []string, empty string) {
 		if len(keys) == 0 {
 			return
@@ -821,26 +798,14 @@ func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
 		fmt.Fprintf(bw, "\n%s\n", title)
 		width := 0
 		for _, k := range keys {
-			width = max(width, utf8.RuneCountInString(capOrText(k, empty)))
+			width = max(width, utf8.RuneCountInString(cmp.Or(k, empty)))
 		}
 		for _, k := range keys {
-			fmt.Fprintf(bw, "  %-*s  %d\n", width, capOrText(k, empty), m[k])
+			fmt.Fprintf(bw, "  %-*s  %d\n", width, cmp.Or(k, empty), m[k])
 		}
 	}
 	section("By type", st.ByType, store.SortedKeys(st.ByType), "(none)")
 	section("By trust label", st.ByTrust, store.SortedKeys(st.ByTrust), "(none)")
-	days := make([]string, 0, len(st.ByDay))
-	for d := range st.ByDay {
-		days = append(days, d)
-	}
-	sort.Strings(days)
-	section("By day (UTC)", st.ByDay, days, "")
+	section("By day (UTC)", st.ByDay, slices.Sorted(maps.Keys(st.ByDay)), "")
 	return bw.Flush()
-}
-
-func capOrText(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -387,19 +386,8 @@ func (s decodeStyles) label(l decode.Label, c decode.Class) string {
 }
 
 // renderDecodedJSON writes the --json document of one decoded input, indented, with a newline.
-func renderDecodedJSON(w io.Writer, d *decode.Decoded) error {
-	b, err := d.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	var out bytes.Buffer
-	if err := jsonIndent(&out, b); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
-	return err
-}
+// Decoded's MarshalJSON keeps key order and number text; the encoder only indents it.
+func renderDecodedJSON(w io.Writer, d *decode.Decoded) error { return capWriteJSON(w, d) }
 
 // renderDecodedHuman writes one decoded input for a reader: the summary line, the verdicts,
 // then the payload with nested signed objects decoded in place and dates spelled out.
@@ -590,9 +578,4 @@ func dateNote(key string, n *decode.Node) string {
 		return ""
 	}
 	return time.UnixMilli(int64(f)).UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-// jsonIndent indents JSON with two spaces, keeping key order and number text.
-func jsonIndent(dst *bytes.Buffer, src []byte) error {
-	return json.Indent(dst, src, "", "  ")
 }

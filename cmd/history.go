@@ -197,7 +197,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 		if page.HasMore {
 			more = ", more to come"
 		}
-		fmt.Fprintf(ios.ErrOut, "page %d: %s (%d so far%s)\n", n, historyCount(len(page.NotificationHistory)), total, more)
+		fmt.Fprintf(ios.ErrOut, "page %d: %s (%d so far%s)\n", n, plural(len(page.NotificationHistory), "notification"), total, more)
 		for _, item := range page.NotificationHistory {
 			d := verifier.Decode([]byte(item.SignedPayload))
 			sum := d.Summary()
@@ -244,7 +244,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	if !o.JSON && len(seen) > 0 {
 		writeResultLegend(ios.Out, seen)
 	}
-	summary := historyCount(total)
+	summary := plural(total, "notification")
 	if undelivered > 0 {
 		summary += fmt.Sprintf(", %d never delivered", undelivered)
 	}
@@ -380,11 +380,4 @@ func historyParseTime(s string, now time.Time) (time.Time, error) {
 		return time.UnixMilli(n), nil
 	}
 	return time.Time{}, errors.New("use a duration back from now (90m, 24h, 7d), RFC 3339 (2026-11-23T09:00:00Z), a date (2026-11-23) or UNIX milliseconds")
-}
-
-func historyCount(n int) string {
-	if n == 1 {
-		return "1 notification"
-	}
-	return strconv.Itoa(n) + " notifications"
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,7 +86,7 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 			for _, a := range args {
 				id, err := parseCaptureID(a)
 				if err != nil {
-					return &UsageError{Err: err}
+					return err
 				}
 				o.IDs = append(o.IDs, id)
 			}
@@ -140,37 +139,17 @@ type replaySummary struct {
 }
 
 func (o *replayOptions) filter() (store.Filter, bool, error) {
-	flt := store.Filter{
-		Type:        strings.ToUpper(strings.TrimSpace(o.Type)),
-		Subtype:     strings.ToUpper(strings.TrimSpace(o.Subtype)),
-		Environment: capEnvironment(o.Environment),
-		Limit:       o.Limit,
-	}
 	if o.Limit <= 0 {
-		return flt, false, usageErrorf("invalid --limit %d: use a positive number", o.Limit)
+		return store.Filter{}, false, usageErrorf("invalid --limit %d: use a positive number", o.Limit)
 	}
-	if o.Environment != "" && !slices.Contains([]string{"Sandbox", "Production", "Xcode", "LocalTesting"}, flt.Environment) {
-		return flt, false, usageErrorf("invalid --env %q: use Sandbox, Production, Xcode or LocalTesting", o.Environment)
+	if o.Environment != "" && !slices.Contains([]string{"Sandbox", "Production", "Xcode", "LocalTesting"}, capEnvironment(o.Environment)) {
+		return store.Filter{}, false, usageErrorf("invalid --env %q: use Sandbox, Production, Xcode or LocalTesting", o.Environment)
 	}
-	if o.Trust != "" {
-		t := strings.ToLower(o.Trust)
-		if !slices.Contains(capTrustLabels, t) {
-			return flt, false, usageErrorf("invalid --trust %q: use one of %s", o.Trust, strings.Join(capTrustLabels, ", "))
-		}
-		flt.Trust = t
+	flt, err := captureSelection(o.f.Now(), o.Type, o.Subtype, o.Environment, o.Trust, o.Since, o.Until)
+	if err != nil {
+		return flt, false, err
 	}
-	now := o.f.Now()
-	var err error
-	if o.Since != "" {
-		if flt.Since, err = parseCaptureTime(o.Since, now); err != nil {
-			return flt, false, usageErrorf("invalid --since %q: %v", o.Since, err)
-		}
-	}
-	if o.Until != "" {
-		if flt.Until, err = parseCaptureTime(o.Until, now); err != nil {
-			return flt, false, usageErrorf("invalid --until %q: %v", o.Until, err)
-		}
-	}
+	flt.Limit = o.Limit
 	filtered := flt.Type != "" || flt.Subtype != "" || flt.Environment != "" || flt.Trust != "" || o.Since != "" || o.Until != ""
 	return flt, filtered, nil
 }
@@ -220,7 +199,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	}
 	if len(caps) == 0 {
 		if o.JSON {
-			return writeReplayJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
+			return writeJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
 		}
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
 		if flt.Type != "" && !decode.NotificationType(flt.Type).Known() {
@@ -308,7 +287,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 		table.Flush()
 	}
 	if o.JSON {
-		if err := writeReplayJSON(ios.Out, sum); err != nil {
+		if err := writeJSON(ios.Out, sum); err != nil {
 			return err
 		}
 	} else if !o.DryRun {
@@ -375,18 +354,11 @@ func (o *replayOptions) selectCaptures(ctx context.Context, st *store.Store, flt
 }
 
 func kindOf(r replayResult) string {
-	k := orDashCmd(r.Type)
+	k := orDash(r.Type)
 	if r.Subtype != "" {
 		k += "/" + r.Subtype
 	}
 	return k
-}
-
-func orDashCmd(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func printReplayPlan(w io.Writer, r replayResult, to string, o *replayOptions) {
@@ -405,7 +377,7 @@ func printReplayPlan(w io.Writer, r replayResult, to string, o *replayOptions) {
 	if r.Error != "" {
 		what = "cannot send: " + r.Error
 	}
-	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\t%d bytes\t→ %s\t%s\n", r.CaptureID, kindOf(r), orDashCmd(r.Environment), orDashCmd(r.Trust), r.BodySize, to, what)
+	fmt.Fprintf(w, "#%d\t%s\t%s\t%s\t%d bytes\t→ %s\t%s\n", r.CaptureID, kindOf(r), orDash(r.Environment), orDash(r.Trust), r.BodySize, to, what)
 }
 
 // columnWidths are the widths of the ID, kind and environment columns of result lines.
@@ -417,7 +389,7 @@ func replayColumns(caps []store.Capture) columnWidths {
 		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype}
 		w.id = max(w.id, len(fmt.Sprintf("#%d", c.ID)))
 		w.kind = max(w.kind, len(kindOf(r)))
-		w.env = max(w.env, len(orDashCmd(c.Environment)))
+		w.env = max(w.env, len(orDash(c.Environment)))
 	}
 	return w
 }
@@ -436,7 +408,7 @@ func printReplayResult(w io.Writer, r replayResult, cols columnWidths) {
 			outcome += "  " + d.Error
 		}
 	}
-	fmt.Fprintf(w, "%-*s  %-*s  %-*s  %s\n", cols.id, fmt.Sprintf("#%d", r.CaptureID), cols.kind, kindOf(r), cols.env, orDashCmd(r.Environment), outcome)
+	fmt.Fprintf(w, "%-*s  %-*s  %-*s  %s\n", cols.id, fmt.Sprintf("#%d", r.CaptureID), cols.kind, kindOf(r), cols.env, orDash(r.Environment), outcome)
 }
 
 func printReplaySummary(w io.Writer, sum replaySummary) {
@@ -446,10 +418,4 @@ func printReplaySummary(w io.Writer, sum replaySummary) {
 			fmt.Fprintf(w, "  #%d: %s\n", r.CaptureID, r.Error)
 		}
 	}
-}
-
-func writeReplayJSON(w io.Writer, sum replaySummary) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sum)
 }

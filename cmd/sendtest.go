@@ -369,7 +369,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		retry.Schedule = sender.AppleRetrySchedule
 	}
 	if !opts.JSON {
-		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", stPlural(len(batch), "notification"), url)
+		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", plural(len(batch), "notification"), url)
 	}
 	enc := json.NewEncoder(ios.Out)
 	width := 0
@@ -454,7 +454,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	}
 	if failed > 0 {
 		if !opts.JSON {
-			fmt.Fprintf(ios.ErrOut, "%s not accepted by %s.\n", stPlural(failed, "delivery was", "deliveries were"), url)
+			fmt.Fprintf(ios.ErrOut, "%s not accepted by %s.\n", plural(failed, "delivery was", "deliveries were"), url)
 		}
 		return &SilentError{Code: ExitError}
 	}
@@ -611,7 +611,8 @@ func stLatency(d time.Duration) string {
 	}
 }
 
-func stPlural(n int, forms ...string) string {
+// plural is "1 capture", "2 captures"; forms[1], when given, is the plural's own spelling.
+func plural(n int, forms ...string) string {
 	one, many := forms[0], forms[0]+"s"
 	if len(forms) > 1 {
 		many = forms[1]

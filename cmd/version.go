@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,9 +17,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			v := version.Get()
 			if asJSON {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return writeJSON(f.IO.Out, v)
 			}
 			_, err := fmt.Fprintln(f.IO.Out, v.String())
 			return err
