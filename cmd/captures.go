@@ -74,29 +74,33 @@ Every subcommand takes --json for scripts.`,
 	return c
 }
 
-// path is the store file the subcommand works on.
-func (o *capturesOptions) path() string {
-	if o.StorePath != "" {
-		return o.StorePath
+// captureStorePath is the store file a command works on: its --store flag, else $S2S_STORE or
+// the user data directory.
+func captureStorePath(f *Factory, flag string) string {
+	if flag != "" {
+		return flag
 	}
-	return paths.StorePath(o.f.Getenv)
+	return paths.StorePath(f.Getenv)
 }
 
 // errCapNoStore means the store file does not exist yet: reading commands treat it as empty rather
 // than creating a file as a side effect.
 var errCapNoStore = errors.New("no capture store")
 
-func (o *capturesOptions) open() (*store.Store, error) {
-	p := o.path()
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+// openExistingStore opens the store at path for a command that reads it, or errCapNoStore.
+func openExistingStore(path string) (*store.Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, errCapNoStore
 	}
-	s, err := store.Open(p)
+	s, err := store.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the capture store %s: %w", p, err)
+		return nil, fmt.Errorf("opening the capture store %s: %w", path, err)
 	}
 	return s, nil
 }
+
+func (o *capturesOptions) path() string                { return captureStorePath(o.f, o.StorePath) }
+func (o *capturesOptions) open() (*store.Store, error) { return openExistingStore(o.path()) }
 
 // parseCaptureID reads a capture ID as printed by list ("42" or "#42").
 func parseCaptureID(arg string) (int64, error) {

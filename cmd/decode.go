@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -275,16 +274,13 @@ func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) 
 	}
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil && id > 0 {
 		if *st == nil {
-			path := o.Store
-			if path == "" {
-				path = paths.StorePath(o.f.Getenv)
-			}
-			if _, err := os.Stat(path); err != nil {
+			path := captureStorePath(o.f, o.Store)
+			s, err := openExistingStore(path)
+			if errors.Is(err, errCapNoStore) {
 				return nil, fmt.Errorf("capture %d: no capture store at %s (run \"s2s listen\" first, or give --store)", id, path)
 			}
-			s, err := store.Open(path)
 			if err != nil {
-				return nil, fmt.Errorf("opening the capture store %s: %w", path, err)
+				return nil, err
 			}
 			*st = s
 		}

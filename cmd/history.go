@@ -17,7 +17,6 @@ import (
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
-	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -168,11 +167,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 
 	var st *store.Store
 	if o.Import {
-		path := o.StorePath
-		if path == "" {
-			path = paths.StorePath(o.f.Getenv)
-		}
-		if st, err = store.Open(path); err != nil {
+		if st, err = store.Open(captureStorePath(o.f, o.StorePath)); err != nil {
 			return fmt.Errorf("opening the store for --import: %w", err)
 		}
 		defer st.Close()

@@ -161,10 +161,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		return err
 	}
 
-	storePath := o.StorePath
-	if storePath == "" {
-		storePath = paths.StorePath(f.Getenv)
-	}
+	storePath := captureStorePath(f, o.StorePath)
 
 	// While the TUI owns the terminal, log lines go to a file.
 	logPath := paths.LogFile(f.Getenv)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -180,16 +178,13 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 		return err
 	}
 
-	storePath := o.StorePath
-	if storePath == "" {
-		storePath = paths.StorePath(o.f.Getenv)
-	}
-	if _, err := os.Stat(storePath); errors.Is(err, fs.ErrNotExist) {
+	storePath := captureStorePath(o.f, o.StorePath)
+	st, err := openExistingStore(storePath)
+	if errors.Is(err, errCapNoStore) {
 		return fmt.Errorf("no captures yet: %s does not exist (\"s2s listen\" creates it)", storePath)
 	}
-	st, err := store.Open(storePath)
 	if err != nil {
-		return fmt.Errorf("opening the capture store %s: %w", storePath, err)
+		return err
 	}
 	defer st.Close()
 
