@@ -11,11 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/s2s-dev/s2s/appstore"
 )
 
 // maxAnswerBody is how much of an answer's body the probe reads; receivers answer with little or
@@ -28,7 +29,6 @@ type answer struct {
 	status  int
 	header  http.Header
 	body    []byte
-	bodyLen int
 	ttfb    time.Duration // from the end of the request to the first byte of the answer
 	elapsed time.Duration // from the first byte of the request to the last of the answer
 }
@@ -85,13 +85,12 @@ func (p *prober) exchange(ctx context.Context, conn net.Conn, u *url.URL, method
 	}
 	ans := &answer{proto: resp.Proto, status: resp.StatusCode, header: resp.Header, ttfb: time.Since(sent)}
 	ans.body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
-	ans.bodyLen = len(ans.body)
 	ans.elapsed = time.Since(start)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			reason := "the connection closed in the middle of the answer's body"
 			if resp.ContentLength > 0 {
-				reason = fmt.Sprintf("the connection closed after %d of the %d body bytes the answer announced", ans.bodyLen, resp.ContentLength)
+				reason = fmt.Sprintf("the connection closed after %d of the %d body bytes the answer announced", len(ans.body), resp.ContentLength)
 			}
 			return nil, &outcome{verdict: PrematureClose, status: ans.status, reason: reason,
 				fix: "Send the whole answer before closing; an empty 200 is all Apple needs."}
@@ -162,7 +161,8 @@ func isTLSAlert(err error) bool {
 }
 
 func isTimeout(ctx context.Context, err error) bool {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+	// A context that ran out may leave an error that says nothing of time (a closed connection, say).
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return true
 	}
 	var ne net.Error
@@ -171,7 +171,7 @@ func isTimeout(ctx context.Context, err error) bool {
 
 // judgeAnswer maps a complete answer that is not a redirect.
 func judgeAnswer(a *answer) *outcome {
-	if a.status >= 200 && a.status <= 206 {
+	if appstore.Accepted(a.status) {
 		if cs, class := answerCharset(a.header); class == charsetUnknown {
 			return &outcome{verdict: UnsupportedCharset, status: a.status,
 				reason: fmt.Sprintf("the answer declares charset=%s, which Apple's sender does not know", cs),

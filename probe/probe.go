@@ -207,7 +207,7 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	}
 	reqStep := Step{Name: "request", Title: "POST", Status: StatusOK, Duration: Duration(ans.elapsed),
 		Detail: fmt.Sprintf("%s sent; answered %s %s after %s (first byte %s), %s body",
-			size(len(p.o.Body)), ans.proto, statusText(ans.status), Duration(ans.elapsed), Duration(ans.ttfb), size(ans.bodyLen))}
+			size(len(p.o.Body)), ans.proto, statusText(ans.status), Duration(ans.elapsed), Duration(ans.ttfb), size(len(ans.body)))}
 	var after []Step
 	if proxy := detectProxy(ans); proxy != "" {
 		after = append(after, Step{Name: "proxy", Title: "Proxy", Status: StatusWarn, Detail: proxy,

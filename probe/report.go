@@ -62,21 +62,6 @@ func (r *Report) Warnings() int {
 	return n
 }
 
-// Summary is a one-line form of the report, for a status bar or a log line.
-func (r *Report) Summary() string {
-	s := string(r.Verdict)
-	if r.HTTPStatus != 0 && r.Verdict != Success {
-		s += fmt.Sprintf(" (HTTP %d)", r.HTTPStatus)
-	}
-	if r.Reason != "" {
-		s += ": " + r.Reason
-	}
-	if w := r.Warnings(); w > 0 {
-		s += fmt.Sprintf(" [%d warning%s]", w, plural(w))
-	}
-	return s
-}
-
 // Step returns the first step with the given name, or nil.
 func (r *Report) Step(name string) *Step {
 	for i := range r.Steps {
@@ -116,11 +101,4 @@ func (d Duration) String() string {
 	default:
 		return fmt.Sprintf("%.2fs", t.Seconds())
 	}
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -5,26 +5,30 @@ import "github.com/s2s-dev/s2s/appstore"
 // Verdict is the sendAttemptResult value Apple would record for a delivery to the probed URL.
 type Verdict string
 
-// The eleven values of Apple's sendAttemptResult (App Store Server API 1.8 and later).
+// The eleven values of Apple's sendAttemptResult (App Store Server API 1.8 and later), spelled
+// once in appstore so that the probe's verdicts cannot drift from the rest of s2s.
 const (
-	Success                      Verdict = "SUCCESS"
-	TimedOut                     Verdict = "TIMED_OUT"
-	TLSIssue                     Verdict = "TLS_ISSUE"
-	CircularRedirect             Verdict = "CIRCULAR_REDIRECT"
-	NoResponse                   Verdict = "NO_RESPONSE"
-	SocketIssue                  Verdict = "SOCKET_ISSUE"
-	UnsupportedCharset           Verdict = "UNSUPPORTED_CHARSET"
-	InvalidResponse              Verdict = "INVALID_RESPONSE"
-	PrematureClose               Verdict = "PREMATURE_CLOSE"
-	UnsuccessfulHTTPResponseCode Verdict = "UNSUCCESSFUL_HTTP_RESPONSE_CODE"
-	Other                        Verdict = "OTHER"
+	Success                      = Verdict(appstore.ResultSuccess)
+	TimedOut                     = Verdict(appstore.ResultTimedOut)
+	TLSIssue                     = Verdict(appstore.ResultTLSIssue)
+	CircularRedirect             = Verdict(appstore.ResultCircularRedirect)
+	NoResponse                   = Verdict(appstore.ResultNoResponse)
+	SocketIssue                  = Verdict(appstore.ResultSocketIssue)
+	UnsupportedCharset           = Verdict(appstore.ResultUnsupportedCharset)
+	InvalidResponse              = Verdict(appstore.ResultInvalidResponse)
+	PrematureClose               = Verdict(appstore.ResultPrematureClose)
+	UnsuccessfulHTTPResponseCode = Verdict(appstore.ResultUnsuccessfulHTTPResponseCode)
+	Other                        = Verdict(appstore.ResultOther)
 )
 
 // Verdicts lists every value in Apple's order of documentation (success first).
-var Verdicts = []Verdict{
-	Success, TimedOut, TLSIssue, CircularRedirect, NoResponse, SocketIssue, UnsupportedCharset,
-	InvalidResponse, PrematureClose, UnsuccessfulHTTPResponseCode, Other,
-}
+var Verdicts = func() []Verdict {
+	vs := make([]Verdict, 0, len(appstore.SendAttemptResults))
+	for _, r := range appstore.SendAttemptResults {
+		vs = append(vs, Verdict(r.Result))
+	}
+	return vs
+}()
 
 // Meaning is Apple's sense of the verdict in one sentence, worded as everywhere else in s2s
 // (send-test --apple, history); the report's Reason says what the probe observed.

@@ -7,14 +7,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"github.com/s2s-dev/s2s/appstore"
 	"io"
 	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/s2s-dev/s2s/appstore"
 )
 
 // Apple documents no timeout; an Apple engineer said an answer after ~30 s is too late and that
@@ -44,7 +45,7 @@ type Result struct {
 }
 
 // OK reports whether Apple would count the attempt as delivered: HTTP 200-206.
-func (r Result) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status <= 206 }
+func (r Result) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
 
 // Slow reports whether the answer came later than Apple tolerates comfortably.
 func (r Result) Slow() bool { return r.Latency >= SlowThreshold }
@@ -53,6 +54,15 @@ func (r Result) Slow() bool { return r.Latency >= SlowThreshold }
 // as everywhere else in s2s (appstore.ClassifyOutcome).
 func (r Result) Outcome() string {
 	return string(appstore.ClassifyOutcome(r.Status, r.ContentType, r.Err))
+}
+
+// StatusKey labels the attempt for a tally of answers: the HTTP status when one came, else the
+// Outcome, so that attempts without an answer are still told apart.
+func (r Result) StatusKey() string {
+	if r.Err == nil {
+		return strconv.Itoa(r.Status)
+	}
+	return r.Outcome()
 }
 
 // Sender posts bodies. The zero value uses a client suited to one receiver.
@@ -263,11 +273,7 @@ func (s *Sender) Load(ctx context.Context, url string, o LoadOptions) (LoadRepor
 			if r.Slow() {
 				rep.Slow++
 			}
-			key := r.Outcome()
-			if r.Err == nil {
-				key = fmt.Sprint(r.Status)
-			}
-			rep.Statuses[key]++
+			rep.Statuses[r.StatusKey()]++
 		case <-tick.C:
 			if o.Progress != nil {
 				o.Progress(rep.Sent, rep.OK, rep.Failed)
