@@ -428,7 +428,7 @@ func (o *capturesOptions) getCapture(ctx context.Context, id int64) (*store.Stor
 func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 	roots, err := loadRoots(o.Roots)
 	if err != nil {
-		return &UsageError{Err: err}
+		return err
 	}
 	roots = append(roots, localTestRoots(o.f)...)
 	s, c, err := o.getCapture(ctx, o.ID)

@@ -204,7 +204,7 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 	}
 	certs, err := loadRoots(o.Roots)
 	if err != nil {
-		return vo, &UsageError{Err: err}
+		return vo, err
 	}
 	vo.ExtraRoots = append(vo.ExtraRoots, certs...)
 	for _, c := range certs {

@@ -46,7 +46,4 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // ColorOut reports whether data written to Out may carry ANSI colour.
 func (s *IOStreams) ColorOut() bool { return s.outTTY && !s.noColor }
 
-// ColorErr reports whether messages written to ErrOut may carry ANSI colour.
-func (s *IOStreams) ColorErr() bool { return s.errTTY && !s.noColor }
-
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -178,9 +178,9 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	roots, err := loadRoots(o.Roots)
 	if err != nil {
-		return &UsageError{Err: err}
+		return err
 	}
-	chain, err := fixtures.LoadOrCreateChain(paths.ConfigDir(f.Getenv))
+	chain, err := fixtures.LoadDefault(f.Getenv)
 	if err != nil {
 		log.Warn("local test chain unavailable; simulated notifications will show as invalid", "error", err)
 	} else {
@@ -287,7 +287,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	case "tui":
 		ui := listenUI{
 			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
-			StorePath: storePath, LogPath: logPath,
+			StorePath: storePath, LogPath: logPath, Log: logw,
 			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 		}
 		if fwd != nil {

@@ -8,7 +8,6 @@ import (
 	"log"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -28,52 +27,37 @@ type listenUI struct {
 	LocalURL  string
 	PublicURL string
 	StorePath string
-	LogPath   string                                    // where log lines go while the TUI runs
+	LogPath   string                                    // shown in the header: where log lines go
+	Log       io.Writer                                 // the open log file that LogPath names
 	SendTest  func(ctx context.Context) error           // sends a simulated TEST notification to this listener
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
 	Forward   []string                                  // the forward targets, for the header
 	// Verifier decodes bodies for the Summary and Decoded tabs; give it the same options as the
-	// receiver's (extra roots, identity) so the detail agrees with the stored label. nil: Apple's
-	// root and this machine's test chain, without identity checks.
+	// receiver's (extra roots, identity) so the detail agrees with the stored label.
 	Verifier *decode.Verifier
 }
 
 var _ tui.Source = (*store.Store)(nil)
 
 // runListenTUI runs the TUI until the user quits or ctx ends. While it runs, the standard
-// loggers write to ui.LogPath so no line is ever drawn over the screen.
+// loggers write to ui.Log so no line is ever drawn over the screen.
 func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
-	if ui.Store == nil {
-		return errors.New("listen: the terminal UI needs a store")
-	}
-	restore, err := logToFile(ui.LogPath)
-	if err != nil {
-		return err
-	}
-	defer restore()
+	defer logTo(ui.Log)()
 
 	noColor := !f.IO.ColorOut() || f.Getenv("NO_COLOR") != ""
-	verifier := ui.Verifier
-	if verifier == nil {
-		verifier = decode.NewVerifier(decode.Options{ExtraRoots: localTestRoots(f)})
-	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "."
-	}
-	storePath := ui.StorePath
-	if storePath == "" {
-		storePath = ui.Store.Path()
 	}
 	model := tui.New(tui.Config{
 		Context:   ctx,
 		Source:    ui.Store,
 		Events:    ui.Events,
-		Decode:    tui.VerifierDecoder(verifier),
+		Decode:    tui.VerifierDecoder(ui.Verifier),
 		Version:   version.Get().Short(),
 		LocalURL:  ui.LocalURL,
 		PublicURL: ui.PublicURL,
-		StorePath: storePath,
+		StorePath: ui.StorePath,
 		LogPath:   ui.LogPath,
 		SendTest:  ui.SendTest,
 		Replay:    ui.Replay,
@@ -99,21 +83,8 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 	return nil
 }
 
-// logToFile sends the log and slog default loggers to path (discarding when path is empty) and
-// returns a function that puts them back.
-func logToFile(path string) (func(), error) {
-	var w io.Writer = io.Discard
-	var file *os.File
-	if path != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("listen: log file: %w", err)
-		}
-		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("listen: log file: %w", err)
-		}
-		file, w = fh, fh
-	}
+// logTo sends the log and slog default loggers to w and returns a function that puts them back.
+func logTo(w io.Writer) (restore func()) {
 	prevOut, prevFlags, prevSlog := log.Writer(), log.Flags(), slog.Default()
 	log.SetOutput(w)
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
@@ -122,8 +93,5 @@ func logToFile(path string) (func(), error) {
 		log.SetOutput(prevOut)
 		log.SetFlags(prevFlags)
 		slog.SetDefault(prevSlog)
-		if file != nil {
-			file.Close()
-		}
-	}, nil
+	}
 }

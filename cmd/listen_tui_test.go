@@ -12,20 +12,22 @@ import (
 
 // While the TUI owns the terminal, log lines must land in the log file, and the loggers must be
 // given back afterwards.
-func TestLogToFileRedirectsAndRestores(t *testing.T) {
+func TestLogToRedirectsAndRestores(t *testing.T) {
 	var before bytes.Buffer
 	log.SetOutput(&before)
 	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 
 	path := filepath.Join(t.TempDir(), "state", "s2s.log")
-	restore, err := logToFile(path)
+	lf, err := openLogFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	restore := logTo(lf)
 	log.Print("from log")
 	slog.Info("from slog", "id", 7)
 	restore()
 	log.Print("after")
+	lf.Close()
 
 	got, err := os.ReadFile(path)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
-	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/probe"
 )
@@ -96,9 +95,6 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 
 func runProbe(ctx context.Context, opts *probeOptions) error {
 	f := opts.f
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if opts.Timeout <= 0 {
 		return usageErrorf("the --timeout must be positive, not %s", opts.Timeout)
 	}
@@ -114,10 +110,10 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
 	}
 	if opts.BundleID == "" {
-		opts.BundleID = f.Getenv("S2S_BUNDLE_ID")
+		opts.BundleID = f.Getenv(envBundleID)
 	}
 	if opts.ViaApple && opts.BundleID == "" {
-		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or S2S_BUNDLE_ID): Apple sends the TEST notification to that app's configured URL")
+		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or %s): Apple sends the TEST notification to that app's configured URL", envBundleID)
 	}
 
 	var extra []*x509.Certificate
@@ -145,15 +141,16 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		return err
 	}
 
+	if !opts.JSON {
+		writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
+	}
 	var apple *appleProbeResult
 	if opts.ViaApple {
 		apple = &appleProbeResult{BundleID: opts.BundleID, Environment: opts.Environment}
 		progress := f.IO.Out
 		if opts.JSON {
 			progress = f.IO.ErrOut
-		}
-		if !opts.JSON {
-			writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
+		} else {
 			fmt.Fprintln(f.IO.Out)
 		}
 		apple.Result, err = runAppleTestNotification(ctx, f, opts.Apple, opts.BundleID, opts.Environment, progress)
@@ -183,8 +180,6 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		if err := writeJSON(f.IO.Out, report); err != nil {
 			return err
 		}
-	} else {
-		writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
 	}
 	if !report.OK() {
 		return &ResultError{Err: fmt.Errorf("Apple would record %s", report.Verdict), Silent: true}
@@ -195,7 +190,7 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 // probeBody is a TEST notification signed by this machine's test chain: the body shape Apple
 // sends, which a receiver can decode (and, trusting the test root, verify as "simulated").
 func probeBody(f *Factory, opts *probeOptions) ([]byte, error) {
-	chain, err := fixtures.LoadOrCreateChain(paths.ConfigDir(f.Getenv))
+	chain, err := fixtures.LoadDefault(f.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("loading the local test signing chain: %w", err)
 	}

@@ -205,7 +205,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 
 	var chain *fixtures.Chain
 	if o.Resign {
-		if chain, err = fixtures.LoadOrCreateChain(paths.ConfigDir(o.f.Getenv)); err != nil {
+		if chain, err = fixtures.LoadDefault(o.f.Getenv); err != nil {
 			return fmt.Errorf("loading the local test chain: %w", err)
 		}
 	}

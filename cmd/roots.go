@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"crypto/x509"
-	"fmt"
 	"os"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -10,17 +9,17 @@ import (
 	"github.com/s2s-dev/s2s/internal/paths"
 )
 
-// loadRoots reads --root PEM files.
+// loadRoots reads --root PEM files; a file that cannot be used is a usage error.
 func loadRoots(files []string) ([]*x509.Certificate, error) {
 	var roots []*x509.Certificate
 	for _, name := range files {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return nil, fmt.Errorf("reading --root: %w", err)
+			return nil, usageErrorf("reading --root: %w", err)
 		}
 		certs, err := decode.ParseRootsPEM(data)
 		if err != nil {
-			return nil, fmt.Errorf("--root %s: %w", name, err)
+			return nil, usageErrorf("--root %s: %w", name, err)
 		}
 		roots = append(roots, certs...)
 	}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -221,7 +222,7 @@ func (o *sendTestOptions) validate() error {
 			return usageErrorf("with --apple, Apple sends its own TEST notification to the URL set in App Store Connect, so send-test takes no URL and no --type, --scenario, --all, --set, --count, --retry, --duplicate or --print-root")
 		}
 		// As for history and probe --via-apple, so one set of exported variables serves all three.
-		if o.BundleID == "" && o.f != nil {
+		if o.BundleID == "" {
 			o.BundleID = strings.TrimSpace(o.f.Getenv(envBundleID))
 		}
 		if o.BundleID == "" {
@@ -258,12 +259,15 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 	}
 
 	configDir := paths.ConfigDir(opts.f.Getenv)
-	_, statErr := fixtures.LoadChain(configDir)
-	chain, err := fixtures.LoadOrCreateChain(configDir)
+	chain, err := fixtures.LoadChain(configDir)
+	created := errors.Is(err, fs.ErrNotExist)
+	if created {
+		chain, err = fixtures.LoadOrCreateChain(configDir)
+	}
 	if err != nil {
 		return err
 	}
-	if errors.Is(statErr, fs.ErrNotExist) {
+	if created {
 		fmt.Fprintf(ios.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
 	}
 	if opts.PrintRoot {
@@ -275,6 +279,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 	// Sign everything before sending anything, so a bad --type or --set fails without side effects.
 	var batch []*fixtures.Signed
 	o := opts.overrides()
+	typ := cmp.Or(opts.Type, "TEST")
 	switch {
 	case opts.Scenario != "":
 		batch, err = chain.Scenario(opts.Scenario, o)
@@ -288,10 +293,6 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 			batch = append(batch, s)
 		}
 	default:
-		typ := opts.Type
-		if typ == "" {
-			typ = "TEST"
-		}
 		var s *fixtures.Signed
 		s, err = chain.Build(typ, opts.Subtype, o)
 		batch = []*fixtures.Signed{s}
@@ -316,7 +317,9 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		snd.Client = &hc
 	}
 	if opts.loadMode() {
-		return runSendTestLoad(ctx, opts, chain, batch[0], url, snd)
+		// Every notification after the first is signed afresh: its own notificationUUID and signedDate.
+		next := func() ([]byte, error) { return chain.Notification(typ, opts.Subtype, o) }
+		return runSendTestLoad(ctx, opts, batch[0], next, url, snd)
 	}
 	return runSendTestBatch(ctx, opts, batch, url, snd)
 }
@@ -388,10 +391,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			}
 			_ = enc.Encode(a)
 		} else {
-			status := r.Outcome()
-			if r.Err == nil {
-				status = fmt.Sprint(r.Status)
-			}
+			status := r.StatusKey()
 			var notes []string
 			if r.Attempt > 1 {
 				notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule)))
@@ -433,7 +433,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		results := snd.Deliver(ctx, url, s.Body, sender.Retry{Schedule: retry.Schedule, Scale: retry.Scale}, func(r sender.Result, next time.Duration) {
+		results := snd.Deliver(ctx, url, s.Body, retry, func(r sender.Result, next time.Duration) {
 			report(s, r, next)
 		})
 		last := results[len(results)-1]
@@ -461,16 +461,11 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	return nil
 }
 
-func runSendTestLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures.Chain, first *fixtures.Signed, url string, snd *sender.Sender) error {
+func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures.Signed, next func() ([]byte, error), url string, snd *sender.Sender) error {
 	ios := opts.f.IO
 	snd.MaxConns = opts.Concurrency
 	if snd.Client != nil && snd.Client.Transport == nil {
 		snd.Client = nil // let the sender keep enough idle connections for the burst
-	}
-	o := opts.overrides()
-	typ := opts.Type
-	if typ == "" {
-		typ = "TEST"
 	}
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, stLabel(first), url, opts.Concurrency)
@@ -496,7 +491,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures
 			if i == 0 {
 				return first.Body, nil
 			}
-			return chain.Notification(typ, opts.Subtype, o)
+			return next()
 		},
 	})
 	if err != nil && rep.Sent == 0 {
