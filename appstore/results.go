@@ -105,7 +105,8 @@ func Accepted(status int) bool { return status >= 200 && status <= 206 }
 
 // ClassifyDelivery maps the outcome of one HTTP delivery (the response, or the error of
 // http.Client.Do) to the sendAttemptResult Apple would record. It is an approximation of Apple's
-// undocumented classifier, used by the stand-in server and by probes.
+// undocumented classifier, used by the stand-in server; the sender, which keeps only the answer's
+// status and Content-Type, uses ClassifyOutcome, so both judge a delivery alike.
 func ClassifyDelivery(resp *http.Response, err error) SendAttemptResult {
 	if err == nil && resp == nil {
 		return ResultOther

@@ -87,11 +87,11 @@ type TestNotificationStatus struct {
 
 // LastResult is the result of the newest attempt, or "" when Apple has not tried yet.
 func (s *TestNotificationStatus) LastResult() SendAttemptResult {
-	if s == nil || len(s.SendAttempts) == 0 {
-		if s != nil {
-			return s.FirstSendAttemptResult
-		}
+	if s == nil {
 		return ""
+	}
+	if len(s.SendAttempts) == 0 {
+		return s.FirstSendAttemptResult
 	}
 	return s.SendAttempts[len(s.SendAttempts)-1].SendAttemptResult
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -27,9 +26,9 @@ func (v *Verifier) Decode(input []byte) *Decoded {
 			d.setOwn(invalid(ClassFormat, "the input is a quoted string that is not valid JSON"))
 			break
 		}
-		v.decodeJWS(d, s, KindUnknown, 0)
+		v.decodeJWS(d, []byte(s), KindUnknown, 0)
 	default:
-		v.decodeJWS(d, string(t), KindUnknown, 0)
+		v.decodeJWS(d, t, KindUnknown, 0)
 	}
 	return d
 }
@@ -64,7 +63,7 @@ func (v *Verifier) decodeBody(d *Decoded, body []byte) {
 			d.setOwn(invalid(ClassFormat, "signedPayload is not a string"))
 			return
 		}
-		v.decodeJWS(d, s, KindNotification, 0)
+		v.decodeJWS(d, []byte(s), KindNotification, 0)
 		return
 	}
 	if top.NotificationType != nil {
@@ -77,8 +76,8 @@ func (v *Verifier) decodeBody(d *Decoded, body []byte) {
 
 // plainBody recognises the exact shape Apple sends, {"signedPayload":"<JWS>"} with optional
 // whitespace, without a JSON decoder: the JWS alphabet needs no escaping, so such a body is valid
-// JSON with that one member. Anything else takes the general path.
-func plainBody(b []byte) (string, bool) {
+// JSON with that one member. Anything else takes the general path. The JWS is a subslice of b.
+func plainBody(b []byte) ([]byte, bool) {
 	const key = `"signedPayload"`
 	ws := func(i int) int {
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
@@ -88,36 +87,36 @@ func plainBody(b []byte) (string, bool) {
 	}
 	i := ws(0)
 	if i >= len(b) || b[i] != '{' {
-		return "", false
+		return nil, false
 	}
 	i = ws(i + 1)
 	if !bytes.HasPrefix(b[i:], []byte(key)) {
-		return "", false
+		return nil, false
 	}
 	i = ws(i + len(key))
 	if i >= len(b) || b[i] != ':' {
-		return "", false
+		return nil, false
 	}
 	i = ws(i + 1)
 	if i >= len(b) || b[i] != '"' {
-		return "", false
+		return nil, false
 	}
 	start := i + 1
 	for i = start; i < len(b) && b[i] != '"'; i++ {
 		c := b[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '=') {
-			return "", false
+			return nil, false
 		}
 	}
 	if i >= len(b) {
-		return "", false
+		return nil, false
 	}
 	end := i
 	i = ws(i + 1)
 	if i >= len(b) || b[i] != '}' || ws(i+1) != len(b) {
-		return "", false
+		return nil, false
 	}
-	return string(b[start:end]), true
+	return b[start:end], true
 }
 
 // decodeV1 decodes a legacy version 1 body: unsigned, so at best legacy-v1.
@@ -153,13 +152,13 @@ func v1Environment(e string) string {
 
 // decodeJWS decodes one compact JWS into d. want is the kind the context implies (a nested field
 // or a signedPayload); KindUnknown lets the payload's fields decide.
-func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
+func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	if want != KindUnknown {
 		d.Kind = want
 	}
-	compact = strings.TrimSpace(compact)
-	d.JWS = compact
-	j, err := v.parseJWS(compact)
+	compact = bytes.TrimSpace(compact)
+	d.JWS = string(compact)
+	j, err := v.parseJWS(d.JWS, compact)
 	if err != nil {
 		d.setOwn(invalid(ClassFormat, err.Error()))
 		return
@@ -214,7 +213,7 @@ func (v *Verifier) decodeJWS(d *Decoded, compact string, want Kind, depth int) {
 		}
 		d.Notification = n
 		date = n.SignedDate.Time()
-		env = notificationEnv(n)
+		env, _, _, _ = notificationIdentity(n)
 		if depth < maxNesting {
 			v.decodeNested(d, n)
 		}
@@ -299,7 +298,7 @@ func detectKind(f map[string]json.RawMessage) Kind {
 func (v *Verifier) decodeNested(d *Decoded, n *Notification) {
 	nested := func(s string, k Kind) *Decoded {
 		nd := &Decoded{Raw: []byte(s), Kind: k}
-		v.decodeJWS(nd, s, k, 1)
+		v.decodeJWS(nd, nd.Raw, k, 1)
 		return nd
 	}
 	if n.Data != nil {
@@ -315,20 +314,22 @@ func (v *Verifier) decodeNested(d *Decoded, n *Notification) {
 	}
 }
 
-// notificationEnv is the environment of the first of data, summary, externalPurchaseToken and
-// appData present, the order Apple's libraries use.
-func notificationEnv(n *Notification) string {
+// notificationIdentity is the environment and app of the first of data, summary,
+// externalPurchaseToken and appData present, the order Apple's libraries use; ok is false when
+// there is none of them.
+func notificationIdentity(n *Notification) (env, bundleID string, appAppleID int64, ok bool) {
 	switch {
 	case n.Data != nil:
-		return n.Data.Environment
+		return n.Data.Environment, n.Data.BundleID, n.Data.AppAppleID, true
 	case n.Summary != nil:
-		return n.Summary.Environment
+		return n.Summary.Environment, n.Summary.BundleID, n.Summary.AppAppleID, true
 	case n.ExternalPurchaseToken != nil:
-		return n.ExternalPurchaseToken.Environment()
+		t := n.ExternalPurchaseToken
+		return t.Environment(), t.BundleID, t.AppAppleID, true
 	case n.AppData != nil:
-		return n.AppData.Environment
+		return n.AppData.Environment, n.AppData.BundleID, n.AppData.AppAppleID, true
 	}
-	return ""
+	return "", "", 0, false
 }
 
 // checkIdentity applies §3.5 after a good signature: identity first, then environment. Data that
@@ -344,19 +345,9 @@ func (v *Verifier) checkIdentity(d *Decoded, env string, label Label) (Verificat
 	)
 	switch d.Kind {
 	case KindNotification:
-		n := d.Notification
-		switch {
-		case n.Data != nil:
-			bundle, appID = n.Data.BundleID, n.Data.AppAppleID
-		case n.Summary != nil:
-			bundle, appID = n.Summary.BundleID, n.Summary.AppAppleID
-		case n.ExternalPurchaseToken != nil:
-			bundle, appID = n.ExternalPurchaseToken.BundleID, n.ExternalPurchaseToken.AppAppleID
-		case n.AppData != nil:
-			bundle, appID = n.AppData.BundleID, n.AppData.AppAppleID
-		default:
-			noIdentity = true
-		}
+		var ok bool
+		_, bundle, appID, ok = notificationIdentity(d.Notification)
+		noIdentity = !ok
 		hasBundle, hasAppID = true, true
 	case KindTransaction:
 		bundle, hasBundle = d.Transaction.BundleID, true

@@ -18,17 +18,10 @@ func (d *Decoded) Summary() Summary {
 		s.NotificationUUID = n.NotificationUUID
 		s.Type, s.Subtype = string(n.NotificationType), string(n.Subtype)
 		s.SignedDate = n.SignedDate.Time()
-		switch {
-		case n.Data != nil:
-			s.Environment, s.BundleID, s.AppAppleID = n.Data.Environment, n.Data.BundleID, n.Data.AppAppleID
-		case n.Summary != nil:
-			s.Environment, s.BundleID, s.AppAppleID = n.Summary.Environment, n.Summary.BundleID, n.Summary.AppAppleID
+		s.Environment, s.BundleID, s.AppAppleID, _ = notificationIdentity(n)
+		if n.Data == nil && n.Summary != nil {
+			// Only a summary that is the identity's source names the product.
 			s.ProductID = n.Summary.ProductID
-		case n.ExternalPurchaseToken != nil:
-			t := n.ExternalPurchaseToken
-			s.Environment, s.BundleID, s.AppAppleID = t.Environment(), t.BundleID, t.AppAppleID
-		case n.AppData != nil:
-			s.Environment, s.BundleID, s.AppAppleID = n.AppData.Environment, n.AppData.BundleID, n.AppData.AppAppleID
 		}
 		if t := d.SignedTransactionInfo; t != nil && t.Transaction != nil {
 			fillTransaction(&s, t.Transaction)

@@ -78,14 +78,11 @@ type chainKey struct{ leaf, intermediate string }
 
 // jws is one parsed compact JWS.
 type jws struct {
-	compact   string
-	header    map[string]any
-	alg, kid  string
-	x5c       []string
-	x5cOK     bool // x5c present and an array of strings
-	payload   []byte
-	signed    string // "header.payload", what the signature covers
-	signature []byte
+	*parsedHeader // shared through the cache: read only
+	header        map[string]any
+	payload       []byte
+	signed        []byte // "header.payload", what the signature covers
+	signature     []byte
 }
 
 // parsedHeader is a decoded JWS header. Headers repeat (every JWS signed by one leaf carries
@@ -94,7 +91,7 @@ type parsedHeader struct {
 	fields   map[string]any
 	alg, kid string
 	x5c      []string
-	x5cOK    bool
+	x5cOK    bool // x5c present and an array of strings
 }
 
 // boundedCache is a map that forgets its oldest entries beyond max; safe for concurrent use.
@@ -163,36 +160,46 @@ func parseHeader(seg string) (*parsedHeader, error) {
 	return h, nil
 }
 
-// parseJWS splits and decodes a compact JWS; the error is a sentence for the format class.
-func (v *Verifier) parseJWS(s string) (*jws, error) {
-	s = strings.TrimSpace(s)
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("not a compact JWS: expected 3 dot-separated parts, found %d", len(parts))
+// parseJWS splits and decodes a trimmed compact JWS, given as s and as b, the same text: the
+// header cache is keyed by substrings of s, which cost no copy, and the digest is taken over b.
+// The error is a sentence for the format class.
+func (v *Verifier) parseJWS(s string, b []byte) (*jws, error) {
+	if n := bytes.Count(b, []byte(".")); n != 2 {
+		return nil, fmt.Errorf("not a compact JWS: expected 3 dot-separated parts, found %d", n+1)
 	}
-	j := &jws{compact: s, signed: s[:len(parts[0])+1+len(parts[1])]}
-	h := v.headers.get(parts[0])
+	hEnd := bytes.IndexByte(b, '.')
+	pEnd := hEnd + 1 + bytes.IndexByte(b[hEnd+1:], '.')
+	j := &jws{signed: b[:pEnd]}
+	h := v.headers.get(s[:hEnd])
 	if h == nil {
 		var err error
-		if h, err = parseHeader(parts[0]); err != nil {
+		if h, err = parseHeader(s[:hEnd]); err != nil {
 			return nil, err
 		}
-		v.headers.put(parts[0], h)
+		v.headers.put(s[:hEnd], h)
 	}
+	j.parsedHeader = h
 	// Each result gets its own copy of the top level, so a caller may rewrite its header.
 	j.header = make(map[string]any, len(h.fields))
 	for k, val := range h.fields {
 		j.header[k] = val
 	}
-	j.alg, j.kid, j.x5c, j.x5cOK = h.alg, h.kid, h.x5c, h.x5cOK
 	var err error
-	if j.payload, err = base64.RawURLEncoding.DecodeString(parts[1]); err != nil {
+	if j.payload, err = decodeSegment(base64.RawURLEncoding, b[hEnd+1:pEnd]); err != nil {
 		return nil, errors.New("the JWS payload is not base64url")
 	}
-	if j.signature, err = base64.RawURLEncoding.Strict().DecodeString(parts[2]); err != nil {
+	if j.signature, err = decodeSegment(base64.RawURLEncoding.Strict(), b[pEnd+1:]); err != nil {
 		return nil, errors.New("the JWS signature is not base64url")
 	}
 	return j, nil
+}
+
+// decodeSegment is DecodeString for a []byte segment, so the text is not copied to a string
+// first; the result has the same length and capacity.
+func decodeSegment(enc *base64.Encoding, src []byte) ([]byte, error) {
+	dst := make([]byte, enc.DecodedLen(len(src)))
+	n, err := enc.Decode(dst, src)
+	return dst[:n], err
 }
 
 // checkTime is the effective time of one JWS and where it came from.
@@ -282,7 +289,7 @@ func (v *Verifier) verifySignature(j *jws, ct checkTime) Verification {
 	if len(j.signature) != 64 {
 		return fail(ClassSignature, "the signature is %d bytes; ES256 in a JWS is the raw 64-byte r||s pair (a DER-encoded signature is not valid)", len(j.signature))
 	}
-	digest := sha256.Sum256([]byte(j.signed))
+	digest := sha256.Sum256(j.signed)
 	r := new(big.Int).SetBytes(j.signature[:32])
 	s := new(big.Int).SetBytes(j.signature[32:])
 	if !ecdsa.Verify(e.key, digest[:], r, s) {

@@ -55,7 +55,7 @@ func signJSON(s Signer, v any) (string, error) {
 // signNotification signs a realistic payload for n: a TEST notification carries only the app's
 // identity; any other type carries a signed transaction.
 func signNotification(c Signer, n Notification) (string, error) {
-	signed := appleMillis(n.SignedDate)
+	signed := n.SignedDate.UnixMilli()
 	data := map[string]any{
 		"bundleId":    n.BundleID,
 		"environment": n.Environment,
@@ -86,11 +86,9 @@ func signNotification(c Signer, n Notification) (string, error) {
 	return signJSON(c, p)
 }
 
-func appleMillis(t time.Time) int64 { return t.UnixMilli() }
-
 // transactionPayload is a JWSTransaction payload for n's subscription.
 func transactionPayload(n Notification) map[string]any {
-	signed := appleMillis(n.SignedDate)
+	signed := n.SignedDate.UnixMilli()
 	return map[string]any{
 		"transactionId":         n.TransactionID,
 		"originalTransactionId": n.OriginalTransactionID,

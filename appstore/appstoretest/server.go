@@ -87,8 +87,12 @@ func RateLimited(retryAfter time.Time) Fault {
 }
 
 // InternalError is Apple's 500 with 5000000 GeneralInternal (not retryable by code, but a 5xx).
-func InternalError() Fault {
-	return Fault{Status: http.StatusInternalServerError, Code: appstore.CodeGeneralInternal, Message: "An unknown error occurred."}
+func InternalError() Fault { return internalError("An unknown error occurred.") }
+
+// internalError is that 500 with the stand-in's own failure as the message, so a test that hits
+// it sees why.
+func internalError(msg string) Fault {
+	return Fault{Status: http.StatusInternalServerError, Code: appstore.CodeGeneralInternal, Message: msg}
 }
 
 // Request is one request the server answered.
@@ -422,7 +426,7 @@ func (s *Server) requestTest(w http.ResponseWriter) int {
 	n := s.complete(Notification{Type: "TEST"})
 	jws, err := signNotification(s.signer, n)
 	if err != nil {
-		return writeFault(w, Fault{Status: http.StatusInternalServerError, Code: appstore.CodeGeneralInternal, Message: err.Error()})
+		return writeFault(w, internalError(err.Error()))
 	}
 	token := newUUID()
 	tn := &testNotification{signedPayload: jws, notFoundLeft: s.opts.StatusNotFoundPolls}
@@ -572,7 +576,7 @@ func (s *Server) transactionInfo(w http.ResponseWriter, id string) int {
 	n := s.complete(Notification{Type: "DID_RENEW", TransactionID: id})
 	jws, err := s.signTransaction(n)
 	if err != nil {
-		return writeFault(w, Fault{Status: 500, Code: appstore.CodeGeneralInternal, Message: err.Error()})
+		return writeFault(w, internalError(err.Error()))
 	}
 	return writeJSON(w, http.StatusOK, appstore.TransactionInfoResponse{SignedTransactionInfo: jws})
 }
@@ -584,7 +588,7 @@ func (s *Server) subscriptionStatuses(w http.ResponseWriter, id string) int {
 	n := s.complete(Notification{Type: "DID_RENEW", TransactionID: id})
 	jws, err := s.signTransaction(n)
 	if err != nil {
-		return writeFault(w, Fault{Status: 500, Code: appstore.CodeGeneralInternal, Message: err.Error()})
+		return writeFault(w, internalError(err.Error()))
 	}
 	renewal, err := signJSON(s.signer, map[string]any{
 		"originalTransactionId": n.OriginalTransactionID, "autoRenewProductId": n.ProductID,
@@ -592,7 +596,7 @@ func (s *Server) subscriptionStatuses(w http.ResponseWriter, id string) int {
 		"environment": n.Environment,
 	})
 	if err != nil {
-		return writeFault(w, Fault{Status: 500, Code: appstore.CodeGeneralInternal, Message: err.Error()})
+		return writeFault(w, internalError(err.Error()))
 	}
 	return writeJSON(w, http.StatusOK, appstore.StatusResponse{
 		Environment: string(s.opts.Environment), BundleID: s.opts.BundleID, AppAppleID: s.opts.AppAppleID,
