@@ -63,7 +63,6 @@ func BenchmarkLiveArrival(b *testing.B) {
 	h.m.rows = nil
 	for i := len(caps) - 1; i >= 0; i-- {
 		h.m.rows = append(h.m.rows, &caps[i])
-		h.m.ids[caps[i].ID] = struct{}{}
 	}
 	next := int64(200_000)
 	b.ReportAllocs()

@@ -17,7 +17,7 @@ func (m *Model) detailLines() []string {
 	s := m.st
 	var title string
 	if c := m.detCapture(); c != nil {
-		title = s.Title.Render(fmt.Sprintf("#%d ", c.ID)) + s.Kind[kindOf(c.Type, c.Subtype)].Render(typeText(c)) + "  " +
+		title = s.Title.Render(fmt.Sprintf("#%d ", c.ID)) + s.Kind[kindOf(c.Type)].Render(typeText(c)) + "  " +
 			s.Value.Render(c.ProductID) + "  " + s.env(c.Environment).Render(envBadge(c.Environment)) + "  " +
 			s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))
 	} else {
@@ -119,7 +119,7 @@ func (m *Model) summaryTab() string {
 		}
 		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-18s", k)), v)
 	}
-	typ := s.Kind[kindOf(c.Type, c.Subtype)].Render(typeText(c))
+	typ := s.Kind[kindOf(c.Type)].Render(typeText(c))
 	if c.Type != "" {
 		typ += s.Dim.Render("  — " + lifecycle(c.Type, c.Subtype))
 	}
@@ -403,7 +403,7 @@ func (m *Model) timelineTab() string {
 			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
 			continue
 		}
-		fmt.Fprintf(&b, "  %s\n", s.Kind[kindOf(e.Type, e.Subtype)].Render(text))
+		fmt.Fprintf(&b, "  %s\n", s.Kind[kindOf(e.Type)].Render(text))
 	}
 	b.WriteString(s.Dim.Render("● is this capture · ↑/↓ move · enter opens"))
 	return b.String()

@@ -12,8 +12,8 @@ import (
 	"github.com/s2s-dev/s2s/store"
 )
 
-// kindOf classifies a V2 (or V1) notificationType/subtype for colour.
-func kindOf(typ, subtype string) kind {
+// kindOf classifies a V2 (or V1) notificationType for colour.
+func kindOf(typ string) kind {
 	switch typ {
 	case "SUBSCRIBED", "ONE_TIME_CHARGE", "OFFER_REDEEMED", "INITIAL_BUY":
 		return kindPurchase

@@ -2,7 +2,7 @@ package tui
 
 import "charm.land/bubbles/v2/key"
 
-// keyMap holds every binding; help.Model renders ShortHelp and FullHelp from it.
+// keyMap holds every binding, so the help line and the ? overlay always name the keys that work.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Open, Close                             key.Binding
@@ -13,8 +13,6 @@ type keyMap struct {
 	SendTest, Replay                        key.Binding
 	Help, Quit                              key.Binding
 	move                                    key.Binding // display only: ↑↓ in the short help
-
-	inDetail bool
 }
 
 func newKeyMap() keyMap {
@@ -45,23 +43,18 @@ func newKeyMap() keyMap {
 }
 
 // ShortHelp is the one-line help under the screen; it changes with the view.
-func (k keyMap) ShortHelp() []key.Binding {
+func (k keyMap) ShortHelp(inDetail bool) []key.Binding {
 	short := func(b key.Binding, desc string) key.Binding {
 		b.SetHelp(b.Help().Key, desc)
 		return b
 	}
-	if k.inDetail {
+	if inDetail {
 		tabs := k.NextTab
 		tabs.SetHelp("tab", "tabs")
 		return []key.Binding{tabs, short(k.move, "scroll"), short(k.Close, "back"), short(k.CopyJSON, "copy"),
 			short(k.ExportRaw, "export"), short(k.Replay, "replay"), k.Help, k.Quit}
 	}
 	return []key.Binding{k.move, k.Open, k.Filter, k.Follow, short(k.SendTest, "test"), short(k.Replay, "replay"), k.Help, k.Quit}
-}
-
-// FullHelp is the overlay shown by ?: navigation first, then actions.
-func (k keyMap) FullHelp() [][]key.Binding {
-	return append(k.navHelp(), k.actionHelp()...)
 }
 
 func (k keyMap) navHelp() [][]key.Binding {

@@ -58,17 +58,14 @@ type Model struct {
 	lastErrAt     time.Time
 	tunnelErr     string
 	probeVerdict  string
-	probeMessage  string
 	probeAt       time.Time
 	byTrust       map[string]int
 	totalAll      int
 
 	// list
 	rows     []*store.Capture // newest first; pointers so an arrival on top moves 8 bytes a row
-	ids      map[int64]struct{}
 	hasMore  bool
 	loading  bool
-	loaded   bool
 	gen      int
 	cursor   int
 	offset   int
@@ -113,7 +110,6 @@ func New(cfg Config) *Model {
 		help:      help.New(),
 		dark:      true,
 		publicURL: cfg.PublicURL,
-		ids:       map[int64]struct{}{},
 		lastDel:   map[int64]store.Delivery{},
 		byTrust:   map[string]int{},
 		follow:    true,
@@ -264,18 +260,24 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 		return nil
 	}
 	m.loading = false
-	m.loaded = true
 	if msg.err != nil {
+		// A jump to the oldest left running would resume at the next page, read for a resize say.
+		m.toOldest = false
 		m.setStatus("store: "+msg.err.Error(), true)
 		return nil
 	}
 	var fresh []store.Capture
+	// rows is only searched before fresh joins it, so a repeat within the page is caught here.
+	inPage := make(map[int64]struct{}, len(msg.rows))
 	for _, c := range msg.rows {
-		if _, dup := m.ids[c.ID]; dup {
+		if _, dup := m.index(c.ID); dup {
 			continue
 		}
+		if _, dup := inPage[c.ID]; dup {
+			continue
+		}
+		inPage[c.ID] = struct{}{}
 		cleanCapture(&c)
-		m.ids[c.ID] = struct{}{}
 		fresh = append(fresh, c)
 	}
 	var selID int64
@@ -293,8 +295,8 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 		}
 	}
 	m.hasMore = msg.hasMore
-	if m.toOldest && !m.continueToOldest() {
-		return m.loadLastDeliveries(fresh)
+	if m.toOldest {
+		return tea.Batch(m.loadLastDeliveries(fresh), m.continueToOldest())
 	}
 	return tea.Batch(m.loadLastDeliveries(fresh), m.maybeLoadMore())
 }
@@ -303,33 +305,36 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 // bigger one is better narrowed with a filter than read whole into the terminal.
 const oldestJumpRows = 20000
 
-// continueToOldest puts the cursor on the last loaded row and says whether to read on: then
-// maybeLoadMore reads the next older page. It stops when there is none or at the bound, where the
-// cursor on the last row must not read on by itself.
-func (m *Model) continueToOldest() bool {
+// continueToOldest puts the cursor on the last loaded row and reads the next older page. It stops
+// when there is none or at the bound, where the cursor on the last row must not read on by itself.
+func (m *Model) continueToOldest() tea.Cmd {
 	m.cursor = max(0, len(m.rows)-1)
 	m.ensureVisible()
 	switch {
 	case !m.hasMore:
 		m.toOldest = false
 		m.setStatus("", false)
-		return false
+		return nil
 	case len(m.rows) >= oldestJumpRows:
 		m.toOldest = false
 		m.setStatus(fmt.Sprintf("showing the newest %d; filter with / to reach older ones", len(m.rows)), false)
-		return false
+		return nil
 	}
 	m.setStatus(fmt.Sprintf("reading older captures… %d so far", len(m.rows)), false)
-	return true
+	return m.maybeLoadMore()
+}
+
+// index finds id in rows by binary search, since rows hold descending IDs: its position, or where
+// it would go and false.
+func (m *Model) index(id int64) (int, bool) {
+	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID <= id })
+	return i, i < len(m.rows) && m.rows[i].ID == id
 }
 
 func (m *Model) selectID(id int64) {
-	for i := range m.rows {
-		if m.rows[i].ID == id {
-			m.cursor = i
-			m.ensureVisible()
-			return
-		}
+	if i, ok := m.index(id); ok {
+		m.cursor = i
+		m.ensureVisible()
 	}
 }
 
@@ -370,11 +375,16 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			m.layout()
 		}
 	case receiver.EventProbe:
-		m.probeVerdict, m.probeMessage, m.probeAt = e.Verdict, e.Message, e.Time
+		m.probeVerdict, m.probeAt = e.Verdict, e.Time
 	case receiver.EventError:
+		hadErr := m.lastErr != ""
 		m.lastErr, m.lastErrAt = e.Err, e.Time
 		if m.lastErr == "" {
 			m.lastErr = e.Message
+		}
+		if (m.lastErr != "") != hadErr {
+			// The error line is in the header: the list and the detail lose or gain a line.
+			m.layout()
 		}
 	case receiver.EventNotification:
 		if e.Capture != nil {
@@ -401,11 +411,9 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 func (m *Model) addCapture(c store.Capture, live bool) {
 	c.Body = nil
 	cleanCapture(&c)
-	i := sort.Search(len(m.rows), func(i int) bool { return m.rows[i].ID <= c.ID })
-	if _, dup := m.ids[c.ID]; dup {
-		if i < len(m.rows) && m.rows[i].ID == c.ID {
-			m.rows[i] = &c
-		}
+	i, dup := m.index(c.ID)
+	if dup {
+		m.rows[i] = &c
 		return
 	}
 	if live {
@@ -418,7 +426,6 @@ func (m *Model) addCapture(c store.Capture, live bool) {
 	if live {
 		m.total++
 	}
-	m.ids[c.ID] = struct{}{}
 	// Newest first: a capture normally goes on top; keep order if an older ID arrives late.
 	m.rows = append(m.rows, nil)
 	copy(m.rows[i+1:], m.rows[i:])
@@ -543,9 +550,7 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.follow, m.toOldest = false, true
-		if !m.continueToOldest() {
-			return nil
-		}
+		return m.continueToOldest()
 	case key.Matches(msg, m.keys.Follow):
 		m.follow = !m.follow
 		if m.follow {
@@ -630,9 +635,9 @@ func (m *Model) applyFilter(text string) tea.Cmd {
 // reload reads the list again from the top for the current filter.
 func (m *Model) reload() tea.Cmd {
 	m.gen++
-	m.rows, m.ids = nil, map[int64]struct{}{}
+	m.rows = nil
 	m.cursor, m.offset, m.total = 0, 0, 0
-	m.hasMore, m.loading, m.loaded = false, true, false
+	m.hasMore, m.loading = false, true
 	m.follow, m.toOldest = true, false
 	m.layout()
 	return tea.Batch(m.loadPage(0), m.loadCount())
@@ -640,14 +645,12 @@ func (m *Model) reload() tea.Cmd {
 
 func (m *Model) openDetail(id int64) tea.Cmd {
 	m.screen = screenDetail
-	m.keys.inDetail = true
 	if m.detID != id {
 		m.det = nil
 		m.tlCursor = -1
 	}
 	m.detID = id
 	m.layout()
-	m.refreshDetail()
 	return m.loadDetail(id)
 }
 
@@ -655,7 +658,6 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.Close):
 		m.screen = screenList
-		m.keys.inDetail = false
 		m.layout()
 		return nil
 	case key.Matches(msg, m.keys.NextTab):

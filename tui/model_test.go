@@ -657,7 +657,7 @@ func TestJumpToOldest(t *testing.T) {
 	}
 	h := newHarness(t, Config{PageSize: 50}, caps...)
 	h.press("G")
-	if !h.m.loaded || h.m.hasMore || len(h.m.rows) != 500 {
+	if h.m.loading || h.m.hasMore || len(h.m.rows) != 500 {
 		t.Fatalf("after G: %d rows loaded, hasMore %v; want all 500", len(h.m.rows), h.m.hasMore)
 	}
 	if got := h.m.rows[h.m.cursor].ID; got != 1 {
@@ -742,5 +742,49 @@ func TestBottomInDetail(t *testing.T) {
 	h.press("G")
 	if want := len(h.m.det.timeline) - 1; want < 1 || h.m.tlCursor != want {
 		t.Errorf("G in the timeline: cursor %d, want the last entry %d", h.m.tlCursor, want)
+	}
+}
+
+// A failed read ends the jump to the oldest: a later page (read for a resize, say) must not
+// carry the cursor to the end unasked.
+func TestFailedPageEndsTheJumpToOldest(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 300; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "TEST", Trust: "simulated"})
+	}
+	h := newHarness(t, Config{PageSize: 50}, caps...)
+	// Feed the key without running its read, then answer that read with an error.
+	h.m.Update(keyMsg("G"))
+	h.send(pageMsg{gen: h.m.gen, beforeID: h.m.rows[len(h.m.rows)-1].ID, err: errors.New("database is locked")})
+	if h.m.toOldest {
+		t.Fatal("a failed page left the jump to the oldest running")
+	}
+	sel := h.m.rows[h.m.cursor].ID
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 31})
+	if h.m.toOldest || h.m.rows[h.m.cursor].ID != sel || len(h.m.rows) == len(caps) {
+		t.Errorf("after a resize: toOldest %v, cursor on #%d (was #%d), %d rows loaded", h.m.toOldest, h.m.rows[h.m.cursor].ID, sel, len(h.m.rows))
+	}
+}
+
+// A receiver error adds a header line: the list shrinks by one and the selection stays on screen.
+func TestReceiverErrorKeepsTheSelectionVisible(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 60; i++ {
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+	}
+	h := newHarness(t, Config{}, caps...)
+	for h.m.cursor < h.m.listHeight()-1 {
+		h.press("j")
+	}
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventError, Err: "disk full", Time: base}}})
+	scr := h.plain()
+	if got := len(lines(scr)); got != h.m.height {
+		t.Errorf("screen has %d lines, want %d", got, h.m.height)
+	}
+	if !strings.Contains(scr, "receiver error at 07:30:00: disk full") || !strings.Contains(scr, "▸") {
+		t.Errorf("the error line or the selected row is missing:\n%s", scr)
+	}
+	if h.m.cursor < h.m.offset || h.m.cursor >= h.m.offset+h.m.listHeight() {
+		t.Errorf("cursor %d outside the list (offset %d, height %d)", h.m.cursor, h.m.offset, h.m.listHeight())
 	}
 }

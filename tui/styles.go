@@ -21,8 +21,8 @@ const (
 // styles is built from semantic colours for a light or dark background; with noColor every style
 // is plain and the screen relies on markers (▸, [tab]) alone.
 type styles struct {
-	App, Title, Dim, Label, Value, URL, Notice, Warn, Error, OK    lipgloss.Style
-	ColHeader, Row, Selected, Tab, ActiveTab, Status, Follow, Bar  lipgloss.Style
+	Title, Dim, Label, Value, URL, Notice, Warn, Error, OK         lipgloss.Style
+	ColHeader, Selected, Tab, ActiveTab, Status, Follow, Bar       lipgloss.Style
 	Kind                                                           map[kind]lipgloss.Style
 	EnvProd, EnvSandbox, EnvOther                                  lipgloss.Style
 	TrustOK, TrustSim, TrustWeak, TrustBad                         lipgloss.Style
@@ -34,8 +34,8 @@ func newStyles(isDark, noColor bool) styles {
 	plain := lipgloss.NewStyle()
 	if noColor {
 		s := styles{Kind: map[kind]lipgloss.Style{}}
-		for _, p := range []*lipgloss.Style{&s.App, &s.Title, &s.Dim, &s.Label, &s.Value, &s.URL, &s.Notice, &s.Warn,
-			&s.Error, &s.OK, &s.ColHeader, &s.Row, &s.Selected, &s.Tab, &s.ActiveTab, &s.Status, &s.Follow, &s.Bar,
+		for _, p := range []*lipgloss.Style{&s.Title, &s.Dim, &s.Label, &s.Value, &s.URL, &s.Notice, &s.Warn,
+			&s.Error, &s.OK, &s.ColHeader, &s.Selected, &s.Tab, &s.ActiveTab, &s.Status, &s.Follow, &s.Bar,
 			&s.EnvProd, &s.EnvSandbox, &s.EnvOther, &s.TrustOK, &s.TrustSim, &s.TrustWeak, &s.TrustBad,
 			&s.JSONKey, &s.JSONString, &s.JSONNumber, &s.JSONBool, &s.JSONNull, &s.JSONPunct,
 			&s.CodeOK, &s.CodeWarn, &s.CodeBad} {
@@ -62,7 +62,6 @@ func newStyles(isDark, noColor bool) styles {
 		barBg  = c("#EAEAF0", "#26263A")
 	)
 	s := styles{
-		App:        plain.Foreground(fg),
 		Title:      plain.Bold(true).Foreground(accent),
 		Dim:        plain.Foreground(dim),
 		Label:      plain.Foreground(dim),
@@ -73,7 +72,6 @@ func newStyles(isDark, noColor bool) styles {
 		Error:      plain.Bold(true).Foreground(red),
 		OK:         plain.Foreground(green),
 		ColHeader:  plain.Bold(true).Foreground(dim),
-		Row:        plain.Foreground(fg),
 		Selected:   plain.Background(selBg).Bold(true),
 		Tab:        plain.Foreground(dim),
 		ActiveTab:  plain.Bold(true).Foreground(accent),

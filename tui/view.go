@@ -206,7 +206,7 @@ func (m *Model) helpLine() string {
 			key.NewBinding(key.WithKeys("?"), key.WithHelp("type: env: trust: product: subtype:", "or any text")),
 		})
 	}
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	return m.help.ShortHelpView(m.keys.ShortHelp(m.screen == screenDetail))
 }
 
 func (m *Model) helpLines() []string {
@@ -309,7 +309,7 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 	if selected {
 		return s.Selected.Render(cell("▸ "+strings.Join(cells, " "), m.width))
 	}
-	styled := []string{s.Dim.Render(cells[0]), s.env(c.Environment).Render(cells[1]), s.Kind[kindOf(c.Type, c.Subtype)].Render(cells[2]),
+	styled := []string{s.Dim.Render(cells[0]), s.env(c.Environment).Render(cells[1]), s.Kind[kindOf(c.Type)].Render(cells[2]),
 		s.Value.Render(cells[3]), s.trust(c.Trust).Render(cells[4]), s.code(c.ResponseStatus).Render(cells[5])}
 	if col.fwd > 0 {
 		d := m.lastDel[c.ID]
