@@ -26,6 +26,7 @@ const DefaultMaxBody = 1 << 20
 
 // Capturer is the part of the store the receiver writes to.
 type Capturer interface {
+	// Insert sets c.ID and c.BodySize, as *store.Store does; the receiver leaves BodySize to it.
 	Insert(ctx context.Context, c *store.Capture) error
 	SetResponse(ctx context.Context, id int64, status int, latency time.Duration) error
 }
@@ -132,7 +133,6 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		Headers:    r.Header.Clone(),
 		RemoteAddr: r.RemoteAddr,
 		Body:       body,
-		BodySize:   len(body),
 	}
 	if r.Host != "" && c.Headers != nil {
 		// net/http moves Host out of the header map; it was sent, and forwarding names it.

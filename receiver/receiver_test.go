@@ -29,6 +29,7 @@ func (m *memStore) Insert(_ context.Context, c *store.Capture) error {
 	if m.fail != nil {
 		return m.fail
 	}
+	c.BodySize = len(c.Body)
 	cp := *c
 	cp.Body = bytes.Clone(c.Body)
 	m.captures = append(m.captures, &cp)

@@ -19,14 +19,19 @@ type Store interface {
 	Get(ctx context.Context, id int64) (*store.Capture, error)
 	AddDelivery(ctx context.Context, d *store.Delivery) error
 	UpdateDelivery(ctx context.Context, d *store.Delivery) error
+	// DueDeliveries returns pending rows only; retry does not check the state again.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
 }
 
-// DefaultBackoff is the wait before each retry of a failed forward: quick enough that a server
-// restarted by the developer gets the notification within seconds, patient enough (about 13
-// minutes in all) to cover a longer break, after which the delivery is given up and a replay is
-// one key away.
-var DefaultBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
+// DefaultBackoffSpec is the wait before each retry of a failed forward, as --forward-retries
+// writes it: quick enough that a server restarted by the developer gets the notification within
+// seconds, patient enough (about 13 minutes in all) to cover a longer break, after which the
+// delivery is given up and a replay is one key away.
+const DefaultBackoffSpec = "1s,5s,30s,2m,10m"
+
+// DefaultBackoff is DefaultBackoffSpec parsed, so the flag's default and the library's cannot
+// drift apart.
+var DefaultBackoff = mustParseBackoff(DefaultBackoffSpec)
 
 // Config configures a Forwarder.
 type Config struct {
@@ -259,6 +264,10 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 	if prev != nil {
 		f.inflight[prev.ID] = true
 	}
+	// The receiver goes on writing its capture (answer, latency) once Enqueue or Passthrough
+	// returns, so the attempt takes a copy before it leaves the caller's goroutine.
+	cc := *c
+	c = &cc
 	f.wg.Go(func() {
 		defer f.release(prev)
 		d, stored := f.reserve(f.ctx, c, target, attempt, kindForward, prev)
@@ -436,7 +445,10 @@ func (f *Forwarder) publish(c *store.Capture, d store.Delivery) {
 	if f.cfg.Bus == nil {
 		return
 	}
-	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventDelivery, Time: f.cfg.Now(), Capture: c, Delivery: &d})
+	// Subscribers read the event on their own goroutines while the caller may still be writing c
+	// (the receiver sets its answer after a passthrough attempt returns).
+	cc := *c
+	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventDelivery, Time: f.cfg.Now(), Capture: &cc, Delivery: &d})
 }
 
 // storeError reports a store failure on the bus, at most once a minute: forwarding goes on
@@ -492,7 +504,7 @@ func (f *Forwarder) retry(until time.Time, limit int, earlier bool) {
 		f.mu.Lock()
 		busy := f.inflight[d.ID]
 		f.mu.Unlock()
-		if busy || d.State != store.DeliveryPending || earlier && !d.StartedAt.Before(f.started) {
+		if busy || earlier && !d.StartedAt.Before(f.started) {
 			continue
 		}
 		if !f.hasTarget(d.Target) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -553,5 +555,69 @@ func TestReplayToTargets(t *testing.T) {
 	onlyProd := newForwarder(t, Config{Store: st, Targets: []Target{mustTarget(t, "env=Production=>"+up.URL)}})
 	if err := onlyProd.Replay(context.Background(), sandbox); err == nil || !strings.Contains(err.Error(), "no --forward-to target takes capture") {
 		t.Errorf("Replay with no matching target: %v", err)
+	}
+}
+
+// The receiver fills in its answer to Apple after Passthrough returns, while `--output json`
+// may still be encoding the delivery events: each must carry its own copy of the capture.
+func TestPassthroughEventsCarryACopy(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "captures.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	first, second := newRecorder(t, http.StatusOK), newRecorder(t, http.StatusOK)
+	bus := receiver.NewBus()
+	ch, cancel := bus.Subscribe(64)
+	t.Cleanup(cancel)
+	f := newForwarder(t, Config{
+		Targets:        []Target{mustTarget(t, first.URL), mustTarget(t, second.URL)},
+		ForwardInvalid: true, Store: st, Bus: bus,
+	})
+	h := receiver.New(receiver.Options{
+		Store: st, Verifier: decode.NewVerifier(decode.Options{}), Bus: bus, Forwarder: f,
+		Respond: receiver.Respond{Passthrough: true},
+	})
+	t.Cleanup(h.Wait)
+
+	// Encoding on another goroutine, as the JSON printer does, lets -race see the sharing.
+	got := make(chan receiver.Event, 64)
+	go func() {
+		for e := range ch {
+			if _, err := json.Marshal(e); err != nil {
+				t.Errorf("encoding %s event: %v", e.Kind, err)
+			}
+			got <- e
+		}
+	}()
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"signedPayload":"p"}`)))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("answered Apple %d, want the first target's 200", rec.Code)
+	}
+	var answered *store.Capture
+	var delivered []*store.Capture
+	timeout := time.After(10 * time.Second)
+	for answered == nil || len(delivered) < 2 {
+		select {
+		case e := <-got:
+			switch e.Kind {
+			case receiver.EventNotification:
+				answered = e.Capture
+			case receiver.EventDelivery:
+				delivered = append(delivered, e.Capture)
+			}
+		case <-timeout:
+			t.Fatalf("within 10s: notification event %v, %d delivery events", answered != nil, len(delivered))
+		}
+	}
+	for _, c := range delivered {
+		if c == answered {
+			t.Error("a delivery event carries the receiver's own capture, which it is still writing")
+		}
+		if c.ID != answered.ID || !bytes.Equal(c.Body, answered.Body) {
+			t.Errorf("delivery event capture %d %q, want capture %d %q", c.ID, c.Body, answered.ID, answered.Body)
+		}
 	}
 }

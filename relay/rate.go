@@ -88,3 +88,11 @@ func ParseBackoff(s string) ([]time.Duration, error) {
 	}
 	return out, nil
 }
+
+func mustParseBackoff(s string) []time.Duration {
+	b, err := ParseBackoff(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

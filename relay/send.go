@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -59,8 +60,8 @@ type Result struct {
 	Err      error  // transport error; nil when the target answered
 }
 
-// OK reports whether the attempt counts as delivered: Apple accepts 200 to 206.
-func (r Result) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status <= 206 }
+// OK reports whether the attempt counts as delivered, by Apple's rule.
+func (r Result) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
 
 // TimedOut reports whether the target did not answer in time.
 func (r Result) TimedOut() bool {

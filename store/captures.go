@@ -94,15 +94,6 @@ func (s *Store) SetResponse(ctx context.Context, id int64, status int, latency t
 	}, nil)
 }
 
-// SetIdentityMismatch records that a capture did not match the expected bundle, app or
-// environment (the receiver may learn it after the capture was stored).
-func (s *Store) SetIdentityMismatch(ctx context.Context, id int64, mismatch string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE captures SET identity_mismatch = ? WHERE id = ?`, mismatch, id)
-		return affectedOne(res, err, "capture", id)
-	}, nil)
-}
-
 // captureColumns are the columns List and Get read, in scanCapture's order.
 const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.headers, c.remote_addr,
 	c.source_ip, c.apple_range, c.body_size, c.notification_uuid, c.type, c.subtype, c.environment,
@@ -111,6 +102,30 @@ const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.header
 	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns`
 
 type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a read-only query and scans every row; what names the operation in its errors.
+func queryAll[T any](ctx context.Context, s *Store, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
 
 func scanCapture(sc scanner, extra ...any) (Capture, error) {
 	var (
@@ -159,9 +174,6 @@ func (s *Store) Get(ctx context.Context, id int64) (*Capture, error) {
 // first with f.Ascending. For the next page pass the last ID of this one as f.BeforeID (newest
 // first) or f.AfterID (ascending).
 func (s *Store) List(ctx context.Context, f Filter) ([]Capture, error) {
-	if err := s.readable(); err != nil {
-		return nil, err
-	}
 	where, args := f.where()
 	order := "DESC"
 	if f.Ascending {
@@ -175,23 +187,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Capture, error) {
 		q += " LIMIT ?"
 		args = append(args, limit)
 	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
-	}
-	defer rows.Close()
-	out := []Capture{}
-	for rows.Next() {
-		c, err := scanCapture(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "list", func(sc scanner) (Capture, error) { return scanCapture(sc) }, q, args...)
 }
 
 // Count returns how many captures f selects (Limit is ignored; BeforeID and AfterID apply).
@@ -246,11 +242,8 @@ func (f Filter) where() (string, []any) {
 	if t := strings.TrimSpace(f.Text); t != "" {
 		pattern := "%" + likeEscaper.Replace(t) + "%"
 		var ors []string
-		for _, col := range []string{"type", "subtype", "product_id", "notification_uuid",
-			"original_transaction_id", "transaction_id", "bundle_id", "path", "CAST(c.app_apple_id AS TEXT)"} {
-			if !strings.HasPrefix(col, "CAST") {
-				col = "c." + col
-			}
+		for _, col := range []string{"c.type", "c.subtype", "c.product_id", "c.notification_uuid",
+			"c.original_transaction_id", "c.transaction_id", "c.bundle_id", "c.path", "CAST(c.app_apple_id AS TEXT)"} {
 			ors = append(ors, col+` LIKE ? ESCAPE '\'`)
 			args = append(args, pattern)
 		}

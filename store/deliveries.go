@@ -96,26 +96,7 @@ func scanDelivery(sc scanner) (Delivery, error) {
 }
 
 func (s *Store) queryDeliveries(ctx context.Context, q string, args ...any) ([]Delivery, error) {
-	if err := s.readable(); err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: deliveries: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "deliveries", scanDelivery, q, args...)
 }
 
 // Deliveries returns a capture's delivery attempts, oldest first.

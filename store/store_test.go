@@ -761,14 +761,11 @@ func TestLastDeliveriesManyIDs(t *testing.T) {
 func TestSetResponse(t *testing.T) {
 	s := openTemp(t)
 	ctx := testCtx(t)
-	c := &Capture{Method: "POST", Path: "/"}
+	c := &Capture{Method: "POST", Path: "/", IdentityMismatch: "environment Production != Sandbox"}
 	if err := s.Insert(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetResponse(ctx, c.ID, 503, 42*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetIdentityMismatch(ctx, c.ID, "environment Production != Sandbox"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get(ctx, c.ID)
