@@ -40,7 +40,7 @@ func (o *forwardOptions) addFlags(fs *pflag.FlagSet) {
 		"also forward notifications that are not verified or simulated (invalid, legacy-v1, unsigned-xcode)")
 	fs.DurationVar(&o.Timeout, "forward-timeout", relay.DefaultTimeout,
 		"how long a target may take to answer one delivery")
-	fs.StringVar(&o.Retries, "forward-retries", "1s,5s,30s,2m,10m",
+	fs.StringVar(&o.Retries, "forward-retries", relay.DefaultBackoffSpec,
 		"waits before each retry of a failed delivery, comma-separated; none to never retry")
 }
 
