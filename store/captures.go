@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -256,6 +257,37 @@ func (f Filter) where() (string, []any) {
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Match reports whether f selects c, as where does in SQL, for a capture that is not read back
+// from the store (a live arrival in the TUI). Keep the two in step.
+func (f Filter) Match(c *Capture) bool {
+	// Exact, as in SQL: bundle and product IDs are case-sensitive at Apple.
+	eq := func(want, got string) bool { return want == "" || want == got }
+	if !eq(f.Type, c.Type) || !eq(f.Subtype, c.Subtype) || !eq(f.Environment, c.Environment) ||
+		!eq(f.Trust, c.Trust) || !eq(f.BundleID, c.BundleID) || !eq(f.ProductID, c.ProductID) ||
+		!eq(f.OriginalTransactionID, c.OriginalTransactionID) || !eq(f.NotificationUUID, c.NotificationUUID) {
+		return false
+	}
+	if !f.Since.IsZero() && c.ReceivedAt.Before(f.Since) || !f.Until.IsZero() && !c.ReceivedAt.Before(f.Until) {
+		return false
+	}
+	if f.BeforeID > 0 && c.ID >= f.BeforeID || f.AfterID > 0 && c.ID <= f.AfterID {
+		return false
+	}
+	t := strings.TrimSpace(f.Text)
+	if t == "" {
+		return true
+	}
+	// One substring over the same fields as the free-text LIKE, without regard to case.
+	t = strings.ToLower(t)
+	for _, v := range []string{c.Type, c.Subtype, c.ProductID, c.NotificationUUID, c.OriginalTransactionID,
+		c.TransactionID, c.BundleID, c.Path, strconv.FormatInt(c.AppAppleID, 10)} {
+		if strings.Contains(strings.ToLower(v), t) {
+			return true
+		}
+	}
+	return false
+}
 
 // Delete removes the given captures with their bodies and deliveries and returns how many
 // existed. Captures that were duplicates of a deleted one lose their DuplicateOf link.

@@ -52,7 +52,7 @@ func (f *fakeSource) List(_ context.Context, flt store.Filter) ([]store.Capture,
 	var out []store.Capture
 	if flt.Ascending {
 		for i := range f.caps {
-			if c := f.caps[i]; matches(&c, flt) && (flt.BeforeID == 0 || c.ID < flt.BeforeID) && c.ID > flt.AfterID && len(out) < limit {
+			if c := f.caps[i]; flt.Match(&c) && len(out) < limit {
 				c.Body = nil
 				out = append(out, c)
 			}
@@ -60,7 +60,7 @@ func (f *fakeSource) List(_ context.Context, flt store.Filter) ([]store.Capture,
 		return out, nil
 	}
 	for i := len(f.caps) - 1; i >= 0 && len(out) < limit; i-- {
-		if c := f.caps[i]; matches(&c, flt) && (flt.BeforeID == 0 || c.ID < flt.BeforeID) && c.ID > flt.AfterID {
+		if c := f.caps[i]; flt.Match(&c) {
 			c.Body = nil
 			out = append(out, c)
 		}
@@ -73,7 +73,7 @@ func (f *fakeSource) Count(_ context.Context, flt store.Filter) (int, error) {
 	defer f.mu.Unlock()
 	n := 0
 	for i := range f.caps {
-		if matches(&f.caps[i], flt) {
+		if flt.Match(&f.caps[i]) {
 			n++
 		}
 	}

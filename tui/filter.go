@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/s2s-dev/s2s/store"
@@ -69,31 +68,4 @@ func normTrust(v string) string {
 		return "invalid"
 	}
 	return strings.ToLower(v)
-}
-
-// matches decides whether a live capture belongs in the filtered list, as the store would.
-func matches(c *store.Capture, f store.Filter) bool {
-	// Exact, as in the store: parseFilter already wrote type, subtype, environment and trust in
-	// their stored case, and bundle and product IDs are case-sensitive at Apple.
-	eq := func(want, got string) bool { return want == "" || want == got }
-	if !eq(f.Type, c.Type) || !eq(f.Subtype, c.Subtype) || !eq(f.Environment, c.Environment) ||
-		!eq(f.Trust, c.Trust) || !eq(f.BundleID, c.BundleID) || !eq(f.ProductID, c.ProductID) ||
-		!eq(f.OriginalTransactionID, c.OriginalTransactionID) || !eq(f.NotificationUUID, c.NotificationUUID) {
-		return false
-	}
-	if f.Text != "" {
-		// One substring over several fields, as the store's free-text search does.
-		text, found := strings.ToLower(f.Text), false
-		for _, v := range []string{c.Type, c.Subtype, c.ProductID, c.OriginalTransactionID, c.TransactionID,
-			c.NotificationUUID, c.BundleID, c.Path, strconv.FormatInt(c.AppAppleID, 10)} {
-			if strings.Contains(strings.ToLower(v), text) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }

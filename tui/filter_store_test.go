@@ -49,7 +49,7 @@ func TestLiveMatchAgreesWithStore(t *testing.T) {
 			want = append(want, c.ID)
 		}
 		for i := len(caps) - 1; i >= 0; i-- {
-			if matches(&caps[i], f) {
+			if f.Match(&caps[i]) {
 				got = append(got, caps[i].ID)
 			}
 		}

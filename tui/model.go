@@ -420,7 +420,7 @@ func (m *Model) addCapture(c store.Capture, live bool) {
 		m.totalAll++
 		m.byTrust[c.Trust]++
 	}
-	if !matches(&c, m.filter) {
+	if !m.filter.Match(&c) {
 		return
 	}
 	if live {

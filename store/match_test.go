@@ -1,0 +1,58 @@
+package store
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestMatchAgreesWithWhere: for every filter, the captures Match keeps are exactly those List
+// selects, so a live arrival judged in memory lands where a reload would put it.
+func TestMatchAgreesWithWhere(t *testing.T) {
+	s := openTemp(t)
+	ctx := testCtx(t)
+	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	const n = 60
+	bulkInsert(t, s, n, func(i int) *Capture { return synthetic(i, []byte(`{}`), base) })
+	all, err := s.List(ctx, Filter{Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * 17 * time.Second) }
+	for _, f := range []Filter{
+		{},
+		{Type: "DID_RENEW"},
+		{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY"},
+		{Environment: "Production", Trust: "verified"},
+		{BundleID: "com.example.app1", ProductID: "com.example.sub.yearly"},
+		{OriginalTransactionID: "20000000000007"},
+		{NotificationUUID: "00000000-0000-4000-8000-000000000012"},
+		{Since: at(10), Until: at(20)},
+		{Since: at(10).Add(time.Nanosecond)},
+		{Until: at(0)},
+		{BeforeID: 30, AfterID: 5},
+		{Text: "MONTHLY"},
+		{Text: " weekly "},
+		{Text: "1470168868"},
+		{Text: "notifications", Trust: "invalid"},
+		{Text: "no such thing"},
+	} {
+		f.Limit = -1
+		listed, err := s.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []int64
+		for _, c := range listed {
+			want = append(want, c.ID)
+		}
+		for i := range all {
+			if f.Match(&all[i]) {
+				got = append(got, all[i].ID)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: Match keeps %v, List selects %v", f, got, want)
+		}
+	}
+}
