@@ -463,11 +463,7 @@ func summaryLine(s decode.Summary, st decodeStyles) string {
 }
 
 func writeVerdict(b *strings.Builder, name string, v decode.Verification, st decodeStyles, indent string) {
-	label := v.Label
-	if label == "" {
-		label = decode.LabelInvalid
-	}
-	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(label, v.Class), v.Message)
+	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(v.Shown(), v.Class), v.Message)
 	if v.Leaf != nil {
 		fmt.Fprintf(b, "%s  %s %s, serial %s, valid %s to %s\n", indent, st.dim.Render("leaf:"), v.Leaf.Subject, v.Leaf.Serial,
 			v.Leaf.NotBefore.Format(time.RFC3339), v.Leaf.NotAfter.Format(time.RFC3339))
@@ -504,11 +500,7 @@ func headerLine(d *decode.Decoded) string {
 func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decodeStyles) {
 	if n.Nested != nil {
 		v := n.Nested.Own
-		label := v.Label
-		if label == "" {
-			label = decode.LabelInvalid
-		}
-		fmt.Fprintf(b, "%s ", st.dim.Render("<"+string(n.Nested.Kind)+", ")+st.label(label, v.Class)+st.dim.Render(">"))
+		fmt.Fprintf(b, "%s ", st.dim.Render("<"+string(n.Nested.Kind)+", ")+st.label(v.Shown(), v.Class)+st.dim.Render(">"))
 	}
 	switch n.Kind {
 	case decode.NodeObject:

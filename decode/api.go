@@ -71,6 +71,15 @@ type Verification struct {
 	Nested map[string]*Verification `json:"nested,omitempty"`
 }
 
+// Shown is the label to show: a verdict that was never given one (decoding stopped before it)
+// reads as invalid, so nothing unverified is ever shown without a label.
+func (v Verification) Shown() Label {
+	if v.Label == "" {
+		return LabelInvalid
+	}
+	return v.Label
+}
+
 // Options configure a Verifier. The zero value verifies against Apple Root CA G3 only, at each
 // payload's signedDate, with no identity checks.
 type Options struct {

@@ -265,9 +265,7 @@ type jsonDoc struct {
 // every unknown field kept, and the raw strings.
 func (d *Decoded) MarshalJSON() ([]byte, error) {
 	doc := jsonDoc{Kind: d.Kind, Summary: d.Summary(), Verification: d.Verification, Header: d.HeaderForDisplay(), JWS: d.JWS}
-	if doc.Verification.Label == "" {
-		doc.Verification.Label = LabelInvalid
-	}
+	doc.Verification.Label = d.Verification.Shown()
 	if len(d.Verification.Nested) > 0 {
 		own := d.Own
 		doc.OwnVerification = &own

@@ -8,10 +8,7 @@ import (
 // Summary flattens the decoded input into the columns lists, filters and one-line output use.
 // Fields of an invalid payload are filled too; Label says how far to trust them.
 func (d *Decoded) Summary() Summary {
-	s := Summary{Kind: d.Kind, Label: d.Verification.Label, Class: d.Verification.Class, Message: d.Verification.Message}
-	if s.Label == "" {
-		s.Label = LabelInvalid
-	}
+	s := Summary{Kind: d.Kind, Label: d.Verification.Shown(), Class: d.Verification.Class, Message: d.Verification.Message}
 	switch {
 	case d.Notification != nil:
 		n := d.Notification
