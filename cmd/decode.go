@@ -221,14 +221,14 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 // through roots given with --root (the machine's own test chain labels payloads simulated, but
 // a script asking for trust gets exit 3 for them).
 func (o *decodeOptions) accepted(d *decode.Decoded) bool {
-	parts := []*decode.Decoded{d, d.SignedTransactionInfo, d.SignedRenewalInfo, d.SignedAppTransactionInfo}
 	if d.Verification.Label != decode.LabelVerified && d.Verification.Label != decode.LabelSimulated {
 		return false
 	}
+	parts := []*decode.Decoded{d}
+	for _, p := range d.NestedParts() {
+		parts = append(parts, p.Decoded)
+	}
 	for _, p := range parts {
-		if p == nil {
-			continue
-		}
 		switch p.Own.Label {
 		case decode.LabelVerified:
 		case decode.LabelSimulated:
@@ -397,10 +397,9 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 		fmt.Fprintf(&b, "%s the fields below are NOT verified\n", st.bad.Render("UNVERIFIED:"))
 	}
 	writeVerdict(&b, "trust", d.Own, st, "")
-	nestedNames := []string{"signedTransactionInfo", "signedRenewalInfo", "signedAppTransactionInfo"}
-	for _, name := range nestedNames {
-		if nv := ver.Nested[name]; nv != nil {
-			writeVerdict(&b, name, *nv, st, "  ")
+	for _, p := range d.NestedParts() {
+		if nv := ver.Nested[p.Field]; nv != nil {
+			writeVerdict(&b, p.Field, *nv, st, "  ")
 		}
 	}
 	if h := headerLine(d); h != "" {

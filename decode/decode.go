@@ -403,25 +403,39 @@ func rank(l Label) int {
 // that transaction. The nested verdicts stay available, each in Nested.
 func combine(d *Decoded) Verification {
 	res := d.Own
-	parts := []struct {
-		name string
-		n    *Decoded
-	}{{"signedTransactionInfo", d.SignedTransactionInfo}, {"signedRenewalInfo", d.SignedRenewalInfo}, {"signedAppTransactionInfo", d.SignedAppTransactionInfo}}
-	for _, p := range parts {
-		if p.n == nil {
-			continue
-		}
-		nv := p.n.Own
+	for _, p := range d.NestedParts() {
+		nv := p.Decoded.Own
 		if res.Nested == nil {
 			res.Nested = map[string]*Verification{}
 		}
-		res.Nested[p.name] = &nv
+		res.Nested[p.Field] = &nv
 		if rank(nv.Label) > rank(res.Label) {
 			res.Label, res.Class = nv.Label, nv.Class
-			res.Message = p.name + ": " + nv.Message
+			res.Message = p.Field + ": " + nv.Message
 		}
 	}
 	return res
+}
+
+// NestedPart is one signed object nested in a notification, under Apple's field name for it.
+type NestedPart struct {
+	Field   string // signedTransactionInfo, signedRenewalInfo or signedAppTransactionInfo
+	Decoded *Decoded
+}
+
+// NestedParts lists the nested signed objects d holds, in the order Apple documents them.
+func (d *Decoded) NestedParts() []NestedPart {
+	var parts []NestedPart
+	for _, p := range []NestedPart{
+		{"signedTransactionInfo", d.SignedTransactionInfo},
+		{"signedRenewalInfo", d.SignedRenewalInfo},
+		{"signedAppTransactionInfo", d.SignedAppTransactionInfo},
+	} {
+		if p.Decoded != nil {
+			parts = append(parts, p)
+		}
+	}
+	return parts
 }
 
 // unmarshalObject decodes a JSON object, rejecting anything else and trailing data.

@@ -275,17 +275,11 @@ func (d *Decoded) MarshalJSON() ([]byte, error) {
 	} else if len(d.Payload) > 0 {
 		doc.PayloadText = string(d.Payload)
 	}
-	for _, p := range []struct {
-		k string
-		n *Decoded
-	}{{"signedTransactionInfo", d.SignedTransactionInfo}, {"signedRenewalInfo", d.SignedRenewalInfo}, {"signedAppTransactionInfo", d.SignedAppTransactionInfo}} {
-		if p.n == nil {
-			continue
-		}
+	for _, p := range d.NestedParts() {
 		if doc.NestedJWS == nil {
 			doc.NestedJWS = map[string]string{}
 		}
-		doc.NestedJWS[p.k] = p.n.JWS
+		doc.NestedJWS[p.Field] = p.Decoded.JWS
 	}
 	if raw := strings.TrimSpace(string(d.Raw)); raw != d.JWS {
 		doc.Raw = string(d.Raw)
