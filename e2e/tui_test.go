@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -397,7 +396,7 @@ func TestTUIForwardingInTmux(t *testing.T) {
 	if err := json.Unmarshal(pidState, &st); err != nil || st.PID == 0 {
 		t.Fatalf("listener.json %s: %v", pidState, err)
 	}
-	if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil {
+	if err := terminate(st.PID); err != nil {
 		t.Fatal(err)
 	}
 	if code := tm.waitExit(exitFile); code != "130" {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,7 +47,7 @@ func processGone(t *testing.T, pidFile string) bool {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(string(b))
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	return !processAlive(pid)
 }
 
 func metricsAddr(t *testing.T, tun Tunnel) string {
