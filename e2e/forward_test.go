@@ -253,3 +253,60 @@ func TestForwardToItselfStops(t *testing.T) {
 		t.Errorf("the loop stopped at capture %v, want 6 (the post and 5 hops)", d["captureId"])
 	}
 }
+
+// TestForwardHangingTargetDoesNotDelayAnother: a target that accepts connections and never
+// answers holds only its own slots; the healthy target beside it gets every notification while
+// the other still hangs (its attempts never time out during the test).
+func TestForwardHangingTargetDoesNotDelayAnother(t *testing.T) {
+	dir := t.TempDir()
+	hung := make(chan struct{})
+	var entered atomicInt
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered.add()
+		select {
+		case <-hung:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hanging.Close)
+	t.Cleanup(func() { close(hung) }) // runs before hanging.Close
+	healthy := startFwdTarget(t, nil, http.StatusOK)
+	l := StartListener(t, dir, "--forward-to", hanging.URL, "--forward-to", healthy.URL, "--forward-timeout", "1h")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	vectors := RealNotifications(t) // many more than one target's slots
+	for _, v := range vectors {
+		if code, err := Post(ctx, l.URL, Body(v.JWS)); err != nil || code != 200 {
+			t.Fatalf("%s: %d %v", v.File, code, err)
+		}
+	}
+	succeeded := 0
+	for succeeded < len(vectors)-1 { // vector 02 is invalid: not forwarded
+		d := fwdDelivery(waitFwdEvent(t, l, func(e map[string]any) bool { return fwdDelivery(e) != nil }))
+		if d["target"] == hanging.URL && d["state"] != "failed" {
+			t.Fatalf("the hanging target's delivery ended while it hangs: %v", d)
+		}
+		if d["target"] == healthy.URL+"/" || d["target"] == healthy.URL {
+			if d["state"] == "succeeded" {
+				succeeded++
+			} else if !strings.Contains(fmt.Sprint(d["error"]), "--forward-invalid") {
+				t.Fatalf("healthy target: %v", d)
+			}
+		}
+	}
+	if entered.get() == 0 {
+		t.Error("the hanging target received nothing")
+	}
+}
+
+type atomicInt struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (a *atomicInt) add() { a.mu.Lock(); a.n++; a.mu.Unlock() }
+func (a *atomicInt) get() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}

@@ -45,7 +45,9 @@ type Config struct {
 	Backoff []time.Duration
 	// PollInterval is how often due retries are looked for; 0: one second.
 	PollInterval time.Duration
-	Concurrency  int // attempts in flight at once; 0: 8
+	// Concurrency is how many attempts may be in flight at once to each target; 0: 8. Every
+	// target has its own slots, so one that hangs delays only its own deliveries.
+	Concurrency int
 	Client       *http.Client
 	Now          func() time.Time
 }
@@ -58,7 +60,10 @@ type Forwarder struct {
 	sender *Sender
 	ctx    context.Context
 	cancel context.CancelFunc
-	sem    chan struct{}
+	// slots bounds the attempts in flight to each target URL. A shared pool would let a target
+	// that accepts connections and never answers hold every slot, and a healthy target would
+	// wait out the other's timeouts (and its retries would run late).
+	slots map[string]chan struct{}
 
 	mu       sync.Mutex
 	wg       sync.WaitGroup
@@ -103,9 +108,14 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 		sender:   &Sender{Client: cfg.Client, Timeout: cfg.Timeout, Now: cfg.Now},
 		ctx:      ctx,
 		cancel:   cancel,
-		sem:      make(chan struct{}, cfg.Concurrency),
+		slots:    map[string]chan struct{}{},
 		inflight: map[int64]bool{},
 		started:  cfg.Now(),
+	}
+	for _, t := range cfg.Targets {
+		if f.slots[t.URL] == nil {
+			f.slots[t.URL] = make(chan struct{}, cfg.Concurrency)
+		}
 	}
 	f.wg.Add(1)
 	go f.retryLoop()
@@ -278,14 +288,28 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 			f.mu.Unlock()
 			defer f.release(&d)
 		}
+		slot := f.slot(target)
 		select {
-		case f.sem <- struct{}{}:
+		case slot <- struct{}{}:
 		case <-f.ctx.Done():
 			return
 		}
-		defer func() { <-f.sem }()
+		defer func() { <-slot }()
 		f.perform(f.ctx, c, &d, stored, kindForward)
 	})
+}
+
+// slot returns target's own bound on attempts in flight (made on first use for a target that was
+// not configured, which retry gives up on before it gets here).
+func (f *Forwarder) slot(target string) chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.slots[target]
+	if s == nil {
+		s = make(chan struct{}, f.cfg.Concurrency)
+		f.slots[target] = s
+	}
+	return s
 }
 
 func (f *Forwarder) release(prev *store.Delivery) {
@@ -487,7 +511,15 @@ func (f *Forwarder) retryLoop() {
 	}
 }
 
-func (f *Forwarder) retryDue() { f.retry(f.cfg.Now(), 64, false) }
+// retryDue starts the retries that are due. Rows still being worked on (queued behind a hanging
+// target's slots, they fall due before they are sent) are skipped, so the query asks for that
+// many more: otherwise they could fill every page and starve another target's due retries.
+func (f *Forwarder) retryDue() {
+	f.mu.Lock()
+	busy := len(f.inflight)
+	f.mu.Unlock()
+	f.retry(f.cfg.Now(), 64+busy, false)
+}
 
 // retry starts the pending deliveries due at or before until; at start (earlier) only those an
 // earlier run left, not the ones this run has just begun.

@@ -621,3 +621,90 @@ func TestPassthroughEventsCarryACopy(t *testing.T) {
 		}
 	}
 }
+
+// hangingTarget accepts every request and answers none until the request is cancelled (the
+// attempt's timeout) or the test ends; entered receives each request's attempt header.
+func hangingTarget(t *testing.T) (*httptest.Server, chan string) {
+	t.Helper()
+	entered := make(chan string, 1024)
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- r.Header.Get(HeaderAttempt)
+		select {
+		case <-done:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs before srv.Close
+	return srv, entered
+}
+
+// TestHangingTargetDoesNotStarveAnother: a target that never answers holds only its own slots;
+// the healthy target beside it gets every notification while the other hangs.
+func TestHangingTargetDoesNotStarveAnother(t *testing.T) {
+	hanging, entered := hangingTarget(t)
+	healthy := newRecorder(t, http.StatusOK)
+	st := newMemStore()
+	const n = 12 // several times the slots of one target
+	f := newForwarder(t, Config{
+		Targets:     []Target{mustTarget(t, hanging.URL), mustTarget(t, healthy.URL)},
+		Store:       st,
+		Timeout:     time.Hour, // the hanging target never times out during the test
+		Concurrency: 2,
+	})
+	for range n {
+		f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`)}))
+	}
+	for range 2 {
+		select {
+		case <-entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the hanging target received nothing")
+		}
+	}
+	got := map[string]bool{}
+	for range n {
+		got[healthy.next(t).Header.Get(HeaderCaptureID)] = true
+	}
+	if len(got) != n {
+		t.Errorf("the healthy target received %d distinct notifications, want %d", len(got), n)
+	}
+}
+
+// TestHangingTargetTimesOutAndRetriesOnSchedule: the hanging target's attempt times out, says
+// so with its retry, and the retry is made when due.
+func TestHangingTargetTimesOutAndRetriesOnSchedule(t *testing.T) {
+	hanging, entered := hangingTarget(t)
+	st := newMemStore()
+	clk := newClock()
+	bus := receiver.NewBus()
+	wait := events(t, bus)
+	f := newForwarder(t, Config{
+		Targets: []Target{mustTarget(t, hanging.URL)}, Store: st, Bus: bus, Now: clk.Now,
+		Timeout: 50 * time.Millisecond, Backoff: []time.Duration{time.Minute},
+	})
+	c := insert(t, st, &store.Capture{Body: []byte(`{}`)})
+	f.Enqueue(c)
+	d := wait(func(store.Delivery) bool { return true })
+	want := fmt.Sprintf("did not answer within 50ms; the notification is stored (capture %d); retry 1 of 1 in 1m0s; make your server answer within 50ms", c.ID)
+	if d.State != store.DeliveryPending || !strings.Contains(d.Error, want) {
+		t.Fatalf("first attempt: %s %q, want pending with %q", d.State, d.Error, want)
+	}
+	if a := <-entered; a != "1" {
+		t.Fatalf("attempt header %q", a)
+	}
+	clk.Advance(time.Minute)
+	select {
+	case a := <-entered:
+		if a != "2" {
+			t.Errorf("retry carried attempt %q, want 2", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retry was not made once due")
+	}
+	d = wait(func(d store.Delivery) bool { return d.Attempt == 2 })
+	if d.State != store.DeliveryFailed || !strings.Contains(d.Error, "did not answer within 50ms; gave up after 2 attempts") {
+		t.Errorf("retry: %s %q", d.State, d.Error)
+	}
+}
