@@ -48,8 +48,8 @@ type Config struct {
 	// Concurrency is how many attempts may be in flight at once to each target; 0: 8. Every
 	// target has its own slots, so one that hangs delays only its own deliveries.
 	Concurrency int
-	Client       *http.Client
-	Now          func() time.Time
+	Client      *http.Client
+	Now         func() time.Time
 }
 
 // Forwarder passes captures on to the targets, records every attempt and retries failures,
