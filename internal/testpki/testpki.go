@@ -1,5 +1,5 @@
 // Package testpki mints throw-away certificate chains shaped like Apple's App Store signing chain
-// (P-256 root, intermediate and leaf, with Apple's marker OIDs) and signs compact JWS with them,
+// (root, intermediate and P-256 leaf, with Apple's marker OIDs) and signs compact JWS with them,
 // so tests can build good and bad signed payloads without Apple's keys.
 package testpki
 
@@ -33,6 +33,9 @@ type Options struct {
 	// to forge a root with the same name as a trusted one.
 	RootRawSubject []byte
 	RootKey        *ecdsa.PrivateKey // reuse a key; nil: a fresh one
+	// CACurve is the curve of fresh root and intermediate keys; nil: P-256. Apple's real chain
+	// uses P-384 for both (the leaf is always P-256, as ES256 needs), which costs more to walk.
+	CACurve elliptic.Curve
 
 	NoLeafOID         bool
 	NoIntermediateOID bool
@@ -66,14 +69,17 @@ func New(o Options) (*Chain, error) {
 	if o.RootName == "" {
 		o.RootName = "s2s Test Root"
 	}
+	if o.CACurve == nil {
+		o.CACurve = elliptic.P256()
+	}
 	c := &Chain{RootKey: o.RootKey}
 	var err error
 	if c.RootKey == nil {
-		if c.RootKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		if c.RootKey, err = ecdsa.GenerateKey(o.CACurve, rand.Reader); err != nil {
 			return nil, err
 		}
 	}
-	if c.IntermediateKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+	if c.IntermediateKey, err = ecdsa.GenerateKey(o.CACurve, rand.Reader); err != nil {
 		return nil, err
 	}
 	if c.LeafKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
