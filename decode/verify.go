@@ -114,6 +114,9 @@ func (c *boundedCache[K, V]) get(k K) V {
 }
 
 func (c *boundedCache[K, V]) put(k K, v V) {
+	if c.max <= 0 {
+		return // a cache of size 0 keeps nothing
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; ok {
