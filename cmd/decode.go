@@ -381,9 +381,16 @@ func (s decodeStyles) label(l decode.Label, c decode.Class) string {
 	return s.bad.Render(text)
 }
 
-// renderDecodedJSON writes the --json document of one decoded input, indented, with a newline.
-// Decoded's MarshalJSON keeps key order and number text; the encoder only indents it.
-func renderDecodedJSON(w io.Writer, d *decode.Decoded) error { return capWriteJSON(w, d) }
+// renderDecodedJSON writes the --json document of one decoded input, indented, with a newline:
+// Decoded's MarshalJSON (key order and number text kept) as json.Indent would lay it out.
+func renderDecodedJSON(w io.Writer, d *decode.Decoded) error {
+	b, err := d.AppendIndentedJSON(nil)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
 
 // renderDecodedHuman writes one decoded input for a reader: the summary line, the verdicts,
 // then the payload with nested signed objects decoded in place and dates spelled out.

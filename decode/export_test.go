@@ -11,3 +11,6 @@ func NewVerifierWithCacheSize(o Options, n int) *Verifier {
 	v.cache = newBoundedCache[chainKey, *chainEntry](n)
 	return v
 }
+
+// ParseNodeTokens is the general parser the fast one must agree with.
+func ParseNodeTokens(b []byte) (*Node, error) { return parseNodeTokens(b) }

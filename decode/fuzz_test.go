@@ -71,9 +71,11 @@ func FuzzDecode(f *testing.F) {
 		if d.Verification.Label == decode.LabelVerified && (d.Own.Label != decode.LabelVerified) {
 			t.Fatal("combined verdict better than the JWS's own")
 		}
-		if _, err := d.MarshalJSON(); err != nil {
+		js, err := d.MarshalJSON()
+		if err != nil {
 			t.Fatalf("MarshalJSON: %v", err)
 		}
+		checkIndentedJSON(t, d, js)
 		_ = d.Summary()
 		_ = d.Tree()
 	})

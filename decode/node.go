@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +56,15 @@ func (n *Node) Get(key string) *Node {
 
 // ParseNode parses JSON text into an ordered tree.
 func ParseNode(b []byte) (*Node, error) {
+	if n, ok := parseNodeFast(b); ok {
+		return n, nil
+	}
+	return parseNodeTokens(b)
+}
+
+// parseNodeTokens is the general parser, on encoding/json's tokenizer: it gives the canonical
+// tree and error for everything the fast one declines.
+func parseNodeTokens(b []byte) (*Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	n, err := parseNode(dec)
@@ -227,23 +238,34 @@ func (d *Decoded) HeaderForDisplay() map[string]any {
 		sums := make([]CertSummary, 0, len(list))
 		for _, e := range list {
 			s, _ := e.(string)
-			der, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				sums = append(sums, CertSummary{Error: "not base64"})
-				continue
-			}
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				sums = append(sums, CertSummary{Error: "not a DER certificate"})
-				continue
-			}
-			info := certInfo(c)
-			sums = append(sums, CertSummary{Subject: subjectName(c), Issuer: issuerName(c), Serial: info.Serial,
-				NotBefore: info.NotBefore.Format("2006-01-02T15:04:05Z"), NotAfter: info.NotAfter.Format("2006-01-02T15:04:05Z")})
+			sums = append(sums, summarizeCert(s))
 		}
 		out["x5c"] = sums
 	}
 	return out
+}
+
+// certSummaries caches summaries by the certificate's base64 text: every JWS signed by one leaf
+// carries the same three, and parsing them again for each input cost as much as a signature check.
+var certSummaries = newBoundedCache[string, *CertSummary](64)
+
+func summarizeCert(s string) CertSummary {
+	if c := certSummaries.get(s); c != nil {
+		return *c
+	}
+	der, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return CertSummary{Error: "not base64"}
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return CertSummary{Error: "not a DER certificate"}
+	}
+	info := certInfo(c)
+	sum := CertSummary{Subject: subjectName(c), Issuer: issuerName(c), Serial: info.Serial,
+		NotBefore: info.NotBefore.Format("2006-01-02T15:04:05Z"), NotAfter: info.NotAfter.Format("2006-01-02T15:04:05Z")}
+	certSummaries.put(s, &sum)
+	return sum
 }
 
 // jsonDoc is the --json document of one input; docs/readme/decode.md describes it.
@@ -264,15 +286,29 @@ type jsonDoc struct {
 // the header with x5c summarised, the payload with nested signed objects decoded in place and
 // every unknown field kept, and the raw strings.
 func (d *Decoded) MarshalJSON() ([]byte, error) {
-	doc := jsonDoc{Kind: d.Kind, Summary: d.Summary(), Verification: d.Verification, Header: d.HeaderForDisplay(), JWS: d.JWS}
+	t := d.Tree()
+	doc := d.jsonDoc(t)
+	if t != nil {
+		doc.Payload = t.AppendJSON(nil)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// jsonDoc is the document without its payload tree (Payload), which the caller writes.
+func (d *Decoded) jsonDoc(tree *Node) *jsonDoc {
+	doc := &jsonDoc{Kind: d.Kind, Summary: d.Summary(), Verification: d.Verification, Header: d.HeaderForDisplay(), JWS: d.JWS}
 	doc.Verification.Label = d.Verification.Shown()
 	if len(d.Verification.Nested) > 0 {
 		own := d.Own
 		doc.OwnVerification = &own
 	}
-	if t := d.Tree(); t != nil {
-		doc.Payload = t.AppendJSON(nil)
-	} else if len(d.Payload) > 0 {
+	if tree == nil && len(d.Payload) > 0 {
 		doc.PayloadText = string(d.Payload)
 	}
 	for _, p := range d.NestedParts() {
@@ -284,11 +320,68 @@ func (d *Decoded) MarshalJSON() ([]byte, error) {
 	if raw := strings.TrimSpace(string(d.Raw)); raw != d.JWS {
 		doc.Raw = string(d.Raw)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	return doc
+}
+
+// AppendIndentedJSON appends the --json document indented by two spaces, as json.Indent
+// writes MarshalJSON's output, and a newline. It writes the large parts (payload tree, JWS,
+// raw input) directly rather than through encoding/json, which would validate and re-indent them.
+func (d *Decoded) AppendIndentedJSON(b []byte) ([]byte, error) {
+	tree := d.Tree()
+	doc := d.jsonDoc(tree)
+	b = append(b, "{\n  \"kind\": "...)
+	b = appendString(b, string(doc.Kind))
+	var err error
+	small := func(key string, v any) {
+		if err != nil {
+			return
+		}
+		b = append(b, ",\n  \""...)
+		b = append(b, key...)
+		b = append(b, "\": "...)
+		b, err = appendIndented(b, v, "  ")
+	}
+	str := func(key, v string) {
+		if v == "" {
+			return
+		}
+		b = append(b, ",\n  \""...)
+		b = append(b, key...)
+		b = append(b, "\": "...)
+		b = appendString(b, v)
+	}
+	small("summary", doc.Summary)
+	small("verification", doc.Verification)
+	if doc.OwnVerification != nil {
+		small("ownVerification", doc.OwnVerification)
+	}
+	if len(doc.Header) > 0 {
+		small("header", doc.Header)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	if tree != nil {
+		b = append(b, ",\n  \"payload\": "...)
+		b = tree.appendIndented(b, "  ")
+	}
+	str("payloadText", doc.PayloadText)
+	str("jws", doc.JWS)
+	if len(doc.NestedJWS) > 0 {
+		b = append(b, ",\n  \"nestedJws\": {"...)
+		first := true
+		for _, p := range slices.Sorted(maps.Keys(doc.NestedJWS)) {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, "\n    "...)
+			b = appendString(b, p)
+			b = append(b, ": "...)
+			b = appendString(b, doc.NestedJWS[p])
+		}
+		b = append(b, "\n  }"...)
+	}
+	str("raw", doc.Raw)
+	return append(b, "\n}\n"...), nil
 }
