@@ -136,12 +136,26 @@ func (c Credentials) SignToken(now time.Time, lifetime time.Duration) (string, e
 		"aud": Audience,
 		"bid": c.BundleID,
 	}
+	s, err := c.Key.SignES256(c.KeyID, claims)
+	if err != nil {
+		return "", errors.New("signing the App Store Server API token failed")
+	}
+	return s, nil
+}
+
+// SignES256 mints a compact JWS of claims with the header Apple's APIs require (alg ES256, kid,
+// typ JWT). The App Store Server API and the App Store Connect API both sign their tokens here.
+func (p *PrivateKey) SignES256(kid string, claims jwt.Claims) (string, error) {
+	if p == nil || p.k == nil {
+		return "", errors.New("no private key")
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
-	t.Header["kid"] = c.KeyID
-	s, err := t.SignedString(c.Key.k)
+	t.Header["kid"] = kid
+	t.Header["typ"] = "JWT"
+	s, err := t.SignedString(p.k)
 	if err != nil {
 		// jwt's signing errors do not carry key material, but keep the message generic anyway.
-		return "", errors.New("signing the App Store Server API token failed")
+		return "", errors.New("signing the token failed")
 	}
 	return s, nil
 }

@@ -72,6 +72,9 @@ Apple would record for your notification URL.`,
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}
+	connect := newConnectCmd(f)
+	connect.GroupID = "simulate"
+	root.AddCommand(connect)
 	version := newVersionCmd(f)
 	version.GroupID = "other"
 	root.AddCommand(version)

@@ -37,7 +37,8 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Env = append(os.Environ(), "HOME="+ts.Getenv("HOME"), "NO_COLOR=1")
 	// The script's own settings, including those appstore-standin sets for Apple's stand-in.
 	for _, name := range []string{"S2S_CONFIG_DIR", "S2S_STATE_DIR", "S2S_STORE", "S2S_APPSTORE_URL",
-		"S2S_KEY_ID", "S2S_ISSUER_ID", "S2S_PRIVATE_KEY", "S2S_BUNDLE_ID"} {
+		"S2S_KEY_ID", "S2S_ISSUER_ID", "S2S_PRIVATE_KEY", "S2S_BUNDLE_ID",
+		"S2S_APPSTORECONNECT_URL", "S2S_ASC_KEY_ID", "S2S_ASC_ISSUER_ID", "S2S_ASC_PRIVATE_KEY"} {
 		if v := ts.Getenv(name); v != "" {
 			cmd.Env = append(cmd.Env, name+"="+v)
 		}

@@ -3,8 +3,10 @@
 package paths
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Getenv looks up an environment variable; commands inject it so tests control the environment.
@@ -70,4 +72,21 @@ func homeDir(getenv Getenv) string {
 	}
 	h, _ := os.UserHomeDir()
 	return h
+}
+
+// ConnectStateFile is where `s2s listen --connect` records the App Store Connect setting it
+// replaced for bundleID, until it is restored. Characters outside Apple's bundle ID alphabet
+// (letters, digits, '-' and '.') are hex-escaped so the name is always one plain file name.
+func ConnectStateFile(getenv Getenv, bundleID string) string {
+	var b strings.Builder
+	for i := 0; i < len(bundleID); i++ {
+		c := bundleID[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.' && i > 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return filepath.Join(StateDir(getenv), "connect-"+b.String()+".json")
 }

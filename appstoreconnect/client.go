@@ -1,0 +1,334 @@
+package appstoreconnect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/s2s-dev/s2s/appstore"
+)
+
+// DefaultBaseURL is Apple's App Store Connect API host.
+const DefaultBaseURL = "https://api.appstoreconnect.apple.com"
+
+// Config configures a Client.
+type Config struct {
+	Credentials   Credentials
+	BaseURL       string       // "" → DefaultBaseURL; a stand-in or a proxy otherwise
+	HTTPClient    *http.Client // nil: a client with a 30 s timeout
+	Now           func() time.Time
+	TokenLifetime time.Duration // 0: DefaultTokenLifetime
+	// Debug, if set, receives one line per request and answer; never the token, the key or bodies.
+	Debug io.Writer
+}
+
+// Client calls the App Store Connect API. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	baseURL *url.URL
+}
+
+// New checks the configuration and returns a client.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Credentials.Validate(); err != nil {
+		return nil, err
+	}
+	raw := cfg.BaseURL
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("App Store Connect API base URL %q: want an http(s) URL", raw)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Client{cfg: cfg, baseURL: u}, nil
+}
+
+// NotificationURL is one environment's App Store Server Notifications setting.
+type NotificationURL struct {
+	URL     string `json:"url"`     // "" when none is set (null at Apple)
+	Version string `json:"version"` // "V1", "V2", or "" when none is set
+}
+
+// App is the part of the apps resource this client reads.
+type App struct {
+	ID         string          `json:"id"`
+	BundleID   string          `json:"bundleId"`
+	Name       string          `json:"name,omitempty"`
+	Production NotificationURL `json:"production"`
+	Sandbox    NotificationURL `json:"sandbox"`
+}
+
+// URLs returns the setting for env.
+func (a *App) URLs(env appstore.Environment) NotificationURL {
+	if env == appstore.Production {
+		return a.Production
+	}
+	return a.Sandbox
+}
+
+// The apps resource's attribute names for each environment's setting.
+func urlAttributes(env appstore.Environment) (urlKey, versionKey string) {
+	if env == appstore.Production {
+		return "subscriptionStatusUrl", "subscriptionStatusUrlVersion"
+	}
+	return "subscriptionStatusUrlForSandbox", "subscriptionStatusUrlVersionForSandbox"
+}
+
+// FindApp returns the app whose bundleId is exactly bundleID. Apple's filter[bundleId] is not an
+// exact match (it may return com.example.app.widget for com.example.app), so every answer is
+// checked here.
+func (c *Client) FindApp(ctx context.Context, bundleID string) (*App, error) {
+	if bundleID == "" {
+		return nil, errors.New("a bundle ID is required")
+	}
+	q := url.Values{}
+	q.Set("filter[bundleId]", bundleID)
+	q.Set("limit", "200")
+	data, err := c.do(ctx, http.MethodGet, "/v1/apps", q, nil)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := parseApps(data)
+	if err != nil {
+		return nil, fmt.Errorf("App Store Connect API GET /v1/apps: %w", err)
+	}
+	var similar []string
+	var found *App
+	for i := range apps {
+		if apps[i].BundleID == bundleID {
+			if found != nil {
+				return nil, fmt.Errorf("App Store Connect API GET /v1/apps: two apps have the bundle ID %q", bundleID)
+			}
+			found = &apps[i]
+			continue
+		}
+		similar = append(similar, apps[i].BundleID)
+	}
+	if found == nil {
+		return nil, &AppNotFoundError{BundleID: bundleID, Similar: similar}
+	}
+	return found, nil
+}
+
+// GetApp returns the app with Apple's id.
+func (c *Client) GetApp(ctx context.Context, id string) (*App, error) {
+	if id == "" {
+		return nil, errors.New("an app id is required")
+	}
+	path := "/v1/apps/" + url.PathEscape(id)
+	data, err := c.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	app, err := parseOneApp(data)
+	if err != nil {
+		return nil, fmt.Errorf("App Store Connect API GET %s: %w", path, err)
+	}
+	return app, nil
+}
+
+// SetNotificationURL changes env's URL and version of the app with Apple's id and returns the app
+// as Apple then has it. An empty URL (or version) is sent as null: Apple then has no URL for that
+// environment (for Sandbox, it sends sandbox notifications to the production URL).
+func (c *Client) SetNotificationURL(ctx context.Context, id string, env appstore.Environment, u NotificationURL) (*App, error) {
+	if id == "" {
+		return nil, errors.New("an app id is required")
+	}
+	if env != appstore.Sandbox && env != appstore.Production {
+		return nil, fmt.Errorf("environment %q: want Sandbox or Production", env)
+	}
+	urlKey, versionKey := urlAttributes(env)
+	attrs := map[string]any{urlKey: nullable(u.URL), versionKey: nullable(u.Version)}
+	body, err := json.Marshal(map[string]any{
+		"data": map[string]any{"type": "apps", "id": id, "attributes": attrs},
+	})
+	if err != nil {
+		return nil, err
+	}
+	path := "/v1/apps/" + url.PathEscape(id)
+	data, err := c.do(ctx, http.MethodPatch, path, nil, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c.GetApp(ctx, id)
+	}
+	app, err := parseOneApp(data)
+	if err != nil {
+		return nil, fmt.Errorf("App Store Connect API PATCH %s: %w", path, err)
+	}
+	return app, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// maxResponse bounds what is read of an answer: an apps page with a few apps is a few KiB.
+const maxResponse = 4 << 20
+
+// do sends one request and returns the body of a 2xx answer.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
+	token, err := c.cfg.Credentials.SignToken(c.cfg.Now(), c.cfg.TokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	target := c.baseURL.String() + path
+	if q := query.Encode(); q != "" {
+		target += "?" + q
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "s2s (App Store Connect API client)")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c.debugf("→ %s %s%s", method, c.baseURL.Host, path)
+	start := time.Now()
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL carries the query; nothing of the request is echoed that need not be
+		}
+		return nil, fmt.Errorf("App Store Connect API %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("App Store Connect API %s %s: reading the answer: %w", method, path, err)
+	}
+	if len(data) > maxResponse {
+		return nil, fmt.Errorf("App Store Connect API %s %s: the answer is larger than %d bytes", method, path, maxResponse)
+	}
+	c.debugf("← %d %s %s (%s, %d bytes)", resp.StatusCode, method, path, time.Since(start).Round(time.Millisecond), len(data))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return data, nil
+	}
+	return nil, parseError(resp.StatusCode, data, method, path)
+}
+
+// parseError reads Apple's {"errors":[{"status","code","title","detail"}]}; anything else leaves
+// just the status.
+func parseError(status int, data []byte, method, path string) *APIError {
+	e := &APIError{HTTPStatus: status, Method: method, Path: path}
+	var body struct {
+		Errors []struct {
+			Status string `json:"status"`
+			Code   string `json:"code"`
+			Title  string `json:"title"`
+			Detail string `json:"detail"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(data, &body) == nil {
+		for _, it := range body.Errors[:min(len(body.Errors), 10)] {
+			e.Errors = append(e.Errors, ErrorItem{Status: it.Status, Code: it.Code, Title: it.Title, Detail: it.Detail})
+		}
+	}
+	return e
+}
+
+// parseApps reads an apps collection answer {"data":[...]}.
+func parseApps(data []byte) ([]App, error) {
+	top, err := objectFields(data)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := top["data"]
+	if !ok {
+		return nil, errors.New("the answer has no data")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, errors.New("data is not an array")
+	}
+	apps := make([]App, 0, len(items))
+	for _, it := range items {
+		a, err := parseAppResource(it)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, a)
+	}
+	return apps, nil
+}
+
+// parseOneApp reads an app answer {"data":{...}}.
+func parseOneApp(data []byte) (*App, error) {
+	top, err := objectFields(data)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := top["data"]
+	if !ok {
+		return nil, errors.New("the answer has no data")
+	}
+	a, err := parseAppResource(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func parseAppResource(raw json.RawMessage) (App, error) {
+	res, err := objectFields(raw)
+	if err != nil {
+		return App{}, fmt.Errorf("an app: %w", err)
+	}
+	typ, _, err := stringField(res, "type")
+	if err != nil || typ != "apps" {
+		return App{}, fmt.Errorf("a resource of type %q where an app was expected", safeText(typ))
+	}
+	var a App
+	if a.ID, _, err = stringField(res, "id"); err != nil || a.ID == "" {
+		return App{}, errors.New("an app without an id")
+	}
+	attrs, err := objectFields(res["attributes"])
+	if err != nil {
+		return App{}, fmt.Errorf("app %s attributes: %w", safeText(a.ID), err)
+	}
+	for _, f := range []struct {
+		dst *string
+		key string
+	}{
+		{&a.BundleID, "bundleId"}, {&a.Name, "name"},
+		{&a.Production.URL, "subscriptionStatusUrl"}, {&a.Production.Version, "subscriptionStatusUrlVersion"},
+		{&a.Sandbox.URL, "subscriptionStatusUrlForSandbox"}, {&a.Sandbox.Version, "subscriptionStatusUrlVersionForSandbox"},
+	} {
+		if *f.dst, _, err = stringField(attrs, f.key); err != nil {
+			return App{}, fmt.Errorf("app %s: %w", safeText(a.ID), err)
+		}
+	}
+	return a, nil
+}
+
+func (c *Client) debugf(format string, args ...any) {
+	if c.cfg.Debug != nil {
+		fmt.Fprintf(c.cfg.Debug, "appstoreconnect: "+format+"\n", args...)
+	}
+}
