@@ -60,6 +60,10 @@ type Options struct {
 	Forwarder Forwarder // nil: no forwarding
 	Respond   Respond
 	MaxBody   int64 // 0: DefaultMaxBody
+	// BodyBudget bounds the bytes of all request bodies being read and stored at once; 0:
+	// DefaultBodyBudget (and never less than a few bodies of MaxBody). When it is used up, the
+	// client holding the most gives way (see bodyBudget).
+	BodyBudget int64
 	// BehindTunnel trusts the tunnel's client-address header for requests arriving from loopback
 	// (where the tunnel's connector runs); without a tunnel such headers are client-supplied and
 	// ignored.
@@ -71,7 +75,12 @@ type Options struct {
 // Handler is the receiver's http.Handler.
 type Handler struct {
 	o       Options
+	budget  *bodyBudget
 	pending sync.WaitGroup // answers being recorded after they were sent
+
+	busyMu     sync.Mutex
+	busyLogged time.Time // when a refusal for want of memory was last logged
+	busyQuiet  int       // refusals since, not logged
 }
 
 // New returns a receiver handler.
@@ -88,7 +97,39 @@ func New(o Options) *Handler {
 	if o.Bus == nil {
 		o.Bus = NewBus()
 	}
-	return &Handler{o: o}
+	if o.BodyBudget <= 0 {
+		o.BodyBudget = DefaultBodyBudget
+	}
+	// A body of MaxBody is read in chunks and copied once at the end: the budget must hold it
+	// twice, and leave room for others.
+	o.BodyBudget = max(o.BodyBudget, 4*(o.MaxBody+bodyChunk))
+	return &Handler{o: o, budget: newBodyBudget(o.BodyBudget)}
+}
+
+// busy answers a request whose body found no room in the budget: 503, so the sender retries
+// (Apple does), and the connection is closed. Logged at most once a second, with a count, since
+// a flood of them is the very case.
+func (h *Handler) busy(w http.ResponseWriter, r *http.Request, why error) {
+	h.busyMu.Lock()
+	now := time.Now()
+	quiet := now.Sub(h.busyLogged) < time.Second
+	if quiet {
+		h.busyQuiet++
+	} else {
+		h.busyLogged = now
+	}
+	n := h.busyQuiet
+	if !quiet {
+		h.busyQuiet = 0
+	}
+	h.busyMu.Unlock()
+	if !quiet {
+		h.o.Log.Warn("request body not read: too many bodies in flight; answered 503 so the sender retries",
+			"reason", why.Error(), "budget", h.o.BodyBudget, "remote", r.RemoteAddr, "more since last report", n)
+	}
+	w.Header().Set("Connection", "close")
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "s2s is receiving too many request bodies at once: "+why.Error()+"; try again", http.StatusServiceUnavailable)
 }
 
 const getText = "s2s is listening. Point App Store Server Notifications here: Apple POSTs each notification to this URL.\n"
@@ -112,12 +153,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	start := h.o.Now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBody))
+	body, read, err := h.readBody(w, r)
+	if read != nil {
+		// The body's bytes count against the budget until the capture is stored and answered.
+		defer read.done()
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.o.Log.Warn("body over the limit; not stored", "limit", h.o.MaxBody, "remote", r.RemoteAddr)
 			http.Error(w, fmt.Sprintf("body larger than %d bytes", h.o.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if errors.Is(err, errBudget) || errors.Is(err, errShed) {
+			h.busy(w, r, err)
 			return
 		}
 		// The client went away or stalled mid-body: nothing complete to store, and nobody to answer.
@@ -173,7 +222,11 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-S2S-Capture-Id", strconv.FormatInt(c.ID, 10))
 	w.WriteHeader(c.ResponseStatus)
 	c.Latency = h.o.Now().Sub(start)
-	h.o.Bus.Publish(Event{Kind: EventNotification, Time: start, Capture: c})
+	// Subscribers show the capture, never its body: an event waiting in a slow subscriber's buffer
+	// must not hold the body's memory after the budget has let it go.
+	shown := *c
+	shown.Body = nil
+	h.o.Bus.Publish(Event{Kind: EventNotification, Time: start, Capture: &shown})
 
 	// The answer and its latency are bookkeeping, recorded after the answer is on its way so the
 	// sender never waits for a second commit; a failure here loses nothing of the capture.

@@ -289,14 +289,46 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 			defer f.release(&d)
 		}
 		slot := f.slot(target)
-		select {
-		case slot <- struct{}{}:
-		case <-f.ctx.Done():
+		if !f.take(slot, c, stored) {
 			return
 		}
 		defer func() { <-slot }()
 		f.perform(f.ctx, c, &d, stored, kindForward)
 	})
+}
+
+// take waits for a free slot. An attempt that has to wait (its target hangs, say) and whose row
+// is stored lets go of the body meanwhile: it waits in the store, not in memory, and is read again
+// when its turn comes. False when the attempt is not made now: at shutdown, or when the capture
+// cannot be read (its row stays pending, and the retry loop makes it, or gives up on a deleted
+// capture, when it falls due).
+func (f *Forwarder) take(slot chan struct{}, c *store.Capture, stored bool) bool {
+	select {
+	case slot <- struct{}{}:
+		return true
+	default:
+	}
+	if stored {
+		c.Body = nil
+	}
+	select {
+	case slot <- struct{}{}:
+	case <-f.ctx.Done():
+		return false
+	}
+	if !stored {
+		return true
+	}
+	got, err := f.cfg.Store.Get(f.ctx, c.ID)
+	if err != nil {
+		<-slot
+		if f.ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+			f.storeError("reading a capture to forward", err)
+		}
+		return false
+	}
+	c.Body = got.Body
+	return true
 }
 
 // slot returns target's own bound on attempts in flight (made on first use for a target that was
@@ -472,6 +504,7 @@ func (f *Forwarder) publish(c *store.Capture, d store.Delivery) {
 	// Subscribers read the event on their own goroutines while the caller may still be writing c
 	// (the receiver sets its answer after a passthrough attempt returns).
 	cc := *c
+	cc.Body = nil // subscribers show deliveries, never bodies; a queued event must not hold one
 	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventDelivery, Time: f.cfg.Now(), Capture: &cc, Delivery: &d})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -706,5 +707,42 @@ func TestHangingTargetTimesOutAndRetriesOnSchedule(t *testing.T) {
 	d = wait(func(d store.Delivery) bool { return d.Attempt == 2 })
 	if d.State != store.DeliveryFailed || !strings.Contains(d.Error, "did not answer within 50ms; gave up after 2 attempts") {
 		t.Errorf("retry: %s %q", d.State, d.Error)
+	}
+}
+
+// TestQueuedAttemptsReadTheBodyWhenTheirTurnComes: attempts waiting behind a busy target keep
+// their bodies in the store, not in memory, and carry them byte for byte when they are made.
+func TestQueuedAttemptsReadTheBodyWhenTheirTurnComes(t *testing.T) {
+	for _, kind := range storeKinds() {
+		t.Run(kind.name, func(t *testing.T) {
+			st, _ := kind.open(t)
+			release := make(chan struct{})
+			bodies := make(chan string, 16)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				<-release
+				b, _ := io.ReadAll(r.Body)
+				bodies <- string(b)
+			}))
+			t.Cleanup(srv.Close)
+			f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Concurrency: 1})
+			want := map[string]bool{}
+			for i := range 4 {
+				body := fmt.Sprintf(`{"n":%d}`, i)
+				want[body] = true
+				f.Enqueue(insert(t, st, &store.Capture{Body: []byte(body)}))
+			}
+			close(release)
+			for range want {
+				select {
+				case b := <-bodies:
+					if !want[b] {
+						t.Errorf("the target received %q", b)
+					}
+					delete(want, b)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("not delivered: %v", want)
+				}
+			}
+		})
 	}
 }
