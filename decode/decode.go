@@ -12,6 +12,8 @@ import (
 const maxNesting = 1
 
 // Decode never returns nil: input that is not an App Store object is KindUnknown, invalid/format.
+// The input may be an HTTP body (read with ReadBody's rules), a bare compact JWS of any kind, or
+// a JWS in JSON quotes; decode's command line takes all three.
 func (v *Verifier) Decode(input []byte) *Decoded {
 	d := &Decoded{Raw: input, Kind: KindUnknown}
 	t := bytes.TrimSpace(input)
@@ -33,6 +35,25 @@ func (v *Verifier) Decode(input []byte) *Decoded {
 	return d
 }
 
+// DecodeBody decodes an HTTP notification body as the receiver gets it, and as captures and
+// imports store it: a JSON object read with ReadBody's rules, whose signedPayload must hold a
+// notification. Anything else, a bare JWS included, is invalid/format: Apple never sends it and
+// the developer's server could not read it as a notification.
+func (v *Verifier) DecodeBody(body []byte) *Decoded {
+	d := &Decoded{Raw: body, Kind: KindUnknown}
+	v.decodeBody(d, body)
+	return d
+}
+
+// DecodeSignedPayload decodes the JWS of a notification's signedPayload given on its own, as the
+// App Store Server API returns it (notification history, test notification status): it must hold
+// a notification, as in a body.
+func (v *Verifier) DecodeSignedPayload(jws []byte) *Decoded {
+	d := &Decoded{Raw: jws, Kind: KindUnknown}
+	v.decodeJWS(d, jws, KindNotification, 0)
+	return d
+}
+
 func invalid(c Class, msg string) Verification {
 	return Verification{Label: LabelInvalid, Class: c, Message: msg}
 }
@@ -42,36 +63,19 @@ func (d *Decoded) setOwn(ver Verification) {
 	d.Verification = ver
 }
 
-// decodeBody handles a JSON object: Apple's V2 body {"signedPayload": "..."} or a V1 body.
+// decodeBody handles a JSON object: Apple's V2 body {"signedPayload": "..."} or a V1 body, read
+// by ReadBody.
 func (v *Verifier) decodeBody(d *Decoded, body []byte) {
-	if jws, ok := plainBody(body); ok {
-		v.decodeJWS(d, jws, KindNotification, 0)
-		return
+	b, err := ReadBody(body)
+	switch {
+	case err != nil:
+		d.Payload = bytes.TrimSpace(body)
+		d.setOwn(invalid(ClassFormat, err.Error()))
+	case b.V1:
+		v.decodeV1(d, bytes.TrimSpace(body))
+	default:
+		v.decodeJWS(d, b.SignedPayload, KindNotification, 0)
 	}
-	// One pass over the body: it holds the whole signed payload, which dominates decoding cost.
-	var top struct {
-		SignedPayload    json.RawMessage `json:"signedPayload"`
-		NotificationType json.RawMessage `json:"notification_type"`
-	}
-	if err := unmarshalObject(body, &top); err != nil {
-		d.setOwn(invalid(ClassFormat, fmt.Sprintf("the input starts like JSON but is not a JSON object: %v", err)))
-		return
-	}
-	if top.SignedPayload != nil {
-		var s string
-		if err := json.Unmarshal(top.SignedPayload, &s); err != nil {
-			d.setOwn(invalid(ClassFormat, "signedPayload is not a string"))
-			return
-		}
-		v.decodeJWS(d, []byte(s), KindNotification, 0)
-		return
-	}
-	if top.NotificationType != nil {
-		v.decodeV1(d, body)
-		return
-	}
-	d.Payload = body
-	d.setOwn(invalid(ClassFormat, "the JSON object has neither signedPayload (version 2) nor notification_type (version 1): it is not an App Store notification body"))
 }
 
 // plainBody recognises the exact shape Apple sends, {"signedPayload":"<JWS>"} with optional
@@ -165,22 +169,36 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	}
 	d.Header = j.header
 	d.Payload = j.payload
-	if want == KindUnknown && bytes.Contains(j.payload, []byte(`"notificationType"`)) {
-		// The common bare JWS, a notification: the key cannot occur unescaped inside a string
-		// value, and the typed decoding below falls back to detection if it was not a key.
-		want, d.Kind = KindNotification, KindNotification
+	if p := bytes.TrimLeft(j.payload, " \t\r\n"); len(p) == 0 || p[0] != '{' {
+		d.setOwn(invalid(ClassFormat, "the JWS payload is not a JSON object"))
+		return
+	}
+	// One strict pass reads the top-level keys (they tell the kind) and refuses any payload that
+	// two readers could read differently: a verified signature over an ambiguous payload would
+	// vouch for whichever reading the developer's server makes.
+	signals, err := checkJSON(j.payload, payloadWhere(want), schemaFor(want), nil)
+	if err != nil {
+		d.setOwn(invalid(ClassFormat, err.Error()))
+		return
 	}
 	if want == KindUnknown {
-		// Only a bare JWS needs its fields looked at to tell its kind; elsewhere the context
-		// says it, and the typed decoding below validates the payload.
-		var fields map[string]json.RawMessage
-		if err := unmarshalObject(j.payload, &fields); err != nil {
-			d.setOwn(invalid(ClassFormat, fmt.Sprintf("the JWS payload is not a JSON object: %v", err)))
+		// A bare JWS: its keys tell its kind, and the payload is checked again against that
+		// kind's fields (decode's command line only; bodies and nested fields know their kind).
+		if d.Kind = signals.kind(); d.Kind == KindUnknown {
+			d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info or app transaction"))
 			return
 		}
-		d.Kind = detectKind(fields)
-	} else if p := bytes.TrimSpace(j.payload); len(p) == 0 || p[0] != '{' {
-		d.setOwn(invalid(ClassFormat, "the JWS payload is not a JSON object"))
+		if _, err := checkJSON(j.payload, payloadWhere(d.Kind), schemaFor(d.Kind), nil); err != nil {
+			d.setOwn(invalid(ClassFormat, err.Error()))
+			return
+		}
+	} else if got := signals.kind(); !signals.has(want) && got != KindUnknown && got != want {
+		// A genuine transaction (or other signed object) where a notification belongs is not a
+		// notification: Apple's verifyAndDecodeNotification rejects it, and a server that takes
+		// the label's word would act on it as one. It is decoded as what it is, for display,
+		// and labelled invalid/format whatever its signature.
+		v.decodeJWS(d, compact, got, depth)
+		d.setOwn(kindMismatch(d.Own, got, want, depth))
 		return
 	}
 	var typeErr error
@@ -200,17 +218,6 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	case KindNotification:
 		n := &Notification{}
 		unmarshal(n)
-		if n.NotificationType == "" && typeErr == nil {
-			// A body's signedPayload that holds a transaction (or other object) rather than a
-			// notification is decoded as what it is.
-			var fields map[string]json.RawMessage
-			if json.Unmarshal(j.payload, &fields) == nil {
-				if k := detectKind(fields); k != KindNotification && k != KindUnknown {
-					v.decodeJWS(d, compact, k, depth)
-					return
-				}
-			}
-		}
 		d.Notification = n
 		date = n.SignedDate.Time()
 		env, _, _, _ = notificationIdentity(n)
@@ -267,31 +274,110 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	d.Verification = combine(d)
 }
 
-// detectKind tells a bare JWS payload's kind from its fields.
-func detectKind(f map[string]json.RawMessage) Kind {
-	has := func(keys ...string) bool {
-		for _, k := range keys {
-			if _, ok := f[k]; ok {
-				return true
-			}
-		}
-		return false
-	}
+// kindSignals are the top-level keys of a payload that tell its kind.
+type kindSignals uint8
+
+const (
+	signalNotification kindSignals = 1 << iota
+	signalAppTransaction
+	signalTransaction
+	signalRenewalInfo
+	signalBundleID
+	signalEnvironmentOrOriginal
+)
+
+var kindSignalOf = map[string]kindSignals{
+	"notificationType": signalNotification,
+	"receiptType":      signalAppTransaction, "receiptCreationDate": signalAppTransaction,
+	"applicationVersion": signalAppTransaction, "originalApplicationVersion": signalAppTransaction,
+	"transactionId": signalTransaction, "purchaseDate": signalTransaction, "inAppOwnershipType": signalTransaction,
+	"quantity": signalTransaction, "webOrderLineItemId": signalTransaction,
+	"autoRenewStatus": signalRenewalInfo, "autoRenewProductId": signalRenewalInfo, "expirationIntent": signalRenewalInfo,
+	"renewalDate": signalRenewalInfo, "isInBillingRetryPeriod": signalRenewalInfo,
+	"bundleId":    signalBundleID,
+	"environment": signalEnvironmentOrOriginal, "originalTransactionId": signalEnvironmentOrOriginal,
+}
+
+// kind tells a payload's kind from its top-level keys.
+func (s kindSignals) kind() Kind {
 	switch {
-	case has("notificationType"):
+	case s&signalNotification != 0:
 		return KindNotification
-	case has("receiptType", "receiptCreationDate", "applicationVersion", "originalApplicationVersion"):
+	case s&signalAppTransaction != 0:
 		return KindAppTransaction
-	case has("transactionId", "purchaseDate", "inAppOwnershipType", "quantity", "webOrderLineItemId"):
+	case s&signalTransaction != 0:
 		return KindTransaction
-	case has("autoRenewStatus", "autoRenewProductId", "expirationIntent", "renewalDate", "isInBillingRetryPeriod"):
+	case s&signalRenewalInfo != 0:
 		return KindRenewalInfo
-	case has("bundleId"):
+	case s&signalBundleID != 0:
 		return KindTransaction // renewal info has no bundleId
-	case has("environment", "originalTransactionId"):
+	case s&signalEnvironmentOrOriginal != 0:
 		return KindRenewalInfo
 	}
 	return KindUnknown
+}
+
+// has reports whether the keys include one that only a payload of kind k has.
+func (s kindSignals) has(k Kind) bool {
+	switch k {
+	case KindNotification:
+		return s&signalNotification != 0
+	case KindAppTransaction:
+		return s&signalAppTransaction != 0
+	case KindTransaction:
+		return s&signalTransaction != 0
+	case KindRenewalInfo:
+		return s&signalRenewalInfo != 0
+	}
+	return false
+}
+
+// kindName is a kind as a sentence says it.
+func kindName(k Kind) string {
+	switch k {
+	case KindRenewalInfo:
+		return "renewal info"
+	case KindAppTransaction:
+		return "app transaction"
+	}
+	return string(k)
+}
+
+// payloadWhere names a payload in messages.
+func payloadWhere(k Kind) string {
+	switch k {
+	case KindNotification:
+		return "the notification payload"
+	case KindTransaction:
+		return "the transaction payload"
+	case KindRenewalInfo:
+		return "the renewal info payload"
+	case KindAppTransaction:
+		return "the app transaction payload"
+	}
+	return "the JWS payload"
+}
+
+// kindMismatch is the verdict on a signed object of kind got found where a want belongs, keeping
+// what was learnt of its signature.
+func kindMismatch(own Verification, got, want Kind, depth int) Verification {
+	where := "signedPayload holds"
+	if depth > 0 {
+		where = "it holds"
+	}
+	msg := fmt.Sprintf("%s a signed %s, not a %s", where, kindName(got), kindName(want))
+	switch own.Label {
+	case LabelVerified:
+		msg += " (its signature is the App Store's, but a genuine " + kindName(got) + " is not a " + kindName(want) + ")"
+	case LabelSimulated:
+		msg += " (its signature is a trusted test chain's, but a " + kindName(got) + " is not a " + kindName(want) + ")"
+	}
+	if want == KindNotification {
+		msg += "; Apple's verifyAndDecodeNotification rejects it too"
+	}
+	res := invalid(ClassFormat, msg)
+	res.EffectiveTime, res.TimeSource, res.Leaf, res.Root, res.RootSHA256 = own.EffectiveTime, own.TimeSource, own.Leaf, own.Root, own.RootSHA256
+	return res
 }
 
 // decodeNested decodes the signed objects inside a notification, each verified on its own.

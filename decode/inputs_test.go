@@ -74,12 +74,12 @@ func TestInputForms(t *testing.T) {
 	jws := strings.TrimSpace(string(readVector(t, "real/04-notification-2025-09-05-TEST-sandbox.jws")))
 	v := decode.NewVerifier(decode.Options{Clock: clock})
 	for name, in := range map[string]string{
-		"bare":           jws,
-		"body":           `{"signedPayload":"` + jws + `"}`,
-		"pretty body":    "{\n  \"signedPayload\": \"" + jws + "\"\n}\n",
-		"quoted":         `"` + jws + `"`,
-		"whitespace":     "\n\t " + jws + " \r\n",
-		"body extra key": `{"signedPayload":"` + jws + `","other":1}`,
+		"bare":        jws,
+		"body":        `{"signedPayload":"` + jws + `"}`,
+		"pretty body": "{\n  \"signedPayload\": \"" + jws + "\"\n}\n",
+		"quoted":      `"` + jws + `"`,
+		"whitespace":  "\n\t " + jws + " \r\n",
+		"escaped key": `{"signed\u0050ayload":"` + jws + `"}`,
 	} {
 		d := v.Decode([]byte(in))
 		if d.Kind != decode.KindNotification || d.Verification.Label != decode.LabelVerified || d.JWS != jws {
@@ -212,11 +212,33 @@ func TestTypedPayloads(t *testing.T) {
 	}
 }
 
-// TestBodyHoldingTransaction: a signedPayload that is a transaction decodes as a transaction.
+// TestBodyHoldingTransaction: a genuine signed transaction posted as a body's signedPayload is
+// not a notification: invalid/format, decoded as the transaction it is (for display), and saying
+// so. The same JWS on its own is a verified transaction.
 func TestBodyHoldingTransaction(t *testing.T) {
 	jws := strings.TrimSpace(string(readVector(t, "real/27-transaction-2025-02-10-consumable-sandbox.jws")))
-	d := decode.NewVerifier(decode.Options{}).Decode([]byte(`{"signedPayload":"` + jws + `"}`))
-	if d.Kind != decode.KindTransaction || d.Notification != nil || d.Verification.Label != decode.LabelVerified {
-		t.Fatalf("%s %s %q", d.Kind, d.Verification.Label, d.Verification.Message)
+	v := decode.NewVerifier(decode.Options{})
+	for name, d := range map[string]*decode.Decoded{
+		"Decode of a body":     v.Decode([]byte(`{"signedPayload":"` + jws + `"}`)),
+		"DecodeBody":           v.DecodeBody([]byte(`{"signedPayload":"` + jws + `"}`)),
+		"DecodeSignedPayload":  v.DecodeSignedPayload([]byte(jws)),
+		"pretty body (strict)": v.DecodeBody([]byte("{\n \"signedPayload\": \"" + jws + "\"\n}")),
+	} {
+		if d.Kind != decode.KindTransaction || d.Verification.Label != decode.LabelInvalid || d.Verification.Class != decode.ClassFormat ||
+			!strings.Contains(d.Verification.Message, "signedPayload holds a signed transaction, not a notification") {
+			t.Errorf("%s: %s %s/%s %q", name, d.Kind, d.Verification.Label, d.Verification.Class, d.Verification.Message)
+		}
+		if d.Transaction == nil || d.Transaction.TransactionID == "" {
+			t.Errorf("%s: the transaction's fields are not decoded for display", name)
+		}
+	}
+	bare := v.Decode([]byte(jws))
+	if bare.Kind != decode.KindTransaction || bare.Verification.Label != decode.LabelVerified {
+		t.Fatalf("bare transaction: %s %s %q", bare.Kind, bare.Verification.Label, bare.Verification.Message)
+	}
+	renewal := strings.TrimSpace(string(readVector(t, "real/26-renewalinfo-2023-05-23-sandbox.jws")))
+	if d := v.DecodeBody([]byte(`{"signedPayload":"` + renewal + `"}`)); d.Verification.Label != decode.LabelInvalid ||
+		!strings.Contains(d.Verification.Message, "a signed renewal info, not a notification") {
+		t.Errorf("renewal info as a notification: %s %q", d.Verification.Label, d.Verification.Message)
 	}
 }

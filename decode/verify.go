@@ -144,6 +144,12 @@ func parseHeader(seg string) (*parsedHeader, error) {
 		return nil, errors.New("the JWS header is not base64url")
 	}
 	h := &parsedHeader{}
+	// A header with a duplicate alg or x5c would name one chain to one reader and another to
+	// the next: refused like any ambiguous JSON (headers are cached, so this costs nothing per
+	// notification).
+	if _, err := checkJSON(hb, "the JWS header", nil, nil); err != nil {
+		return nil, err
+	}
 	if err := unmarshalObject(hb, &h.fields); err != nil {
 		return nil, fmt.Errorf("the JWS header is not a JSON object: %v", err)
 	}

@@ -186,6 +186,12 @@ func EncodeJWS(header map[string]any, payload []byte, sign func([]byte) []byte) 
 	if err != nil {
 		panic(err)
 	}
+	return EncodeJWSRawHeader(hb, payload, sign)
+}
+
+// EncodeJWSRawHeader is EncodeJWS with the header's JSON text as given, for headers that
+// json.Marshal cannot produce (a duplicate key).
+func EncodeJWSRawHeader(hb, payload []byte, sign func([]byte) []byte) string {
 	input := base64.RawURLEncoding.EncodeToString(hb) + "." + base64.RawURLEncoding.EncodeToString(payload)
 	var sig []byte
 	if sign != nil {
