@@ -173,7 +173,7 @@ func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredential
 	}
 	writeSendAttempts(out, st.SendAttempts)
 	if st.SignedPayload != "" {
-		d := appleVerifier(f, bundleID, env).Decode([]byte(st.SignedPayload))
+		d := appleVerifier(f, bundleID, env).DecodeSignedPayload([]byte(st.SignedPayload))
 		fmt.Fprintln(out, describeAppleNotification(d.Summary()))
 	}
 	return string(st.LastResult()), nil

@@ -440,7 +440,7 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 	if err != nil {
 		return err
 	}
-	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).Decode(c.Body)
+	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).DecodeBody(c.Body)
 	keepStoredIdentityVerdict(d, c)
 
 	ios := o.f.IO

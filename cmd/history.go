@@ -194,7 +194,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 		}
 		fmt.Fprintf(ios.ErrOut, "page %d: %s (%d so far%s)\n", n, plural(len(page.NotificationHistory), "notification"), total, more)
 		for _, item := range page.NotificationHistory {
-			d := verifier.Decode([]byte(item.SignedPayload))
+			d := verifier.DecodeSignedPayload([]byte(item.SignedPayload))
 			sum := d.Summary()
 			row := historyRow{Notification: sum, Delivered: item.Delivered(), SignedPayload: item.SignedPayload}
 			if !row.Delivered {

@@ -190,7 +190,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	c.SourceIP = h.sourceIP(r)
 	c.AppleRange = AppleRange(c.SourceIP)
 
-	d := h.o.Verifier.Decode(body)
+	d := h.o.Verifier.DecodeBody(body)
 	c.SetSummary(d.Summary())
 	if cl := d.Verification.Class; cl == decode.ClassIdentity || cl == decode.ClassEnvironment {
 		c.IdentityMismatch = d.Verification.Message

@@ -38,7 +38,7 @@ type Decoder func(body []byte) (Decoded, error)
 // VerifierDecoder decodes with v and renders (*decode.Decoded).MarshalJSON.
 func VerifierDecoder(v *decode.Verifier) Decoder {
 	return func(body []byte) (Decoded, error) {
-		d := v.Decode(body)
+		d := v.DecodeBody(body)
 		js, err := d.MarshalJSON()
 		if err != nil {
 			return Decoded{Summary: d.Summary()}, err
