@@ -98,6 +98,15 @@ func TestMintedRejections(t *testing.T) {
 		LeafNotBefore: signedAt.AddDate(-2, 0, 0), LeafNotAfter: signedAt.AddDate(0, 0, -1)})
 	futureLeaf := mustChain(t, testpki.Options{RootKey: good.RootKey, RootRawSubject: good.Root.RawSubject,
 		LeafNotBefore: signedAt.AddDate(0, 0, 1)})
+	sameRoot := func(o testpki.Options) *testpki.Chain {
+		o.RootKey, o.RootRawSubject = good.RootKey, good.Root.RawSubject
+		return mustChain(t, o)
+	}
+	notCA := sameRoot(testpki.Options{IntermediateNotCA: true})
+	leafJustExpired := sameRoot(testpki.Options{LeafNotBefore: signedAt.AddDate(-1, 0, 0), LeafNotAfter: signedAt.Add(-30 * time.Second)})
+	leafJustValid := sameRoot(testpki.Options{LeafNotBefore: signedAt.Add(20 * time.Second)})
+	intermJustExpired := sameRoot(testpki.Options{IntermediateNotAfter: signedAt.Add(-45 * time.Second)})
+	intermExpired := sameRoot(testpki.Options{IntermediateNotAfter: signedAt.AddDate(0, 0, -3)})
 	hs256 := func(input []byte) []byte {
 		m := hmac.New(sha256.New, []byte("secret"))
 		m.Write(input)
@@ -135,6 +144,11 @@ func TestMintedRejections(t *testing.T) {
 		{"forged root with the trusted test root's name", forgedTest.Sign(payload), decode.Options{}, decode.ClassChain, "forged chain"},
 		{"forged root named Apple Root CA - G3", forgedApple.Sign(payload), decode.Options{}, decode.ClassChain, `"Apple Root CA - G3" as its issuer`},
 		{"forged chain carrying the trusted root as x5c[2]", testpki.EncodeJWS(map[string]any{"alg": "ES256", "x5c": []string{testpki.B64(forgedTest.Leaf), testpki.B64(forgedTest.Intermediate), testpki.B64(good.Root)}}, payload, testpki.ES256(forgedTest.LeafKey)), decode.Options{}, decode.ClassChain, "forged chain"},
+		{"intermediate signed by the root but not a CA", notCA.Sign(payload), decode.Options{}, decode.ClassChain, `is signed by the trusted root "s2s Test Root", but it is not a CA certificate`},
+		{"leaf expired 30 s before signedDate", leafJustExpired.Sign(payload), decode.Options{}, decode.ClassChain, "leaf certificate expired at 2025-10-01T07:08:08Z, 30 s before the time it was checked: Apple's Node library, which allows 60 s of clock skew, would accept it; its Python, Java and Swift libraries would not"},
+		{"leaf valid 20 s after signedDate", leafJustValid.Sign(payload), decode.Options{}, decode.ClassChain, "leaf certificate is not valid before 2025-10-01T07:08:58Z, 20 s after the time it was checked: Apple's Node library"},
+		{"intermediate expired 45 s before signedDate", intermJustExpired.Sign(payload), decode.Options{}, decode.ClassChain, "intermediate certificate expired at 2025-10-01T07:07:53Z, 45 s before the time it was checked: Apple's Node library"},
+		{"intermediate expired days before signedDate", intermExpired.Sign(payload), decode.Options{}, decode.ClassChain, "intermediate certificate expired on 2025-09-28; it was checked at its signedDate"},
 		{"leaf expired before signedDate", expiredLeaf.Sign(payload), decode.Options{}, decode.ClassChain, "leaf certificate expired on 2025-09-30; it was checked at its signedDate"},
 		{"leaf not yet valid at signedDate", futureLeaf.Sign(payload), decode.Options{}, decode.ClassChain, "leaf certificate is not valid before 2025-10-02"},
 		{"good leaf checked at --at outside its window", goodJWS, decode.Options{At: time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC)}, decode.ClassChain, "expired on 2040-01-01; it was checked at --at 2041-01-01T00:00:00Z"},

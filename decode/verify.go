@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -422,16 +423,8 @@ func hasExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) bool {
 func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct checkTime) string {
 	var inv x509.CertificateInvalidError
 	if errors.As(err, &inv) && inv.Reason == x509.Expired {
-		for _, c := range []struct {
-			name string
-			cert *x509.Certificate
-		}{{"leaf", leaf}, {"intermediate", interm}} {
-			if ct.t.After(c.cert.NotAfter) {
-				return fmt.Sprintf("%s certificate expired on %s%s", c.name, day(c.cert.NotAfter), v.timeAdvice(ct, c.cert))
-			}
-			if ct.t.Before(c.cert.NotBefore) {
-				return fmt.Sprintf("%s certificate is not valid before %s%s", c.name, day(c.cert.NotBefore), v.timeAdvice(ct, c.cert))
-			}
+		if msg := v.validityMessage(ct, namedCert{"leaf", leaf}, namedCert{"intermediate", interm}); msg != "" {
+			return msg
 		}
 		for _, r := range v.rootCerts {
 			if ct.t.After(r.NotAfter) || ct.t.Before(r.NotBefore) {
@@ -444,7 +437,10 @@ func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct ch
 	if errors.As(err, &ua) {
 		for _, r := range v.rootCerts {
 			if bytes.Equal(r.RawSubject, interm.RawIssuer) {
-				return fmt.Sprintf("the intermediate certificate names %q as its issuer but is not signed by that trusted root's key: a forged chain (x5c[2] is never trusted)", subjectName(r))
+				if r.CheckSignature(interm.SignatureAlgorithm, interm.RawTBSCertificate, interm.Signature) != nil {
+					return fmt.Sprintf("the intermediate certificate names %q as its issuer but is not signed by that trusted root's key: a forged chain (x5c[2] is never trusted)", subjectName(r))
+				}
+				return v.genuineIntermediateMessage(err, leaf, interm, r, ct)
 			}
 		}
 		if !bytes.Equal(leaf.RawIssuer, interm.RawSubject) {
@@ -456,6 +452,61 @@ func (v *Verifier) chainMessage(err error, leaf, interm *x509.Certificate, ct ch
 		return fmt.Sprintf("the certificate chain is invalid: %v", err)
 	}
 	return fmt.Sprintf("the certificate chain does not verify: %v", err)
+}
+
+// genuineIntermediateMessage says what is wrong with a chain whose intermediate the trusted root
+// r did sign: crypto/x509 reports it as an unknown authority, but nothing in it is forged.
+func (v *Verifier) genuineIntermediateMessage(err error, leaf, interm, r *x509.Certificate, ct checkTime) string {
+	if !interm.BasicConstraintsValid || !interm.IsCA {
+		return fmt.Sprintf("the intermediate certificate %q is signed by the trusted root %q, but it is not a CA certificate (its basic constraints do not allow it to issue certificates), so the leaf it issued is not valid", subjectName(interm), subjectName(r))
+	}
+	if msg := v.validityMessage(ct, namedCert{"intermediate", interm}, namedCert{"root", r}); msg != "" {
+		return msg
+	}
+	if !bytes.Equal(leaf.RawIssuer, interm.RawSubject) {
+		return fmt.Sprintf("the leaf certificate was not issued by x5c[1] (leaf issuer %q, intermediate %q)", leaf.Issuer.CommonName, interm.Subject.CommonName)
+	}
+	if leaf.CheckSignatureFrom(interm) != nil {
+		return fmt.Sprintf("the leaf certificate names the intermediate %q as its issuer but is not signed by its key", subjectName(interm))
+	}
+	return fmt.Sprintf("the intermediate certificate is signed by the trusted root %q, but the chain does not verify: %v", subjectName(r), err)
+}
+
+// namedCert is a certificate with its place in the chain, for messages.
+type namedCert struct {
+	name string
+	cert *x509.Certificate
+}
+
+// nodeSkew is the clock skew Apple's Node library allows on certificate validity (MAX_SKEW);
+// its Python, Java and Swift libraries allow none, and neither does s2s.
+const nodeSkew = 60 * time.Second
+
+// validityMessage says which of certs is outside its validity period at the effective time, or
+// "" when all are inside it. A payload that fails only by Node's skew allowance is told so.
+func (v *Verifier) validityMessage(ct checkTime, certs ...namedCert) string {
+	for _, c := range certs {
+		after := ct.t.Sub(c.cert.NotAfter)
+		before := c.cert.NotBefore.Sub(ct.t)
+		switch {
+		case after > 0 && after <= nodeSkew:
+			return fmt.Sprintf("%s certificate expired at %s, %s before the time it was checked%s%s", c.name, c.cert.NotAfter.UTC().Format(time.RFC3339), seconds(after), skewNote, v.timeAdvice(ct, c.cert))
+		case after > 0:
+			return fmt.Sprintf("%s certificate expired on %s%s", c.name, day(c.cert.NotAfter), v.timeAdvice(ct, c.cert))
+		case before > 0 && before <= nodeSkew:
+			return fmt.Sprintf("%s certificate is not valid before %s, %s after the time it was checked%s%s", c.name, c.cert.NotBefore.UTC().Format(time.RFC3339), seconds(before), skewNote, v.timeAdvice(ct, c.cert))
+		case before > 0:
+			return fmt.Sprintf("%s certificate is not valid before %s%s", c.name, day(c.cert.NotBefore), v.timeAdvice(ct, c.cert))
+		}
+	}
+	return ""
+}
+
+const skewNote = ": Apple's Node library, which allows 60 s of clock skew, would accept it; its Python, Java and Swift libraries would not, nor does s2s"
+
+// seconds is a short duration as "30 s" or "30.5 s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
 func issuerName(c *x509.Certificate) string {

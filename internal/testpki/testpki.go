@@ -42,6 +42,11 @@ type Options struct {
 
 	NotBefore, NotAfter         time.Time // root and intermediate; default 2020-01-01 .. 2040-01-01
 	LeafNotBefore, LeafNotAfter time.Time // default: NotBefore .. NotAfter
+	IntermediateNotAfter        time.Time // default: NotAfter
+
+	// IntermediateNotCA mints an intermediate, genuinely signed by the root, whose basic
+	// constraints say it is not a CA.
+	IntermediateNotCA bool
 }
 
 // Chain is a root, an intermediate and a leaf with their keys.
@@ -98,14 +103,17 @@ func New(o Options) (*Chain, error) {
 	if c.Root, err = create(root, root, &c.RootKey.PublicKey, c.RootKey); err != nil {
 		return nil, fmt.Errorf("root: %w", err)
 	}
+	if o.IntermediateNotAfter.IsZero() {
+		o.IntermediateNotAfter = o.NotAfter
+	}
 	inter := &x509.Certificate{
 		SerialNumber:          big.NewInt(serial.Add(1)),
 		Subject:               pkix.Name{CommonName: "s2s Test Intermediate", OrganizationalUnit: []string{"G6"}},
 		NotBefore:             o.NotBefore,
-		NotAfter:              o.NotAfter,
-		IsCA:                  true,
+		NotAfter:              o.IntermediateNotAfter,
+		IsCA:                  !o.IntermediateNotCA,
 		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
+		MaxPathLenZero:        !o.IntermediateNotCA,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	if !o.NoIntermediateOID {
