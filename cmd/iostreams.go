@@ -46,4 +46,17 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // ColorOut reports whether data written to Out may carry ANSI colour.
 func (s *IOStreams) ColorOut() bool { return s.outTTY && !s.noColor }
 
+// TerminalWidth is the width of the terminal Out writes to, or 0 when Out is not a terminal.
+func (s *IOStreams) TerminalWidth() int {
+	f, ok := s.Out.(*os.File)
+	if !s.outTTY || !ok {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

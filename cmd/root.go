@@ -5,14 +5,14 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
+
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"charm.land/fang/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/internal/paths"
@@ -142,34 +142,27 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	if c, _, err := root.Find(args); err == nil {
 		usagePath = c.CommandPath()
 	}
-	// An interrupted command ends here, not in fang's error path: that path asks the terminal for
-	// its background colour through standard input, which deadlocks while a read of ours (decode -,
-	// a question) still holds it. The command has said what it needed to; Ctrl-C needs no message.
+	// An interrupted command says what it left undone and nothing more: Ctrl-C needs no message.
 	var interrupted error
 	keepInterruptions(root, &interrupted)
 	// --version shows the commit in brackets unless the version already names it (git describe
 	// of an untagged tree is the short hash: "0642eae (0642eae)" says it twice).
-	commit := v.Commit
-	if short := commit[:min(7, len(commit))]; short != "" && strings.Contains(v.Version, short) {
-		commit = ""
+	root.Version = v.Version
+	if short := v.Commit[:min(7, len(v.Commit))]; len(short) == 7 && !strings.Contains(v.Version, short) {
+		root.Version += " (" + short + ")"
 	}
-	err := fang.Execute(ctx, root,
-		fang.WithVersion(v.Version),
-		fang.WithCommit(commit),
-		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
-		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
-			if silent(err) {
-				return
-			}
-			// Plain, like every other error: fang's styled box capitalises the first word, which
-			// turns a flag or the user's own input ("--At", "\"Abc\" is not a capture ID") into
-			// something they never typed.
-			fmt.Fprintf(w, "s2s: %v\n", err)
-			if ExitCode(err) == ExitUsage {
-				fmt.Fprintf(w, "Run '%s --help' for usage.\n", usagePath)
-			}
-		}),
-	)
+	installHelp(root, f)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err != nil && !silent(err) {
+		// Plain: the message as written, never capitalised or boxed, so a flag or the user's own
+		// input ("--at", "\"abc\" is not a capture ID") reads exactly as they typed it.
+		fmt.Fprintf(f.IO.ErrOut, "s2s: %v\n", err)
+		if ExitCode(err) == ExitUsage {
+			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", usagePath)
+		}
+	}
 	if err == nil && interrupted != nil {
 		err = interrupted
 		// A bare "context canceled" says nothing the user does not know; anything more (what was
@@ -182,7 +175,7 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 }
 
 // keepInterruptions wraps every command so that an error meaning "interrupted" (exit 130) is
-// stored in *into and not returned to fang.
+// stored in *into and ends the run quietly (execute says what was left undone, if anything).
 func keepInterruptions(c *cobra.Command, into *error) {
 	if run := c.RunE; run != nil {
 		c.RunE = func(cmd *cobra.Command, args []string) error {

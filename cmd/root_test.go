@@ -140,7 +140,7 @@ func TestRootHelpOrder(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	receive, other := strings.Index(stdout, "RECEIVE AND INSPECT"), strings.Index(stdout, "OTHER")
-	completion := strings.Index(stdout, "completion [command]")
+	completion := strings.Index(stdout, "\n  completion ")
 	if receive < 0 || other < receive || completion < other {
 		t.Errorf("s2s --help lists the everyday commands after completion/help/version:\n%s", stdout)
 	}
