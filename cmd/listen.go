@@ -300,9 +300,11 @@ func runListen(ctx context.Context, o *listenOptions) error {
 				return fwd.Replay(ctx, c)
 			}
 		}
-		runErr = runListenTUI(ctx, f, ui)
-		// Quitting with q ends ctx too; only a signal that ended it first is an interruption.
-		signalled = ctx.Err() != nil
+		var interrupted bool
+		interrupted, runErr = runListenTUI(ctx, f, ui)
+		// Quitting with q ends ctx too; only a signal that ended it first, or ctrl+c (a key in
+		// the UI's raw mode, not SIGINT), is an interruption.
+		signalled = ctx.Err() != nil || interrupted
 		cancel()
 	default:
 		printer = newEventPrinter(f.IO, output)

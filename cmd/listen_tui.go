@@ -40,8 +40,9 @@ type listenUI struct {
 var _ tui.Source = (*store.Store)(nil)
 
 // runListenTUI runs the TUI until the user quits or ctx ends. While it runs, the standard
-// loggers write to ui.Log so no line is ever drawn over the screen.
-func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
+// loggers write to ui.Log so no line is ever drawn over the screen. interrupted is true when the
+// user pressed ctrl+c (a key in raw mode, not a signal): listen then ends as on SIGINT.
+func runListenTUI(ctx context.Context, f *Factory, ui listenUI) (interrupted bool, err error) {
 	defer logTo(ui.Log)()
 
 	noColor := !f.IO.ColorOut() || f.Getenv("NO_COLOR") != ""
@@ -75,12 +76,12 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) error {
 	}
 	_, err = tea.NewProgram(model, opts...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		return nil // a signal ended the session; listen shuts down normally
+		return false, nil // a signal ended the session; listen shuts down normally
 	}
 	if err != nil {
-		return fmt.Errorf("listen: terminal UI: %w", err)
+		return false, fmt.Errorf("listen: terminal UI: %w", err)
 	}
-	return nil
+	return model.Interrupted(), nil
 }
 
 // logTo sends the log and slog default loggers to w and returns a function that puts them back.

@@ -409,3 +409,37 @@ func TestTUIForwardingInTmux(t *testing.T) {
 		t.Errorf("the alternate screen was not left (alternate_on=%s)", got)
 	}
 }
+
+// TestTUICtrlCInTmux: ctrl+c in the UI is an interrupt, not a quit: listen shuts down cleanly,
+// says where the notifications are, and exits with 130 (q exits 0, see TestTUIInTmux).
+func TestTUICtrlCInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	port := FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	tm, exitFile := startTUI(t, dir, 80, 24, true, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving")
+	postVector(t, url, "07")
+	tm.waitFor("the row", func(s string) bool { return len(listRows(s)) == 1 })
+
+	tm.keys("C-c")
+	code := tm.waitExit(exitFile)
+	stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
+	if code != "130" {
+		t.Errorf("ctrl+c: exit %s, want 130; stderr:\n%s", code, stderr)
+	}
+	if want := "s2s: stopped; every acknowledged notification is in " + filepath.Join(dir, "captures.db"); !strings.Contains(string(stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	if got := tm.flag("#{alternate_on}"); got != "0" {
+		t.Errorf("the alternate screen was not left (alternate_on=%s)", got)
+	}
+}

@@ -37,7 +37,7 @@ func newKeyMap() keyMap {
 		SendTest:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "send test")),
 		Replay:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "replay")),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Quit:        key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		move:        key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
 	}
 }

@@ -90,6 +90,8 @@ type Model struct {
 	status    string
 	statusBad bool
 	closed    bool
+	// interrupted: the session ended with ctrl+c, an interrupt (exit 130 in s2s listen), not q.
+	interrupted bool
 }
 
 // New builds the model; nothing is read until Init's Cmds run.
@@ -252,6 +254,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// Interrupted reports whether the user ended the session with ctrl+c rather than q: s2s listen
+// then shuts down as on SIGINT (the "stopped" line, exit 130).
+func (m *Model) Interrupted() bool { return m.interrupted }
 
 func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = cleanLine(s), bad }
 
@@ -442,6 +448,8 @@ func (m *Model) addCapture(c store.Capture, live bool) {
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
+		// In raw mode ctrl+c is a key, not SIGINT: record it so listen exits as interrupted.
+		m.interrupted = true
 		return tea.Quit
 	}
 	if m.editing {

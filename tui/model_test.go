@@ -510,13 +510,16 @@ func TestHelpQuitAndBackground(t *testing.T) {
 		t.Error("a white background left the dark palette on")
 	}
 	h.press("q")
-	if !h.quit {
-		t.Error("q did not quit")
+	if !h.quit || h.m.Interrupted() {
+		t.Errorf("q: quit %v, interrupted %v; want a normal quit", h.quit, h.m.Interrupted())
 	}
-	h2 := newHarness(t, Config{}, lifeOfASubscription()...)
-	h2.press("/", "ctrl+c")
-	if !h2.quit {
-		t.Error("ctrl+c did not quit from the filter bar")
+	// ctrl+c is an interrupt wherever it is pressed (listen exits 130), q a normal quit.
+	for _, keys := range [][]string{{"ctrl+c"}, {"/", "ctrl+c"}, {"?", "ctrl+c"}, {"enter", "ctrl+c"}} {
+		h2 := newHarness(t, Config{}, lifeOfASubscription()...)
+		h2.press(keys...)
+		if !h2.quit || !h2.m.Interrupted() {
+			t.Errorf("%v: quit %v, interrupted %v; want an interrupt", keys, h2.quit, h2.m.Interrupted())
+		}
 	}
 }
 
