@@ -490,6 +490,9 @@ func writeCaptureMeta(w io.Writer, c *store.Capture, deliveries []store.Delivery
 	}
 	fmt.Fprintf(bw, "Capture %d\n", c.ID)
 	row("received", "%s (%s)", c.ReceivedAt.Local().Format("2006-01-02 15:04:05.000 -0700"), c.ReceivedAt.UTC().Format(time.RFC3339Nano))
+	if w := c.DelayWords(); w != "" {
+		row("delay", "%s", w)
+	}
 	target := c.Path
 	if c.Query != "" {
 		target += "?" + c.Query
@@ -607,10 +610,10 @@ func runCapturesExport(ctx context.Context, o *capturesExportOptions) error {
 	data := c.Body
 	if o.JSON {
 		doc := struct {
-			*store.Capture
+			store.CaptureJSON
 			Body       *string `json:"body,omitempty"`
 			BodyBase64 string  `json:"bodyBase64,omitempty"`
-		}{Capture: c}
+		}{CaptureJSON: c.JSON()}
 		if utf8.Valid(c.Body) {
 			body := string(c.Body)
 			doc.Body = &body
@@ -765,8 +768,10 @@ func newCapturesStatsCmd(co *capturesOptions) *cobra.Command {
 	o := &capturesStatsOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:   "stats",
-		Short: "Count captures by notification type, trust label and day",
-		Long:  `Count the stored captures by notification type, by trust label and by day (UTC).`,
+		Short: "Count captures by notification type, trust label and day, and say when the last arrived",
+		Long: `Count the stored captures by notification type, by trust label and by day (UTC), and say how
+long ago the last notification arrived (lastReceivedAt in --json; imports from Apple's history
+do not count as arrivals).`,
 		Example: `  s2s captures stats
   s2s captures stats --json | jq .byTrust`,
 		Args: cobra.NoArgs,
@@ -795,6 +800,13 @@ func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
 	}
 	bw := bufio.NewWriter(ios.Out)
 	fmt.Fprintf(bw, "%s in %s\n", plural(st.Total, "capture"), o.path())
+	// Silence is news to someone waiting for Apple: say how long it has lasted.
+	if !st.LastReceivedAt.IsZero() {
+		fmt.Fprintf(bw, "Last notification %s (%s)\n", store.AgoText(o.f.Now().Sub(st.LastReceivedAt)),
+			st.LastReceivedAt.Local().Format("2006-01-02 15:04:05"))
+	} else if st.Total > 0 {
+		fmt.Fprintln(bw, "No notification has arrived here (only imports from Apple's history)")
+	}
 	section := func(title string, m map[string]int, keys []string, empty string) {
 		if len(keys) == 0 {
 			return

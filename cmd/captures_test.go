@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -278,9 +279,17 @@ func TestCapturesShow(t *testing.T) {
 		"Capture " + idStr(id), "request     POST /apple", "127.0.0.1:54321", "not in Apple's published ranges",
 		"answered    200 OK", "stored as   verified", "headers:", "  Content-Type: application/json",
 		"DID_RENEW", "verified", "signedTransactionInfo",
+		// Signed in 2025, received in 2026: far later than Apple's seconds.
+		"delay       arrived ", "after its signedDate: late",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	wantDelay := fmt.Sprintf(`"delayMs": %d`, renew.capture.ReceivedAt.Sub(renew.capture.SignedDate).Milliseconds())
+	for _, args := range [][]string{{"show", idStr(id), "--json"}, {"list", "--json"}} {
+		if code, out, _ := e.run(args...); code != 0 || !strings.Contains(out, wantDelay) {
+			t.Errorf("%v lacks %s:\n%.2000s", args, wantDelay, out)
 		}
 	}
 
@@ -459,6 +468,9 @@ func TestCapturesStats(t *testing.T) {
 	}
 	want := store.Stats{Total: len(all), ByType: map[string]int{}, ByTrust: map[string]int{}, ByDay: map[string]int{}}
 	for _, s := range all {
+		if s.capture.ReceivedAt.After(want.LastReceivedAt) {
+			want.LastReceivedAt = s.capture.ReceivedAt.UTC()
+		}
 		want.ByType[s.capture.Type]++
 		want.ByTrust[string(s.label)]++
 		want.ByDay[s.capture.ReceivedAt.UTC().Format("2006-01-02")]++
@@ -467,7 +479,8 @@ func TestCapturesStats(t *testing.T) {
 		t.Errorf("stats --json = %+v\nwant %+v", st, want)
 	}
 	code, out, _ = e.run("stats")
-	for _, s := range []string{idStr(int64(len(all))) + " captures in " + e.store, "By type", "By trust label", "By day (UTC)", "(none)", "DID_RENEW"} {
+	// The newest seeded capture arrived an hour before "now".
+	for _, s := range []string{idStr(int64(len(all))) + " captures in " + e.store, "Last notification 1 h ago (", "By type", "By trust label", "By day (UTC)", "(none)", "DID_RENEW"} {
 		if code != 0 || !strings.Contains(out, s) {
 			t.Errorf("stats lacks %q:\n%s", s, out)
 		}

@@ -334,7 +334,7 @@ func importHistoryItem(ctx context.Context, st *store.Store, item appstore.Notif
 	}
 	c := &store.Capture{
 		ReceivedAt: now,
-		Method:     "IMPORT",
+		Method:     store.MethodImport,
 		Path:       "/history",
 		Headers: http.Header{
 			"Content-Type":    {"application/json"},

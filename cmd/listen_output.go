@@ -150,7 +150,8 @@ func (p *eventPrinter) print(e receiver.Event) {
 }
 
 // formatCaptureLine is one human line per notification: time, type/subtype, environment, product,
-// trust label, answer code, latency, capture id.
+// trust label, answer code, latency, capture id, then how long after its signedDate it arrived
+// and any notes.
 func formatCaptureLine(c *store.Capture, s lineStyles) string {
 	kind := c.Type
 	if kind == "" {
@@ -180,6 +181,18 @@ func formatCaptureLine(c *store.Capture, s lineStyles) string {
 		s.dim.Render(fmt.Sprintf("#%d", c.ID)),
 	}
 	line := strings.Join(fields, "  ")
+	if d, ok := c.Delay(); ok {
+		// How long after its signedDate it arrived; a minute or more either way is flagged.
+		delay := "delay " + store.FormatDelay(d)
+		switch {
+		case d >= store.LateAfter:
+			line += "  " + s.warn.Render(delay+" LATE")
+		case d <= -store.LateAfter:
+			line += "  " + s.warn.Render(delay+" (signedDate in the future)")
+		default:
+			line += "  " + s.dim.Render(delay)
+		}
+	}
 	if c.DuplicateOf != 0 {
 		line += s.warn.Render(fmt.Sprintf("  duplicate of #%d", c.DuplicateOf))
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func testEvents() []receiver.Event {
 		{Kind: receiver.EventNotification, Capture: &store.Capture{
 			ID: 7, ReceivedAt: at, Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox",
 			ProductID: "com.example.pro", Trust: "verified", ResponseStatus: 200, Latency: 1200 * time.Microsecond,
-			DuplicateOf: 3,
+			DuplicateOf: 3, SignedDate: at.Add(-2 * time.Hour), // Apple's retry two hours on
 		}},
 		{Kind: receiver.EventNotification, Capture: &store.Capture{
 			ID: 8, ReceivedAt: at, Trust: "invalid", TrustClass: "format", ResponseStatus: 200,
@@ -27,6 +28,7 @@ func testEvents() []receiver.Event {
 		{Kind: receiver.EventNotification, Capture: &store.Capture{
 			ID: 9, ReceivedAt: at, Type: "TEST", Environment: "Production", Trust: "invalid", TrustClass: "identity",
 			ResponseStatus: 200, IdentityMismatch: "bundleId com.other is not the expected com.example",
+			SignedDate: at.Add(-420 * time.Millisecond),
 		}},
 		{Kind: receiver.EventDelivery, Delivery: &store.Delivery{
 			CaptureID: 7, Target: "http://localhost:3000/", Attempt: 1, StartedAt: at, State: store.DeliveryPending,
@@ -47,9 +49,9 @@ func TestEventPrinterLines(t *testing.T) {
 		t.Fatalf("stdout has %d lines, want one per notification and delivery:\n%s", len(lines), out)
 	}
 	for i, want := range [][]string{
-		{"DID_RENEW/BILLING_RECOVERY", "Sandbox", "com.example.pro", "verified ✓", "200", "1.2ms", "#7", "duplicate of #3"},
-		{"(not a notification)", "invalid ✗ format", "#8", "not a compact JWS: expected 3 dot-separated parts, found 1"},
-		{"TEST", "invalid ✗ identity", "bundleId com.other is not the expected com.example"},
+		{"DID_RENEW/BILLING_RECOVERY", "Sandbox", "com.example.pro", "verified ✓", "200", "1.2ms", "#7  delay 2h0m LATE  duplicate of #3"},
+		{"(not a notification)", "invalid ✗ format", "#8  not a compact JWS: expected 3 dot-separated parts, found 1"},
+		{"TEST", "invalid ✗ identity", "#9  delay 420ms  bundleId com.other is not the expected com.example"},
 		{"forward #7 → http://localhost:3000/", "failed", "attempt 1", "nothing listening on 127.0.0.1:3000", "retry at"},
 	} {
 		for _, w := range want {
@@ -80,13 +82,20 @@ func TestEventPrinterJSON(t *testing.T) {
 	if err := p.run(ctx, events, make(chan error)); err != nil {
 		t.Fatal(err)
 	}
-	var kinds []string
+	var kinds, delays []string
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var e map[string]any
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("not one JSON object per line: %q", line)
 		}
 		kinds = append(kinds, e["event"].(string))
+		if c, ok := e["capture"].(map[string]any); ok {
+			delays = append(delays, fmt.Sprint(c["delayMs"]))
+		}
+	}
+	// delayMs is there exactly when the capture has a signedDate.
+	if got := strings.Join(delays, ","); got != "7.2e+06,<nil>,420" {
+		t.Errorf("delayMs of the notifications: %s", got)
 	}
 	if got := strings.Join(kinds, ","); got != "ready,notification,notification,notification,delivery,error" {
 		t.Errorf("events %s", got)

@@ -371,6 +371,13 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err := tx.QueryRow(`SELECT count(*) FROM captures`).Scan(&st.Total); err != nil {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}
+	// Newest first along the received_at index, stopping at the first arrival.
+	var last int64
+	err = tx.QueryRow(`SELECT received_at FROM captures WHERE method <> ? ORDER BY received_at DESC LIMIT 1`, MethodImport).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Stats{}, fmt.Errorf("store: stats: %w", err)
+	}
+	st.LastReceivedAt = fromNanos(last)
 	for _, g := range []struct {
 		q string
 		m map[string]int

@@ -846,24 +846,30 @@ func TestStats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	imported := &Capture{ReceivedAt: day(24, 9), Method: MethodImport, Path: "/history", Type: "TEST", Trust: "simulated"}
+	if err := s.Insert(ctx, imported); err != nil {
+		t.Fatal(err)
+	}
 	st, err := s.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Stats{
-		Total:   4,
-		ByType:  map[string]int{"DID_RENEW": 2, "TEST": 1, "": 1},
-		ByTrust: map[string]int{"verified": 2, "simulated": 1, "invalid": 1},
-		ByDay:   map[string]int{"2026-11-21": 1, "2026-11-22": 2, "2026-11-23": 1},
+		Total:   5,
+		ByType:  map[string]int{"DID_RENEW": 2, "TEST": 2, "": 1},
+		ByTrust: map[string]int{"verified": 2, "simulated": 2, "invalid": 1},
+		ByDay:   map[string]int{"2026-11-21": 1, "2026-11-22": 2, "2026-11-23": 1, "2026-11-24": 1},
+		// The newest arrival: the import after it is not one.
+		LastReceivedAt: time.Date(2026, 11, 23, 4, 30, 0, 0, time.UTC),
 	}
 	if !reflect.DeepEqual(st, want) {
 		t.Errorf("Stats = %+v\nwant %+v", st, want)
 	}
-	if keys := SortedKeys(st.ByType); !reflect.DeepEqual(keys, []string{"DID_RENEW", "", "TEST"}) {
+	if keys := SortedKeys(st.ByType); !reflect.DeepEqual(keys, []string{"DID_RENEW", "TEST", ""}) {
 		t.Errorf("SortedKeys = %q", keys)
 	}
 	empty := openTemp(t)
-	if st, err := empty.Stats(ctx); err != nil || st.Total != 0 || st.ByDay == nil {
+	if st, err := empty.Stats(ctx); err != nil || st.Total != 0 || st.ByDay == nil || !st.LastReceivedAt.IsZero() {
 		t.Errorf("empty Stats = %+v, %v", st, err)
 	}
 }

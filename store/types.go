@@ -93,6 +93,9 @@ type Stats struct {
 	ByType  map[string]int `json:"byType"`
 	ByTrust map[string]int `json:"byTrust"`
 	ByDay   map[string]int `json:"byDay"` // YYYY-MM-DD (UTC)
+	// LastReceivedAt is when the newest capture arrived (imports from Apple's history aside),
+	// zero when none did: how long the receiver has heard nothing.
+	LastReceivedAt time.Time `json:"lastReceivedAt,omitzero"`
 }
 
 // SetSummary fills the decoded summary columns from a decode.Summary.

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// MethodImport is the method of a capture imported from Apple's notification history
+// (s2s history --import): it did not arrive over HTTP, so its arrival time says nothing of
+// Apple's delivery.
+const MethodImport = "IMPORT"
+
+// LateAfter is when a delivery stops being usual: Apple sends a notification within seconds of
+// the event, so a minute or more means a retry, a replay of an old payload, or a queue at Apple.
+const LateAfter = time.Minute
+
+// Delay is how long after its signedDate the notification arrived here (ReceivedAt − SignedDate),
+// the one place every output takes it from. ok is false when there is nothing to measure: no
+// signedDate (not decoded, version 1, not a notification) or no arrival (imported from history).
+// It is negative when the signedDate is later than the arrival: the signer's clock or this
+// machine's is off, or the date was forged. Dates beyond ±292 years saturate.
+func (c *Capture) Delay() (d time.Duration, ok bool) {
+	if c.SignedDate.IsZero() || c.ReceivedAt.IsZero() || c.Method == MethodImport {
+		return 0, false
+	}
+	return c.ReceivedAt.Sub(c.SignedDate), true
+}
+
+// DelayUnusual reports a delay worth pointing at: an arrival LateAfter or more after the
+// signedDate, or a signedDate LateAfter or more in the future. A few seconds either way are
+// clocks and networks.
+func (c *Capture) DelayUnusual() bool {
+	d, ok := c.Delay()
+	return ok && (d >= LateAfter || d <= -LateAfter)
+}
+
+// DelayMs is Delay in milliseconds for JSON, nil when there is none.
+func (c *Capture) DelayMs() *int64 {
+	d, ok := c.Delay()
+	if !ok {
+		return nil
+	}
+	ms := d.Milliseconds()
+	return &ms
+}
+
+// FormatDelay writes a delay short and to the precision that matters at its size: "850ms",
+// "3.2s", "14m5s", "2h3m", "3d4h"; negative ones with a leading "-".
+func FormatDelay(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign = "-"
+		if d == time.Duration(-1<<63) {
+			d++
+		}
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Second:
+		s = fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second:
+		s = fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		s = d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		d = d.Round(time.Minute)
+		s = fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		d = d.Round(time.Hour)
+		s = fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+	return sign + s
+}
+
+// captureFields is Capture without its MarshalJSON, so its fields can be marshalled by it.
+type captureFields Capture
+
+// CaptureJSON is a capture as its JSON shows it: the stored fields and the derived delayMs. It has
+// no MarshalJSON of its own, so a document can embed it to add members to a capture's.
+type CaptureJSON struct {
+	captureFields
+	DelayMs *int64 `json:"delayMs,omitempty"` // see Capture.Delay
+}
+
+// JSON returns the capture as its JSON shows it.
+func (c Capture) JSON() CaptureJSON { return CaptureJSON{captureFields(c), c.DelayMs()} }
+
+// MarshalJSON adds the derived delayMs to the stored fields, wherever a capture is written as
+// JSON (captures list and show, listen --output json).
+func (c Capture) MarshalJSON() ([]byte, error) { return json.Marshal(c.JSON()) }
+
+// AgoText says how long ago something happened, at the precision a person waiting for it needs:
+// "just now", "14 min ago", "3 h ago", "5 days ago". A time in the future (clocks) is "just now".
+func AgoText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// DelayWords is the delay in a phrase for people ("" when there is none): how long after its
+// signedDate the notification arrived, and what an unusual delay likely means.
+func (c *Capture) DelayWords() string {
+	d, ok := c.Delay()
+	switch {
+	case !ok:
+		return ""
+	case d <= -LateAfter:
+		return "signed " + FormatDelay(-d) + " after it arrived: a clock is off, or the signedDate is not Apple's"
+	case d < 0:
+		return "signed " + FormatDelay(-d) + " after it arrived (the clocks differ a little)"
+	case d >= LateAfter:
+		return "arrived " + FormatDelay(d) + " after its signedDate: late (Apple sends within seconds; a retry, or an old payload sent again)"
+	}
+	return "arrived " + FormatDelay(d) + " after its signedDate"
+}
