@@ -553,23 +553,15 @@ func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decode
 	}
 }
 
-// dateNote spells out a millisecond date: V2 fields named *Date and V1 fields named *_ms.
+// dateNote spells out a millisecond date (decode.DateNote); a nested signed object is not one.
 func dateNote(key string, n *decode.Node) string {
-	if n.Nested != nil || !(strings.HasSuffix(key, "Date") || strings.HasSuffix(key, "_ms")) {
+	switch {
+	case n.Nested != nil:
 		return ""
+	case n.Kind == decode.NodeNumber:
+		return decode.DateNote(key, string(n.Raw))
+	case n.Kind == decode.NodeString:
+		return decode.DateNote(key, n.String())
 	}
-	var text string
-	switch n.Kind {
-	case decode.NodeNumber:
-		text = string(n.Raw)
-	case decode.NodeString:
-		text = n.String()
-	default:
-		return ""
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || f == 0 {
-		return ""
-	}
-	return time.UnixMilli(int64(f)).UTC().Format("2006-01-02T15:04:05.000Z")
+	return ""
 }

@@ -65,6 +65,8 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) (interrupted boo
 		Forward:   ui.Forward,
 		ExportDir: cwd,
 		Refresh:   5 * time.Second,
+		Clock:     10 * time.Second, // "last notification 14 min ago" counts in minutes
+		Now:       f.Now,
 		NoColor:   noColor,
 	})
 	// Signals end ctx (listen's own handler); Bubble Tea's handler would race it and turn SIGTERM

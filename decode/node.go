@@ -8,8 +8,11 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // NodeKind is the JSON type of a Node.
@@ -384,4 +387,19 @@ func (d *Decoded) AppendIndentedJSON(b []byte) ([]byte, error) {
 	}
 	str("raw", doc.Raw)
 	return append(b, "\n}\n"...), nil
+}
+
+// DateNote spells out a millisecond date for people: a member named *Date (version 2) or *_ms
+// (version 1) whose value (a JSON number, or a string holding one) is milliseconds since the epoch
+// reads as its UTC time, "2025-10-16T05:22:02.000Z"; anything else gives "". The one annotation
+// decode's printer and the TUI's Decoded tab both show.
+func DateNote(key, value string) string {
+	if !(strings.HasSuffix(key, "Date") || strings.HasSuffix(key, "_ms")) {
+		return ""
+	}
+	f, err := strconv.ParseFloat(value, 64)
+	if err != nil || f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return ""
+	}
+	return time.UnixMilli(int64(f)).UTC().Format("2006-01-02T15:04:05.000Z")
 }

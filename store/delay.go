@@ -46,7 +46,7 @@ func (c *Capture) DelayMs() *int64 {
 }
 
 // FormatDelay writes a delay short and to the precision that matters at its size: "850ms",
-// "3.2s", "14m5s", "2h3m", "3d4h"; negative ones with a leading "-".
+// "3.2s", "14m5s", "2h3m", "3d4h", "75d"; negative ones with a leading "-".
 func FormatDelay(d time.Duration) string {
 	sign := ""
 	if d < 0 {
@@ -67,9 +67,11 @@ func FormatDelay(d time.Duration) string {
 	case d < 48*time.Hour:
 		d = d.Round(time.Minute)
 		s = fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
+	case d < 10*24*time.Hour:
 		d = d.Round(time.Hour)
 		s = fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	default:
+		s = fmt.Sprintf("%dd", int(d.Round(24*time.Hour).Hours())/24)
 	}
 	return sign + s
 }

@@ -18,11 +18,12 @@ func TestDelay(t *testing.T) {
 		text    string
 	}{
 		{"seconds after signing", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(850 * time.Millisecond)}, 850 * time.Millisecond, true, false, "850ms"},
+		{"Apple's third retry", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(3*24*time.Hour + 5*time.Hour)}, 77 * time.Hour, true, true, "3d5h"},
 		{"a retry an hour later", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(time.Hour + 3*time.Minute)}, time.Hour + 3*time.Minute, true, true, "1h3m"},
 		{"exactly a minute is late", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(time.Minute)}, time.Minute, true, true, "1m0s"},
 		{"a clock a little behind", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(-2 * time.Second)}, -2 * time.Second, true, false, "-2.0s"},
 		{"signed in the future", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(-5 * time.Minute)}, -5 * time.Minute, true, true, "-5m0s"},
-		{"an old vector posted today", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(75 * 24 * time.Hour)}, 75 * 24 * time.Hour, true, true, "75d0h"},
+		{"an old vector posted today", Capture{Method: "POST", SignedDate: signed, ReceivedAt: signed.Add(75 * 24 * time.Hour)}, 75 * 24 * time.Hour, true, true, "75d"},
 		{"forged far future saturates", Capture{Method: "POST", SignedDate: time.UnixMilli(253402300799000), ReceivedAt: signed}, time.Duration(-1 << 63), true, true, ""},
 		{"no signedDate", Capture{Method: "POST", ReceivedAt: signed}, 0, false, false, ""},
 		{"imported from history", Capture{Method: MethodImport, SignedDate: signed, ReceivedAt: signed.Add(30 * 24 * time.Hour)}, 0, false, false, ""},

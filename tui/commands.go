@@ -45,6 +45,8 @@ type (
 	detailMsg struct{ d *detail }
 	// refreshMsg is the periodic tick; catchUpMsg answers the read of captures newer than the list.
 	refreshMsg struct{}
+	// clockMsg carries the time read by a Cmd, for the header's "last notification … ago".
+	clockMsg   time.Time
 	catchUpMsg struct {
 		gen  int
 		rows []store.Capture // oldest first
@@ -87,6 +89,15 @@ func (m *Model) scheduleRefresh() tea.Cmd {
 		return nil
 	}
 	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshMsg{} })
+}
+
+// readClock reads the time now and then every Clock: Update never reads the clock itself.
+func (m *Model) readClock(after time.Duration) tea.Cmd {
+	now := m.cfg.Now
+	if after <= 0 {
+		return func() tea.Msg { return clockMsg(now()) }
+	}
+	return tea.Tick(after, func(time.Time) tea.Msg { return clockMsg(now()) })
 }
 
 // catchUp reads what the store has above the newest row of the list: captures whose events the

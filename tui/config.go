@@ -123,4 +123,8 @@ type Config struct {
 	// Refresh is how often the list catches up with the store and the header counts are read
 	// again, in case the event stream dropped something; 0: never.
 	Refresh time.Duration
+	// Clock is how often the header's "last notification … ago" is brought up to date; 0: never
+	// after the first reading. Now reads the time, only in Cmds (nil: time.Now); tests fix it.
+	Clock time.Duration
+	Now   func() time.Time
 }

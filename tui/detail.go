@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"time"
 
@@ -99,33 +98,43 @@ func (m *Model) refreshDetail() {
 }
 
 // both shows a time in local time and in UTC: Apple speaks UTC, the developer lives locally.
-func (m *Model) both(t time.Time) string {
+func (m *Model) both(t time.Time) string { return strings.Join(m.bothParts(t), "  ") }
+
+// bothParts is both as parts that a narrow window puts on two lines rather than cutting.
+func (m *Model) bothParts(t time.Time) []string {
 	if t.IsZero() {
-		return "-"
+		return []string{"-"}
 	}
 	local := t.In(m.cfg.Location)
 	if _, off := local.Zone(); off == 0 {
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		return []string{t.UTC().Format("2006-01-02 15:04:05") + " UTC"}
 	}
-	return local.Format("2006-01-02 15:04:05 MST") + m.st.Dim.Render("  ("+t.UTC().Format("2006-01-02 15:04:05")+" UTC)")
+	return []string{local.Format("2006-01-02 15:04:05 MST"), m.st.Dim.Render("(" + t.UTC().Format("2006-01-02 15:04:05") + " UTC)")}
 }
 
 func (m *Model) summaryTab() string {
 	s, d, c := m.st, m.det, m.det.capture
 	var b strings.Builder
-	kv := func(k, v string) {
-		if v == "" {
+	// A value is made of parts that are never cut (a date, an ID): a narrow window moves a part
+	// to the next line, under the value column, instead of breaking it mid-token.
+	kv := func(k string, parts ...string) {
+		ls := fill(max(20, m.width-summaryPad), parts...)
+		if len(ls) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-18s", k)), v)
+		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-18s", k)), ls[0])
+		for _, l := range ls[1:] {
+			b.WriteString(strings.Repeat(" ", summaryPad) + l + "\n")
+		}
 	}
 	typ := s.Kind[kindOf(c.Type)].Render(typeText(c))
 	if c.Type != "" {
-		typ += s.Dim.Render("  — " + lifecycle(c.Type, c.Subtype))
+		kv("Notification", typ, s.Dim.Render("— "+lifecycle(c.Type, c.Subtype)))
+	} else {
+		kv("Notification", typ)
 	}
-	kv("Notification", typ)
-	kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass)))
-	b.WriteString(m.indented(trustWords(c.Trust, c.TrustClass), s.Value))
+	// The verdict once: the label, and what it means in words after it.
+	kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))+" "+s.Value.Render("— "+trustWords(c.Trust, c.TrustClass)))
 	if c.TrustMessage != "" {
 		b.WriteString(m.indented(c.TrustMessage, s.Dim))
 	}
@@ -133,11 +142,11 @@ func (m *Model) summaryTab() string {
 		kv("Identity", s.Error.Render(c.IdentityMismatch))
 	}
 	kv("Environment", s.env(c.Environment).Render(c.Environment))
-	app := c.BundleID
 	if c.AppAppleID != 0 {
-		app += s.Dim.Render(fmt.Sprintf("  (App Apple ID %d)", c.AppAppleID))
+		kv("App", c.BundleID, s.Dim.Render(fmt.Sprintf("(App Apple ID %d)", c.AppAppleID)))
+	} else {
+		kv("App", c.BundleID)
 	}
-	kv("App", app)
 	kv("Product", c.ProductID)
 	kv("Original txn ID", c.OriginalTransactionID)
 	kv("Transaction ID", c.TransactionID)
@@ -146,10 +155,18 @@ func (m *Model) summaryTab() string {
 		kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
 	}
 	b.WriteString("\n")
-	kv("Signed", m.both(c.SignedDate))
+	kv("Signed", m.bothParts(c.SignedDate)...)
+	if w := c.DelayWords(); w != "" {
+		// Apple sends within seconds: a minute or more is worth a look (a retry, an old payload).
+		st := s.Value
+		if c.DelayUnusual() {
+			st = s.Warn
+		}
+		kv("Delay", st.Render(w))
+	}
 	sum := d.decoded.Summary
 	if !sum.PurchaseDate.IsZero() {
-		kv("Purchased", m.both(sum.PurchaseDate))
+		kv("Purchased", m.bothParts(sum.PurchaseDate)...)
 	}
 	exp := sum.ExpiresDate
 	if exp.IsZero() {
@@ -158,7 +175,7 @@ func (m *Model) summaryTab() string {
 		}
 	}
 	if !exp.IsZero() {
-		kv("Expires", m.both(exp))
+		kv("Expires", m.bothParts(exp)...)
 	}
 	for _, f := range []struct{ key, label string }{
 		{"gracePeriodExpiresDate", "Grace period ends"},
@@ -167,7 +184,7 @@ func (m *Model) summaryTab() string {
 	} {
 		if v, ok := findKey(d.doc, f.key); ok {
 			if t, ok := asTime(v); ok {
-				kv(f.label, m.both(t))
+				kv(f.label, m.bothParts(t)...)
 			}
 		}
 	}
@@ -220,13 +237,14 @@ func (m *Model) summaryTab() string {
 	if from == "" {
 		from = c.RemoteAddr
 	}
+	var fromNote string
 	if c.AppleRange != "" {
-		from += s.Dim.Render("  (Apple range " + c.AppleRange + ")")
+		fromNote = s.Dim.Render("(Apple range " + c.AppleRange + ")")
 	} else if from != "" {
-		from += s.Dim.Render("  (not an Apple address)")
+		fromNote = s.Dim.Render("(not an Apple address)")
 	}
-	kv("Received", m.both(c.ReceivedAt))
-	kv("From", from)
+	kv("Received", m.bothParts(c.ReceivedAt)...)
+	kv("From", from, fromNote)
 	answered := "-"
 	if c.ResponseStatus != 0 {
 		answered = s.code(c.ResponseStatus).Render(fmt.Sprint(c.ResponseStatus)) + " in " + shortDur(c.Latency)
@@ -248,12 +266,14 @@ func (m *Model) summaryTab() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// summaryPad is where the Summary's values start: an 18-column label and a space.
+const summaryPad = 19
+
 // indented word-wraps text under the Summary's value column.
 func (m *Model) indented(text string, st lipgloss.Style) string {
-	const pad = 19
 	var b strings.Builder
-	for _, l := range strings.Split(ansi.Wordwrap(text, max(20, m.width-pad-1), ""), "\n") {
-		b.WriteString(strings.Repeat(" ", pad) + st.Render(l) + "\n")
+	for _, l := range strings.Split(wordwrap(text, max(20, m.width-summaryPad)), "\n") {
+		b.WriteString(strings.Repeat(" ", summaryPad) + st.Render(l) + "\n")
 	}
 	return b.String()
 }
@@ -318,7 +338,7 @@ func (m *Model) deliveriesTab() string {
 	s, ds := m.st, m.det.deliveries
 	if len(ds) == 0 {
 		if d, ok := m.lastDel[m.det.id]; ok && skipped(d) {
-			return s.Warn.Render(ansi.Wordwrap(d.Error, max(20, m.width-1), "")) + "\n\n" +
+			return s.Warn.Render(wordwrap(d.Error, max(20, m.width-1))) + "\n\n" +
 				s.Dim.Render("Press r to send it to the forward targets anyway.")
 		}
 		if m.cfg.Replay == nil {
@@ -359,7 +379,7 @@ func (m *Model) deliveriesTab() string {
 func (m *Model) wrapUnder(st lipgloss.Style, label, text string) string {
 	pad := strings.Repeat(" ", 4+len(label))
 	var b strings.Builder
-	for i, l := range strings.Split(ansi.Wordwrap(text, max(20, m.width-len(pad)-1), ""), "\n") {
+	for i, l := range strings.Split(wordwrap(text, max(20, m.width-len(pad)-1)), "\n") {
 		if i == 0 {
 			b.WriteString("    " + st.Render(label+l) + "\n")
 			continue

@@ -100,6 +100,9 @@ func (f *fakeSource) Stats(context.Context) (store.Stats, error) {
 	for _, c := range f.caps {
 		s.ByType[c.Type]++
 		s.ByTrust[c.Trust]++
+		if c.Method != store.MethodImport && c.ReceivedAt.After(s.LastReceivedAt) {
+			s.LastReceivedAt = c.ReceivedAt
+		}
 	}
 	return s, nil
 }

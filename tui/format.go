@@ -144,17 +144,17 @@ func (s styles) trust(label string) lipgloss.Style {
 	return s.TrustWeak
 }
 
-// trustWords is the verdict in a sentence, for the Summary tab.
+// trustWords says what the verdict means, after its label in the Summary tab.
 func trustWords(label, class string) string {
 	switch decode.Label(label) {
 	case decode.LabelVerified:
-		return "Verified: signed by Apple (chain to Apple Root CA - G3, Apple OIDs, ES256 signature)."
+		return "signed by Apple (chain to Apple Root CA - G3, Apple OIDs, ES256 signature)"
 	case decode.LabelSimulated:
-		return "Simulated: signed by a test chain you trust, not by Apple."
+		return "signed by a test chain you trust, not by Apple"
 	case decode.LabelXcode:
-		return "Unsigned: StoreKit Testing in Xcode; nothing here proves it came from Apple."
+		return "unsigned, from StoreKit Testing in Xcode; nothing here proves it came from Apple"
 	case decode.LabelLegacyV1:
-		return "Version 1 notification: unsigned; only the shared secret, if any, vouches for it."
+		return "a version 1 notification, unsigned; only the shared secret, if any, vouches for it"
 	case decode.LabelInvalid:
 		why := map[string]string{
 			"format":      "it is not a well-formed App Store payload",
@@ -166,9 +166,9 @@ func trustWords(label, class string) string {
 		if why == "" {
 			why = "it failed verification"
 		}
-		return "INVALID: " + why + ". Decoded fields are UNVERIFIED."
+		return why + "; the decoded fields are UNVERIFIED"
 	}
-	return "Not decoded yet."
+	return "not decoded yet"
 }
 
 func envBadge(env string) string {
@@ -265,4 +265,60 @@ func fit(s string, w int) string {
 		return ansi.Truncate(s, w, "…")
 	}
 	return s
+}
+
+// wordwrap wraps s to width columns at spaces only. ansi.Wordwrap also breaks after every hyphen,
+// which cuts dates ("2025-10-" / "16T05:22:02Z"), UUIDs and bundle IDs in two; here a word longer
+// than a line is the only thing ever cut, and only because it cannot fit.
+func wordwrap(s string, width int) string {
+	width = max(1, width)
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, w := range strings.Split(para, " ") {
+			switch {
+			case line == "":
+				line = w
+			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+				line += " " + w
+			default:
+				out = append(out, line)
+				line = w
+			}
+			for ansi.StringWidth(line) > width {
+				out = append(out, ansi.Truncate(line, width, ""))
+				line = ansi.TruncateLeft(line, width, "")
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// fill lays out parts that must not be broken (a date with its zone, an ID) on lines of width
+// columns, two spaces apart, starting a new line rather than cutting one; a part wider than a
+// line is word-wrapped.
+func fill(width int, parts ...string) []string {
+	var out []string
+	line := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		switch {
+		case line == "":
+		case ansi.StringWidth(line)+2+ansi.StringWidth(p) <= width:
+			line += "  " + p
+			continue
+		default:
+			out = append(out, line)
+		}
+		ls := strings.Split(wordwrap(p, width), "\n")
+		out = append(out, ls[:len(ls)-1]...)
+		line = ls[len(ls)-1]
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -51,6 +52,9 @@ func newHarness(t testing.TB, cfg Config, caps ...store.Capture) *harness {
 	}
 	if cfg.Location == nil {
 		cfg.Location = cet
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return base }
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

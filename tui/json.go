@@ -4,17 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // longString is where a JSON string is shortened on screen: messages stay whole, a compact JWS
 // or a certificate (thousands of characters) does not.
 const longString = 300
 
-// colorJSON pretty-prints a JSON document and colours it token by token. Input that is not JSON
-// is returned as it is (control characters replaced), so a broken body is still shown. Invalid
-// UTF-8 becomes U+FFFD: raw bytes would garble the terminal.
+// colorJSON pretty-prints a JSON document and colours it token by token, and spells out
+// millisecond dates at the end of their line as s2s decode does (decode.DateNote). Input that is
+// not JSON is returned as it is (control characters replaced), so a broken body is still shown.
+// Invalid UTF-8 becomes U+FFFD: raw bytes would garble the terminal.
 func colorJSON(s styles, raw []byte) string {
 	raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
 	var buf bytes.Buffer
@@ -24,6 +28,14 @@ func colorJSON(s styles, raw []byte) string {
 	src := buf.String()
 	var out strings.Builder
 	out.Grow(len(src) * 2)
+	// key is the member whose value comes next ("" in an array); note waits for the end of line.
+	var key, note string
+	dated := func(value string) {
+		if key != "" {
+			note = decode.DateNote(key, value)
+		}
+		key = ""
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
@@ -46,7 +58,14 @@ func colorJSON(s styles, raw []byte) string {
 			}
 			if k < len(src) && src[k] == ':' {
 				out.WriteString(s.JSONKey.Render(tok))
-			} else if len(tok) > longString {
+				key, _ = strconv.Unquote(tok)
+				i = j
+				continue
+			}
+			if v, err := strconv.Unquote(tok); err == nil {
+				dated(v)
+			}
+			if len(tok) > longString {
 				// Compact JWS and certificates run to thousands of characters; the Raw tab and
 				// the copy keys have them whole.
 				n := 80
@@ -64,6 +83,7 @@ func colorJSON(s styles, raw []byte) string {
 				j++
 			}
 			out.WriteString(s.JSONNumber.Render(src[i:j]))
+			dated(src[i:j])
 			i = j
 		case strings.HasPrefix(src[i:], "true"):
 			out.WriteString(s.JSONBool.Render("true"))
@@ -75,12 +95,22 @@ func colorJSON(s styles, raw []byte) string {
 			out.WriteString(s.JSONNull.Render("null"))
 			i += 4
 		case strings.IndexByte("{}[],:", c) >= 0:
+			if c == '{' || c == '[' {
+				key = ""
+			}
 			out.WriteString(s.JSONPunct.Render(string(c)))
+			i++
+		case c == '\n' && note != "":
+			out.WriteString("  " + s.JSONNull.Render("// "+note) + "\n")
+			note = ""
 			i++
 		default:
 			out.WriteByte(c)
 			i++
 		}
+	}
+	if note != "" {
+		out.WriteString("  " + s.JSONNull.Render("// "+note))
 	}
 	return out.String()
 }

@@ -61,6 +61,8 @@ type Model struct {
 	probeAt       time.Time
 	byTrust       map[string]int
 	totalAll      int
+	lastArrival   time.Time // when the newest capture arrived (imports aside), for the silence
+	now           time.Time // the clock's last reading (clockMsg); zero until the first
 
 	// list
 	rows     []*store.Capture // newest first; pointers so an arrival on top moves 8 bytes a row
@@ -73,10 +75,13 @@ type Model struct {
 	toOldest bool // G pressed: keep reading older pages and keep the cursor on the last row
 	total    int
 	lastDel  map[int64]store.Delivery
-	filterTx string
-	filter   store.Filter
-	editing  bool
-	input    textinput.Model
+	// unusualDelays: a loaded row arrived a minute or more from its signedDate, so the list
+	// shows a DELAY column; it stays until the list is read again.
+	unusualDelays bool
+	filterTx      string
+	filter        store.Filter
+	editing       bool
+	input         textinput.Model
 
 	// detail
 	screen   screen
@@ -104,6 +109,9 @@ func New(cfg Config) *Model {
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 200
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	m := &Model{
 		cfg:       cfg,
@@ -158,7 +166,7 @@ func (m *Model) pageSize() int { return m.cfg.PageSize }
 // Init asks for the background colour and starts the first reads and the event stream.
 func (m *Model) Init() tea.Cmd {
 	return tea.Batch(tea.RequestBackgroundColor, m.loadPage(0), m.loadCount(), m.loadStats(), waitEvents(m.cfg.Events),
-		m.scheduleRefresh())
+		m.scheduleRefresh(), m.readClock(0))
 }
 
 // Update routes every message; it does no I/O itself.
@@ -188,6 +196,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.totalAll = msg.stats.Total
+		if msg.stats.LastReceivedAt.After(m.lastArrival) {
+			m.lastArrival = msg.stats.LastReceivedAt
+		}
 		m.byTrust = map[string]int{}
 		for k, v := range msg.stats.ByTrust {
 			m.byTrust[k] = v
@@ -237,6 +248,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.addCapture(c, false)
 		}
 		return m, m.loadLastDeliveries(msg.rows)
+	case clockMsg:
+		m.now = time.Time(msg)
+		if m.cfg.Clock <= 0 {
+			return m, nil
+		}
+		return m, m.readClock(m.cfg.Clock)
 	case eventsClosedMsg:
 		m.closed = true
 		return m, nil
@@ -292,6 +309,7 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 	}
 	for i := range fresh {
 		m.rows = append(m.rows, &fresh[i])
+		m.unusualDelays = m.unusualDelays || fresh[i].DelayUnusual()
 	}
 	if msg.beforeID == 0 {
 		// The first page can cross live arrivals that came in while it was read.
@@ -426,12 +444,16 @@ func (m *Model) addCapture(c store.Capture, live bool) {
 		m.totalAll++
 		m.byTrust[c.Trust]++
 	}
+	if c.Method != store.MethodImport && c.ReceivedAt.After(m.lastArrival) {
+		m.lastArrival = c.ReceivedAt
+	}
 	if !m.filter.Match(&c) {
 		return
 	}
 	if live {
 		m.total++
 	}
+	m.unusualDelays = m.unusualDelays || c.DelayUnusual()
 	// Newest first: a capture normally goes on top; keep order if an older ID arrives late.
 	m.rows = append(m.rows, nil)
 	copy(m.rows[i+1:], m.rows[i:])
@@ -643,7 +665,7 @@ func (m *Model) applyFilter(text string) tea.Cmd {
 // reload reads the list again from the top for the current filter.
 func (m *Model) reload() tea.Cmd {
 	m.gen++
-	m.rows = nil
+	m.rows, m.unusualDelays = nil, false
 	m.cursor, m.offset, m.total = 0, 0, 0
 	m.hasMore, m.loading = false, true
 	m.follow, m.toOldest = true, false
@@ -666,6 +688,12 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.Close):
 		m.screen = screenList
+		// Back on the capture last open (one opened from the Timeline, say), not the row the
+		// detail was first entered from; that is a move, so following stops.
+		if i, ok := m.index(m.detID); ok && i != m.cursor {
+			m.follow = false
+			m.cursor = i
+		}
 		m.layout()
 		return nil
 	case key.Matches(msg, m.keys.NextTab):

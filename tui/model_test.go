@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,7 +234,7 @@ func TestDetailTabsAndTimeline(t *testing.T) {
 	if h.m.screen != screenDetail || h.m.det == nil || h.m.det.id != 8 {
 		t.Fatalf("enter did not open #8: screen %v det %+v", h.m.screen, h.m.det)
 	}
-	wantTabs := []string{"Verified: signed by Apple", `"notificationType": "REFUND"`, `{"signedPayload":"eyJhbGciOiJFUzI1NiJ9.capture-8.sig"}`,
+	wantTabs := []string{"verified ✓ — signed by Apple", `"notificationType": "REFUND"`, `{"signedPayload":"eyJhbGciOiJFUzI1NiJ9.capture-8.sig"}`,
 		"Content-Type: application/json", "Not forwarded", "Original transaction 2000001034582925 · 5 notifications by signed date"}
 	for i, want := range wantTabs {
 		if h.m.tab != tab(i) {
@@ -270,6 +271,32 @@ func TestDetailTabsAndTimeline(t *testing.T) {
 	if h.m.screen != screenList {
 		t.Errorf("esc did not close the detail")
 	}
+	// Back in the list on the capture opened last (#4 from the Timeline), not #8 where it began.
+	if h.m.rows[h.m.cursor].ID != 4 || h.m.follow {
+		t.Errorf("after esc the list selects #%d (follow %v), want #4", h.m.rows[h.m.cursor].ID, h.m.follow)
+	}
+	if rows := listRowsOf(h.plain()); !slices.ContainsFunc(rows, func(r string) bool {
+		return strings.HasPrefix(r, "▸") && strings.Contains(r, "SUBSCRIBED · RESUBSCRIBE")
+	}) {
+		t.Errorf("the selected row on screen is not #4:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
+// listRowsOf are the list's lines on a plain screen, between the column header and the status bar.
+func listRowsOf(screen string) []string {
+	var rows []string
+	in := false
+	for _, l := range strings.Split(screen, "\n") {
+		switch {
+		case strings.Contains(l, "TIME") && strings.Contains(l, "TRUST"):
+			in = true
+		case in && (strings.Contains(l, "FOLLOW") || strings.Contains(l, "follow off")):
+			return rows
+		case in && strings.TrimSpace(l) != "":
+			rows = append(rows, l)
+		}
+	}
+	return rows
 }
 
 func TestCopyUsesOSC52(t *testing.T) {
@@ -789,5 +816,149 @@ func TestReceiverErrorKeepsTheSelectionVisible(t *testing.T) {
 	}
 	if h.m.cursor < h.m.offset || h.m.cursor >= h.m.offset+h.m.listHeight() {
 		t.Errorf("cursor %d outside the list (offset %d, height %d)", h.m.cursor, h.m.offset, h.m.listHeight())
+	}
+}
+
+// TestHeaderCountsByImportance: at 80x24 with the store path of a real home, the counts that
+// matter come first and none is cut off: invalid, then verified, then simulated; the path gives
+// way to them.
+func TestHeaderCountsByImportance(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 326; i++ {
+		trust := "simulated"
+		switch {
+		case i <= 17:
+			trust = "verified"
+		case i <= 19:
+			trust = "invalid"
+		}
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(-time.Duration(400-i) * time.Minute), Type: "DID_RENEW", Trust: trust, Method: "POST"})
+	}
+	h := newHarness(t, Config{StorePath: "/Users/developer/Library/Application Support/s2s/captures.db"}, caps...)
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	store := lines(h.plain())[2]
+	if want := "326 captures: 2 invalid ✗ · 17 verified ✓ · 307 simulated"; !strings.HasSuffix(store, want) {
+		t.Errorf("store line %q, want it to end with %q", store, want)
+	}
+	for _, w := range []int{100, 80, 60, 44} {
+		h.send(tea.WindowSizeMsg{Width: w, Height: 24})
+		if l := lines(h.plain())[2]; !strings.Contains(l, "2 invalid ✗") {
+			t.Errorf("at %d columns the invalid count is cut off: %q", w, l)
+		}
+	}
+}
+
+// TestHeaderSaysHowLongSinceTheLastNotification: the header tells a developer waiting for Apple
+// how long nothing has arrived, kept current by clock ticks (read in Cmds, never in Update) and by
+// arrivals.
+func TestHeaderSaysHowLongSinceTheLastNotification(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...) // the newest arrived a minute before base
+	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last notification 1 min ago") {
+		t.Errorf("header %q", first)
+	}
+	h.send(clockMsg(base.Add(13*time.Minute + 30*time.Second)))
+	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last notification 14 min ago") {
+		t.Errorf("after the clock moved on: %q", first)
+	}
+	h.send(eventsMsg{events: []receiver.Event{notification(10, "DID_RENEW")}}) // received at base+10s
+	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last notification 13 min ago") {
+		t.Errorf("after an arrival: %q", first)
+	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}}})
+	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last 13 min ago  probe ✓") {
+		t.Errorf("at 80 columns with a probe: %q", first)
+	}
+
+	// The clock ticks on only when asked to, and the tick is a Cmd: Update reads no clock.
+	m := New(Config{Source: newFake(), Clock: time.Minute, Now: func() time.Time { return base }})
+	if _, cmd := m.Update(clockMsg(base)); cmd == nil {
+		t.Error("no next tick scheduled with Clock set")
+	}
+	m = New(Config{Source: newFake(), Now: func() time.Time { return base }})
+	if _, cmd := m.Update(clockMsg(base)); cmd != nil {
+		t.Error("a tick scheduled without Clock")
+	}
+
+	// Nothing received yet: no silence to speak of.
+	empty := newHarness(t, Config{})
+	if first := lines(empty.plain())[0]; strings.Contains(first, "last") {
+		t.Errorf("empty store: %q", first)
+	}
+}
+
+// TestDecodedTabSpellsOutDates: millisecond dates read as s2s decode prints them, from the same
+// decode.DateNote; other numbers and strings are left alone.
+func TestDecodedTabSpellsOutDates(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.press("j", "enter", "2")
+	scr := h.plain()
+	for _, want := range []string{
+		`"signedDate": 1760592122000,  // 2025-10-16T05:22:02.000Z`,
+		`"purchaseDate": 1760588522000,  // 2025-10-16T04:22:02.000Z`,
+	} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("Decoded tab lacks %q:\n%s", want, scr)
+		}
+	}
+	for _, l := range lines(scr) {
+		if strings.Contains(l, "  // ") && !strings.Contains(l, "Date\"") {
+			t.Errorf("a note on a field that is no date: %q", l)
+		}
+	}
+	got := colorJSON(newStyles(true, true), []byte(`{"a":{"expires_date_ms":"1760592122000"},"list":[1760592122000],"renewalDate":0}`))
+	if !strings.Contains(got, `"expires_date_ms": "1760592122000"  // 2025-10-16T05:22:02.000Z`) || strings.Count(got, "//") != 1 {
+		t.Errorf("colorJSON:\n%s", got)
+	}
+}
+
+// TestSummaryKeepsTokensWholeAndTheVerdictOnce: at any width the Summary moves a date, an ID or
+// the verifier's timestamp to the next line rather than cutting it, says the verdict once, and
+// says how long after its signedDate the notification arrived.
+func TestSummaryKeepsTokensWholeAndTheVerdictOnce(t *testing.T) {
+	caps := lifeOfASubscription()
+	caps[7].TrustMessage = "signed by the App Store: chain to Apple Root CA - G3 checked at 2025-10-16T05:22:02Z (its signedDate)"
+	for _, w := range []int{60, 72, 80, 100} {
+		h := newHarness(t, Config{}, caps...)
+		h.send(tea.WindowSizeMsg{Width: w, Height: 60})
+		h.press("j", "enter")
+		scr := h.plain()
+		body := strings.Join(lines(scr)[7:], "\n")
+		for _, whole := range []string{"2025-10-16T05:22:02Z", "2025-10-16 07:22:02 CEST", "(2025-10-16 05:22:02 UTC)",
+			"a0b1c2d3-0000-4000-8000-000000000008", "com.loki-project.loki-messenger", "(App Apple ID 1470168868)",
+			"Delay              arrived 5m58s after its signedDate: late"} {
+			if !strings.Contains(body, whole) {
+				t.Errorf("at %d columns %q is cut:\n%s", w, whole, body)
+			}
+		}
+		if n := strings.Count(strings.ToLower(body), "verified ✓") + strings.Count(body, "Verified:"); n != 1 {
+			t.Errorf("at %d columns the verdict is said %d times:\n%s", w, n, body)
+		}
+	}
+}
+
+// TestDelayColumnOnlyWhenUnusual: deliveries within seconds of their signedDate need no column;
+// once one arrives a minute or more off, the list shows DELAY with the unusual ones filled in.
+func TestDelayColumnOnlyWhenUnusual(t *testing.T) {
+	var caps []store.Capture
+	for i := int64(1); i <= 3; i++ {
+		at := base.Add(time.Duration(i) * time.Minute)
+		caps = append(caps, store.Capture{ID: i, Method: "POST", ReceivedAt: at, SignedDate: at.Add(-1200 * time.Millisecond),
+			Type: "DID_RENEW", Trust: "verified", ResponseStatus: 200})
+	}
+	h := newHarness(t, Config{}, caps...)
+	if scr := h.plain(); strings.Contains(scr, "DELAY") {
+		t.Errorf("a DELAY column for usual delays:\n%s", scr)
+	}
+	late := store.Capture{ID: 4, Method: "POST", ReceivedAt: base.Add(5 * time.Minute), SignedDate: base.Add(5*time.Minute - 2*time.Hour),
+		Type: "DID_RENEW", Trust: "verified", ResponseStatus: 200}
+	h.src.add(late)
+	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventNotification, Capture: &late}}})
+	rows := listRowsOf(h.plain())
+	if len(rows) != 4 || !strings.Contains(rows[0], " 2h0m ") || strings.Contains(rows[1], "1.2s") {
+		t.Errorf("rows:\n%s", strings.Join(rows, "\n"))
+	}
+	if scr := h.plain(); !strings.Contains(scr, "TIME           DELAY  ENV") {
+		t.Errorf("no DELAY column:\n%s", scr)
 	}
 }

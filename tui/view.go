@@ -1,10 +1,12 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/key"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"charm.land/bubbles/v2/key"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -84,13 +86,26 @@ func (m *Model) headerLines() []string {
 		health = s.Error.Render("✗ stopped")
 	}
 	left := s.Title.Render("s2s "+m.cfg.Version) + "  " + health + "  " + s.URL.Render(m.cfg.LocalURL)
-	right := ""
+	// On the right, the silence and the last probe, each shortened before either is dropped.
+	var silence, silenceShort, probe, probeShort string
+	if !m.lastArrival.IsZero() && !m.now.IsZero() {
+		ago := store.AgoText(m.now.Sub(m.lastArrival))
+		silence, silenceShort = s.Dim.Render("last notification "+ago), s.Dim.Render("last "+ago)
+	}
 	if m.probeVerdict != "" {
 		mark, st := "✓", s.OK
 		if m.probeVerdict != "SUCCESS" {
 			mark, st = "✗", s.Error
 		}
-		right = st.Render(fmt.Sprintf("probe %s %s %s", mark, m.probeVerdict, m.clock(m.probeAt)))
+		probe = st.Render(fmt.Sprintf("probe %s %s %s", mark, m.probeVerdict, m.clock(m.probeAt)))
+		probeShort = st.Render("probe " + mark)
+	}
+	right := ""
+	for _, r := range []string{join2(silence, probe), join2(silenceShort, probe), join2(silenceShort, probeShort), silenceShort, probeShort} {
+		if r != "" && ansi.StringWidth(left)+2+ansi.StringWidth(r) <= w {
+			right = r
+			break
+		}
 	}
 	lines := []string{spread(left, right, w)}
 
@@ -108,14 +123,21 @@ func (m *Model) headerLines() []string {
 
 	counts := s.Dim.Render("no captures yet")
 	if m.totalAll > 0 {
-		counts = m.trustCounts()
+		counts = m.trustCounts(w - 8)
 	}
-	// The counts matter more than the path's directories: cut the path from the left.
+	// The counts matter more than the path: cut the path from the left, or leave it out (the ?
+	// help names it).
 	path := m.cfg.StorePath
-	if room := w - 8 - 2 - ansi.StringWidth(counts); ansi.StringWidth(path) > room && room > 10 {
-		path = "…" + ansi.TruncateLeft(path, ansi.StringWidth(path)-room+1, "")
+	room := w - 8 - 2 - ansi.StringWidth(counts)
+	switch {
+	case ansi.StringWidth(path) <= room:
+		path = s.Value.Render(path) + "  "
+	case room >= 16:
+		path = s.Value.Render("…"+ansi.TruncateLeft(path, ansi.StringWidth(path)-room+1, "")) + "  "
+	default:
+		path = ""
 	}
-	lines = append(lines, label("store")+" "+s.Value.Render(path)+"  "+counts)
+	lines = append(lines, label("store")+" "+path+counts)
 
 	if m.prevPublicURL != "" {
 		// Loud and on two lines, so neither URL is ever cut off at 80 columns.
@@ -129,20 +151,38 @@ func (m *Model) headerLines() []string {
 	return lines
 }
 
-// trustCounts lists the labels in a fixed order so the header does not jump around.
-func (m *Model) trustCounts() string {
+// trustCounts lists the labels by importance, in a fixed order so the header does not jump
+// around: invalid first (what needs looking at), then verified, simulated and the unsigned ones,
+// so what a narrow window cuts off is the least important. The total goes first when it fits in w.
+func (m *Model) trustCounts(w int) string {
 	s := m.st
-	noun := "captures"
-	if m.totalAll == 1 {
-		noun = "capture"
-	}
-	parts := []string{s.Value.Render(fmt.Sprintf("%d %s:", m.totalAll, noun))}
-	for _, l := range []decode.Label{decode.LabelVerified, decode.LabelSimulated, decode.LabelXcode, decode.LabelLegacyV1, decode.LabelInvalid} {
+	var parts []string
+	for _, l := range []decode.Label{decode.LabelInvalid, decode.LabelVerified, decode.LabelSimulated, decode.LabelXcode, decode.LabelLegacyV1} {
 		if n := m.byTrust[string(l)]; n > 0 {
 			parts = append(parts, s.trust(string(l)).Render(fmt.Sprintf("%d %s", n, trustText(string(l), ""))))
 		}
 	}
-	return parts[0] + " " + strings.Join(parts[1:], s.Dim.Render(" · "))
+	counts := strings.Join(parts, s.Dim.Render(" · "))
+	noun := "captures"
+	if m.totalAll == 1 {
+		noun = "capture"
+	}
+	total := s.Value.Render(fmt.Sprintf("%d %s", m.totalAll, noun))
+	if counts == "" {
+		return total
+	}
+	if withTotal := total + s.Value.Render(":") + " " + counts; ansi.StringWidth(withTotal) <= w {
+		return withTotal
+	}
+	return counts
+}
+
+// join2 joins two header parts that may be empty.
+func join2(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "  " + b
 }
 
 func (m *Model) clock(t time.Time) string {
@@ -211,12 +251,12 @@ func (m *Model) helpLine() string {
 
 func (m *Model) helpLines() []string {
 	s := m.st
-	// 18 lines: it fits the body of an 80x24 terminal.
+	// 18 lines at most: the body of an 80x24 terminal (TestHelpFitsAt80x24).
 	lines := []string{s.Title.Render("Keys")}
 	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.navHelp()), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.actionHelp()), "\n")...)
-	lines = append(lines, "",
+	lines = append(lines,
 		s.Title.Render("Tabs")+"    "+s.Dim.Render("1-6 jump to a tab; in Timeline, enter opens the selected notification"),
 		s.Title.Render("Filter")+"  "+s.Dim.Render("type:DID_RENEW subtype:VOLUNTARY env:sandbox trust:verified"),
 		"        "+s.Dim.Render("product:ID bundle:ID otid:ID, or any text"),
@@ -230,7 +270,7 @@ func (m *Model) helpLines() []string {
 }
 
 // columns are the list's column widths for the current window width.
-type columns struct{ time, env, typ, product, trust, ans, fwd int }
+type columns struct{ time, delay, env, typ, product, trust, ans, fwd int }
 
 func (m *Model) columns() columns {
 	c := columns{time: 8, env: 5, trust: 12, ans: 3}
@@ -240,9 +280,16 @@ func (m *Model) columns() columns {
 	if m.forwarding() {
 		c.fwd = 10
 	}
+	if m.unusualDelays {
+		// Only while the list holds a delay worth a look: the usual few seconds are noise.
+		c.delay = 6
+	}
 	fixed := 2 + c.time + 1 + c.env + 1 + 1 + 1 + c.trust + 1 + c.ans
 	if c.fwd > 0 {
 		fixed += 1 + c.fwd
+	}
+	if c.delay > 0 {
+		fixed += 1 + c.delay
 	}
 	flex := max(10, m.width-fixed)
 	c.typ = flex * 3 / 5
@@ -261,7 +308,11 @@ func (m *Model) listLines() []string {
 		lines = append(lines, s.Title.Render("filter")+" "+s.Value.Render(m.filterTx)+s.Dim.Render(fmt.Sprintf("  %d matching · / edits · esc clears", m.total)))
 	}
 	c := m.columns()
-	head := "  " + cell("TIME", c.time) + " " + cell("ENV", c.env) + " " + cell("TYPE · SUBTYPE", c.typ) + " " +
+	head := "  " + cell("TIME", c.time) + " "
+	if c.delay > 0 {
+		head += cell("DELAY", c.delay) + " "
+	}
+	head += cell("ENV", c.env) + " " + cell("TYPE · SUBTYPE", c.typ) + " " +
 		cell("PRODUCT", c.product) + " " + cell("TRUST", c.trust) + " " + cell("ANS", c.ans)
 	if c.fwd > 0 {
 		head += " " + cell("FORWARD", c.fwd)
@@ -306,7 +357,15 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 	if col.fwd > 0 {
 		cells = append(cells, cell(fwd, col.fwd))
 	}
+	delay := ""
+	if col.delay > 0 && c.DelayUnusual() {
+		d, _ := c.Delay()
+		delay = store.FormatDelay(d)
+	}
 	if selected {
+		if col.delay > 0 {
+			cells = slices.Insert(cells, 1, cell(delay, col.delay))
+		}
 		return s.Selected.Render(cell("▸ "+strings.Join(cells, " "), m.width))
 	}
 	styled := []string{s.Dim.Render(cells[0]), s.env(c.Environment).Render(cells[1]), s.Kind[kindOf(c.Type)].Render(cells[2]),
@@ -318,6 +377,9 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 			st = s.code(d.Status)
 		}
 		styled = append(styled, st.Render(cells[6]))
+	}
+	if col.delay > 0 {
+		styled = slices.Insert(styled, 1, s.Warn.Render(cell(delay, col.delay)))
 	}
 	return "  " + strings.Join(styled, " ")
 }
