@@ -306,7 +306,9 @@ func startTUI(t *testing.T, dir string, cols, rows int, noColor bool, args ...st
 	if err := os.WriteFile(run, []byte(script.String()), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("s2s-e2e-%d-%s", os.Getpid(), filepath.Base(dir)), name: "s2s"}
+	// The test's own temp directory names the server: every test's dir is ".../001", and two tests
+	// on one server name race the first one's kill-server.
+	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("s2s-e2e-%d-%s", os.Getpid(), filepath.Base(filepath.Dir(dir))), name: "s2s"}
 	tm.must("new-session", "-d", "-s", tm.name, "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows), "sh "+run)
 	// Keys are sent one by one; tmux must not hold an Escape back to join it with the next key.
 	tm.must("set-option", "-s", "escape-time", "0")
