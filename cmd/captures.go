@@ -125,9 +125,10 @@ func capWriteJSON(w io.Writer, v any) error {
 type capturesListOptions struct {
 	*capturesOptions
 
-	Type, Subtype, Environment, Trust string
-	BundleID, OriginalTransactionID   string
-	ProductID, Search, Since, Until   string
+	Type, Subtype, Environment, Trust []string // repeatable: alternatives
+	BundleID, OriginalTransactionID   []string
+	ProductID                         []string
+	Filter, Search, Since, Until      string
 	Before                            int64
 	Limit                             int
 	JSON                              bool
@@ -154,15 +155,16 @@ take RFC 3339 times, dates (local midnight) or durations back from now (90s, 15m
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCapturesList(cmd.Context(), o) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&o.Type, "type", "", "only this notificationType (DID_RENEW, SUBSCRIBED, TEST, ...)")
-	fl.StringVar(&o.Subtype, "subtype", "", "only this subtype (INITIAL_BUY, VOLUNTARY, ...)")
-	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode")
-	fl.StringVar(&o.Environment, "environment", "", "same as --env")
+	fl.StringArrayVar(&o.Type, "type", nil, "only this notificationType, or TYPE/SUBTYPE (DID_RENEW, SUBSCRIBED/RESUBSCRIBE, ...; repeatable)")
+	fl.StringArrayVar(&o.Subtype, "subtype", nil, "only this subtype (INITIAL_BUY, VOLUNTARY, ...; repeatable)")
+	fl.StringArrayVar(&o.Environment, "env", nil, "only this environment: Sandbox, Production, Xcode, LocalTesting (repeatable)")
+	fl.StringArrayVar(&o.Environment, "environment", nil, "same as --env")
 	_ = fl.MarkHidden("environment")
-	fl.StringVar(&o.Trust, "trust", "", "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid")
-	fl.StringVar(&o.BundleID, "bundle-id", "", "only this bundle ID")
-	fl.StringVar(&o.OriginalTransactionID, "original-transaction-id", "", "only this original transaction ID")
-	fl.StringVar(&o.ProductID, "product", "", "only this product ID")
+	fl.StringArrayVar(&o.Trust, "trust", nil, "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid (repeatable)")
+	fl.StringArrayVar(&o.BundleID, "bundle-id", nil, "only this bundle ID (repeatable)")
+	fl.StringArrayVar(&o.OriginalTransactionID, "original-transaction-id", nil, "only this original transaction ID (repeatable)")
+	fl.StringArrayVar(&o.ProductID, "product", nil, "only product IDs containing this, any case (repeatable)")
+	fl.StringVar(&o.Filter, "filter", "", "terms of the filter grammar, as in the TUI: 'type:REFUND,DID_RENEW env:prod product:yearly'")
 	fl.StringVar(&o.Search, "search", "", "free TEXT in type, subtype, product, IDs, bundle or path")
 	fl.StringVar(&o.Since, "since", "", "received at or after TIME (RFC 3339, date, or duration like 1h)")
 	fl.StringVar(&o.Until, "until", "", "received before TIME (RFC 3339, date, or duration like 1h)")
@@ -173,16 +175,21 @@ take RFC 3339 times, dates (local midnight) or durations back from now (90s, 15m
 		return fixtures.TypeNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = c.RegisterFlagCompletionFunc("subtype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return fixtures.SubtypeNames(o.Type), cobra.ShellCompDirectiveNoFileComp
+		return fixtures.SubtypeNames(lastOf(o.Type)), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = c.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(capTrustLabels, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
-var capTrustLabels = []string{
-	string(decode.LabelVerified), string(decode.LabelSimulated), string(decode.LabelXcode),
-	string(decode.LabelLegacyV1), string(decode.LabelInvalid),
+var capTrustLabels = store.TrustLabels
+
+// lastOf is the last value of a repeatable flag, "" when it was not given.
+func lastOf(vals []string) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[len(vals)-1]
 }
 
 // filter turns the flags into a store.Filter.
@@ -190,34 +197,55 @@ func (o *capturesListOptions) filter() (store.Filter, error) {
 	if o.Limit < 0 {
 		return store.Filter{}, usageErrorf("invalid --limit %d: use a positive number, or 0 for all", o.Limit)
 	}
-	f, err := captureSelection(o.f.Now(), o.Type, o.Subtype, o.Environment, o.Trust, o.Since, o.Until)
+	f, err := captureSelection(o.f.Now(), []selectionFlag{
+		{"type", "type", o.Type}, {"subtype", "subtype", o.Subtype}, {"env", "env", o.Environment},
+		{"trust", "trust", o.Trust}, {"bundle-id", "bundle", o.BundleID},
+		{"original-transaction-id", "otid", o.OriginalTransactionID}, {"product", "product", o.ProductID},
+	}, o.Filter, o.Since, o.Until)
 	if err != nil {
 		return f, err
 	}
-	f.BundleID, f.OriginalTransactionID, f.ProductID = o.BundleID, o.OriginalTransactionID, o.ProductID
-	f.Text, f.BeforeID, f.Limit = o.Search, o.Before, o.Limit
+	if o.Search != "" {
+		f.Text = strings.TrimSpace(f.Text + " " + o.Search)
+	}
+	f.BeforeID, f.Limit = o.Before, o.Limit
 	if o.Limit == 0 {
 		f.Limit = -1
 	}
 	return f, nil
 }
 
+// selectionFlag is one selection flag's values: a term of the one filter grammar
+// (store.ParseFilter) under the flag's name.
+type selectionFlag struct {
+	flag, key string
+	values    []string
+}
+
 // captureSelection turns the selection flags that captures list and replay share into a
-// store.Filter, normalising the spellings people type.
-func captureSelection(now time.Time, typ, subtype, env, trust, since, until string) (store.Filter, error) {
-	f := store.Filter{
-		Type:        strings.ToUpper(strings.TrimSpace(typ)),
-		Subtype:     strings.ToUpper(strings.TrimSpace(subtype)),
-		Environment: capEnvironment(env),
+// store.Filter. Each flag is a key of the filter grammar the TUI's filter bar and forwarding rules
+// read, so values are spelt alike everywhere; a repeated flag (or A,B) is an alternative, and
+// --filter takes terms of that grammar. Values the grammar refuses are usage errors naming the
+// valid ones.
+func captureSelection(now time.Time, flags []selectionFlag, expr, since, until string) (store.Filter, error) {
+	f, err := store.ParseFilter(expr)
+	if err != nil {
+		return f, usageErrorf("invalid --filter %q: %v (%s)", expr, err, store.FilterHelp)
 	}
-	if trust != "" {
-		t := strings.ToLower(trust)
-		if !slices.Contains(capTrustLabels, t) {
-			return f, usageErrorf("invalid --trust %q: use one of %s", trust, strings.Join(capTrustLabels, ", "))
+	for _, fl := range flags {
+		for _, v := range fl.values {
+			if strings.TrimSpace(v) == "" {
+				continue // --env "" is no filter, as before
+			}
+			if err := f.AddTerm(fl.key, v); err != nil {
+				var fe *store.FilterError
+				if errors.As(err, &fe) && fe.Why != "" {
+					return f, usageErrorf("invalid --%s %q: %s; use %s", fl.flag, fe.Value, fe.Why, fe.Valid)
+				}
+				return f, usageErrorf("invalid --%s %q: %v", fl.flag, v, err)
+			}
 		}
-		f.Trust = t
 	}
-	var err error
 	if since != "" {
 		if f.Since, err = parseCaptureTime(since, now); err != nil {
 			return f, usageErrorf("invalid --since %q: %v", since, err)
@@ -231,16 +259,11 @@ func captureSelection(now time.Time, typ, subtype, env, trust, since, until stri
 	return f, nil
 }
 
+// capEnvironment returns Apple's spelling of an environment as people type it
+// (decode.ParseEnvironment), or env unchanged for the caller to refuse.
 func capEnvironment(env string) string {
-	switch strings.ToLower(strings.TrimSpace(env)) {
-	case "sandbox":
-		return "Sandbox"
-	case "production", "prod":
-		return "Production"
-	case "xcode":
-		return "Xcode"
-	case "localtesting":
-		return "LocalTesting"
+	if e, ok := decode.ParseEnvironment(env); ok {
+		return e
 	}
 	return env
 }

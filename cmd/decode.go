@@ -189,18 +189,12 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 		}
 		vo.At = t
 	}
-	switch strings.ToLower(o.Environment) {
-	case "":
-	case "sandbox":
-		vo.Environment = decode.EnvSandbox
-	case "production", "prod":
-		vo.Environment = decode.EnvProduction
-	case "xcode":
-		vo.Environment = decode.EnvXcode
-	case "localtesting":
-		vo.Environment = decode.EnvLocalTesting
-	default:
-		return vo, usageErrorf("--environment %q: use Sandbox, Production or Xcode", o.Environment)
+	if o.Environment != "" {
+		env, ok := decode.ParseEnvironment(o.Environment)
+		if !ok {
+			return vo, usageErrorf("--environment %q: use %s", o.Environment, strings.Join(decode.Environments, ", "))
+		}
+		vo.Environment = env
 	}
 	certs, err := loadRoots(o.Roots)
 	if err != nil {

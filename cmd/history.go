@@ -320,7 +320,7 @@ func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
 // returns the capture's ID and whether it was inserted now.
 func importHistoryItem(ctx context.Context, st *store.Store, item appstore.NotificationHistoryItem, sum decode.Summary, now time.Time, env appstore.Environment, host string) (int64, bool, error) {
 	if sum.NotificationUUID != "" {
-		existing, err := st.List(ctx, store.Filter{NotificationUUID: sum.NotificationUUID, Limit: 1, Ascending: true})
+		existing, err := st.List(ctx, store.Filter{NotificationUUIDs: []string{sum.NotificationUUID}, Limit: 1, Ascending: true})
 		if err != nil {
 			return 0, false, fmt.Errorf("--import: %w", err)
 		}

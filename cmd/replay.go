@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
@@ -24,20 +22,20 @@ import (
 type replayOptions struct {
 	f *Factory
 
-	IDs                        []int64
-	Type, Subtype, Environment string
-	Trust                      string
-	Since, Until               string
-	Limit                      int
-	To                         string
-	Resign                     bool
-	Sets                       []string
-	KeepUUID                   bool
-	Rate                       string
-	DryRun                     bool
-	JSON                       bool
-	StorePath                  string
-	Timeout                    time.Duration
+	IDs                               []int64
+	Type, Subtype, Environment, Trust []string // repeatable: alternatives
+	Filter                            string
+	Since, Until                      string
+	Limit                             int
+	To                                string
+	Resign                            bool
+	Sets                              []string
+	KeepUUID                          bool
+	Rate                              string
+	DryRun                            bool
+	JSON                              bool
+	StorePath                         string
+	Timeout                           time.Duration
 }
 
 func newReplayCmd(f *Factory) *cobra.Command {
@@ -93,10 +91,11 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 	}
 	fl := c.Flags()
 	fl.StringVar(&o.To, "to", "", "where to send: 3000, 3000/path, /path or a URL (default: the running s2s listen)")
-	fl.StringVar(&o.Type, "type", "", "only this notificationType (DID_RENEW, REFUND, ...)")
-	fl.StringVar(&o.Subtype, "subtype", "", "only this subtype (INITIAL_BUY, VOLUNTARY, ...)")
-	fl.StringVar(&o.Environment, "env", "", "only this environment: Sandbox, Production, Xcode, LocalTesting")
-	fl.StringVar(&o.Trust, "trust", "", "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid")
+	fl.StringArrayVar(&o.Type, "type", nil, "only this notificationType, or TYPE/SUBTYPE (DID_RENEW, REFUND, ...; repeatable)")
+	fl.StringArrayVar(&o.Subtype, "subtype", nil, "only this subtype (INITIAL_BUY, VOLUNTARY, ...; repeatable)")
+	fl.StringArrayVar(&o.Environment, "env", nil, "only this environment: Sandbox, Production, Xcode, LocalTesting (repeatable)")
+	fl.StringArrayVar(&o.Trust, "trust", nil, "only this trust label: verified, simulated, unsigned-xcode, legacy-v1, invalid (repeatable)")
+	fl.StringVar(&o.Filter, "filter", "", "terms of the filter grammar, as in the TUI: 'type:REFUND env:prod product:yearly'")
 	fl.StringVar(&o.Since, "since", "", "received at or after TIME (RFC 3339, date, or duration like 1h, 7d)")
 	fl.StringVar(&o.Until, "until", "", "received before TIME (RFC 3339, date, or duration like 1h)")
 	fl.IntVar(&o.Limit, "limit", 100, "at most N captures selected by filters (the newest N)")
@@ -140,15 +139,14 @@ func (o *replayOptions) filter() (store.Filter, bool, error) {
 	if o.Limit <= 0 {
 		return store.Filter{}, false, usageErrorf("invalid --limit %d: use a positive number", o.Limit)
 	}
-	if o.Environment != "" && !slices.Contains([]string{"Sandbox", "Production", "Xcode", "LocalTesting"}, capEnvironment(o.Environment)) {
-		return store.Filter{}, false, usageErrorf("invalid --env %q: use Sandbox, Production, Xcode or LocalTesting", o.Environment)
-	}
-	flt, err := captureSelection(o.f.Now(), o.Type, o.Subtype, o.Environment, o.Trust, o.Since, o.Until)
+	flt, err := captureSelection(o.f.Now(), []selectionFlag{
+		{"type", "type", o.Type}, {"subtype", "subtype", o.Subtype}, {"env", "env", o.Environment}, {"trust", "trust", o.Trust},
+	}, o.Filter, o.Since, o.Until)
 	if err != nil {
 		return flt, false, err
 	}
 	flt.Limit = o.Limit
-	filtered := flt.Type != "" || flt.Subtype != "" || flt.Environment != "" || flt.Trust != "" || o.Since != "" || o.Until != ""
+	filtered := flt.Selective() || o.Since != "" || o.Until != ""
 	return flt, filtered, nil
 }
 
@@ -197,8 +195,8 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 			return writeJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
 		}
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
-		if flt.Type != "" && !decode.NotificationType(flt.Type).Known() {
-			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", flt.Type)
+		for _, t := range flt.UnknownTypes() {
+			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
 		}
 		return nil
 	}

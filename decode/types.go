@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -158,6 +159,27 @@ const (
 	EnvXcode        = "Xcode"
 	EnvLocalTesting = "LocalTesting"
 )
+
+// Environments are the environment values, in the order messages list them.
+var Environments = []string{EnvSandbox, EnvProduction, EnvXcode, EnvLocalTesting}
+
+// ParseEnvironment reads an environment as people type it (any case; sandbox, sbx, sb;
+// production, prod, and V1's PROD; xcode; localtesting, local) and returns Apple's spelling. Every
+// command, filter and forwarding rule reads environments through it, so they accept the same
+// words.
+func ParseEnvironment(s string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "sandbox", "sbx", "sb":
+		return EnvSandbox, true
+	case "production", "prod":
+		return EnvProduction, true
+	case "xcode":
+		return EnvXcode, true
+	case "localtesting", "local":
+		return EnvLocalTesting, true
+	}
+	return "", false
+}
 
 // Notification is the V2 responseBodyV2DecodedPayload. Exactly one of Data, Summary,
 // ExternalPurchaseToken and AppData is present.

@@ -7,21 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
 // Target is one --forward-to: where to send, and which notifications to send there.
 type Target struct {
 	URL string // absolute http(s) URL
-	// Envs and Types restrict the target; empty means any. A Types entry is "TYPE" (any subtype)
-	// or "TYPE/SUBTYPE". Comparison ignores case.
-	Envs  []string
-	Types []string
+	// Rules restrict the target, in the one filter grammar (store.ParseFilter); zero means any.
+	Rules store.Filter
 	Spec  string // as the user wrote it
 }
 
@@ -63,126 +59,34 @@ func ParseTarget(spec string) (Target, error) {
 }
 
 func (t *Target) parseRules(rules string) error {
-	rules = strings.TrimSpace(rules)
-	if rules == "" {
+	if strings.TrimSpace(strings.ReplaceAll(rules, ";", " ")) == "" {
 		return errors.New("empty rules before \"=>\"; write e.g. env=Sandbox=>3000, or leave out the \"=>\"")
 	}
-	seen := map[string]bool{}
-	for rule := range strings.SplitSeq(rules, ";") {
-		rule = strings.TrimSpace(rule)
-		if rule == "" {
-			continue
-		}
-		key, vals, ok := strings.Cut(rule, "=")
-		key = strings.ToLower(strings.TrimSpace(key))
-		if !ok {
-			return fmt.Errorf("rule %q has no \"=\"; write key=value, e.g. env=Sandbox or type=REFUND", rule)
-		}
-		if seen[key] {
-			return fmt.Errorf("rule %q repeats %s; list several values in one rule, e.g. %s=A,B", rule, key, key)
-		}
-		seen[key] = true
-		var list []string
-		for v := range strings.FieldsFuncSeq(vals, func(r rune) bool { return r == ',' || r == '|' }) {
-			if v = strings.TrimSpace(v); v != "" {
-				list = append(list, v)
-			}
-		}
-		if len(list) == 0 {
-			return fmt.Errorf("rule %q has no value", rule)
-		}
-		switch key {
-		case "env", "environment":
-			for _, v := range list {
-				canon, ok := canonicalEnv(v)
-				if !ok {
-					return fmt.Errorf("unknown environment %q; use Sandbox, Production, Xcode or LocalTesting", v)
-				}
-				t.Envs = append(t.Envs, canon)
-			}
-		case "type":
-			for _, v := range list {
-				typ, sub, hasSub := strings.Cut(v, "/")
-				if !validName(typ) || (hasSub && !validName(sub)) {
-					return fmt.Errorf("type %q: write a notificationType such as DID_RENEW, or TYPE/SUBTYPE such as SUBSCRIBED/RESUBSCRIBE", v)
-				}
-				t.Types = append(t.Types, strings.ToUpper(v))
-			}
-		default:
-			return fmt.Errorf("unknown rule %q; the rules are env= and type=", key)
-		}
+	f, err := store.ParseFilter(rules)
+	if err != nil {
+		return err
 	}
-	if len(t.Envs) == 0 && len(t.Types) == 0 {
-		return errors.New("empty rules before \"=>\"")
+	if f.Text != "" {
+		return fmt.Errorf("%q is not a rule; write KEY=VALUE (or KEY:VALUE) terms, e.g. env=Sandbox or type=REFUND,DID_RENEW; the keys are %s",
+			f.Text, strings.Join(store.FilterKeys(), ", "))
 	}
+	t.Rules = f
 	return nil
-}
-
-func canonicalEnv(v string) (string, bool) {
-	for _, e := range []string{"Sandbox", "Production", "Xcode", "LocalTesting"} {
-		if strings.EqualFold(v, e) {
-			return e, true
-		}
-	}
-	return "", false
-}
-
-// validName accepts Apple's notificationType and subtype spellings (upper case, digits, '_').
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // UnknownTypes lists the type rules naming a notificationType or subtype Apple does not document:
 // most likely a typo that would route nothing, possibly a type newer than this s2s.
-func (t Target) UnknownTypes() []string {
-	var unknown []string
-	for _, v := range t.Types {
-		typ, sub, hasSub := strings.Cut(v, "/")
-		if !decode.NotificationType(typ).Known() || hasSub && !decode.Subtype(sub).Known() {
-			unknown = append(unknown, v)
-		}
-	}
-	return unknown
-}
+func (t Target) UnknownTypes() []string { return t.Rules.UnknownTypes() }
 
 // Matches reports whether c should go to t.
-func (t Target) Matches(c *store.Capture) bool {
-	if len(t.Envs) > 0 && !slices.ContainsFunc(t.Envs, func(e string) bool { return strings.EqualFold(e, c.Environment) }) {
-		return false
-	}
-	if len(t.Types) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(t.Types, func(want string) bool {
-		typ, sub, hasSub := strings.Cut(want, "/")
-		if !strings.EqualFold(typ, c.Type) {
-			return false
-		}
-		return !hasSub || strings.EqualFold(sub, c.Subtype)
-	})
-}
+func (t Target) Matches(c *store.Capture) bool { return t.Rules.Match(c) }
 
 // String describes t for messages: the URL and its rules.
 func (t Target) String() string {
-	var rules []string
-	if len(t.Envs) > 0 {
-		rules = append(rules, "env="+strings.Join(t.Envs, ","))
+	if rules := t.Rules.String(); rules != "" {
+		return t.URL + " (" + rules + ")"
 	}
-	if len(t.Types) > 0 {
-		rules = append(rules, "type="+strings.Join(t.Types, ","))
-	}
-	if len(rules) == 0 {
-		return t.URL
-	}
-	return t.URL + " (" + strings.Join(rules, "; ") + ")"
+	return t.URL
 }
 
 // NormalizeURL turns the lenient forms developers type into an absolute URL, as the Stripe CLI

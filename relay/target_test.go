@@ -69,11 +69,13 @@ func TestParseTarget(t *testing.T) {
 		{spec: " ; type=TEST ; =>3000", url: "http://localhost:3000", types: []string{"TEST"}},
 		{spec: "=>3000", err: "empty rules"},
 		{spec: "env=Staging=>3000", err: "unknown environment"},
-		{spec: "colour=red=>3000", err: "unknown rule"},
-		{spec: "env=Sandbox;env=Production=>3000", err: "repeats env"},
-		{spec: "type==>3000", err: "no value"},
-		{spec: "type=REFUND DID_RENEW=>3000", err: "notificationType"},
-		{spec: "env Sandbox=>3000", err: "no \"=\""},
+		{spec: "colour=red=>3000", err: `unknown filter key "colour"; the keys are type, subtype, env`},
+		// The one filter grammar: a repeated key is an alternative, as in the TUI and captures.
+		{spec: "env=Sandbox;env=Production=>3000", url: "http://localhost:3000", envs: []string{"Sandbox", "Production"}},
+		{spec: "type:REFUND env:prod=>3000", url: "http://localhost:3000", envs: []string{"Production"}, types: []string{"REFUND"}},
+		{spec: "type==>3000", err: "needs a value"},
+		{spec: "type=REFUND DID_RENEW=>3000", err: `"DID_RENEW" is not a rule`},
+		{spec: "env Sandbox=>3000", err: "is not a rule"},
 		{spec: "env=Sandbox=>", err: "empty URL"},
 		// Rules without "=>" would otherwise become a host named "env=Sandbox,3000".
 		{spec: "env=Sandbox,3000", err: `put the rules before "=>"`},
@@ -92,7 +94,7 @@ func TestParseTarget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.URL != tt.url || !slices.Equal(got.Envs, tt.envs) || !slices.Equal(got.Types, tt.types) {
+			if got.URL != tt.url || !slices.Equal(got.Rules.Environments, tt.envs) || !slices.Equal(got.Rules.Types, tt.types) {
 				t.Errorf("ParseTarget(%q) = %+v; want url %q envs %v types %v", tt.spec, got, tt.url, tt.envs, tt.types)
 			}
 		})
@@ -140,7 +142,7 @@ func TestTargetMatches(t *testing.T) {
 
 func TestTargetString(t *testing.T) {
 	got := mustTarget(t, "type=REFUND;env=Sandbox=>3000").String()
-	if want := "http://localhost:3000 (env=Sandbox; type=REFUND)"; got != want {
+	if want := "http://localhost:3000 (type:REFUND env:Sandbox)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }

@@ -73,8 +73,8 @@ func BenchmarkList(b *testing.B) {
 	}{
 		{"newest-page", Filter{Limit: 50}},
 		{"page-at-id-50000", Filter{Limit: 50, BeforeID: 50_000}},
-		{"type+env-page", Filter{Type: "DID_RENEW", Environment: "Sandbox", Limit: 50}},
-		{"rare-otid-page", Filter{OriginalTransactionID: "20000000000042", Limit: 50}},
+		{"type+env-page", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}, Limit: 50}},
+		{"rare-otid-page", Filter{OriginalTransactionIDs: []string{"20000000000042"}, Limit: 50}},
 		{"text-page", Filter{Text: "yearly", Limit: 50}},
 		{"last-hour-page", Filter{Since: time.Now().Add(-time.Hour), Limit: 50}},
 	} {
@@ -100,8 +100,8 @@ func BenchmarkCount(b *testing.B) {
 		f    Filter
 	}{
 		{"all", Filter{}},
-		{"type+env", Filter{Type: "DID_RENEW", Environment: "Sandbox"}},
-		{"trust", Filter{Trust: "invalid"}},
+		{"type+env", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}}},
+		{"trust", Filter{Trusts: []string{"invalid"}}},
 		{"text", Filter{Text: "BILLING"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -202,91 +200,6 @@ func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
 		return 0, fmt.Errorf("store: count: %w", err)
 	}
 	return n, nil
-}
-
-// where renders the filter as a WHERE clause over alias c, with its arguments.
-func (f Filter) where() (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	eq := func(col, v string) {
-		if v != "" {
-			conds = append(conds, "c."+col+" = ?")
-			args = append(args, v)
-		}
-	}
-	eq("type", f.Type)
-	eq("subtype", f.Subtype)
-	eq("environment", f.Environment)
-	eq("trust", f.Trust)
-	eq("bundle_id", f.BundleID)
-	eq("product_id", f.ProductID)
-	eq("original_transaction_id", f.OriginalTransactionID)
-	eq("notification_uuid", f.NotificationUUID)
-	if !f.Since.IsZero() {
-		conds = append(conds, "c.received_at >= ?")
-		args = append(args, nanos(f.Since))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "c.received_at < ?")
-		args = append(args, nanos(f.Until))
-	}
-	if f.BeforeID > 0 {
-		conds = append(conds, "c.id < ?")
-		args = append(args, f.BeforeID)
-	}
-	if f.AfterID > 0 {
-		conds = append(conds, "c.id > ?")
-		args = append(args, f.AfterID)
-	}
-	if t := strings.TrimSpace(f.Text); t != "" {
-		pattern := "%" + likeEscaper.Replace(t) + "%"
-		var ors []string
-		for _, col := range []string{"c.type", "c.subtype", "c.product_id", "c.notification_uuid",
-			"c.original_transaction_id", "c.transaction_id", "c.bundle_id", "c.path", "CAST(c.app_apple_id AS TEXT)"} {
-			ors = append(ors, col+` LIKE ? ESCAPE '\'`)
-			args = append(args, pattern)
-		}
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-// Match reports whether f selects c, as where does in SQL, for a capture that is not read back
-// from the store (a live arrival in the TUI). Keep the two in step.
-func (f Filter) Match(c *Capture) bool {
-	// Exact, as in SQL: bundle and product IDs are case-sensitive at Apple.
-	eq := func(want, got string) bool { return want == "" || want == got }
-	if !eq(f.Type, c.Type) || !eq(f.Subtype, c.Subtype) || !eq(f.Environment, c.Environment) ||
-		!eq(f.Trust, c.Trust) || !eq(f.BundleID, c.BundleID) || !eq(f.ProductID, c.ProductID) ||
-		!eq(f.OriginalTransactionID, c.OriginalTransactionID) || !eq(f.NotificationUUID, c.NotificationUUID) {
-		return false
-	}
-	if !f.Since.IsZero() && c.ReceivedAt.Before(f.Since) || !f.Until.IsZero() && !c.ReceivedAt.Before(f.Until) {
-		return false
-	}
-	if f.BeforeID > 0 && c.ID >= f.BeforeID || f.AfterID > 0 && c.ID <= f.AfterID {
-		return false
-	}
-	t := strings.TrimSpace(f.Text)
-	if t == "" {
-		return true
-	}
-	// One substring over the same fields as the free-text LIKE, without regard to case.
-	t = strings.ToLower(t)
-	for _, v := range []string{c.Type, c.Subtype, c.ProductID, c.NotificationUUID, c.OriginalTransactionID,
-		c.TransactionID, c.BundleID, c.Path, strconv.FormatInt(c.AppAppleID, 10)} {
-		if strings.Contains(strings.ToLower(v), t) {
-			return true
-		}
-	}
-	return false
 }
 
 // Delete removes the given captures with their bodies and deliveries and returns how many

@@ -67,14 +67,3 @@ func matchesText(c Capture, needle string) bool {
 	}
 	return false
 }
-
-// asciiLower folds case the way SQLite's LIKE does: ASCII letters only.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}

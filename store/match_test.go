@@ -21,12 +21,12 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 	at := func(i int) time.Time { return base.Add(time.Duration(i) * 17 * time.Second) }
 	for _, f := range []Filter{
 		{},
-		{Type: "DID_RENEW"},
-		{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY"},
-		{Environment: "Production", Trust: "verified"},
-		{BundleID: "com.example.app1", ProductID: "com.example.sub.yearly"},
-		{OriginalTransactionID: "20000000000007"},
-		{NotificationUUID: "00000000-0000-4000-8000-000000000012"},
+		{Types: []string{"DID_RENEW"}},
+		{Types: []string{"DID_RENEW"}, Subtypes: []string{"BILLING_RECOVERY"}},
+		{Environments: []string{"Production"}, Trusts: []string{"verified"}},
+		{BundleIDs: []string{"com.example.app1"}, Products: []string{"com.example.sub.yearly"}},
+		{OriginalTransactionIDs: []string{"20000000000007"}},
+		{NotificationUUIDs: []string{"00000000-0000-4000-8000-000000000012"}},
 		{Since: at(10), Until: at(20)},
 		{Since: at(10).Add(time.Nanosecond)},
 		{Until: at(0)},
@@ -34,8 +34,13 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 		{Text: "MONTHLY"},
 		{Text: " weekly "},
 		{Text: "1470168868"},
-		{Text: "notifications", Trust: "invalid"},
+		{Text: "notifications", Trusts: []string{"invalid"}},
 		{Text: "no such thing"},
+		{Types: []string{"DID_RENEW", "EXPIRED"}},
+		{Types: []string{"DID_RENEW/BILLING_RECOVERY", "SUBSCRIBED"}, Environments: []string{"Sandbox", "Production"}},
+		{Products: []string{"YEARLY"}},
+		{Products: []string{"sub.week", "monthly"}, Trusts: []string{"verified", "invalid"}},
+		{Products: []string{"%"}},
 	} {
 		f.Limit = -1
 		listed, err := s.List(ctx, f)

@@ -336,24 +336,24 @@ func TestListFiltersAndCount(t *testing.T) {
 		pred func(c *Capture) bool
 	}{
 		{"all", Filter{}, func(*Capture) bool { return true }},
-		{"type", Filter{Type: "DID_RENEW"}, func(c *Capture) bool { return c.Type == "DID_RENEW" }},
-		{"type+subtype", Filter{Type: "EXPIRED", Subtype: "VOLUNTARY"}, func(c *Capture) bool { return c.Type == "EXPIRED" && c.Subtype == "VOLUNTARY" }},
-		{"environment", Filter{Environment: "Production"}, func(c *Capture) bool { return c.Environment == "Production" }},
-		{"trust", Filter{Trust: "invalid"}, func(c *Capture) bool { return c.Trust == "invalid" }},
-		{"bundle", Filter{BundleID: "com.example.app2"}, func(c *Capture) bool { return c.BundleID == "com.example.app2" }},
-		{"product", Filter{ProductID: "com.example.sub.yearly"}, func(c *Capture) bool { return c.ProductID == "com.example.sub.yearly" }},
-		{"original transaction", Filter{OriginalTransactionID: "20000000000042"}, func(c *Capture) bool { return c.OriginalTransactionID == "20000000000042" }},
-		{"uuid", Filter{NotificationUUID: "00000000-0000-4000-8000-000000000007"}, func(c *Capture) bool { return c.ID == 8 }},
+		{"type", Filter{Types: []string{"DID_RENEW"}}, func(c *Capture) bool { return c.Type == "DID_RENEW" }},
+		{"type+subtype", Filter{Types: []string{"EXPIRED"}, Subtypes: []string{"VOLUNTARY"}}, func(c *Capture) bool { return c.Type == "EXPIRED" && c.Subtype == "VOLUNTARY" }},
+		{"environment", Filter{Environments: []string{"Production"}}, func(c *Capture) bool { return c.Environment == "Production" }},
+		{"trust", Filter{Trusts: []string{"invalid"}}, func(c *Capture) bool { return c.Trust == "invalid" }},
+		{"bundle", Filter{BundleIDs: []string{"com.example.app2"}}, func(c *Capture) bool { return c.BundleID == "com.example.app2" }},
+		{"product", Filter{Products: []string{"com.example.sub.yearly"}}, func(c *Capture) bool { return c.ProductID == "com.example.sub.yearly" }},
+		{"original transaction", Filter{OriginalTransactionIDs: []string{"20000000000042"}}, func(c *Capture) bool { return c.OriginalTransactionID == "20000000000042" }},
+		{"uuid", Filter{NotificationUUIDs: []string{"00000000-0000-4000-8000-000000000007"}}, func(c *Capture) bool { return c.ID == 8 }},
 		{"since/until", Filter{Since: since, Until: until}, func(c *Capture) bool { return !c.ReceivedAt.Before(since) && c.ReceivedAt.Before(until) }},
 		{"text in type, any case", Filter{Text: "renewal_pref"}, func(c *Capture) bool { return c.Type == "DID_CHANGE_RENEWAL_PREF" }},
 		{"text in product", Filter{Text: "weekly"}, func(c *Capture) bool { return strings.Contains(c.ProductID, "weekly") }},
 		{"text in transaction id", Filter{Text: "20000010000123"}, func(c *Capture) bool { return c.TransactionID == "20000010000123" }},
 		{"text wildcard is literal", Filter{Text: "%"}, func(*Capture) bool { return false }},
 		{"text underscore is literal", Filter{Text: "DID_"}, func(c *Capture) bool { return strings.HasPrefix(c.Type, "DID_") }},
-		{"combined", Filter{Type: "DID_RENEW", Environment: "Sandbox", Trust: "verified"}, func(c *Capture) bool {
+		{"combined", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}, Trusts: []string{"verified"}}, func(c *Capture) bool {
 			return c.Type == "DID_RENEW" && c.Environment == "Sandbox" && c.Trust == "verified"
 		}},
-		{"nothing", Filter{Type: "NO_SUCH"}, func(*Capture) bool { return false }},
+		{"nothing", Filter{Types: []string{"NO_SUCH"}}, func(*Capture) bool { return false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := expect(tc.pred)
@@ -401,8 +401,8 @@ func TestKeysetPagination(t *testing.T) {
 	}{
 		{"newest first", Filter{Limit: 10}},
 		{"oldest first", Filter{Limit: 10, Ascending: true}},
-		{"filtered newest first", Filter{Limit: 7, Environment: "Sandbox"}},
-		{"filtered oldest first", Filter{Limit: 7, Trust: "verified", Ascending: true}},
+		{"filtered newest first", Filter{Limit: 7, Environments: []string{"Sandbox"}}},
+		{"filtered oldest first", Filter{Limit: 7, Trusts: []string{"verified"}, Ascending: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			whole := tc.f

@@ -67,26 +67,6 @@ const (
 	DeliveryFailed    = "failed"    // gave up
 )
 
-// Filter selects captures. Zero fields match everything. Results are newest first, paged by
-// keyset: pass the smallest ID of the previous page as BeforeID (or, with Ascending, the largest
-// as AfterID).
-type Filter struct {
-	Type                  string
-	Subtype               string
-	Environment           string
-	Trust                 string
-	BundleID              string
-	ProductID             string
-	OriginalTransactionID string
-	NotificationUUID      string
-	Text                  string // free text over type, subtype, product, ids, bundle, path
-	Since, Until          time.Time
-	BeforeID              int64 // newest first: only captures with a smaller ID
-	AfterID               int64 // only captures with a larger ID (next page when Ascending, or "what is new")
-	Limit                 int   // 0: 100; negative: no limit
-	Ascending             bool  // oldest first (timeline)
-}
-
 // Stats are counts for `s2s captures stats` and the TUI header.
 type Stats struct {
 	Total   int            `json:"total"`

@@ -194,7 +194,7 @@ func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail
 		cleanDelivery(&d.deliveries[i])
 	}
 	if c.OriginalTransactionID != "" {
-		tl, err := src.List(ctx, store.Filter{OriginalTransactionID: c.OriginalTransactionID, Ascending: true, Limit: 1000})
+		tl, err := src.List(ctx, store.Filter{OriginalTransactionIDs: []string{c.OriginalTransactionID}, Ascending: true, Limit: 1000})
 		if err != nil {
 			d.err = err
 		}

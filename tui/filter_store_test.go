@@ -36,9 +36,13 @@ func TestLiveMatchAgreesWithStore(t *testing.T) {
 	for _, text := range []string{
 		"type:did_renew", "env:prod", "trust:sim", "product:com.example.pro", "product:com.example.PRO",
 		"bundle:com.example", "otid:1000", "subtype:billing_recovery", "example", "EXAMPLE", "notifications",
-		"type:DID_RENEW env:sandbox pro",
+		"type:DID_RENEW env:sandbox pro", "type:REFUND type:DID_RENEW", "product:PRO", "product:basic,pro",
+		"type:DID_RENEW/BILLING_RECOVERY", "env:sb,prod trust:invalid|verified",
 	} {
-		f := parseFilter(text)
+		f, err := parseFilter(text)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
 		f.Limit = 100
 		fromStore, err := st.List(ctx, f)
 		if err != nil {

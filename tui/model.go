@@ -636,6 +636,12 @@ func (m *Model) ensureVisible() {
 func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "enter":
+		if _, err := parseFilter(m.input.Value()); err != nil {
+			// The editor stays open on the mistake; the message names the key or value and
+			// what is valid, where a list would otherwise show "0 matching" and no reason.
+			m.setStatus("filter: "+err.Error(), true)
+			return nil
+		}
 		m.editing = false
 		m.input.Blur()
 		return m.applyFilter(m.input.Value())
@@ -652,8 +658,13 @@ func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // applyFilter starts a new generation of the list: answers to reads for the old filter are dropped.
 func (m *Model) applyFilter(text string) tea.Cmd {
+	f, err := parseFilter(text)
+	if err != nil {
+		m.setStatus("filter: "+err.Error(), true)
+		return nil
+	}
 	m.filterTx = text
-	m.filter = parseFilter(text)
+	m.filter = f
 	if text == "" {
 		m.setStatus("filter cleared", false)
 	} else {

@@ -179,7 +179,7 @@ func TestFilterBar(t *testing.T) {
 		t.Fatalf("filtered rows %s", got)
 	}
 	last := h.src.listCalls()[len(h.src.listCalls())-1]
-	if last.Type != "EXPIRED" || last.Environment != "Sandbox" {
+	if !slices.Equal(last.Types, []string{"EXPIRED"}) || !slices.Equal(last.Environments, []string{"Sandbox"}) {
 		t.Errorf("store asked with %+v", last)
 	}
 	if scr := h.plain(); !strings.Contains(scr, "filter type:expired env:sbx  1 matching") {
@@ -205,24 +205,54 @@ func TestFilterBar(t *testing.T) {
 	}
 }
 
-func TestParseFilter(t *testing.T) {
-	tests := []struct {
-		in   string
-		want store.Filter
+// TestFilterMistakes: a filter the grammar refuses is not applied; the editor stays open and the
+// status line names the bad key or value and the valid ones, where the list used to say
+// "0 matching" and nothing else.
+func TestFilterMistakes(t *testing.T) {
+	for _, tt := range []struct {
+		text     string
+		mentions []string
 	}{
-		{"", store.Filter{}},
-		{"type:did_renew", store.Filter{Type: "DID_RENEW"}},
-		{"subtype:voluntary env:prod", store.Filter{Subtype: "VOLUNTARY", Environment: "Production"}},
-		{"trust:v1 product:com.x.pro", store.Filter{Trust: "legacy-v1", ProductID: "com.x.pro"}},
-		{"trust:xcode env:Xcode", store.Filter{Trust: "unsigned-xcode", Environment: "Xcode"}},
-		{"trust:verified✓ otid:2000 bundle:com.x", store.Filter{Trust: "verified", OriginalTransactionID: "2000", BundleID: "com.x"}},
-		{"2000001034582925", store.Filter{Text: "2000001034582925"}},
-		{"type:REFUND free text", store.Filter{Type: "REFUND", Text: "free text"}},
-		{"odd:value type:", store.Filter{Text: "odd:value type:"}},
+		{"foo:bar", []string{`"foo"`, "type", "env", "trust", "product"}},
+		{"trust:bogus", []string{"bogus", "verified", "simulated", "invalid"}},
+		{"env:", []string{"env", "Sandbox", "Production", "Xcode"}},
+	} {
+		h := newHarness(t, Config{}, lifeOfASubscription()...)
+		h.send(tea.WindowSizeMsg{Width: 200, Height: 30})
+		h.press("/")
+		h.typeText(tt.text)
+		h.press("enter")
+		if !h.m.editing || h.m.filterTx != "" || len(h.m.rows) != 9 {
+			t.Errorf("%q: editing %v, applied %q, %d rows: want the editor open and nothing applied", tt.text, h.m.editing, h.m.filterTx, len(h.m.rows))
+		}
+		scr := h.plain()
+		for _, m := range tt.mentions {
+			if !strings.Contains(scr, m) {
+				t.Errorf("%q: the screen does not mention %q:\n%s", tt.text, m, scr)
+			}
+		}
+		if !h.m.statusBad {
+			t.Errorf("%q: the message is not shown as an error", tt.text)
+		}
 	}
-	for _, tt := range tests {
-		if got := parseFilter(tt.in); got != tt.want {
-			t.Errorf("parseFilter(%q) = %+v, want %+v", tt.in, got, tt.want)
+}
+
+// TestFilterGrammar: repeated keys are alternatives, TYPE/SUBTYPE as forwarding rules write it
+// works, and product: matches part of the (truncated on screen) product ID.
+func TestFilterGrammar(t *testing.T) {
+	for text, want := range map[string]string{
+		"type:REFUND type:EXPIRED":      "[8 3]",
+		"type:SUBSCRIBED/RESUBSCRIBE":   "[4]",
+		"type:EXPIRED/VOLUNTARY,REFUND": "[8 3]",
+		"product:keysns":                "[7]",
+		"product:MONTHLY trust:invalid": "[9]",
+	} {
+		h := newHarness(t, Config{}, lifeOfASubscription()...)
+		h.press("/")
+		h.typeText(text)
+		h.press("enter")
+		if got := fmt.Sprint(ids(h.m.rows)); got != want {
+			t.Errorf("%q: rows %s, want %s", text, got, want)
 		}
 	}
 }
