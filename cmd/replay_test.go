@@ -434,3 +434,47 @@ func TestReplayResign(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayAmbiguousStoredBody: a body that reads differently to different JSON readers, stored
+// as verified by an older s2s, is replayed with X-S2S-Trust: invalid, and --resign refuses it
+// rather than re-sign whichever signedPayload Go's encoding/json picks.
+func TestReplayAmbiguousStoredBody(t *testing.T) {
+	e := newReplayEnv(t)
+	genuine := e.captures[4]
+	var b struct{ SignedPayload string }
+	if err := json.Unmarshal(genuine.Body, &b); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"signedPayload":"eyJhbGciOiJub25lIn0.eyJub3RpZmljYXRpb25UeXBlIjoiUkVGVU5EIn0.AAAA","SignedPayload":"` + b.SignedPayload + `"}`)
+	st, err := store.Open(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := genuine
+	c.ID, c.Body, c.BodySize = 0, body, len(body)
+	if err := st.Insert(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if c.Trust != "verified" {
+		t.Fatalf("seeded capture is %s, want the stale verified label", c.Trust)
+	}
+	srv, got := target(t, http.StatusOK)
+	if code, _, stderr := e.run(idStr(c.ID), "--to", srv.URL); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	reqs := drain(got)
+	if len(reqs) != 1 {
+		t.Fatalf("replayed %d requests, want 1", len(reqs))
+	}
+	if !bytes.Equal(reqs[0].body, body) || reqs[0].header.Get("X-S2S-Trust") != "invalid" {
+		t.Errorf("replayed body changed, or X-S2S-Trust %q, want invalid", reqs[0].header.Get("X-S2S-Trust"))
+	}
+	code, stdout, stderr := e.run(idStr(c.ID), "--to", srv.URL, "--resign")
+	if code != 1 || !strings.Contains(stdout+stderr, "cannot re-sign capture "+idStr(c.ID)+`: the body has the key "SignedPayload"`) {
+		t.Errorf("--resign: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n := len(drain(got)); n != 0 {
+		t.Errorf("--resign sent %d requests", n)
+	}
+}
