@@ -11,6 +11,7 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstore/appstoretest"
+	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -301,5 +302,49 @@ func TestHistoryCompletion(t *testing.T) {
 	_, stdout, _ = e.run("__complete", "history", "--type", "EXPIRED", "--subtype", "")
 	if !strings.Contains(stdout, "VOLUNTARY\n") || strings.Contains(stdout, "INITIAL_BUY") {
 		t.Errorf("--subtype completion after --type EXPIRED:\n%s", stdout)
+	}
+}
+
+// TestHistoryTransactionIsNotANotification: a history item whose signedPayload is a signed
+// transaction (trusted signature and all) is not a notification: invalid/format in the table and
+// in the imported capture, never simulated or verified.
+func TestHistoryTransactionIsNotANotification(t *testing.T) {
+	e := newAppleEnv(t, appstoretest.Options{})
+	chain, err := fixtures.LoadOrCreateChain(e.vars["S2S_CONFIG_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := time.Now().Add(-time.Hour).Truncate(time.Second)
+	payload, _ := json.Marshal(map[string]any{"transactionId": "2000000000000009", "originalTransactionId": "2000000000000009",
+		"bundleId": appleTestBundleID, "productId": "com.example.monthly", "environment": "Sandbox",
+		"purchaseDate": signed.UnixMilli(), "signedDate": signed.UnixMilli()})
+	tx, err := chain.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.AddHistory(appstoretest.HistoryRecord{SignedPayload: tx, SignedDate: signed,
+		SendAttempts: []appstore.SendAttempt{{AttemptDate: appstore.ToMillis(signed), SendAttemptResult: appstore.ResultSuccess}}})
+	code, stdout, stderr := e.run("history", "--since", "1d", "--bundle-id", appleTestBundleID, "--import", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var row historyRow
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if row.Notification.Label != "invalid" || row.Notification.Class != "format" || !strings.Contains(row.Notification.Message, "a signed transaction, not a notification") {
+		t.Errorf("history row %+v", row.Notification)
+	}
+	st, err := store.Open(e.vars["S2S_STORE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.Get(testCtx(t), row.CaptureID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Trust != "invalid" || c.TrustClass != "format" {
+		t.Errorf("imported capture is %s/%s %q", c.Trust, c.TrustClass, c.TrustMessage)
 	}
 }
