@@ -195,12 +195,12 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	st, err := store.Open(storePath)
 	if err != nil {
-		return fmt.Errorf("opening the capture store %s: %w", storePath, err)
+		return storeFault(storePath, err)
 	}
 	defer st.Close()
-	if st.ReadOnly() {
-		// Every notification would be answered 500; better to say so now.
-		return fmt.Errorf("the capture store %s is read-only for this user; choose another with --store or S2S_STORE", storePath)
+	// Every notification would be answered 500: better to find out now, and say what to do.
+	if err := st.CheckWritable(ctx); err != nil {
+		return storeFault(storePath, err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -376,4 +376,30 @@ func sendSelfTest(ctx context.Context, f *Factory, chain *fixtures.Chain, url st
 		return fmt.Errorf("the listener answered %d", r.Status)
 	}
 	return nil
+}
+
+// storeFault says what is wrong with the capture store at path, and what to do about it.
+func storeFault(path string, err error) error {
+	dir := filepath.Dir(path)
+	// What SQLite or the file system said, without the store's own words for it.
+	detail := func(sentinel error) string {
+		msg := err.Error()
+		if _, after, ok := strings.Cut(msg, sentinel.Error()+": "); ok {
+			return after
+		}
+		return msg
+	}
+	switch {
+	case errors.Is(err, store.ErrEmptyFile):
+		return fmt.Errorf("the capture store %s is an empty file (0 bytes), not a capture store, and s2s does not start a new store over it: remove the file if it holds nothing you need (s2s then creates a new store there), or choose another store with --store or S2S_STORE", path)
+	case errors.Is(err, store.ErrCorrupt):
+		return fmt.Errorf("the capture store %s is damaged, so notifications could not be stored in it (%v): move it aside (mv %s %s.damaged) and s2s starts a new store there, or choose another store with --store or S2S_STORE; sqlite3's .recover command may rescue the captures it holds", path, detail(store.ErrCorrupt), path, path)
+	case errors.Is(err, store.ErrReadOnly), errors.Is(err, store.ErrNotWritable):
+		why := "it is read-only for this user"
+		if !errors.Is(err, store.ErrReadOnly) {
+			why = detail(store.ErrNotWritable)
+		}
+		return fmt.Errorf("s2s listen cannot write to the capture store %s (%s), so it could not keep the notifications it answers: it needs to write the file and to create %s-wal and %s-shm in %s; check the permissions, the mount and the free space there, or choose another store with --store or S2S_STORE (s2s captures list still reads this one)", path, why, filepath.Base(path), filepath.Base(path), dir)
+	}
+	return fmt.Errorf("opening the capture store %s: %w", path, err)
 }

@@ -136,7 +136,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	readOnly, err := prepareFile(abs)
+	readOnly, immutable, err := prepareFile(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +145,9 @@ func Open(path string) (*Store, error) {
 	mode := "rw"
 	if readOnly {
 		mode = "ro"
+	}
+	if immutable {
+		mode = "immutable"
 	}
 	if s.wdb, err = sql.Open("sqlite", dsn(abs, mode, false)); err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -158,7 +161,7 @@ func Open(path string) (*Store, error) {
 	// on the busy timeout, so the whole first contact is retried for as long as that timeout.
 	if err := retryBusy(func() error { return s.migrate(context.Background()) }); err != nil {
 		s.wdb.Close()
-		return nil, fmt.Errorf("store %s: %w", path, err)
+		return nil, fmt.Errorf("store %s: %w", path, classify(err))
 	}
 	if s.rdb, err = sql.Open("sqlite", dsn(abs, mode, true)); err != nil {
 		s.wdb.Close()
@@ -182,32 +185,53 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// prepareFile creates the parent directories (0700) and the database file (0600) so that SQLite
-// never creates them with the process umask, and reports whether the file can only be read.
-func prepareFile(abs string) (readOnly bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return false, fmt.Errorf("store: %w", err)
+// prepareFile creates the parent directories (0700) and, when missing, the database file (0600)
+// so that SQLite never creates them with the process umask. It reports whether the store can
+// only be read: the file cannot be written, or its directory (where SQLite keeps the -wal and
+// -shm files) cannot. Such a store is opened immutable when SQLite could not create the -shm
+// file it needs to read a WAL database: a read-only mount or directory still reads. An existing
+// file of 0 bytes is ErrEmptyFile, not a new store.
+func prepareFile(abs string) (readOnly, immutable bool, err error) {
+	dir := filepath.Dir(abs)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, false, fmt.Errorf("store: %w", err)
 	}
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
-		st, statErr := f.Stat()
+		// A new file's directory entry must reach the disk too, or a crash could leave
+		// committed captures in a file that no longer has a name.
 		closeErr := f.Close()
-		if statErr == nil && st.Size() == 0 {
-			// A new file's directory entry must reach the disk too, or a crash could leave
-			// committed captures in a file that no longer has a name.
-			syncDir(filepath.Dir(abs))
+		syncDir(dir)
+		if closeErr != nil {
+			return false, false, fmt.Errorf("store: %w", closeErr)
 		}
-		if err := errors.Join(statErr, closeErr); err != nil {
-			return false, fmt.Errorf("store: %w", err)
-		}
-		return false, nil
+		return false, false, nil
 	}
-	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-		if _, statErr := os.Stat(abs); statErr == nil {
-			return true, nil
+	if _, statErr := os.Stat(abs); statErr != nil {
+		return false, false, fmt.Errorf("store: %w", classify(err))
+	}
+	if err := waitNotEmpty(abs); err != nil {
+		return false, false, err
+	}
+	dw := dirWritable(dir)
+	f, err = os.OpenFile(abs, os.O_RDWR, 0)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return false, false, fmt.Errorf("store: %w", err)
+		}
+		readOnly = !dw
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
+		readOnly = true
+	default:
+		return false, false, fmt.Errorf("store: %w", err)
+	}
+	if readOnly && !dw {
+		if _, err := os.Stat(abs + "-shm"); err != nil {
+			immutable = true
 		}
 	}
-	return false, fmt.Errorf("store: %w", err)
+	return readOnly, immutable, nil
 }
 
 func syncDir(dir string) {
@@ -220,9 +244,14 @@ func syncDir(dir string) {
 }
 
 // dsn builds a SQLite URI for the driver. mode=rw never creates the file (prepareFile did);
-// journal_mode=WAL is persistent in the file and only set by the writer.
+// journal_mode=WAL is persistent in the file and only set by the writer. mode "immutable" is a
+// read-only open that takes no locks and needs no -shm file.
 func dsn(abs, mode string, reader bool) string {
 	q := url.Values{}
+	if mode == "immutable" {
+		mode = "ro"
+		q.Set("immutable", "1")
+	}
 	q.Set("mode", mode)
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMS))
 	q.Set("_foreign_keys", "1")
