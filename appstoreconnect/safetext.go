@@ -1,10 +1,6 @@
 package appstoreconnect
 
-import "strconv"
+import "github.com/s2s-dev/s2s/internal/termsafe"
 
-// safeText makes Apple's text safe to show on a terminal: control characters and escape
-// sequences come out escaped, never interpreted.
-func safeText(s string) string {
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
-}
+// safeText is how Apple's text appears in messages: through the one sanitiser for human output.
+func safeText(s string) string { return termsafe.String(s) }

@@ -16,6 +16,7 @@ import (
 	"github.com/s2s-dev/s2s/appstoreconnect"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // Environment variables of the App Store Connect API team key (not the In-App Purchase key of
@@ -36,7 +37,7 @@ type ascCredentials struct {
 func (c *ascCredentials) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.KeyID, "asc-key-id", "", "App Store Connect API team key ID (default $"+envASCKeyID+")")
 	fs.StringVar(&c.IssuerID, "asc-issuer-id", "", "App Store Connect API issuer ID (default $"+envASCIssuerID+")")
-	fs.StringVar(&c.PrivateKeyPath, "asc-private-key", "", "the team API key `FILE` (.p8) (default $"+envASCPrivateKey+")")
+	fs.StringVar(&c.PrivateKeyPath, "asc-private-key", "", "the team API key file (.p8) (default $"+envASCPrivateKey+")")
 }
 
 // client resolves the credentials (flags, then the environment) and builds a client. Nothing of
@@ -259,10 +260,7 @@ func describeNotificationURL(u appstoreconnect.NotificationURL, none string) str
 }
 
 // safeRemote is how Apple's text is shown to a person.
-func safeRemote(s string) string {
-	q := fmt.Sprintf("%q", s)
-	return q[1 : len(q)-1]
-}
+func safeRemote(s string) string { return termsafe.String(s) }
 
 func runConnectSet(ctx context.Context, o *connectOptions, rawURL string) error {
 	f := o.f

@@ -39,6 +39,7 @@ type listenOptions struct {
 	Roots       []string
 	MaxBody     int64
 	Forward     forwardOptions
+	Connect     connectListenOptions // --connect, --public-url (listen_connect.go)
 
 	// ready, when set, is told the bound address once the listener serves (tests use it).
 	ready func(addr string)
@@ -107,6 +108,7 @@ into App Store Connect (App Information → App Store Server Notifications).
 	fs.StringArrayVar(&o.Roots, "root", nil, "an extra trusted test root, as a PEM file (payloads chaining to it are 'simulated')")
 	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
 	o.Forward.addFlags(fs)
+	o.Connect.addFlags(fs)
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("respond", cobra.FixedCompletions([]string{"auto", "passthrough", "200", "500", "503"}, cobra.ShellCompDirectiveNoFileComp))
@@ -140,6 +142,9 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 		o.Environment = env
 	default:
 		return receiver.Respond{}, "", usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
+	}
+	if err := o.Connect.validate(o.Tunnel); err != nil {
+		return receiver.Respond{}, "", err
 	}
 	if o.MaxBody < 1 {
 		return receiver.Respond{}, "", usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
@@ -236,7 +241,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		Forwarder:    forwarderArg,
 		Respond:      respond,
 		MaxBody:      o.MaxBody,
-		BehindTunnel: o.Tunnel != "" && o.Tunnel != "none",
+		BehindTunnel: o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
 		Now:          f.Now,
 		Log:          log,
 	})
@@ -256,7 +261,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		o.ready(ln.Addr().String())
 	}
 
-	tun, err := startTunnel(ctx, f, o.Tunnel, ln.Addr().String(), handler, bus, logw)
+	tun, err := o.Connect.startPublic(ctx, f, o.Tunnel, ln.Addr().String(), handler, bus, logw)
 	if err != nil {
 		shutdown(srv)
 		handler.Wait()
@@ -266,6 +271,12 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	if tun != nil {
 		defer tun.Close()
 		publicURL = tun.PublicURL()
+	}
+	conn, err := o.Connect.start(ctx, f, publicURL, bus)
+	if err != nil {
+		shutdown(srv)
+		handler.Wait()
+		return err
 	}
 
 	statePath := paths.ListenerStateFile(f.Getenv)
@@ -277,6 +288,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	defer state.Remove(statePath, os.Getpid())
 
 	bus.Publish(receiver.Event{Kind: receiver.EventReady, URL: localURL, PublicURL: publicURL, Store: storePath})
+	conn.ready(ctx, f)
 
 	var (
 		runErr    error
@@ -289,6 +301,9 @@ func runListen(ctx context.Context, o *listenOptions) error {
 			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
 			StorePath: storePath, LogPath: logPath, Log: logw,
 			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
+		}
+		if apple := o.Connect.appleTest(f, logw); apple != nil {
+			ui.SendTest = apple
 		}
 		if fwd != nil {
 			ui.Forward = targetNames(fwd)
@@ -324,6 +339,8 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		// script reading the output must see them too.
 		printer.drain(events)
 	}
+	// What --connect changed in App Store Connect goes back, however listen ends.
+	runErr = errors.Join(runErr, conn.finish(f))
 	if runErr == nil && (signalled || output != "tui" && ctx.Err() != nil) {
 		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
 		return &SilentError{Code: ExitInterrupted}

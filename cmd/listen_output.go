@@ -146,6 +146,12 @@ func (p *eventPrinter) print(e receiver.Event) {
 		}
 	case receiver.EventError:
 		fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("error:"), e.Err)
+	case receiver.EventConnect:
+		if e.Err != "" {
+			fmt.Fprintf(p.io.ErrOut, "%s — %s\n", s.bad.Render(e.Message), e.Err)
+		} else {
+			fmt.Fprintln(p.io.ErrOut, e.Message)
+		}
 	}
 }
 

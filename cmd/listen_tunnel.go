@@ -49,7 +49,12 @@ func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, l
 	chatter, closeChatter := tunnelLog(f, logw)
 	p := seams.provider(sp, tunnel.Options{ConfigDir: paths.ConfigDir(f.Getenv), Getenv: f.Getenv, Log: chatter})
 	fmt.Fprintf(f.IO.ErrOut, "s2s: opening a public tunnel (%s)…\n", describeTunnel(sp))
+	return runTunnel(ctx, f, seams, p, localAddr, handler, bus, closeChatter)
+}
 
+// runTunnel starts p and watches what it gives: events and self-probe verdicts go to bus once
+// listen is ready. closeChatter is called when the tunnel is closed.
+func runTunnel(ctx context.Context, f *Factory, seams tunnelSeams, p tunnel.Provider, localAddr string, handler http.Handler, bus *receiver.Bus, closeChatter func()) (publicTunnel, error) {
 	// Until the ready event is out, verdicts would arrive before the URL they are about.
 	ready, unsubscribe := bus.Subscribe(16)
 	tun, err := p.Start(ctx, tunnel.Target{Addr: localAddr, Handler: handler})

@@ -17,6 +17,7 @@ const (
 	EventTunnel       EventKind = "tunnel"       // the public URL appeared or changed, or the tunnel failed
 	EventProbe        EventKind = "probe"        // a self-check through the public URL finished
 	EventError        EventKind = "error"        // the receiver could not store a request
+	EventConnect      EventKind = "connect"      // listen --connect changed App Store Connect (Message), or failed to (Err)
 )
 
 // Event is one thing that happened in a listening session.

@@ -52,17 +52,20 @@ type Model struct {
 	// header
 	publicURL     string
 	prevPublicURL string
-	urlChangedAt  time.Time
-	ready         bool
-	lastErr       string
-	lastErrAt     time.Time
-	tunnelErr     string
-	probeVerdict  string
-	probeAt       time.Time
-	byTrust       map[string]int
-	totalAll      int
-	lastArrival   time.Time // when the newest capture arrived (imports aside), for the silence
-	now           time.Time // the clock's last reading (clockMsg); zero until the first
+	// connect is what listen --connect did in App Store Connect (its latest sentence), and
+	// connectErr why it could not follow the public URL; both "" without --connect.
+	connect, connectErr string
+	urlChangedAt        time.Time
+	ready               bool
+	lastErr             string
+	lastErrAt           time.Time
+	tunnelErr           string
+	probeVerdict        string
+	probeAt             time.Time
+	byTrust             map[string]int
+	totalAll            int
+	lastArrival         time.Time // when the newest capture arrived (imports aside), for the silence
+	now                 time.Time // the clock's last reading (clockMsg); zero until the first
 
 	// list
 	rows     []*store.Capture // newest first; pointers so an arrival on top moves 8 bytes a row
@@ -398,6 +401,13 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			m.publicURL = e.PublicURL
 			m.layout()
 		}
+	case receiver.EventConnect:
+		if e.Err != "" {
+			m.connectErr = e.Message + " — " + e.Err
+		} else {
+			m.connect, m.connectErr = e.Message, ""
+		}
+		m.layout()
 	case receiver.EventProbe:
 		m.probeVerdict, m.probeAt = e.Verdict, e.Time
 	case receiver.EventError:

@@ -117,6 +117,7 @@ func (m *Model) headerLines() []string {
 		pub = s.URL.Render(m.publicURL) + s.Dim.Render("  ← the URL for App Store Connect")
 	}
 	lines = append(lines, label("public")+" "+pub)
+	lines = append(lines, m.connectLines(label)...)
 	if len(m.cfg.Forward) > 0 {
 		lines = append(lines, label("forward")+" "+s.URL.Render(strings.Join(m.cfg.Forward, ", ")))
 	}
@@ -139,7 +140,7 @@ func (m *Model) headerLines() []string {
 	}
 	lines = append(lines, label("store")+" "+path+counts)
 
-	if m.prevPublicURL != "" {
+	if m.prevPublicURL != "" && (m.connect == "" || m.connectErr != "") {
 		// Loud and on two lines, so neither URL is ever cut off at 80 columns.
 		lines = append(lines,
 			s.Notice.Render(fmt.Sprintf(" ⚠ PUBLIC URL CHANGED at %s: paste it in App Store Connect ", m.clock(m.urlChangedAt))),
@@ -147,6 +148,24 @@ func (m *Model) headerLines() []string {
 	}
 	if m.lastErr != "" {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("✗ receiver error at %s: %s", m.clock(m.lastErrAt), m.lastErr)))
+	}
+	return lines
+}
+
+// connectLines show what listen --connect changed in App Store Connect and what it puts back, on
+// two lines so that neither URL is cut at 80 columns.
+func (m *Model) connectLines(label func(string) string) []string {
+	s := m.st
+	if m.connectErr != "" {
+		return []string{label("connect") + " " + s.Error.Render("✗ "+m.connectErr)}
+	}
+	if m.connect == "" {
+		return nil
+	}
+	now, back, _ := strings.Cut(strings.TrimPrefix(m.connect, "App Store Connect: "), "; ")
+	lines := []string{label("connect") + " " + s.OK.Render("✓ ") + s.Value.Render("App Store Connect: "+now)}
+	if back != "" {
+		lines = append(lines, label("")+" "+s.Dim.Render("  "+back))
 	}
 	return lines
 }
