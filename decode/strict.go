@@ -402,7 +402,7 @@ func (s *jsonScanner) object(sch *schema, depth int) error {
 			}
 		}
 		if dup {
-			return &jsonError{before: fmt.Sprintf("the key %q appears twice in %s", key, s.where), after: ": Go's encoding/json keeps the last, other readers the first or reject it, so readers disagree on what it says"}
+			return &jsonError{before: fmt.Sprintf("the key %q appears twice in %s", key, s.where), after: ": JSON readers disagree on duplicates (some keep the last, some the first, some refuse the object), so it does not say one thing to every reader"}
 		}
 		var child *schema
 		if sch != nil {
@@ -460,8 +460,21 @@ func (s *jsonScanner) unescapeKey(raw []byte) ([]byte, error) {
 			i++
 			continue
 		}
-		if raw[i+1] != 'u' {
-			out = append(out, map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}[raw[i+1]])
+		if c := raw[i+1]; c != 'u' {
+			// str has checked the escape is one of these.
+			switch c {
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			}
+			out = append(out, c) // '"', '\\' and '/' stand for themselves
 			i += 2
 			continue
 		}
