@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -159,7 +160,42 @@ type detail struct {
 	decodeErr  error
 	doc        any // the decoded JSON parsed, for the Summary's lookups
 	deliveries []store.Delivery
-	timeline   []store.Capture
+	timeline   []timelineEntry
+}
+
+// timelineEntry is one notification in a subscription's timeline. The captures that share its
+// notificationUUID are deliveries of it (Apple's retries, or replays), not more events: one row
+// with how many times it came and what s2s answered each time.
+type timelineEntry struct {
+	store.Capture         // the first delivery
+	ids           []int64 // every delivery's capture ID, in arrival order
+	answers       []int   // what s2s answered each delivery (0: not known)
+}
+
+// has reports whether capture id is one of the entry's deliveries.
+func (e *timelineEntry) has(id int64) bool { return slices.Contains(e.ids, id) }
+
+// groupTimeline folds the deliveries of one notificationUUID into one entry, where the first of
+// them stands in the sorted timeline; captures without a UUID (version 1, undecoded) stand alone.
+func groupTimeline(tl []store.Capture) []timelineEntry {
+	out := make([]timelineEntry, 0, len(tl))
+	byUUID := map[string]int{}
+	for _, c := range tl {
+		if i, ok := byUUID[c.NotificationUUID]; ok && c.NotificationUUID != "" {
+			e := &out[i]
+			// Arrival order within the entry, whatever order the signed dates gave.
+			at, _ := slices.BinarySearch(e.ids, c.ID)
+			e.ids = slices.Insert(e.ids, at, c.ID)
+			e.answers = slices.Insert(e.answers, at, c.ResponseStatus)
+			if c.ID < e.ID {
+				e.Capture = c
+			}
+			continue
+		}
+		byUUID[c.NotificationUUID] = len(out)
+		out = append(out, timelineEntry{Capture: c, ids: []int64{c.ID}, answers: []int{c.ResponseStatus}})
+	}
+	return out
 }
 
 func (m *Model) loadDetail(id int64) tea.Cmd {
@@ -202,7 +238,7 @@ func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail
 			cleanCapture(&tl[i])
 		}
 		sortTimeline(tl)
-		d.timeline = tl
+		d.timeline = groupTimeline(tl)
 	}
 	return d
 }

@@ -399,32 +399,68 @@ func (m *Model) timelineTab() string {
 	if len(tl) == 1 {
 		noun = "notification"
 	}
-	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s · %d %s by signed date", c.OriginalTransactionID, len(tl), noun)))
+	// Notifications are counted, not deliveries: Apple's retries of one are one event.
+	deliveries := 0
+	for i := range tl {
+		deliveries += len(tl[i].ids)
+	}
+	count := fmt.Sprintf("%d %s", len(tl), noun)
+	if deliveries > len(tl) {
+		count += fmt.Sprintf(" (%d deliveries)", deliveries)
+	}
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s · %s by signed date", c.OriginalTransactionID, count)))
 	const whatW = 24
 	dateW, dateFmt := 16, "2006-01-02 15:04"
 	if m.width < 90 {
 		dateW, dateFmt = 11, "01-02 15:04"
 	}
-	typW := max(12, m.width-(2+dateW+1+1+whatW+1+10+1+6))
-	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED", dateW)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+cell("TRUST", 10)+" "+cell(" ID", 6)))
+	// SENT only when a notification came more than once: "1× 200" on every row says nothing.
+	sentW, sentHead := 0, ""
+	if deliveries > len(tl) {
+		sentW, sentHead = 10, " "+cell("SENT · ANS", 10)
+	}
+	typW := max(12, m.width-(2+dateW+1+1+whatW+1+10+1+sentW+min(sentW, 1)+6))
+	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED", dateW)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+
+		cell("TRUST", 10)+sentHead+" "+cell(" ID", 6)))
 	for i := range tl {
 		e := &tl[i]
 		at := e.SignedDate
 		if at.IsZero() {
 			at = e.ReceivedAt
 		}
-		here := " "
-		if e.ID == c.ID {
-			here = "●"
+		here, id := " ", e.ID
+		if e.has(c.ID) {
+			here, id = "●", c.ID
 		}
-		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(e), typW) + " " +
-			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 10) + " " + cell(here+fmt.Sprintf("#%d", e.ID), 6)
+		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(&e.Capture), typW) + " " +
+			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
+		if sentW > 0 {
+			text += cell(sentText(e.answers), sentW) + " "
+		}
+		text += cell(here+fmt.Sprintf("#%d", id), 6)
 		if i == m.tlCursor {
 			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
 			continue
 		}
 		fmt.Fprintf(&b, "  %s\n", s.Kind[kindOf(e.Type)].Render(text))
 	}
-	b.WriteString(s.Dim.Render("● is this capture · ↑/↓ move · enter opens"))
+	hint := "● is this capture · ↑/↓ move · enter opens"
+	if sentW > 0 {
+		hint = "● is this capture · SENT: how often it came, what s2s answered · enter opens"
+	}
+	b.WriteString(s.Dim.Render(hint))
 	return b.String()
+}
+
+// sentText is how many times a notification came and what s2s answered: the first answer and,
+// when it changed, the last ("6× 503→200": Apple retried until it got a 2xx).
+func sentText(answers []int) string {
+	if len(answers) == 0 {
+		return ""
+	}
+	first, last := codeText(answers[0]), codeText(answers[len(answers)-1])
+	if first == last {
+		return fmt.Sprintf("%d× %s", len(answers), first)
+	}
+	return fmt.Sprintf("%d× %s→%s", len(answers), first, last)
 }

@@ -24,11 +24,14 @@ func TestGoldenViews(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     Config
+		caps    []store.Capture // nil: lifeOfASubscription
 		size    [2]int
 		setup   func(*harness)
 		keys    []string
 		profile colorprofile.Profile
 	}{
+		{name: "tab_timeline_retries_80x24", caps: retriedRenewal(), size: [2]int{80, 24}, keys: []string{"enter", "6"}},
+		{name: "list_retries_80x24", caps: retriedRenewal(), size: [2]int{80, 24}},
 		{name: "list", keys: []string{"j"}},
 		{name: "list_80x24", size: [2]int{80, 24}, keys: []string{"j"}},
 		{name: "list_forwarding", cfg: Config{Replay: replay, PublicURL: "https://s2s-demo.ngrok.app", Forward: []string{"http://localhost:3000/apple/notifications"}},
@@ -64,7 +67,11 @@ func TestGoldenViews(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.cfg, lifeOfASubscription()...)
+			caps := tt.caps
+			if caps == nil {
+				caps = lifeOfASubscription()
+			}
+			h := newHarness(t, tt.cfg, caps...)
 			if tt.size != [2]int{} {
 				h.send(tea.WindowSizeMsg{Width: tt.size[0], Height: tt.size[1]})
 			}

@@ -757,7 +757,8 @@ func (m *Model) timelineKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Bottom):
 		m.tlCursor = n - 1
 	case key.Matches(msg, m.keys.Open):
-		if id := m.det.timeline[m.tlCursor].ID; id != m.detID {
+		if e := &m.det.timeline[m.tlCursor]; !e.has(m.detID) {
+			id := e.ID
 			m.tab = tabTimeline
 			return m.openDetail(id)
 		}
@@ -783,7 +784,7 @@ func (m *Model) clampTimeline() {
 	if m.tlCursor < 0 || m.tlCursor >= len(m.det.timeline) {
 		m.tlCursor = 0
 		for i := range m.det.timeline {
-			if m.det.timeline[i].ID == m.det.id {
+			if m.det.timeline[i].has(m.det.id) {
 				m.tlCursor = i
 			}
 		}

@@ -992,3 +992,54 @@ func TestDelayColumnOnlyWhenUnusual(t *testing.T) {
 		t.Errorf("no DELAY column:\n%s", scr)
 	}
 }
+
+// retriedRenewal is one subscription whose renewal Apple delivered six times (s2s answered 503
+// five times, as under listen --respond 503, then 200), after the purchase.
+func retriedRenewal() []store.Capture {
+	signed := base.Add(-3 * time.Hour)
+	caps := []store.Capture{{ID: 10, Method: "POST", ReceivedAt: signed.Add(-time.Hour + time.Second), SignedDate: signed.Add(-time.Hour),
+		NotificationUUID: "u-subscribed", Type: "SUBSCRIBED", Subtype: "INITIAL_BUY", Environment: "Sandbox", Trust: "simulated",
+		OriginalTransactionID: "9000", ProductID: "com.example.monthly", ResponseStatus: 200}}
+	for i, wait := range []time.Duration{0, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour} {
+		status := 503
+		if i == 5 {
+			status = 200
+		}
+		caps = append(caps, store.Capture{ID: int64(11 + i), Method: "POST", ReceivedAt: signed.Add(wait + time.Second), SignedDate: signed,
+			NotificationUUID: "u-renew", Type: "DID_RENEW", Environment: "Sandbox", Trust: "simulated", OriginalTransactionID: "9000",
+			ProductID: "com.example.monthly", ResponseStatus: status, DuplicateOf: map[bool]int64{true: 11}[i > 0]})
+	}
+	return caps
+}
+
+// TestTimelineCountsNotificationsNotDeliveries: Apple's retries of one notification are one row
+// with how often it came and what s2s answered, and the count is of notifications.
+func TestTimelineCountsNotificationsNotDeliveries(t *testing.T) {
+	h := newHarness(t, Config{}, retriedRenewal()...)
+	h.press("enter", "6") // #16, the sixth delivery of the renewal
+	scr := h.plain()
+	if !strings.Contains(scr, "Original transaction 9000 · 2 notifications (7 deliveries) by signed date") {
+		t.Errorf("timeline header:\n%s", scr)
+	}
+	if n := strings.Count(scr, "renewed"); n != 1 {
+		t.Errorf("%d renewed rows, want one:\n%s", n, scr)
+	}
+	if !strings.Contains(scr, "6× 503→200 ●#16") || !strings.Contains(scr, "1× 200      #10") {
+		t.Errorf("rows lack the deliveries and answers:\n%s", scr)
+	}
+	if h.m.tlCursor != 1 {
+		t.Errorf("cursor %d, want on the renewal", h.m.tlCursor)
+	}
+	h.press("enter") // the renewal is open already: nothing to do
+	if h.m.detID != 16 {
+		t.Errorf("enter on the open notification opened #%d", h.m.detID)
+	}
+	h.press("k", "enter")
+	if h.m.detID != 10 {
+		t.Fatalf("enter on the purchase opened #%d", h.m.detID)
+	}
+	h.press("j", "enter") // the renewal opens at its first delivery
+	if h.m.detID != 11 {
+		t.Errorf("enter on the renewal opened #%d, want its first delivery #11", h.m.detID)
+	}
+}
