@@ -445,3 +445,45 @@ func TestTUICtrlCInTmux(t *testing.T) {
 		t.Errorf("the alternate screen was not left (alternate_on=%s)", got)
 	}
 }
+
+// TestTUIRetriesInTmux: against listen --respond 503, send-test --retry apple delivers one renewal
+// six times with one notificationUUID. The list has the six deliveries; the Timeline counts one
+// notification with its six deliveries and answers; the header says when the last one came.
+func TestTUIRetriesInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	port := FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	tm, exitFile := startTUI(t, dir, 80, 24, true, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--respond", "503")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving")
+
+	// send-test reports the 503s and exits 1: that is the rehearsal, not a failure here.
+	cmd := exec.CommandContext(ctx, Binary, "send-test", url, "--type", "DID_RENEW", "--retry", "apple", "--retry-scale", "360000")
+	cmd.Env = Env(dir)
+	if out, err := cmd.CombinedOutput(); !strings.Contains(string(out), "retry 5 of 5") {
+		t.Fatalf("send-test --retry apple: %v\n%s", err, out)
+	}
+	scr := tm.waitFor("six deliveries", func(s string) bool { return len(listRows(s)) == 6 })
+	if first := strings.Split(scr, "\n")[0]; !strings.Contains(first, "last notification just now") {
+		t.Errorf("header lacks the silence: %q", first)
+	}
+	tm.keys("Enter")
+	tm.waitText("[1 Summary]")
+	tm.keys("6")
+	scr = tm.waitText("· 1 notification (6 deliveries)", "6× 503")
+	if n := strings.Count(scr, "renewed"); n != 1 {
+		t.Errorf("%d renewed rows, want one:\n%s", n, scr)
+	}
+	tm.keys("q")
+	if code := tm.waitExit(exitFile); code != "0" {
+		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
+		t.Errorf("q: exit %s, want 0; stderr:\n%s", code, stderr)
+	}
+}

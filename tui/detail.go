@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"time"
 
@@ -408,7 +409,12 @@ func (m *Model) timelineTab() string {
 	if deliveries > len(tl) {
 		count += fmt.Sprintf(" (%d deliveries)", deliveries)
 	}
-	fmt.Fprintf(&b, "%s\n", s.Title.Render(fmt.Sprintf("Original transaction %s · %s by signed date", c.OriginalTransactionID, count)))
+	// One line whatever the width: the cursor's line in the viewport counts on it.
+	title := fmt.Sprintf("Original transaction %s · %s by signed date", c.OriginalTransactionID, count)
+	if ansi.StringWidth(title) > m.width {
+		title = fmt.Sprintf("Original transaction %s · %s", c.OriginalTransactionID, count)
+	}
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(fit(title, m.width)))
 	const whatW = 24
 	dateW, dateFmt := 16, "2006-01-02 15:04"
 	if m.width < 90 {

@@ -999,14 +999,14 @@ func retriedRenewal() []store.Capture {
 	signed := base.Add(-3 * time.Hour)
 	caps := []store.Capture{{ID: 10, Method: "POST", ReceivedAt: signed.Add(-time.Hour + time.Second), SignedDate: signed.Add(-time.Hour),
 		NotificationUUID: "u-subscribed", Type: "SUBSCRIBED", Subtype: "INITIAL_BUY", Environment: "Sandbox", Trust: "simulated",
-		OriginalTransactionID: "9000", ProductID: "com.example.monthly", ResponseStatus: 200}}
+		OriginalTransactionID: "2000001991973893", ProductID: "com.example.monthly", ResponseStatus: 200}}
 	for i, wait := range []time.Duration{0, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour} {
 		status := 503
 		if i == 5 {
 			status = 200
 		}
 		caps = append(caps, store.Capture{ID: int64(11 + i), Method: "POST", ReceivedAt: signed.Add(wait + time.Second), SignedDate: signed,
-			NotificationUUID: "u-renew", Type: "DID_RENEW", Environment: "Sandbox", Trust: "simulated", OriginalTransactionID: "9000",
+			NotificationUUID: "u-renew", Type: "DID_RENEW", Environment: "Sandbox", Trust: "simulated", OriginalTransactionID: "2000001991973893",
 			ProductID: "com.example.monthly", ResponseStatus: status, DuplicateOf: map[bool]int64{true: 11}[i > 0]})
 	}
 	return caps
@@ -1018,7 +1018,7 @@ func TestTimelineCountsNotificationsNotDeliveries(t *testing.T) {
 	h := newHarness(t, Config{}, retriedRenewal()...)
 	h.press("enter", "6") // #16, the sixth delivery of the renewal
 	scr := h.plain()
-	if !strings.Contains(scr, "Original transaction 9000 · 2 notifications (7 deliveries) by signed date") {
+	if !strings.Contains(scr, "Original transaction 2000001991973893 · 2 notifications (7 deliveries) by signed date") {
 		t.Errorf("timeline header:\n%s", scr)
 	}
 	if n := strings.Count(scr, "renewed"); n != 1 {
@@ -1041,5 +1041,16 @@ func TestTimelineCountsNotificationsNotDeliveries(t *testing.T) {
 	h.press("j", "enter") // the renewal opens at its first delivery
 	if h.m.detID != 11 {
 		t.Errorf("enter on the renewal opened #%d, want its first delivery #11", h.m.detID)
+	}
+}
+
+// TestTimelineTitleIsOneLine: the cursor's place in the viewport counts on a one-line title.
+func TestTimelineTitleIsOneLine(t *testing.T) {
+	h := newHarness(t, Config{}, retriedRenewal()...)
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.press("enter", "6")
+	l := lines(h.plain())
+	if l[7] != "Original transaction 2000001991973893 · 2 notifications (7 deliveries)" || !strings.HasPrefix(l[8], "  SIGNED") {
+		t.Errorf("title:\n%s", strings.Join(l, "\n"))
 	}
 }
