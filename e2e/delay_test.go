@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,16 @@ func TestListenDelay(t *testing.T) {
 	}
 	if human := string(stRun(t, dir, "captures", "show", fmt.Sprint(id))); !strings.Contains(human, "after its signedDate: late") {
 		t.Errorf("captures show does not flag the delay:\n%s", human)
+	}
+	// The silence: captures stats says when the last notification arrived.
+	if stats := string(stRun(t, dir, "captures", "stats")); !regexp.MustCompile(`\nLast notification (just now|\d+ min ago) \(`).MatchString(stats) {
+		t.Errorf("captures stats lacks the last arrival:\n%s", stats)
+	}
+	var st struct {
+		LastReceivedAt time.Time `json:"lastReceivedAt"`
+	}
+	if err := json.Unmarshal(stRun(t, dir, "captures", "stats", "--json"), &st); err != nil || !st.LastReceivedAt.Equal(received) {
+		t.Errorf("captures stats --json: lastReceivedAt %v, want %v (%v)", st.LastReceivedAt, received, err)
 	}
 	if err := l.Stop(t); err == nil || !strings.Contains(err.Error(), "130") {
 		t.Fatalf("stop: %v", err)
