@@ -1054,3 +1054,19 @@ func TestTimelineTitleIsOneLine(t *testing.T) {
 		t.Errorf("title:\n%s", strings.Join(l, "\n"))
 	}
 }
+
+// TestHelpFitsAt80x24: the ? overlay loses no line at 80x24, the last one (where the log file is
+// and how to close it) included, from the list and from the detail.
+func TestHelpFitsAt80x24(t *testing.T) {
+	for _, keys := range [][]string{{"?"}, {"enter", "?"}} {
+		h := newHarness(t, Config{}, lifeOfASubscription()...)
+		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+		h.press(keys...)
+		if n := len(h.m.helpLines()); n > h.m.bodyHeight() {
+			t.Errorf("%v: %d help lines for a body of %d", keys, n, h.m.bodyHeight())
+		}
+		if scr := h.plain(); !strings.Contains(scr, "Logs go to /home/dev/.local/share/s2s/s2s.log · ? or esc closes this help") {
+			t.Errorf("%v: the help's last line is cut:\n%s", keys, scr)
+		}
+	}
+}
