@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,57 +120,111 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 		return usageErrorf(`"-" (standard input) can be given once: it is read to its end the first time`)
 	}
 	v := decode.NewVerifier(vopts)
+	color := ios.ColorOut()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Inputs are read and cut one at a time, verified and rendered on every core, and printed in
+	// input order; at most window of them are held at once, so memory does not grow with the input.
+	workers := runtime.GOMAXPROCS(0)
+	window := 4 * workers
+	work := make(chan *decodeJob)
+	order := make(chan *decodeJob, window)
+	for range workers {
+		go func() {
+			for j := range work {
+				j.run(v, opts.JSON, color)
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		defer close(order)
+		opts.produce(ctx, order, work)
+	}()
+
+	out := bufio.NewWriterSize(ios.Out, 64<<10)
 	var (
-		st       *store.Store
 		failed   bool // an input could not be read or was malformed
 		unproven bool // an input decoded but is not verified
 		count    int
 	)
-	defer func() {
-		if st != nil {
-			st.Close()
+	// next waits for what comes next in input order, flushing the output first when it is not
+	// ready yet, so a slow or interactive input is printed as it is decoded.
+	next := func() (*decodeJob, error) {
+		var j *decodeJob
+		var ok bool
+		select {
+		case j, ok = <-order:
+		default:
+			if err := out.Flush(); err != nil {
+				return nil, err
+			}
+			select {
+			case j, ok = <-order:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
-	}()
-	for _, arg := range opts.Args {
-		if err := ctx.Err(); err != nil {
+		if !ok {
+			return nil, nil
+		}
+		select {
+		case <-j.done:
+			return j, nil
+		default:
+		}
+		if err := out.Flush(); err != nil {
+			return nil, err
+		}
+		select {
+		case <-j.done:
+			return j, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	for {
+		j, err := next()
+		if err != nil {
 			return err
 		}
-		data, err := opts.read(ctx, arg, &st)
-		if err != nil && ctx.Err() != nil {
-			return ctx.Err() // Ctrl-C while reading: 130, not "unreadable input"
+		if j == nil {
+			break
 		}
-		if err != nil {
-			fmt.Fprintf(ios.ErrOut, "s2s: %v\n", err)
-			failed = true
-			continue
-		}
-		inputs := decode.SplitInputs(data)
-		if len(inputs) == 0 {
-			fmt.Fprintf(ios.ErrOut, "s2s: %s is empty\n", describeArg(arg))
-			failed = true
-			continue
-		}
-		for _, in := range inputs {
-			d := v.Decode(in)
-			if count > 0 && !opts.JSON {
-				fmt.Fprintln(ios.Out)
-			}
-			count++
-			if opts.JSON {
-				err = renderDecodedJSON(ios.Out, d)
-			} else {
-				err = renderDecodedHuman(ios.Out, d, ios.ColorOut())
-			}
-			if err != nil {
+		if j.message != "" {
+			if err := out.Flush(); err != nil {
 				return err
 			}
-			switch {
-			case d.Verification.Class == decode.ClassFormat:
-				failed = true
-			case !opts.accepted(d):
-				unproven = true
+			if ctx.Err() != nil {
+				return ctx.Err() // Ctrl-C while reading: 130, not "unreadable input"
 			}
+			fmt.Fprintf(ios.ErrOut, "s2s: %s\n", j.message)
+			failed = true
+			continue
 		}
+		if j.err != nil {
+			return j.err
+		}
+		if count > 0 && !opts.JSON {
+			out.WriteByte('\n')
+		}
+		count++
+		if _, err := out.Write(j.out); err != nil {
+			return err
+		}
+		switch {
+		case j.d.Verification.Class == decode.ClassFormat:
+			failed = true
+		case !opts.accepted(j.d):
+			unproven = true
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	switch {
 	case failed:
@@ -178,6 +233,99 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 		return &ResultError{Silent: true}
 	}
 	return nil
+}
+
+// decodeJob is one input on its way through runDecode, or a message about an argument that gave
+// none (unreadable, empty).
+type decodeJob struct {
+	in      []byte
+	done    chan struct{} // closed once d and out (or err) are set
+	d       *decode.Decoded
+	out     []byte
+	err     error
+	message string
+}
+
+func (j *decodeJob) run(v *decode.Verifier, asJSON, color bool) {
+	defer close(j.done)
+	j.d = v.Decode(j.in)
+	if asJSON {
+		j.out, j.err = j.d.AppendIndentedJSON(nil)
+		return
+	}
+	var b bytes.Buffer
+	j.err = renderDecodedHuman(&b, j.d, color)
+	j.out = b.Bytes()
+}
+
+// produce reads the arguments in order and queues each input they hold: on order for the
+// printer, then on work for a verifier. It stops when ctx ends.
+func (o *decodeOptions) produce(ctx context.Context, order, work chan<- *decodeJob) {
+	var st *store.Store
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	send := func(j *decodeJob) bool {
+		select {
+		case order <- j:
+		case <-ctx.Done():
+			return false
+		}
+		if j.message != "" {
+			return true // nothing to decode
+		}
+		select {
+		case work <- j:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	note := func(msg string) bool {
+		j := &decodeJob{message: msg, done: make(chan struct{})}
+		close(j.done)
+		return send(j)
+	}
+	for _, arg := range o.Args {
+		if ctx.Err() != nil {
+			return
+		}
+		r, err := o.open(ctx, arg, &st)
+		if err != nil {
+			if !note(err.Error()) {
+				return
+			}
+			continue
+		}
+		s := decode.NewSplitter(r)
+		n := 0
+		for {
+			in, err := s.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if arg == "-" {
+					err = fmt.Errorf("reading standard input: %w", err)
+				}
+				if !note(err.Error()) {
+					return
+				}
+				n = -1
+				break
+			}
+			n++
+			if !send(&decodeJob{in: in, done: make(chan struct{})}) {
+				return
+			}
+		}
+		r.Close()
+		if n == 0 && !note(describeArg(arg)+" is empty") {
+			return
+		}
+	}
 }
 
 func (o *decodeOptions) verifierOptions() (decode.Options, error) {
@@ -253,18 +401,14 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, errors.New("not a time: use RFC 3339 (2022-03-04T09:43:28Z), a date (2022-03-04) or UNIX milliseconds")
 }
 
-// read returns the bytes an argument stands for: standard input, a file, a capture of the
-// store, or the argument itself when it is a JWS or a JSON body.
-func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) ([]byte, error) {
+// open returns the bytes an argument stands for, as a stream: standard input, a file, a capture
+// of the store, or the argument itself when it is a JWS or a JSON body.
+func (o *decodeOptions) open(ctx context.Context, arg string, st **store.Store) (io.ReadCloser, error) {
 	if arg == "-" {
-		b, err := readAllCtx(ctx, o.f.IO.In)
-		if err != nil {
-			return nil, fmt.Errorf("reading standard input: %w", err)
-		}
-		return b, nil
+		return io.NopCloser(o.f.IO.In), nil
 	}
 	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
-		return os.ReadFile(arg)
+		return os.Open(arg)
 	}
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil && id > 0 {
 		if *st == nil {
@@ -285,36 +429,17 @@ func (o *decodeOptions) read(ctx context.Context, arg string, st **store.Store) 
 			}
 			return nil, fmt.Errorf("capture %d: %w", id, err)
 		}
-		return c.Body, nil
+		return io.NopCloser(bytes.NewReader(c.Body)), nil
 	}
 	t := strings.TrimSpace(arg)
 	if strings.HasPrefix(t, "{") || strings.Count(t, ".") == 2 && !strings.ContainsAny(t, "/\\ ") {
-		return []byte(arg), nil
+		return io.NopCloser(strings.NewReader(arg)), nil
 	}
 	return nil, fmt.Errorf("%s: no such file, and not a JWS or a capture ID", arg)
 }
 
-// readAllCtx reads r to its end, or until ctx ends. s2s catches SIGINT to shut down cleanly, so a
-// read from a terminal that nobody ends with Ctrl-D would otherwise ignore Ctrl-C.
-func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := io.ReadAll(r)
-		done <- result{b, err}
-	}()
-	select {
-	case res := <-done:
-		return res.b, res.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// readLineCtx reads one line of an answer, or gives up when ctx ends (see readAllCtx).
+// readLineCtx reads one line of an answer, or gives up when ctx ends: s2s catches SIGINT to shut
+// down cleanly, so a read from a terminal nobody answers would otherwise ignore Ctrl-C.
 func readLineCtx(ctx context.Context, r io.Reader) (string, error) {
 	done := make(chan string, 1)
 	go func() {

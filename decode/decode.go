@@ -532,36 +532,3 @@ func unmarshalObject(b []byte, dst any) error {
 	}
 	return json.Unmarshal(b, dst)
 }
-
-// SplitInputs cuts a file or stream into inputs: each JSON object (however many lines it spans)
-// or each non-empty line is one input, so newline-delimited bodies and a pretty-printed body both
-// work. Surrounding whitespace is dropped.
-func SplitInputs(data []byte) [][]byte {
-	var out [][]byte
-	rest := data
-	for {
-		rest = bytes.TrimLeft(rest, " \t\r\n\f\v")
-		if len(rest) == 0 {
-			return out
-		}
-		if rest[0] == '{' {
-			dec := json.NewDecoder(bytes.NewReader(rest))
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err == nil {
-				n := int(dec.InputOffset())
-				out = append(out, bytes.TrimSpace(rest[:n]))
-				rest = rest[n:]
-				continue
-			}
-			// A malformed object: the rest of its line is one input, reported as malformed.
-		}
-		n := bytes.IndexByte(rest, '\n')
-		if n < 0 {
-			n = len(rest)
-		}
-		if line := bytes.TrimSpace(rest[:n]); len(line) > 0 {
-			out = append(out, line)
-		}
-		rest = rest[n:]
-	}
-}

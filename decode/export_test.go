@@ -14,3 +14,6 @@ func NewVerifierWithCacheSize(o Options, n int) *Verifier {
 
 // ParseNodeTokens is the general parser the fast one must agree with.
 func ParseNodeTokens(b []byte) (*Node, error) { return parseNodeTokens(b) }
+
+// AppendString is the fast string writer that must agree with encoding/json.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }

@@ -243,15 +243,36 @@ func plainString(raw []byte) bool {
 	return utf8.Valid(s) && !bytes.Contains(s, []byte("\u2028")) && !bytes.Contains(s, []byte("\u2029"))
 }
 
-// appendString appends s as encoding/json writes it without HTML escaping.
+// appendString appends s as encoding/json writes it without HTML escaping: quotes and
+// backslashes escaped, valid UTF-8 other than U+2028 and U+2029 as it is. Anything else (control
+// characters, invalid UTF-8, the two separators) takes encoding/json's own path.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '\\' || c == '"' || c >= utf8.RuneSelf {
-			return append(b, marshalString(s)...)
-		}
-	}
+	at := len(b)
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			if c < 0x20 {
+				return append(b[:at], marshalString(s)...)
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return append(b[:at], marshalString(s)...)
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -98,6 +99,26 @@ func FuzzParseNode(f *testing.F) {
 		}
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("trees differ:\n%s\n%s", got.AppendJSON(nil), want.AppendJSON(nil))
+		}
+	})
+}
+
+// FuzzAppendString: strings are written exactly as encoding/json writes them without HTML
+// escaping.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"b\s`, "é\u2028x", "\x00\x1f\t\n", "\xff\xfe", "<&>", "\x7f", "😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		got := decode.AppendString([]byte("prefix"), s)
+		if string(got) != "prefix"+strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("%q: got %s, want %s", s, got, want.String())
 		}
 	})
 }
