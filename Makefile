@@ -1,4 +1,4 @@
-# s2s: make build | test | fmt | vet | bench | fuzz | ci
+# s2s: make build | test | fmt | vet | bench | bench-compare | bench-listen | fuzz | ci
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -48,3 +48,12 @@ ci:
 
 clean:
 	rm -f s2s
+
+# Side by side with Apple's Node library on distinct notifications, in one run (needs node and
+# npm; installs the library into the user cache on first use). Not part of go test ./...
+.PHONY: bench-compare bench-listen
+bench-compare:
+	go run ./bench/compare decode
+
+bench-listen:
+	go run ./bench/compare listen

@@ -78,7 +78,7 @@ func BenchmarkVerifyDIDRenewDistinctParallel(b *testing.B) {
 	v := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{set.root}})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := benchgen.ProcessCPU()
 	var next sync.Mutex
 	i := 0
 	b.RunParallel(func(pb *testing.PB) {
@@ -93,7 +93,7 @@ func BenchmarkVerifyDIDRenewDistinctParallel(b *testing.B) {
 			}
 		}
 	})
-	reportRates(b, processCPU()-cpu)
+	reportRates(b, benchgen.ProcessCPU()-cpu)
 }
 
 func benchmarkVerify(b *testing.B, bodies [][]byte, verifier func() *decode.Verifier, want decode.Label) {
@@ -103,7 +103,7 @@ func benchmarkVerify(b *testing.B, bodies [][]byte, verifier func() *decode.Veri
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := benchgen.ProcessCPU()
 	i := 0
 	for b.Loop() {
 		if d := verifier().Decode(bodies[i%len(bodies)]); d.Verification.Label != want {
@@ -111,7 +111,7 @@ func benchmarkVerify(b *testing.B, bodies [][]byte, verifier func() *decode.Veri
 		}
 		i++
 	}
-	reportRates(b, processCPU()-cpu)
+	reportRates(b, benchgen.ProcessCPU()-cpu)
 }
 
 // reportRates adds notifications per second of wall time and per second of CPU time: on a shared

@@ -229,6 +229,10 @@ func keyOf(raw []byte) (string, bool) {
 func plainString(raw []byte) bool {
 	s := raw[1 : len(raw)-1]
 	ascii := true
+	for len(s) >= 8 && plainWord(uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
+		uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56) {
+		s = s[8:]
+	}
 	for _, c := range s {
 		if c < 0x20 || c == '\\' || c == '"' {
 			return false
@@ -240,6 +244,7 @@ func plainString(raw []byte) bool {
 	if ascii {
 		return true
 	}
+	s = raw[1 : len(raw)-1]
 	return utf8.Valid(s) && !bytes.Contains(s, []byte("\u2028")) && !bytes.Contains(s, []byte("\u2029"))
 }
 
@@ -251,6 +256,14 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time: JWS and base64 text are nothing else.
+		for i+8 <= len(s) && plainWord(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -274,6 +287,15 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainWord reports whether none of the eight bytes of w needs escaping or is outside ASCII:
+// none is below 0x20, a quote, a backslash or 0x80 and above.
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // high bit set where a byte of v is 0
+	below := (w - 0x20*ones) & ^w & highs                             // where a byte is below 0x20 (or the high bit was set)
+	return (w&highs)|below|zero(w^('"'*ones))|zero(w^('\\'*ones)) == 0
 }
 
 // appendIndented appends the JSON encoding of v indented as json.Indent does with the given

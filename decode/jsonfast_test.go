@@ -106,7 +106,7 @@ func FuzzParseNode(f *testing.F) {
 // FuzzAppendString: strings are written exactly as encoding/json writes them without HTML
 // escaping.
 func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"b\s`, "é\u2028x", "\x00\x1f\t\n", "\xff\xfe", "<&>", "\x7f", "😀"} {
+	for _, s := range []string{"", "plain", "abcdefghijklm\"nopqrstuvwxyz0123456789\\ABCDEFGH\x01IJKLMNOPQRSTUVWXYZé0123456789", `q"b\s`, "é\u2028x", "\x00\x1f\t\n", "\xff\xfe", "<&>", "\x7f", "😀"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

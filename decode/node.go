@@ -332,6 +332,12 @@ func (d *Decoded) jsonDoc(tree *Node) *jsonDoc {
 func (d *Decoded) AppendIndentedJSON(b []byte) ([]byte, error) {
 	tree := d.Tree()
 	doc := d.jsonDoc(tree)
+	// The raw input, the JWS and the nested JWS dominate the size: grow once, not by doublings.
+	size := 4096 + len(doc.Raw) + len(doc.JWS) + 2*len(d.Payload) + len(doc.PayloadText)
+	for _, j := range doc.NestedJWS {
+		size += len(j)
+	}
+	b = slices.Grow(b, size)
 	b = append(b, "{\n  \"kind\": "...)
 	b = appendString(b, string(doc.Kind))
 	var err error

@@ -138,21 +138,25 @@ func (s *Splitter) fill() bool {
 // of the line, the input is line up to there whether or not it is valid JSON: a valid object ends
 // exactly there, and a malformed one takes the rest of its line, which is the same bytes.
 func objectOnLine(line []byte) (int, bool) {
-	depth, inString := 0, false
+	depth := 0
 	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch line[i] {
 		case '"':
-			inString = true
+			// To the closing quote: the first one not escaped by an odd run of backslashes.
+			for {
+				q := bytes.IndexByte(line[i+1:], '"')
+				if q < 0 {
+					return 0, false
+				}
+				i += 1 + q
+				k := 0
+				for line[i-1-k] == '\\' {
+					k++
+				}
+				if k%2 == 0 {
+					break
+				}
+			}
 		case '{', '[':
 			depth++
 		case '}', ']':
