@@ -294,7 +294,7 @@ func appendString(b []byte, s string) []byte {
 func plainWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // high bit set where a byte of v is 0
-	below := (w - 0x20*ones) & ^w & highs                             // where a byte is below 0x20 (or the high bit was set)
+	below := (w - 0x20*ones) & ^w & highs                            // where a byte is below 0x20 (or the high bit was set)
 	return (w&highs)|below|zero(w^('"'*ones))|zero(w^('\\'*ones)) == 0
 }
 
