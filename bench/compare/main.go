@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,6 +93,9 @@ func run(mode string, n, runs, inflight int, keep bool) error {
 	if err := generate(e, n); err != nil {
 		return err
 	}
+	// The notifications are on disk: give their memory back, so the peak memory of each child
+	// (which starts as a copy of this process) is its own.
+	debug.FreeOSMemory()
 	step("locating Apple's Node library " + nodeLibraryVersion)
 	if e.modules, err = nodeModules(); err != nil {
 		return err
@@ -195,9 +199,13 @@ type measured struct {
 	stdout    []byte
 }
 
-func measure(cmd *exec.Cmd) (measured, error) {
+// measure runs cmd; its output goes to stdout when given (not kept), else it is kept.
+func measure(cmd *exec.Cmd, stdout io.Writer) (measured, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	start := time.Now()
 	err := cmd.Run()
 	m := measured{wall: time.Since(start), stdout: out.Bytes()}
@@ -224,16 +232,17 @@ func compareDecode(e *env, n, runs int) error {
 	for r := 1; r <= runs; r++ {
 		s := exec.Command(e.s2s, "decode", "--json", "--root", e.root, e.file)
 		s.Env = append(os.Environ(), "S2S_CONFIG_DIR="+filepath.Join(e.dir, "config"), "NO_COLOR=1")
-		ms, err := measure(s)
+		docs := &docCounter{last: []byte("\n")}
+		ms, err := measure(s, docs)
 		if err != nil {
 			return err
 		}
-		if docs := bytes.Count(ms.stdout, []byte("\n{\n")) + 1; docs != n || !bytes.HasPrefix(ms.stdout, []byte("{\n")) {
-			return fmt.Errorf("s2s decode printed %d documents for %d notifications", docs, n)
+		if docs.docs != n {
+			return fmt.Errorf("s2s decode printed %d documents for %d notifications", docs.docs, n)
 		}
 		node := exec.Command("node", filepath.Join(e.dir, "decode.js"), e.root, e.file)
 		node.Env = append(os.Environ(), "NODE_PATH="+e.modules)
-		mn, err := measure(node)
+		mn, err := measure(node, nil)
 		if err != nil {
 			return err
 		}
@@ -244,7 +253,7 @@ func compareDecode(e *env, n, runs int) error {
 		s2sRates, nodeRates, ratios = append(s2sRates, sr), append(nodeRates, nr), append(ratios, sr/nr)
 		s2sCPU, nodeCPU = append(s2sCPU, float64(n)/ms.cpu.Seconds()), append(nodeCPU, float64(n)/mn.cpu.Seconds())
 		fmt.Printf("run %d: s2s decode %6.0f/s (%.2fs wall, %.2fs CPU, %s peak RSS, %.1f KB out per notification)   Apple's Node library %5.0f/s (%.2fs wall, %.2fs CPU, %s)   ratio %.1fx\n",
-			r, sr, ms.wall.Seconds(), ms.cpu.Seconds(), mib(ms.maxRSS), float64(len(ms.stdout))/float64(n)/1024,
+			r, sr, ms.wall.Seconds(), ms.cpu.Seconds(), mib(ms.maxRSS), float64(docs.bytes)/float64(n)/1024,
 			nr, mn.wall.Seconds(), mn.cpu.Seconds(), mib(mn.maxRSS), sr/nr)
 	}
 	fmt.Printf("\n%d distinct DID_RENEW notifications (outer + nested transaction + renewal info verified), %d runs, load average after: %s\n", n, runs, loadAvg())
@@ -252,6 +261,30 @@ func compareDecode(e *env, n, runs int) error {
 	fmt.Printf("Apple's Node library %s        %s notifications/s   (%s per CPU-second)\n", nodeLibraryVersion, span(nodeRates, "%.0f"), span(nodeCPU, "%.0f"))
 	fmt.Printf("ratio (wall clock, same run)      %sx\n", span(ratios, "%.1f"))
 	return nil
+}
+
+// docCounter counts the indented JSON documents written through it (each starts with a line
+// holding only "{") and their bytes, without keeping them.
+type docCounter struct {
+	last  []byte // the last two bytes seen
+	docs  int
+	bytes int64
+}
+
+func (c *docCounter) Write(p []byte) (int, error) {
+	c.bytes += int64(len(p))
+	b := append(append([]byte{}, c.last...), p...)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '\n' && b[i+1] == '{' && b[i+2] == '\n' {
+			c.docs++
+		}
+	}
+	if len(b) >= 2 {
+		c.last = append(c.last[:0], b[len(b)-2:]...)
+	} else {
+		c.last = append(c.last[:0], b...)
+	}
+	return len(p), nil
 }
 
 func mib(b int64) string {
