@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -229,8 +230,7 @@ func keyOf(raw []byte) (string, bool) {
 func plainString(raw []byte) bool {
 	s := raw[1 : len(raw)-1]
 	ascii := true
-	for len(s) >= 8 && plainWord(uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
-		uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56) {
+	for len(s) >= 8 && plainWord(binary.LittleEndian.Uint64(s)) {
 		s = s[8:]
 	}
 	for _, c := range s {
@@ -287,15 +287,6 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// plainWord reports whether none of the eight bytes of w needs escaping or is outside ASCII:
-// none is below 0x20, a quote, a backslash or 0x80 and above.
-func plainWord(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // high bit set where a byte of v is 0
-	below := (w - 0x20*ones) & ^w & highs                            // where a byte is below 0x20 (or the high bit was set)
-	return (w&highs)|below|zero(w^('"'*ones))|zero(w^('\\'*ones)) == 0
 }
 
 // appendIndented appends the JSON encoding of v indented as json.Indent does with the given
