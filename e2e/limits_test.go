@@ -92,12 +92,15 @@ func TestListenMemoryBoundedUnderStalledUploads(t *testing.T) {
 		t.Fatalf("dial: %v", dialErr)
 	}
 
-	// Apple's notification, from the same address as the stalled uploads.
+	// Apple's notification, from the same address as the stalled uploads. How long it takes is
+	// logged for the README's figure, not asserted.
+	start := time.Now()
 	if code, err := Post(ctx, l.URL, Body(RealNotifications(t)[4].JWS)); err != nil || code != 200 {
 		t.Fatalf("a genuine notification during %d stalled uploads: %d %v; stderr: %s", conns, code, err, l.stderr)
 	}
+	took := time.Since(start)
 	peak := peakRSS(t, l.cmd.Process.Pid)
-	t.Logf("peak RSS with %d stalled uploads of %d bytes: %d MB", conns, size-1, peak>>20)
+	t.Logf("peak RSS with %d stalled uploads of %d bytes: %d MB; the genuine notification was answered 200 in %s", conns, size-1, peak>>20, took.Round(time.Millisecond))
 	if peak > limit {
 		t.Errorf("peak RSS %d MB with %d stalled uploads, want under %d MB", peak>>20, conns, limit>>20)
 	}
