@@ -137,16 +137,14 @@ func cuttable(c *clientBodies, r *bodyRead) bool {
 	return false
 }
 
-// drop returns everything r holds to the budget.
+// drop returns everything r holds to the budget and forgets r.
 func (b *bodyBudget) drop(r *bodyRead) {
-	if r.held == 0 {
-		return
-	}
-	c := b.clients[r.client]
-	c.used -= r.held
-	delete(c.reads, r)
-	if len(c.reads) == 0 {
-		delete(b.clients, r.client)
+	if c := b.clients[r.client]; c != nil {
+		c.used -= r.held
+		delete(c.reads, r)
+		if len(c.reads) == 0 {
+			delete(b.clients, r.client)
+		}
 	}
 	b.used -= r.held
 	r.held = 0
