@@ -282,6 +282,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	statePath := paths.ListenerStateFile(f.Getenv)
 	if err := state.Write(statePath, state.Listener{
 		PID: os.Getpid(), URL: localURL, PublicURL: publicURL, Store: storePath, Started: f.Now(),
+		Forward: o.Forward.Targets,
 	}); err != nil {
 		log.Warn("could not write the listener state file; send-test will need a URL", "error", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,7 @@ type replayOptions struct {
 	Sets                              []string
 	KeepUUID                          bool
 	Rate                              string
+	AllTargets                        bool
 	DryRun                            bool
 	JSON                              bool
 	StorePath                         string
@@ -58,8 +60,12 @@ notificationUUID and signedDate unless --keep-uuid (what Apple's own retries loo
 PATH is as in "s2s send-test --help", e.g. data.status=2 or transaction.price=9990.
 
 --to is where to send (3000, 3000/path, /path or a URL, as --forward-to in listen). Without it,
-the notifications go to the running "s2s listen", which stores them again and forwards them to
-its own --forward-to targets, as if Apple had sent them once more.
+they go to the --forward-to targets of the running "s2s listen" whose rules take them, and only
+to those that have not accepted them yet (--all-targets: to all of them). A forward retry that
+listen has scheduled for the same capture and target is taken over: the replay is that
+delivery, made now, and the retry is not made as well (if the replay fails, the retry stays
+scheduled). A running listen without --forward-to targets gets them itself: it stores them
+again, as if Apple had sent them once more.
 
 Each send is recorded as a replay delivery of its capture. At the end a summary says how many
 were sent, succeeded and failed, and why each failure failed; the exit status is 1 if any failed.`,
@@ -104,6 +110,7 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 	fl.StringArrayVar(&o.Sets, "set", nil, "with --resign: PATH=VALUE edit of the payload (repeatable)")
 	fl.BoolVar(&o.KeepUUID, "keep-uuid", false, "with --resign: keep the notificationUUID and dates, like Apple's retries")
 	fl.StringVar(&o.Rate, "rate", "", "at most N sends per second, minute or hour: 5/s, 30/m (default: no limit)")
+	fl.BoolVar(&o.AllTargets, "all-targets", false, "without --to: also to the listener's targets that have already accepted the capture")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "list what would be sent and send nothing")
 	fl.BoolVar(&o.JSON, "json", false, "print the results (or the --dry-run list) as one JSON object")
 	fl.StringVar(&o.StorePath, "store", "", "capture store (default $S2S_STORE or the user data directory)")
@@ -122,7 +129,10 @@ type replayResult struct {
 	Trust       string          `json:"trust"`
 	BodySize    int             `json:"bodySize"`
 	Resigned    bool            `json:"resigned,omitempty"`
+	Target      string          `json:"target,omitempty"`   // where it went (or would go)
 	Delivery    *store.Delivery `json:"delivery,omitempty"` // nil on --dry-run or when nothing was sent
+	Skipped     string          `json:"skipped,omitempty"`  // why it was not sent there (already accepted, ...)
+	TookOver    bool            `json:"tookOverRetry,omitempty"`
 	Error       string          `json:"error,omitempty"`
 }
 
@@ -133,6 +143,7 @@ type replaySummary struct {
 	Sent      int            `json:"sent"`
 	Succeeded int            `json:"succeeded"`
 	Failed    int            `json:"failed"`
+	Skipped   int            `json:"skipped"`
 	Results   []replayResult `json:"results"`
 }
 
@@ -172,12 +183,16 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if err != nil {
 		return usageErrorf("invalid --rate: %v", err)
 	}
-	to, viaListener, err := o.target()
+	dest, err := o.destination()
 	if err != nil {
 		return err
 	}
+	to := dest.label
 
 	storePath := captureStorePath(o.f, o.StorePath)
+	if dest.store != "" && o.StorePath == "" {
+		storePath = dest.store // the pending retries to take over are in listen's store
+	}
 	st, err := openExistingStore(storePath)
 	if errors.Is(err, errCapNoStore) {
 		return fmt.Errorf("no captures yet: %s does not exist (\"s2s listen\" creates it)", storePath)
@@ -208,12 +223,20 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 			return fmt.Errorf("loading the local test chain: %w", err)
 		}
 	}
-	if viaListener && !o.JSON {
-		fmt.Fprintf(ios.ErrOut, "Sending to the running s2s listen at %s: it stores them again and forwards them to its targets.\n", to)
+	if !o.JSON {
+		switch {
+		case dest.viaListener:
+			fmt.Fprintf(ios.ErrOut, "Sending to the running s2s listen at %s: it stores them again (it has no --forward-to targets).\n", to)
+		case dest.listenTargets && o.AllTargets:
+			fmt.Fprintf(ios.ErrOut, "Sending to %s, also where already accepted.\n", to)
+		case dest.listenTargets:
+			fmt.Fprintf(ios.ErrOut, "Sending to %s, except where already accepted (--all-targets sends there too).\n", to)
+		}
 	}
 
 	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
 	sender := &relay.Sender{Timeout: o.Timeout, Now: o.f.Now}
+	replayer := &relay.Replayer{Store: st, Sender: sender, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
 	pacer := &relay.Pacer{Every: every}
 	// A dry run is one table; results are printed as they come, in columns sized up front.
 	var table *tabwriter.Writer
@@ -223,7 +246,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	cols := replayColumns(caps)
 	recordWarned := false
 	for _, c := range caps {
-		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
+		base := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
 		body := c.Body
 		meta := relay.Meta{Replay: true, Attempt: 1}
 		if _, err := decode.ReadBody(c.Body); err != nil {
@@ -232,51 +255,67 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 			meta.Trust = string(decode.LabelInvalid)
 		}
 		if o.Resign {
-			r.Resigned = true
+			base.Resigned = true
 			resigned, err := chain.Resign(c.Body, o.Sets, o.KeepUUID)
 			if err != nil {
-				r.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
+				base.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
 			} else {
-				body, r.BodySize, meta.Trust = resigned, len(resigned), "simulated"
+				body, base.BodySize, meta.Trust = resigned, len(resigned), "simulated"
 			}
 		}
-		if o.DryRun {
+		targets := dest.targetsFor(&c)
+		if len(targets) == 0 {
+			r := base
+			r.Skipped = fmt.Sprintf("not sent: no --forward-to target of s2s listen takes capture %d (%s %s); give --to", c.ID, orDash(c.Environment), orDash(c.Type))
+			sum.Skipped++
 			sum.Results = append(sum.Results, r)
-			if table != nil {
-				printReplayPlan(table, r, to, o)
+			if !o.JSON && !o.DryRun {
+				printReplayResult(ios.Out, r, cols, dest.listenTargets)
 			}
 			continue
 		}
-		if r.Error == "" {
-			if err := pacer.Wait(ctx); err != nil {
+		for _, target := range targets {
+			r := base
+			r.Target = target
+			if o.DryRun {
+				sum.Results = append(sum.Results, r)
+				if table != nil {
+					printReplayPlan(table, r, target, o)
+				}
+				continue
+			}
+			if r.Error == "" {
+				if err := pacer.Wait(ctx); err != nil {
+					break
+				}
+				out, err := replayer.Replay(ctx, &c, body, target, meta)
+				if err != nil && !recordWarned {
+					recordWarned = true
+					fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %v\n", storePath, err)
+				}
+				r.Skipped, r.TookOver, r.Delivery = out.Skipped, out.TookOver, out.Delivery
+				if d := out.Delivery; d != nil {
+					sum.Sent++
+					if d.State != store.DeliverySucceeded {
+						r.Error = d.Error
+					}
+				}
+			}
+			switch {
+			case r.Skipped != "":
+				sum.Skipped++
+			case r.Error == "":
+				sum.Succeeded++
+			default:
+				sum.Failed++
+			}
+			sum.Results = append(sum.Results, r)
+			if !o.JSON {
+				printReplayResult(ios.Out, r, cols, dest.listenTargets)
+			}
+			if ctx.Err() != nil {
 				break
 			}
-			res := sender.Send(ctx, &c, body, to, meta)
-			d := store.Delivery{
-				CaptureID: c.ID, Target: to, Attempt: 1, StartedAt: o.f.Now().Add(-res.Latency),
-				Status: res.Status, Latency: res.Latency, Response: res.Response, Replay: true,
-				State: store.DeliverySucceeded,
-			}
-			if !res.OK() {
-				d.State = store.DeliveryFailed
-				d.Error = relay.Cause(res, to, o.Timeout)
-				r.Error = d.Error
-			}
-			if err := st.AddDelivery(context.WithoutCancel(ctx), &d); err != nil && !recordWarned {
-				recordWarned = true
-				fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %v\n", storePath, err)
-			}
-			r.Delivery = &d
-			sum.Sent++
-		}
-		if r.Error == "" {
-			sum.Succeeded++
-		} else {
-			sum.Failed++
-		}
-		sum.Results = append(sum.Results, r)
-		if !o.JSON {
-			printReplayResult(ios.Out, r, cols)
 		}
 		if ctx.Err() != nil {
 			break
@@ -306,23 +345,64 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	return nil
 }
 
-// target resolves --to, or the running listener when it is omitted.
-func (o *replayOptions) target() (url string, viaListener bool, err error) {
+// replayDestination is where a replay goes.
+type replayDestination struct {
+	label string // for messages and the JSON "to"
+	// urls are the targets: --to, the running listener, or the listener's --forward-to targets.
+	urls []relay.Target
+	// listenTargets: urls are listen's --forward-to targets; their rules apply, and a target that
+	// already accepted a capture is skipped unless --all-targets.
+	listenTargets bool
+	viaListener   bool   // the listener itself, which has no targets: it stores them again
+	store         string // the listener's store, when sending to its targets
+}
+
+// targetsFor lists the URLs c goes to, each once.
+func (d replayDestination) targetsFor(c *store.Capture) []string {
+	var urls []string
+	for _, t := range d.urls {
+		if (!d.listenTargets || t.Matches(c)) && !slices.Contains(urls, t.URL) {
+			urls = append(urls, t.URL)
+		}
+	}
+	return urls
+}
+
+// destination resolves --to, or, when it is omitted, the running listener's --forward-to targets
+// (or the listener itself when it has none).
+func (o *replayOptions) destination() (replayDestination, error) {
 	if o.To != "" {
+		if o.AllTargets {
+			return replayDestination{}, usageErrorf("--all-targets is for the targets of the running s2s listen; with --to the replay goes to that URL")
+		}
 		u, err := relay.NormalizeURL(o.To)
 		if err != nil {
-			return "", false, usageErrorf("invalid --to: %v", err)
+			return replayDestination{}, usageErrorf("invalid --to: %v", err)
 		}
-		return u, false, nil
+		return replayDestination{label: u, urls: []relay.Target{{URL: u}}}, nil
 	}
 	l, err := state.Read(paths.ListenerStateFile(o.f.Getenv))
 	if errors.Is(err, state.ErrNoListener) {
-		return "", false, usageErrorf("no --to given and no running `s2s listen` found: give --to (e.g. --to 3000/apple), or start s2s listen with --forward-to")
+		return replayDestination{}, usageErrorf("no --to given and no running `s2s listen` found: give --to (e.g. --to 3000/apple), or start s2s listen with --forward-to")
 	}
 	if err != nil {
-		return "", false, err
+		return replayDestination{}, err
 	}
-	return l.URL, true, nil
+	if len(l.Forward) == 0 {
+		return replayDestination{label: l.URL, urls: []relay.Target{{URL: l.URL}}, viaListener: true}, nil
+	}
+	d := replayDestination{listenTargets: true, store: l.Store}
+	var names []string
+	for _, spec := range l.Forward {
+		t, err := relay.ParseTarget(spec)
+		if err != nil {
+			return replayDestination{}, fmt.Errorf("the running s2s listen's target: %w", err)
+		}
+		d.urls = append(d.urls, t)
+		names = append(names, t.URL)
+	}
+	d.label = "the targets of s2s listen (" + strings.Join(names, ", ") + ")"
+	return d, nil
 }
 
 // selectCaptures loads the captures to send with their bodies, oldest first.
@@ -395,8 +475,11 @@ func replayColumns(caps []store.Capture) columnWidths {
 
 // printReplayResult prints one line per capture: ID, kind, environment, status (or failed),
 // latency, and why it failed.
-func printReplayResult(w io.Writer, r replayResult, cols columnWidths) {
+func printReplayResult(w io.Writer, r replayResult, cols columnWidths, showTarget bool) {
 	outcome := "not sent  " + r.Error
+	if r.Skipped != "" {
+		outcome = "skipped  " + r.Skipped
+	}
 	if d := r.Delivery; d != nil {
 		status := "failed"
 		if d.Status != 0 {
@@ -405,13 +488,22 @@ func printReplayResult(w io.Writer, r replayResult, cols columnWidths) {
 		outcome = fmt.Sprintf("%-6s  %s", status, d.Latency.Round(100*time.Microsecond))
 		if d.State != store.DeliverySucceeded {
 			outcome += "  " + d.Error
+		} else if r.TookOver {
+			outcome += "  (in place of listen's pending retry)"
 		}
+	}
+	if showTarget && r.Target != "" {
+		outcome = "→ " + r.Target + "  " + outcome
 	}
 	fmt.Fprintf(w, "%-*s  %-*s  %-*s  %s\n", cols.id, fmt.Sprintf("#%d", r.CaptureID), cols.kind, kindOf(r), cols.env, orDash(r.Environment), outcome)
 }
 
 func printReplaySummary(w io.Writer, sum replaySummary) {
-	fmt.Fprintf(w, "Replayed to %s: %d sent, %d succeeded, %d failed.\n", sum.To, sum.Sent, sum.Succeeded, sum.Failed)
+	skipped := ""
+	if sum.Skipped > 0 {
+		skipped = fmt.Sprintf(", %d skipped", sum.Skipped)
+	}
+	fmt.Fprintf(w, "Replayed to %s: %d sent, %d succeeded, %d failed%s.\n", sum.To, sum.Sent, sum.Succeeded, sum.Failed, skipped)
 	for _, r := range sum.Results {
 		if r.Error != "" {
 			fmt.Fprintf(w, "  #%d: %s\n", r.CaptureID, r.Error)

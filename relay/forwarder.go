@@ -19,8 +19,12 @@ type Store interface {
 	Get(ctx context.Context, id int64) (*store.Capture, error)
 	AddDelivery(ctx context.Context, d *store.Delivery) error
 	UpdateDelivery(ctx context.Context, d *store.Delivery) error
-	// DueDeliveries returns pending rows only; retry does not check the state again.
+	// DueDeliveries returns pending rows only; RetryDelivery checks the state again, atomically,
+	// since a replay may take a due retry over.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	RetryDelivery(ctx context.Context, prevID int64, next *store.Delivery) (bool, error)
+	Deliveries(ctx context.Context, captureID int64) ([]store.Delivery, error)
+	ReplayStore
 }
 
 // DefaultBackoffSpec is the wait before each retry of a failed forward, as --forward-retries
@@ -183,25 +187,58 @@ func (f *Forwarder) Passthrough(ctx context.Context, c *store.Capture) int {
 }
 
 // Replay sends c again, now, to every target whose rules take it (whatever its trust label: the
-// developer asked for it). Replays are recorded but not retried.
+// developer asked for it) and that has not accepted it yet; when every one has, to all of them
+// again (the TUI's r has no other way to ask). A pending retry to a target is taken over, not
+// made as well (Replayer). Replays are recorded but not retried.
 func (f *Forwarder) Replay(ctx context.Context, c *store.Capture) error {
 	targets := f.targetsFor(c)
 	if len(targets) == 0 {
 		return fmt.Errorf("no --forward-to target takes capture %d (%s %s); check the targets' env= and type= rules",
 			c.ID, orDash(c.Environment), orDash(c.Type))
 	}
+	skipAccepted := false
+	if ds, err := f.cfg.Store.Deliveries(ctx, c.ID); err == nil {
+		accepted := AcceptedBy(ds)
+		for _, t := range targets {
+			if !accepted[t] {
+				skipAccepted = true
+			}
+		}
+	}
+	r := &Replayer{Store: f.cfg.Store, Sender: f.sender, SkipAccepted: skipAccepted, Now: f.cfg.Now}
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
-			d, _ := f.attempt(ctx, c, t, 1, kindReplay, nil)
-			if d.State != store.DeliverySucceeded {
-				errs[i] = errors.New(d.Error)
+			out, err := r.Replay(ctx, c, c.Body, t, Meta{})
+			if err != nil {
+				f.storeError("recording a replay", err)
+			}
+			switch {
+			case out.Delivery != nil:
+				f.publish(c, *out.Delivery)
+				if out.Delivery.State != store.DeliverySucceeded {
+					errs[i] = errors.New(out.Delivery.Error)
+				}
+			case out.Skipped != "":
+				f.publish(c, store.Delivery{CaptureID: c.ID, Target: t, StartedAt: f.cfg.Now(), State: store.DeliveryFailed, Error: out.Skipped, Replay: true})
 			}
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// AcceptedBy lists the targets that have accepted a capture (a 2xx answer to a forward or a
+// replay), from its deliveries.
+func AcceptedBy(ds []store.Delivery) map[string]bool {
+	accepted := map[string]bool{}
+	for _, d := range ds {
+		if d.State == store.DeliverySucceeded {
+			accepted[d.Target] = true
+		}
+	}
+	return accepted
 }
 
 // targetsFor lists the target URLs whose rules take c, each once, in flag order.
@@ -259,7 +296,6 @@ type attemptKind int
 const (
 	kindForward     attemptKind = iota // retried with backoff
 	kindPassthrough                    // Apple is waiting for the answer, and Apple retries
-	kindReplay                         // asked for by the developer, reported, not retried
 )
 
 // goAttempt runs an attempt in the background; prev is the pending row it retries, if any. The
@@ -280,7 +316,10 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 	c = &cc
 	f.wg.Go(func() {
 		defer f.release(prev)
-		d, stored := f.reserve(f.ctx, c, target, attempt, kindForward, prev)
+		d, stored, taken := f.reserve(f.ctx, c, target, attempt, kindForward, prev)
+		if taken {
+			return // a replay delivered it instead
+		}
 		if stored {
 			// Queued behind other attempts, the new row may fall due before it is sent.
 			f.mu.Lock()
@@ -355,46 +394,47 @@ func (f *Forwarder) release(prev *store.Delivery) {
 
 // attempt makes one recorded attempt now.
 func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Result) {
-	d, stored := f.reserve(ctx, c, target, attempt, kind, prev)
+	d, stored, _ := f.reserve(ctx, c, target, attempt, kind, prev)
 	res := f.perform(ctx, c, &d, stored, kind)
 	return d, res
 }
 
 // reserve prepares an attempt about to be made. A forward's row is written as pending, so a
-// delivery cut short by a crash or shutdown is retried by the next run; only then is prev, the
-// pending row this attempt retries, retired, so a crash in between repeats a delivery rather
-// than losing it.
-func (f *Forwarder) reserve(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, bool) {
+// delivery cut short by a crash or shutdown is retried by the next run; prev, the pending row this
+// attempt retries, is retired in the same transaction, so a crash in between can neither lose the
+// delivery nor make it twice. taken reports that prev was no longer pending: a replay (from the
+// TUI or s2s replay in another process) took the retry over, and this attempt must not be made.
+func (f *Forwarder) reserve(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (d store.Delivery, stored, taken bool) {
 	start := f.cfg.Now()
-	d := store.Delivery{
+	d = store.Delivery{
 		CaptureID: c.ID, Target: target, Attempt: attempt, StartedAt: start,
-		State: store.DeliveryPending, Replay: kind == kindReplay,
+		State: store.DeliveryPending,
 	}
 	if kind != kindForward {
-		// Passthrough and replay attempts are not retried by s2s: they are recorded once done.
-		return d, false
+		// Passthrough attempts are not retried by s2s: they are recorded once done.
+		return d, false, false
 	}
 	d.NextRetryAt = start.Add(f.cfg.Timeout + f.backoff(attempt))
-	stored := true
-	if err := f.cfg.Store.AddDelivery(context.WithoutCancel(ctx), &d); err != nil {
-		stored = false
-		f.storeError("recording a delivery", err)
-	}
-	if prev != nil {
-		p := *prev
-		p.State = store.DeliveryFailed
-		p.NextRetryAt = time.Time{}
-		if err := f.cfg.Store.UpdateDelivery(context.WithoutCancel(ctx), &p); err != nil {
-			f.storeError("updating a delivery", err)
+	if prev == nil {
+		if err := f.cfg.Store.AddDelivery(context.WithoutCancel(ctx), &d); err != nil {
+			f.storeError("recording a delivery", err)
+			return d, false, false
 		}
+		return d, true, false
 	}
-	return d, stored
+	ok, err := f.cfg.Store.RetryDelivery(context.WithoutCancel(ctx), prev.ID, &d)
+	if err != nil {
+		// Without the record the retry is still made: a delivery is worth more than its row.
+		f.storeError("recording a delivery", err)
+		return d, false, false
+	}
+	return d, ok, !ok
 }
 
 // perform sends the request for a reserved attempt and records and publishes the outcome.
 func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Result {
 	d.StartedAt = f.cfg.Now()
-	res := f.sender.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt, Replay: kind == kindReplay})
+	res := f.sender.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt})
 	if kind == kindForward && !res.OK() && f.ctx.Err() != nil {
 		// Shutting down: the row stays pending and the next run makes this attempt again. Say so,
 		// or the attempt would vanish from the output without a word.
@@ -427,7 +467,7 @@ func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Deli
 		if err := f.cfg.Store.UpdateDelivery(context.WithoutCancel(ctx), d); err != nil {
 			f.storeError("updating a delivery", err)
 		}
-	case kind != kindForward:
+	case kind == kindPassthrough:
 		if err := f.cfg.Store.AddDelivery(context.WithoutCancel(ctx), d); err != nil {
 			f.storeError("recording a delivery", err)
 		}
@@ -475,22 +515,28 @@ func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind at
 		if down {
 			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d", remedy, c.ID))
 		}
-	case kindReplay:
-		if down {
-			parts = append(parts, remedy+" and replay again")
-		}
 	default:
 		total := len(f.cfg.Backoff) + 1
 		if wait > 0 {
-			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d); retry %d of %d in %s", c.ID, attempt, total-1, wait))
-		} else if total > 1 {
+			// What will happen: the retry delivers once the server is back. A replay before then
+			// takes the retry over (one delivery, not two), so it is offered as "sooner".
+			at := f.cfg.Now().Add(wait).Local().Format("15:04:05")
+			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d); retry %d of %d at %s (in %s)", c.ID, attempt, total-1, at, wait))
+			fix := "fix your server"
+			if down {
+				fix = remedy
+			}
+			parts = append(parts, fmt.Sprintf("%s and that retry delivers it, or press r in the TUI or run s2s replay %d to deliver it sooner, once", fix, c.ID))
+			break
+		}
+		if total > 1 {
 			parts = append(parts, fmt.Sprintf("gave up after %d attempts; the notification is stored (capture %d)", total, c.ID))
 		} else {
 			parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
 		}
 		if down {
 			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d", remedy, c.ID))
-		} else if wait == 0 {
+		} else {
 			parts = append(parts, fmt.Sprintf("fix your server, then press r in the TUI or run s2s replay %d", c.ID))
 		}
 	}

@@ -303,7 +303,8 @@ func TestDownThenBack(t *testing.T) {
 				f.Enqueue(c)
 
 				d := wait(func(store.Delivery) bool { return true })
-				wantMsg := fmt.Sprintf("nothing listening on %s; the notification is stored (capture %d); retry 1 of 2 in 1m0s; start your server, then press r in the TUI or run s2s replay %d", addr, c.ID, c.ID)
+				at := clk.Now().Add(time.Minute).Local().Format("15:04:05")
+				wantMsg := fmt.Sprintf("nothing listening on %s; the notification is stored (capture %d); retry 1 of 2 at %s (in 1m0s); start your server and that retry delivers it, or press r in the TUI or run s2s replay %d to deliver it sooner, once", addr, c.ID, at, c.ID)
 				if d.State != store.DeliveryPending || d.Error != wantMsg {
 					t.Fatalf("first attempt: state %s, error %q\nwant pending, %q", d.State, d.Error, wantMsg)
 				}
@@ -688,7 +689,8 @@ func TestHangingTargetTimesOutAndRetriesOnSchedule(t *testing.T) {
 	c := insert(t, st, &store.Capture{Body: []byte(`{}`)})
 	f.Enqueue(c)
 	d := wait(func(store.Delivery) bool { return true })
-	want := fmt.Sprintf("did not answer within 50ms; the notification is stored (capture %d); retry 1 of 1 in 1m0s; make your server answer within 50ms", c.ID)
+	want := fmt.Sprintf("did not answer within 50ms; the notification is stored (capture %d); retry 1 of 1 at %s (in 1m0s); make your server answer within 50ms and that retry delivers it",
+		c.ID, clk.Now().Add(time.Minute).Local().Format("15:04:05"))
 	if d.State != store.DeliveryPending || !strings.Contains(d.Error, want) {
 		t.Fatalf("first attempt: %s %q, want pending with %q", d.State, d.Error, want)
 	}

@@ -95,6 +95,63 @@ func (m *memStore) Deliveries(_ context.Context, captureID int64) ([]store.Deliv
 	return out, nil
 }
 
+func (m *memStore) RetryDelivery(_ context.Context, prevID int64, next *store.Delivery) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prevID < 1 || int(prevID) > len(m.deliveries) {
+		return false, store.ErrNotFound
+	}
+	if m.deliveries[prevID-1].State != store.DeliveryPending {
+		return false, nil
+	}
+	m.deliveries[prevID-1].State = store.DeliveryFailed
+	m.deliveries[prevID-1].NextRetryAt = time.Time{}
+	next.ID = int64(len(m.deliveries) + 1)
+	m.deliveries = append(m.deliveries, *next)
+	return true, nil
+}
+
+func (m *memStore) TakeOverPending(_ context.Context, captureID int64, target string) (store.TakeOver, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out store.TakeOver
+	var pending []int
+	for i, d := range m.deliveries {
+		if d.CaptureID != captureID || d.Target != target {
+			continue
+		}
+		switch {
+		case d.State == store.DeliverySucceeded:
+			out.Accepted = &d
+		case d.State == store.DeliveryPending && d.Error == "":
+			out.InFlight = &d
+		case d.State == store.DeliveryPending:
+			pending = append(pending, i)
+		}
+	}
+	if out.InFlight != nil {
+		return out, nil
+	}
+	for _, i := range pending {
+		out.Taken = append(out.Taken, m.deliveries[i])
+		m.deliveries[i].State = store.DeliveryFailed
+		m.deliveries[i].NextRetryAt = time.Time{}
+		m.deliveries[i].Error += "; " + store.TakeOverNote
+	}
+	return out, nil
+}
+
+func (m *memStore) RestorePending(_ context.Context, taken []store.Delivery) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range taken {
+		if cur := &m.deliveries[d.ID-1]; cur.State == store.DeliveryFailed {
+			cur.State, cur.NextRetryAt, cur.Error = store.DeliveryPending, d.NextRetryAt, d.Error
+		}
+	}
+	return nil
+}
+
 func (m *memStore) Close() error { return nil }
 
 // testStore is what the tests need of a store: forwarding's methods plus inserting and listing.

@@ -167,10 +167,7 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 	if now == nil {
 		now = time.Now
 	}
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := s.timeout()
 	client := s.Client
 	if client == nil {
 		client = defaultClient
@@ -198,6 +195,13 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 }
 
 var defaultClient = NewClient()
+
+func (s *Sender) timeout() time.Duration {
+	if s.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return s.Timeout
+}
 
 // printable keeps valid UTF-8 text and replaces the rest, so a binary answer cannot break a
 // terminal or a JSON line.

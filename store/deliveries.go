@@ -25,20 +25,25 @@ func (s *Store) AddDelivery(ctx context.Context, d *Delivery) error {
 	}
 	var id int64
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO deliveries
-			(capture_id, target, attempt, started_at, status, latency_ns, response, error, state, next_retry_at, replay)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			row.CaptureID, row.Target, row.Attempt, nanos(row.StartedAt), row.Status, int64(row.Latency),
-			row.Response, row.Error, row.State, nanos(row.NextRetryAt), row.Replay)
-		if isForeignKey(err) {
-			return fmt.Errorf("capture %d %w", row.CaptureID, ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("store: add delivery: %w", err)
-		}
-		id, err = res.LastInsertId()
+		var err error
+		id, err = insertDelivery(tx, &row)
 		return err
 	}, func() { d.ID = id })
+}
+
+func insertDelivery(tx *sql.Tx, row *Delivery) (int64, error) {
+	res, err := tx.Exec(`INSERT INTO deliveries
+		(capture_id, target, attempt, started_at, status, latency_ns, response, error, state, next_retry_at, replay)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		row.CaptureID, row.Target, row.Attempt, nanos(row.StartedAt), row.Status, int64(row.Latency),
+		row.Response, row.Error, row.State, nanos(row.NextRetryAt), row.Replay)
+	if isForeignKey(err) {
+		return 0, fmt.Errorf("capture %d %w", row.CaptureID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: add delivery: %w", err)
+	}
+	return res.LastInsertId()
 }
 
 // UpdateDelivery rewrites a delivery's outcome (attempt, start time when non-zero, status,
@@ -145,4 +150,113 @@ func isForeignKey(err error) bool {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	}
 	return false
+}
+
+// RetryDelivery starts the retry of the pending delivery prevID: in one transaction it retires
+// prevID (state failed) and records next, the new attempt, setting next.ID. If prevID is no
+// longer pending (a replay took it over, in this process or another), nothing is written and it
+// returns false: exactly one of the retry and the replay delivers.
+func (s *Store) RetryDelivery(ctx context.Context, prevID int64, next *Delivery) (bool, error) {
+	if next == nil {
+		return false, fmt.Errorf("store: nil delivery")
+	}
+	row := *next
+	if err := checkDelivery(&row); err != nil {
+		return false, err
+	}
+	var (
+		id    int64
+		taken bool
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE deliveries SET state = 'failed', next_retry_at = 0 WHERE id = ? AND state = 'pending'`, prevID)
+		if err != nil {
+			return fmt.Errorf("store: retry delivery %d: %w", prevID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			taken = true
+			return err
+		}
+		id, err = insertDelivery(tx, &row)
+		return err
+	}, func() { next.ID = id })
+	return !taken && err == nil, err
+}
+
+// TakeOver is what TakeOverPending found for a capture and target.
+type TakeOver struct {
+	Taken    []Delivery // pending retries now retired in favour of the replay, as they were
+	Accepted *Delivery  // the latest delivery the target accepted (2xx), if any
+	// InFlight is an attempt being made right now (recorded pending without an outcome yet): the
+	// replay must not go ahead, or the target would get the notification twice.
+	InFlight *Delivery
+}
+
+// TakeOverNote is added to the error of a pending retry a replay took over.
+const TakeOverNote = "taken over by a replay"
+
+// TakeOverPending prepares a replay of a capture to one target, atomically with respect to every
+// forwarder on the store (in this process or another): unless an attempt is in flight, it retires
+// the pending retries of that capture to that target, so that their scheduled attempts are not
+// made (RetryDelivery finds them taken) and the replay is the one delivery. It also reports
+// whether the target has already accepted the capture. If the replay fails, RestorePending puts
+// the retries back.
+func (s *Store) TakeOverPending(ctx context.Context, captureID int64, target string) (TakeOver, error) {
+	var out TakeOver
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = TakeOver{}
+		rows, err := tx.Query(`SELECT `+deliveryColumns+` FROM deliveries WHERE capture_id = ? AND target = ? ORDER BY id`, captureID, target)
+		if err != nil {
+			return fmt.Errorf("store: take over: %w", err)
+		}
+		var pending []Delivery
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: take over: %w", err)
+			}
+			switch {
+			case d.State == DeliverySucceeded:
+				out.Accepted = &d
+			case d.State == DeliveryPending && d.Error == "":
+				out.InFlight = &d
+			case d.State == DeliveryPending:
+				pending = append(pending, d)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: take over: %w", err)
+		}
+		if out.InFlight != nil {
+			return nil
+		}
+		for _, d := range pending {
+			if _, err := tx.Exec(`UPDATE deliveries SET state = 'failed', next_retry_at = 0, error = ? WHERE id = ?`,
+				d.Error+"; "+TakeOverNote, d.ID); err != nil {
+				return fmt.Errorf("store: take over: %w", err)
+			}
+		}
+		out.Taken = pending
+		return nil
+	}, nil)
+	return out, err
+}
+
+// RestorePending puts back retries TakeOverPending retired, for a replay that did not deliver:
+// the forwarder then makes them as scheduled (or at once, if their time has passed).
+func (s *Store) RestorePending(ctx context.Context, taken []Delivery) error {
+	if len(taken) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, d := range taken {
+			if _, err := tx.Exec(`UPDATE deliveries SET state = 'pending', next_retry_at = ?, error = ? WHERE id = ? AND state = 'failed'`,
+				nanos(d.NextRetryAt), d.Error, d.ID); err != nil {
+				return fmt.Errorf("store: restore delivery %d: %w", d.ID, err)
+			}
+		}
+		return nil
+	}, nil)
 }

@@ -1108,3 +1108,46 @@ func TestBatchesAreBoundedByBytes(t *testing.T) {
 		t.Errorf("%d commits, want 3", got)
 	}
 }
+
+// TestTakeOverPending: a replay's take-over and a forwarder's retry of the same pending delivery
+// exclude each other, so exactly one of them delivers; a failed replay puts the retry back, and
+// an attempt in flight is not taken over.
+func TestTakeOverPending(t *testing.T) {
+	s := openTemp(t)
+	ctx := testCtx(t)
+	c := &Capture{Method: "POST", Path: "/", Body: []byte("{}"), ReceivedAt: time.Now()}
+	if err := s.Insert(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	const target = "http://localhost:3000"
+	due := time.Now().Add(time.Minute)
+	prev := &Delivery{CaptureID: c.ID, Target: target, Attempt: 1, State: DeliveryPending, NextRetryAt: due, Error: "refused; retry 1 of 5"}
+	if err := s.AddDelivery(ctx, prev); err != nil {
+		t.Fatal(err)
+	}
+	to, err := s.TakeOverPending(ctx, c.ID, target)
+	if err != nil || len(to.Taken) != 1 || to.InFlight != nil || to.Accepted != nil {
+		t.Fatalf("TakeOverPending = %+v, %v", to, err)
+	}
+	next := &Delivery{CaptureID: c.ID, Target: target, Attempt: 2, State: DeliveryPending, NextRetryAt: due}
+	if ok, err := s.RetryDelivery(ctx, prev.ID, next); ok || err != nil || next.ID != 0 {
+		t.Fatalf("RetryDelivery of a taken-over retry = %v, %v (id %d); want false, nothing written", ok, err, next.ID)
+	}
+	if err := s.RestorePending(ctx, to.Taken); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RetryDelivery(ctx, prev.ID, next); !ok || err != nil || next.ID == 0 {
+		t.Fatalf("RetryDelivery of a restored retry = %v, %v; want true", ok, err)
+	}
+	// next is in flight (pending, no outcome yet): a replay must wait for it.
+	if to, err := s.TakeOverPending(ctx, c.ID, target); err != nil || to.InFlight == nil || len(to.Taken) != 0 {
+		t.Fatalf("TakeOverPending during an attempt = %+v, %v", to, err)
+	}
+	next.State, next.Status = DeliverySucceeded, 200
+	if err := s.UpdateDelivery(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if to, err := s.TakeOverPending(ctx, c.ID, target); err != nil || to.Accepted == nil || to.Accepted.ID != next.ID {
+		t.Fatalf("TakeOverPending after success = %+v, %v", to, err)
+	}
+}

@@ -1,5 +1,5 @@
 // Package state is the small file through which a running `s2s listen` tells other s2s commands
-// (send-test, the TUI's own test key) where it can be reached.
+// (send-test, the TUI's own test key, replay) where it can be reached and where it forwards.
 package state
 
 import (
@@ -14,11 +14,14 @@ import (
 
 // Listener describes a running `s2s listen`.
 type Listener struct {
-	PID       int       `json:"pid"`
-	URL       string    `json:"url"`                 // local URL notifications are posted to
-	PublicURL string    `json:"publicUrl,omitempty"` // tunnel URL, when one runs
-	Store     string    `json:"store"`
-	Started   time.Time `json:"started"`
+	PID       int    `json:"pid"`
+	URL       string `json:"url"`                 // local URL notifications are posted to
+	PublicURL string `json:"publicUrl,omitempty"` // tunnel URL, when one runs
+	Store     string `json:"store"`
+	// Forward are its --forward-to targets as given (rules included), so that s2s replay
+	// delivers to them the way listen would, and takes over listen's pending retries.
+	Forward []string  `json:"forward,omitempty"`
+	Started time.Time `json:"started"`
 }
 
 // ErrNoListener means no running listener was found.

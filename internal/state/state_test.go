@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -13,7 +14,8 @@ func TestWriteReadRemove(t *testing.T) {
 	if _, err := Read(path); !errors.Is(err, ErrNoListener) {
 		t.Fatalf("no file: %v, want ErrNoListener", err)
 	}
-	me := Listener{PID: os.Getpid(), URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db", Started: time.Unix(1700000000, 0).UTC()}
+	me := Listener{PID: os.Getpid(), URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db", Started: time.Unix(1700000000, 0).UTC(),
+		Forward: []string{"env=Sandbox=>3000/apple"}}
 	if err := Write(path, me); err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +23,7 @@ func TestWriteReadRemove(t *testing.T) {
 		t.Fatalf("state file mode: %v %v, want 0600", fi.Mode(), err)
 	}
 	got, err := Read(path)
-	if err != nil || got != me {
+	if err != nil || !reflect.DeepEqual(got, me) {
 		t.Fatalf("Read = %+v, %v; want %+v", got, err, me)
 	}
 	// Another process's file is left alone; this process's own is removed.
