@@ -23,7 +23,8 @@ const Audience = "appstoreconnect-v1"
 // limits the damage if one leaks into a log somewhere.
 const DefaultTokenLifetime = 5 * time.Minute
 
-// PrivateKey is an In-App Purchase key (a P-256 key from a PKCS#8 .p8 file). It formats as
+// PrivateKey is an App Store Connect key — the In-App Purchase key, or the team API key of the
+// App Store Connect API (a P-256 key from a PKCS#8 .p8 file). It formats as
 // "[REDACTED]" whatever verb is used, so it cannot end up in an error message or a log line.
 type PrivateKey struct{ k *ecdsa.PrivateKey }
 
@@ -50,7 +51,7 @@ func (p *PrivateKey) Public() *ecdsa.PublicKey {
 // NewPrivateKey wraps an existing P-256 key (tests mint their own).
 func NewPrivateKey(k *ecdsa.PrivateKey) (*PrivateKey, error) {
 	if k == nil || k.Curve != elliptic.P256() {
-		return nil, errors.New("the In-App Purchase key must be a P-256 (ES256) key")
+		return nil, errors.New("the key must be a P-256 (ES256) key")
 	}
 	return &PrivateKey{k: k}, nil
 }
@@ -60,7 +61,7 @@ func NewPrivateKey(k *ecdsa.PrivateKey) (*PrivateKey, error) {
 func ParsePrivateKey(pemBytes []byte) (*PrivateKey, error) {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return nil, errors.New("not a PEM file: an In-App Purchase key (.p8) starts with -----BEGIN PRIVATE KEY-----")
+		return nil, errors.New("not a PEM file: a .p8 key from App Store Connect starts with -----BEGIN PRIVATE KEY-----")
 	}
 	if block.Type != "PRIVATE KEY" {
 		return nil, fmt.Errorf("PEM block is %q, want \"PRIVATE KEY\" (the .p8 file from App Store Connect)", block.Type)
@@ -71,7 +72,7 @@ func ParsePrivateKey(pemBytes []byte) (*PrivateKey, error) {
 	}
 	ec, ok := key.(*ecdsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("the key is %T, want an ECDSA P-256 In-App Purchase key", key)
+		return nil, fmt.Errorf("the key is %T, want an ECDSA P-256 key (the .p8 file from App Store Connect)", key)
 	}
 	return NewPrivateKey(ec)
 }

@@ -205,10 +205,7 @@ func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleI
 		BundleID: bundleID, AppID: app.ID, PreviousURL: app.Sandbox.URL, PreviousVersion: app.Sandbox.Version,
 		PID: s.pid, Started: f.Now(),
 	}
-	// Saved before the change: a crash from here on leaves what to put back.
-	if err := state.WriteConnect(s.path, s.rec); err != nil {
-		return nil, "", fmt.Errorf("saving the App Store Connect restore record: %w", err)
-	}
+	// set saves the record before the change: a crash from there on leaves what to put back.
 	if err := s.set(ctx, publicURL); err != nil {
 		return nil, "", err
 	}
@@ -221,18 +218,33 @@ func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleI
 // set points the sandbox URL at u and records it. When Apple refused the change, nothing changed
 // and the record of a fresh session is dropped; when the outcome is unknown (the network failed)
 // the record stays, so the old value is put back in any case.
+//
+// The URL about to be set is recorded first (PendingURL): if listen stops while Apple is applying
+// it, the restore still knows the value is its own and not someone else's.
 func (s *connectSession) set(ctx context.Context, u string) error {
-	_, err := s.client.SetNotificationURL(ctx, s.rec.AppID, appstore.Sandbox, appstoreconnect.NotificationURL{URL: u, Version: connectVersion})
+	s.mu.Lock()
+	s.rec.PendingURL = u
+	err := state.WriteConnect(s.path, s.rec)
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("saving the App Store Connect restore record: %w", err)
+	}
+	_, err = s.client.SetNotificationURL(ctx, s.rec.AppID, appstore.Sandbox, appstoreconnect.NotificationURL{URL: u, Version: connectVersion})
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
 		var apiErr *appstoreconnect.APIError
-		if errors.As(err, &apiErr) && s.rec.SetURL == "" {
-			_ = state.RemoveConnect(s.path)
+		if errors.As(err, &apiErr) { // Apple refused: nothing changed
+			s.rec.PendingURL = ""
+			if s.rec.SetURL == "" {
+				_ = state.RemoveConnect(s.path)
+			} else {
+				_ = state.WriteConnect(s.path, s.rec)
+			}
 		}
 		return fmt.Errorf("pointing the sandbox URL of %s at %s: %w", s.bundleID, u, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.SetURL = u
+	s.rec.SetURL, s.rec.PendingURL = u, ""
 	if err := state.WriteConnect(s.path, s.rec); err != nil {
 		return fmt.Errorf("the sandbox URL of %s now is %s, but the restore record could not be updated: %w", s.bundleID, u, err)
 	}
@@ -295,7 +307,8 @@ func (s *connectSession) restore(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("restoring the sandbox URL of %s: %w", s.bundleID, err)
 	}
-	if rec.SetURL != "" && app.Sandbox.URL != rec.SetURL {
+	ours := app.Sandbox.URL == rec.SetURL || rec.PendingURL != "" && app.Sandbox.URL == rec.PendingURL
+	if !ours && (rec.SetURL != "" || rec.PendingURL != "") {
 		if err := state.RemoveConnect(s.path); err != nil {
 			return "", err
 		}

@@ -8,15 +8,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/appstore/appstoretest"
 	"github.com/s2s-dev/s2s/appstoreconnect/appstoreconnecttest"
+	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/tunnel/tunneltest"
 )
 
@@ -371,4 +376,92 @@ func TestListenConnectTUIQuit(t *testing.T) {
 	if log, err := os.ReadFile(filepath.Join(dir, ".local", "share", "s2s", "s2s.log")); err == nil {
 		noKeyIn(t, "the log", string(log))
 	}
+}
+
+// TestListenConnectOneAtATime: a second listen --connect for the same app is refused while the
+// first runs; a sandbox URL changed by someone else meanwhile is left alone at the stop.
+func TestListenConnectOneAtATime(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := newASCStandIn(vectorsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
+	first := startConnectListen(t, env, "--public-url", "https://127.0.0.1:1/first", "--connect", ascBundleID)
+	first.wait(t, ctx, "connect")
+
+	second := startConnectListen(t, env, "--public-url", "https://127.0.0.1:1/second", "--connect", ascBundleID)
+	if code := second.exit(t, ctx); code != 1 || !strings.Contains(second.stderr.String(), "another s2s listen (pid ") {
+		t.Errorf("second listen: exit %d, stderr:\n%s", code, second.stderr)
+	}
+	if got := sandboxOf(t, srv); got != "https://127.0.0.1:1/first V2" {
+		t.Errorf("sandbox after the refused second listen = %q", got)
+	}
+
+	// A teammate points the sandbox URL elsewhere while listen runs.
+	a, _ := srv.App(ascAppID)
+	a.SandboxURL = "https://teammate.example.com/apple"
+	srv.SetApp(a)
+	_ = first.cmd.Process.Signal(syscall.SIGINT)
+	first.exit(t, ctx)
+	if got := sandboxOf(t, srv); got != "https://teammate.example.com/apple V2" {
+		t.Errorf("sandbox after the stop = %q, want the teammate's left alone", got)
+	}
+	if !strings.Contains(first.stderr.String(), "was changed to https://teammate.example.com/apple (V2) while listen ran; left as it is") {
+		t.Errorf("stderr:\n%s", first.stderr)
+	}
+}
+
+// TestListenConnectTUIAppleTest: with --connect and the In-App Purchase key configured, t asks
+// Apple (here its stand-in) for a TEST notification, and the notification Apple then delivers
+// appears in the list.
+func TestListenConnectTUIAppleTest(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	asc, err := newASCStandIn(vectorsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asc.Close()
+	dir := t.TempDir()
+	port := FreePort(t)
+	keyPath := ascKeyPath(vectorsDir(t))
+	key, err := appstore.LoadPrivateKey(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := fixtures.LoadOrCreateChain(filepath.Join(dir, ".s2s-config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apple delivers to the URL App Store Connect names; here that is the listener itself.
+	apple, err := appstoretest.New(appstoretest.Options{
+		KeyID: standInKeyID, IssuerID: standInIssuer, BundleID: ascBundleID, PublicKey: key.Public(),
+		Signer: chain, NotificationURL: fmt.Sprintf("http://127.0.0.1:%d/apple", port),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer apple.Close()
+	for _, kv := range append(ascEnv(asc, vectorsDir(t)),
+		"S2S_APPSTORE_URL="+apple.URL, "S2S_KEY_ID="+standInKeyID, "S2S_ISSUER_ID="+standInIssuer, "S2S_PRIVATE_KEY="+keyPath) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	tm, exitFile := startTUI(t, dir, 130, 30, true, "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--public-url", "https://127.0.0.1:1/s2s", "--connect", ascBundleID)
+	tm.waitText("App Store Connect: sandbox notifications for com.example.s2s")
+	tm.keys("t")
+	tm.waitText("TEST", "simulated")
+	if reqs := apple.Requests(); !slices.ContainsFunc(reqs, func(r appstoretest.Request) bool {
+		return r.Method == "POST" && r.Path == "/inApps/v1/notifications/test" && r.Status == 200
+	}) {
+		t.Errorf("t did not ask Apple for a TEST notification: %+v", reqs)
+	}
+	tm.keys("q")
+	tm.waitExit(exitFile)
 }

@@ -30,3 +30,16 @@ func TestPrecedence(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectStateFile(t *testing.T) {
+	g := env(map[string]string{"S2S_STATE_DIR": "/state"})
+	for id, want := range map[string]string{
+		"com.example.app": "connect-com.example.app.json",
+		"../x":            "connect-_2e._2fx.json", // a leading dot and a slash never make a path
+		"a/b":             "connect-a_2fb.json",
+	} {
+		if got := ConnectStateFile(g, id); got != filepath.Join("/state", want) {
+			t.Errorf("ConnectStateFile(%q) = %q", id, got)
+		}
+	}
+}

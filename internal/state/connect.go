@@ -20,9 +20,11 @@ type Connect struct {
 	PreviousURL     string `json:"previousUrl"`
 	PreviousVersion string `json:"previousVersion"`
 	// SetURL is the URL listen set (its public URL); "" until the change is made.
-	SetURL  string    `json:"setUrl"`
-	PID     int       `json:"pid"` // the listen that made the change
-	Started time.Time `json:"started"`
+	SetURL string `json:"setUrl"`
+	// PendingURL is a URL listen is setting right now (written before the request, cleared after).
+	PendingURL string    `json:"pendingUrl,omitempty"`
+	PID        int       `json:"pid"` // the listen that made the change
+	Started    time.Time `json:"started"`
 }
 
 // Running reports whether the listen that recorded c is still running.
