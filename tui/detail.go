@@ -343,9 +343,9 @@ func (m *Model) deliveriesTab() string {
 				s.Dim.Render("Press r to send it to the forward targets anyway.")
 		}
 		if m.cfg.Replay == nil {
-			return s.Dim.Render("Not forwarded: start s2s listen with --forward-to URL to forward and replay.")
+			return s.Dim.Render(wordwrap("Not forwarded: start s2s listen with --forward-to URL to forward and replay.", m.width-1))
 		}
-		return s.Dim.Render("No forwarding attempts yet. Press r to replay this capture to the forward targets.")
+		return s.Dim.Render(wordwrap("No forwarding attempts yet. Press r to replay this capture to the forward targets.", m.width-1))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render(fmt.Sprintf("%-3s %-8s %-10s %-7s %-9s %s", "#", "STARTED", "STATE", "STATUS", "LATENCY", "TARGET")))
@@ -393,7 +393,7 @@ func (m *Model) wrapUnder(st lipgloss.Style, label, text string) string {
 func (m *Model) timelineTab() string {
 	s, c, tl := m.st, m.det.capture, m.det.timeline
 	if c.OriginalTransactionID == "" {
-		return s.Dim.Render("No originalTransactionId: this notification is not about a purchase (a TEST, or undecoded).")
+		return s.Dim.Render(wordwrap("No originalTransactionId: this notification is not about a purchase (a TEST, or undecoded).", m.width-1))
 	}
 	var b strings.Builder
 	noun := "notifications"
