@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // RetryPolicy says how the client retries rate-limited, retryable and 5xx answers. The zero value
@@ -240,6 +242,9 @@ func (c *Client) NotificationHistory(ctx context.Context, req NotificationHistor
 		if p.PaginationToken == "" || seen[p.PaginationToken] {
 			return fmt.Errorf("App Store Server API: page %d says hasMore but gives no new paginationToken", n)
 		}
+		if n >= maxHistoryPages {
+			return fmt.Errorf("App Store Server API: notification history still has more after %d pages; stopped", n)
+		}
 		seen[p.PaginationToken] = true
 		token = p.PaginationToken
 	}
@@ -373,7 +378,9 @@ func (c *Client) once(ctx context.Context, method, target, path string, payload 
 		if out == nil || len(bytes.TrimSpace(data)) == 0 {
 			return nil
 		}
-		if err := json.Unmarshal(data, out); err != nil {
+		// Exact keys: a duplicate or case-variant hasMore, revision or status would be read
+		// differently by Apple's own libraries.
+		if err := decode.UnmarshalExact(data, "Apple's answer", out); err != nil {
 			return fmt.Errorf("App Store Server API %s %s: decoding the answer: %w", method, path, err)
 		}
 		return nil

@@ -129,6 +129,7 @@ type Server struct {
 	history   []HistoryRecord
 	tests     map[string]*testNotification
 	pages     map[string]pageState
+	customers customers // transactions and subscription statuses (transactions.go)
 	delivered chan string
 }
 
@@ -261,6 +262,9 @@ func (s *Server) AddNotification(n Notification, attempts ...appstore.SendAttemp
 		}
 	}
 	s.AddHistory(r)
+	if n.Type != "TEST" {
+		s.recordTransaction(n)
+	}
 	return r, nil
 }
 
@@ -327,6 +331,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rec *Request) in
 		return s.transactionInfo(w, strings.TrimPrefix(p, "/inApps/v1/transactions/"))
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/inApps/v1/subscriptions/"):
 		return s.subscriptionStatuses(w, strings.TrimPrefix(p, "/inApps/v1/subscriptions/"))
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/inApps/v2/history/"):
+		return s.transactionHistory(w, r, strings.TrimPrefix(p, "/inApps/v2/history/"))
 	}
 	return writeFault(w, Fault{Status: http.StatusNotFound, Code: 4040000, Message: "No such endpoint in the stand-in."})
 }
@@ -579,35 +585,6 @@ func (s *Server) transactionInfo(w http.ResponseWriter, id string) int {
 		return writeFault(w, internalError(err.Error()))
 	}
 	return writeJSON(w, http.StatusOK, appstore.TransactionInfoResponse{SignedTransactionInfo: jws})
-}
-
-func (s *Server) subscriptionStatuses(w http.ResponseWriter, id string) int {
-	if !s.knownTransaction(id) {
-		return writeFault(w, Fault{Status: http.StatusNotFound, Code: appstore.CodeTransactionIDNotFound, Message: "Transaction id not found."})
-	}
-	n := s.complete(Notification{Type: "DID_RENEW", TransactionID: id})
-	jws, err := s.signTransaction(n)
-	if err != nil {
-		return writeFault(w, internalError(err.Error()))
-	}
-	renewal, err := signJSON(s.signer, map[string]any{
-		"originalTransactionId": n.OriginalTransactionID, "autoRenewProductId": n.ProductID,
-		"productId": n.ProductID, "autoRenewStatus": 1, "signedDate": n.SignedDate.UnixMilli(),
-		"environment": n.Environment,
-	})
-	if err != nil {
-		return writeFault(w, internalError(err.Error()))
-	}
-	return writeJSON(w, http.StatusOK, appstore.StatusResponse{
-		Environment: string(s.opts.Environment), BundleID: s.opts.BundleID, AppAppleID: s.opts.AppAppleID,
-		Data: []appstore.SubscriptionGroupStatus{{
-			SubscriptionGroupIdentifier: "21000001",
-			LastTransactions: []appstore.LastTransaction{{
-				Status: 1, OriginalTransactionID: n.OriginalTransactionID,
-				SignedTransactionInfo: jws, SignedRenewalInfo: renewal,
-			}},
-		}},
-	})
 }
 
 func (s *Server) knownTransaction(id string) bool {

@@ -84,6 +84,7 @@ func TestAnswersHaveApplesShape(t *testing.T) {
 		{"getNotificationHistoryResponse.json", 200, "POST", "/inApps/v1/notifications/history", histReq},
 		{"getAllSubscriptionStatusesResponse.json", 200, "GET", "/inApps/v1/subscriptions/3749183", nil},
 		{"transactionIdNotFoundError.json", 404, "GET", "/inApps/v1/transactions/1", nil},
+		{"transactionHistoryResponse.json", 200, "GET", "/inApps/v2/history/3749183", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.vector, func(t *testing.T) {
