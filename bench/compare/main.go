@@ -25,13 +25,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/s2s-dev/s2s/internal/benchgen"
 )
 
 // Apple's Node library, pinned to the version the cross-check uses (fixtures/node_test.go).
@@ -80,8 +77,12 @@ func run(mode string, n, runs, inflight int, keep bool) error {
 	}
 	e := &env{dir: dir, s2s: filepath.Join(dir, "s2s"+exe()), load: filepath.Join(dir, "load"+exe()),
 		root: filepath.Join(dir, "root.pem"), file: filepath.Join(dir, "notifications.ndjson")}
-	step("building s2s and the load generator")
+	step("building s2s, the generator and the load generator")
 	if err := goBuild(e.s2s, "."); err != nil {
+		return err
+	}
+	gen := filepath.Join(dir, "gen"+exe())
+	if err := goBuild(gen, "./bench/gen"); err != nil {
 		return err
 	}
 	if mode == "listen" {
@@ -90,12 +91,13 @@ func run(mode string, n, runs, inflight int, keep bool) error {
 		}
 	}
 	step(fmt.Sprintf("signing %d distinct DID_RENEW notifications (Apple-shaped chain: P-384 root and intermediate, P-256 leaf)", n))
-	if err := generate(e, n); err != nil {
-		return err
+	// In its own process, so this one stays small: a child's peak memory as the system reports
+	// it can include what it inherited from this process before it started.
+	cmd := exec.Command(gen, "-n", strconv.Itoa(n), "-out", e.file, "-root", e.root)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("bench/gen: %w", err)
 	}
-	// The notifications are on disk: give their memory back, so the peak memory of each child
-	// (which starts as a copy of this process) is its own.
-	debug.FreeOSMemory()
 	step("locating Apple's Node library " + nodeLibraryVersion)
 	if e.modules, err = nodeModules(); err != nil {
 		return err
@@ -126,32 +128,6 @@ func goBuild(out, pkg string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd.Run()
-}
-
-func generate(e *env, n int) error {
-	c, err := benchgen.AppleShapedChain()
-	if err != nil {
-		return err
-	}
-	bodies, err := benchgen.DIDRenews(c, n)
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(e.file)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := benchgen.WriteNDJSON(w, bodies); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(e.root, c.RootPEM(), 0o644)
 }
 
 // nodeModules returns a node_modules directory holding Apple's library, installing it with npm
@@ -232,8 +208,17 @@ func compareDecode(e *env, n, runs int) error {
 	for r := 1; r <= runs; r++ {
 		s := exec.Command(e.s2s, "decode", "--json", "--root", e.root, e.file)
 		s.Env = append(os.Environ(), "S2S_CONFIG_DIR="+filepath.Join(e.dir, "config"), "NO_COLOR=1")
-		docs := &docCounter{last: []byte("\n")}
-		ms, err := measure(s, docs)
+		outPath := filepath.Join(e.dir, "decoded.json")
+		out, err := os.Create(outPath)
+		if err != nil {
+			return err
+		}
+		ms, err := measure(s, out) // > decoded.json, as a user would
+		out.Close()
+		if err != nil {
+			return err
+		}
+		docs, err := countDocs(outPath)
 		if err != nil {
 			return err
 		}
@@ -285,6 +270,17 @@ func (c *docCounter) Write(p []byte) (int, error) {
 		c.last = append(c.last[:0], b...)
 	}
 	return len(p), nil
+}
+
+func countDocs(path string) (*docCounter, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c := &docCounter{last: []byte("\n")}
+	_, err = io.Copy(c, f)
+	return c, err
 }
 
 func mib(b int64) string {
