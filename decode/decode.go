@@ -107,8 +107,7 @@ func plainBody(b []byte) ([]byte, bool) {
 	}
 	start := i + 1
 	for i = start; i < len(b) && b[i] != '"'; i++ {
-		c := b[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '=') {
+		if !jwsByte[b[i]] {
 			return nil, false
 		}
 	}
@@ -122,6 +121,15 @@ func plainBody(b []byte) ([]byte, bool) {
 	}
 	return b[start:end], true
 }
+
+// jwsByte marks the bytes of a compact JWS (base64url, dots, and the padding some senders keep):
+// a table, because plainBody looks at every byte of every body.
+var jwsByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '='
+	}
+	return t
+}()
 
 // decodeV1 decodes a legacy version 1 body: unsigned, so at best legacy-v1.
 func (v *Verifier) decodeV1(d *Decoded, body []byte) {
