@@ -332,10 +332,28 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	}
 	var table bytes.Buffer
 	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE")
+	// FORWARD, when any of them was forwarded or replayed: the best outcome, and a later attempt
+	// that did not succeed beside it ("200 · replay failed"); captures show has every attempt.
+	ids := make([]int64, len(caps))
+	for i, c := range caps {
+		ids[i] = c.ID
+	}
+	fwd, err := s.Forwardings(ctx, ids)
+	if err != nil {
+		return err
+	}
+	head := "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE"
+	if len(fwd) > 0 {
+		head = "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tFORWARD\tNOTE"
+	}
+	fmt.Fprintln(w, head)
 	for _, c := range caps {
+		answer := capAnswerOf(c)
+		if len(fwd) > 0 {
+			answer += "\t" + orDash(fwd[c.ID].Outcome())
+		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-			orDash(capTypeOf(c)), orDash(c.Environment), orDash(c.ProductID), capTrustOf(c), capAnswerOf(c), capNoteOf(c))
+			orDash(capTypeOf(c)), orDash(c.Environment), orDash(c.ProductID), capTrustOf(c), answer, capNoteOf(c))
 	}
 	if err := w.Flush(); err != nil {
 		return err

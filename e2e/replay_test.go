@@ -103,4 +103,19 @@ func TestReplayTakesOverListensRetry(t *testing.T) {
 	if n, m := len(up.bodies), len(back.bodies); n != 1 || m != 1 {
 		t.Fatalf("--all-targets sent %d and %d requests, want one to each", n, m)
 	}
+
+	// The server goes down again and a replay fails: the list keeps the 200 it had, beside the
+	// failed replay, instead of "error" as if it had never been delivered.
+	back.Close()
+	failed := exec.CommandContext(ctx, Binary, "replay", "1", "--to", down)
+	failed.Env = Env(dir)
+	if out, err := failed.CombinedOutput(); err == nil {
+		t.Fatalf("a replay to a server that is down succeeded:\n%s", out)
+	}
+	list := exec.CommandContext(ctx, Binary, "captures", "list")
+	list.Env = Env(dir)
+	table, err := list.Output()
+	if err != nil || !strings.Contains(string(table), "FORWARD") || !strings.Contains(string(table), "200 · replay failed") {
+		t.Errorf("captures list: %v\n%s", err, table)
+	}
 }

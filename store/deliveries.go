@@ -120,25 +120,83 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		nanos(now), limit)
 }
 
-// LastDeliveries returns the most recent delivery of each given capture that has one.
-func (s *Store) LastDeliveries(ctx context.Context, captureIDs []int64) (map[int64]Delivery, error) {
-	out := map[int64]Delivery{}
+// Forwarding sums up a capture's deliveries for a list: its best outcome and its latest attempt,
+// so that a failed replay of a notification that was delivered does not read as never delivered.
+type Forwarding struct {
+	Best   Delivery // the latest accepted (2xx) delivery; the latest attempt when none was accepted
+	Latest Delivery // the most recent attempt, forward or replay
+}
+
+// Accepted reports whether any delivery of the capture was accepted.
+func (f Forwarding) Accepted() bool { return f.Best.State == DeliverySucceeded }
+
+// Outcome is the forwarding outcome in a few words, for the list columns: the best status, and
+// when a later attempt did not succeed, what became of it ("200 · replay failed", "200 · retrying").
+// "" when there was no attempt.
+func (f Forwarding) Outcome() string {
+	if f.Latest.ID == 0 && f.Latest.CaptureID == 0 {
+		return ""
+	}
+	best := outcomeWord(f.Best)
+	if !f.Accepted() || f.Latest.ID == f.Best.ID || f.Latest.State == DeliverySucceeded {
+		return best
+	}
+	return best + " · " + laterWord(f.Latest)
+}
+
+func outcomeWord(d Delivery) string {
+	switch {
+	case d.Status != 0:
+		return fmt.Sprint(d.Status)
+	case d.State == DeliveryPending:
+		return "retrying"
+	}
+	return "error"
+}
+
+// laterWord says what became of an attempt made after the notification was delivered.
+func laterWord(d Delivery) string {
+	what := "retry"
+	if d.Replay {
+		what = "replay"
+	}
+	if d.State == DeliveryPending {
+		return what + " pending"
+	}
+	if d.Status != 0 {
+		return fmt.Sprintf("%s %d", what, d.Status)
+	}
+	return what + " failed"
+}
+
+// Forwardings returns the Forwarding of each given capture that has a delivery.
+func (s *Store) Forwardings(ctx context.Context, captureIDs []int64) (map[int64]Forwarding, error) {
+	out := map[int64]Forwarding{}
 	// Chunks keep the statement under SQLite's bound-parameter limit for any page size.
-	const chunk = 500
+	const chunk = 400
 	for start := 0; start < len(captureIDs); start += chunk {
 		ids := captureIDs[start:min(start+chunk, len(captureIDs))]
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
+		args := make([]any, 0, 2*len(ids))
+		for _, id := range ids {
+			args = append(args, id)
 		}
+		args = append(args, args...)
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 		ds, err := s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id IN (
-			SELECT max(id) FROM deliveries WHERE capture_id IN (`+marks+`) GROUP BY capture_id)`, args...)
+			SELECT max(id) FROM deliveries WHERE capture_id IN (`+marks+`) GROUP BY capture_id
+			UNION SELECT max(id) FROM deliveries WHERE capture_id IN (`+marks+`) AND state = 'succeeded' GROUP BY capture_id)
+			ORDER BY id`, args...)
 		if err != nil {
 			return nil, err
 		}
+		// In id order: the last row of a capture is its latest; a succeeded row is its best.
 		for _, d := range ds {
-			out[d.CaptureID] = d
+			f := out[d.CaptureID]
+			f.Latest = d
+			if d.State == DeliverySucceeded || !f.Accepted() {
+				f.Best = d
+			}
+			out[d.CaptureID] = f
 		}
 	}
 	return out, nil

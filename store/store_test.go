@@ -729,12 +729,12 @@ func TestDeliveries(t *testing.T) {
 		t.Errorf("deliveries of a missing capture: %+v", list)
 	}
 
-	last, err := s.LastDeliveries(ctx, []int64{c1.ID, c2.ID, 777})
+	last, err := s.Forwardings(ctx, []int64{c1.ID, c2.ID, 777})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(last) != 2 || last[c1.ID].ID != d3.ID || last[c2.ID].ID != d2.ID {
-		t.Errorf("LastDeliveries = %+v", last)
+	if len(last) != 2 || last[c1.ID].Latest.ID != d3.ID || last[c2.ID].Latest.ID != d2.ID {
+		t.Errorf("Forwardings = %+v", last)
 	}
 
 	// Deleting a capture deletes its deliveries.
@@ -754,7 +754,7 @@ func deliveryIDs(ds []Delivery) []int64 {
 	return ids
 }
 
-func TestLastDeliveriesManyIDs(t *testing.T) {
+func TestForwardingsManyIDs(t *testing.T) {
 	s := openTemp(t)
 	ctx := testCtx(t)
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -768,12 +768,12 @@ func TestLastDeliveriesManyIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	last, err := s.LastDeliveries(ctx, ids)
+	last, err := s.Forwardings(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(last) != 3 || last[1].CaptureID != 1 || last[600].CaptureID != 600 || last[1200].CaptureID != 1200 {
-		t.Errorf("LastDeliveries over chunks: %+v", last)
+	if len(last) != 3 || last[1].Latest.CaptureID != 1 || last[600].Latest.CaptureID != 600 || last[1200].Best.CaptureID != 1200 {
+		t.Errorf("Forwardings over chunks: %+v", last)
 	}
 }
 
@@ -1149,5 +1149,51 @@ func TestTakeOverPending(t *testing.T) {
 	}
 	if to, err := s.TakeOverPending(ctx, c.ID, target); err != nil || to.Accepted == nil || to.Accepted.ID != next.ID {
 		t.Fatalf("TakeOverPending after success = %+v, %v", to, err)
+	}
+}
+
+// TestForwardingBestAndLatest: a capture delivered with 200 and then replayed while the target is
+// down keeps its 200 in the list, with the failed replay beside it, not "error" as if never
+// delivered.
+func TestForwardingBestAndLatest(t *testing.T) {
+	s := openTemp(t)
+	ctx := testCtx(t)
+	c := &Capture{Method: "POST", Path: "/", Body: []byte("{}"), ReceivedAt: time.Now()}
+	if err := s.Insert(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	add := func(d Delivery) {
+		d.CaptureID, d.Target = c.ID, "http://localhost:3000"
+		if err := s.AddDelivery(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outcome := func() string {
+		t.Helper()
+		fw, err := s.Forwardings(ctx, []int64{c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fw[c.ID].Outcome()
+	}
+	add(Delivery{Attempt: 1, State: DeliveryFailed, Error: "refused"})
+	if got := outcome(); got != "error" {
+		t.Errorf("after a failure: %q", got)
+	}
+	add(Delivery{Attempt: 2, State: DeliverySucceeded, Status: 200})
+	if got := outcome(); got != "200" {
+		t.Errorf("after the retry succeeded: %q", got)
+	}
+	add(Delivery{Attempt: 1, State: DeliveryFailed, Error: "refused", Replay: true})
+	if got := outcome(); got != "200 · replay failed" {
+		t.Errorf("after a failed replay: %q, want the best and the latest", got)
+	}
+	add(Delivery{Attempt: 1, State: DeliveryFailed, Status: 500, Replay: true})
+	if got := outcome(); got != "200 · replay 500" {
+		t.Errorf("after a replay answered 500: %q", got)
+	}
+	add(Delivery{Attempt: 1, State: DeliverySucceeded, Status: 204, Replay: true})
+	if got := outcome(); got != "204" {
+		t.Errorf("after a replay succeeded: %q", got)
 	}
 }

@@ -40,7 +40,7 @@ type (
 		err   error
 	}
 	lastDeliveriesMsg struct {
-		last map[int64]store.Delivery
+		last map[int64]store.Forwarding
 		err  error
 	}
 	detailMsg struct{ d *detail }
@@ -146,7 +146,7 @@ func (m *Model) loadLastDeliveries(rows []store.Capture) tea.Cmd {
 	ctx, cancel := m.cmdCtx()
 	return func() tea.Msg {
 		defer cancel()
-		last, err := src.LastDeliveries(ctx, ids)
+		last, err := src.Forwardings(ctx, ids)
 		return lastDeliveriesMsg{last: last, err: err}
 	}
 }

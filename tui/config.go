@@ -22,7 +22,7 @@ type Source interface {
 	Get(ctx context.Context, id int64) (*store.Capture, error)
 	Stats(ctx context.Context) (store.Stats, error)
 	Deliveries(ctx context.Context, captureID int64) ([]store.Delivery, error)
-	LastDeliveries(ctx context.Context, captureIDs []int64) (map[int64]store.Delivery, error)
+	Forwardings(ctx context.Context, captureIDs []int64) (map[int64]store.Forwarding, error)
 }
 
 // Decoded is what the detail view needs from decoding a body.

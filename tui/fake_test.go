@@ -113,13 +113,18 @@ func (f *fakeSource) Deliveries(_ context.Context, id int64) ([]store.Delivery, 
 	return append([]store.Delivery(nil), f.deliveries[id]...), nil
 }
 
-func (f *fakeSource) LastDeliveries(_ context.Context, ids []int64) (map[int64]store.Delivery, error) {
+func (f *fakeSource) Forwardings(_ context.Context, ids []int64) (map[int64]store.Forwarding, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[int64]store.Delivery{}
+	out := map[int64]store.Forwarding{}
 	for _, id := range ids {
-		if ds := f.deliveries[id]; len(ds) > 0 {
-			out[id] = ds[len(ds)-1]
+		for _, d := range f.deliveries[id] {
+			fw := out[id]
+			fw.Latest = d
+			if d.State == store.DeliverySucceeded || !fw.Accepted() {
+				fw.Best = d
+			}
+			out[id] = fw
 		}
 	}
 	return out, nil

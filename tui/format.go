@@ -215,18 +215,18 @@ func codeText(status int) string {
 }
 
 // deliveryText is the list's forwarding column: last attempt's status and latency.
-func deliveryText(d store.Delivery) string {
+// A later attempt that did not succeed is shown beside the best outcome (store.Forwarding).
+func deliveryText(f store.Forwarding) string {
+	d := f.Latest
 	switch {
 	case d.ID == 0 && d.CaptureID == 0:
 		return ""
-	case skipped(d):
+	case skipped(d) && !f.Accepted():
 		return "skipped"
-	case d.Status != 0:
+	case f.Best.ID == d.ID && d.Status != 0:
 		return fmt.Sprintf("%d %s", d.Status, shortDur(d.Latency))
-	case d.State == store.DeliveryPending:
-		return "retrying"
 	}
-	return "error"
+	return f.Outcome()
 }
 
 // skipped reports a capture the forwarder kept from its targets (its trust label, a loop): the

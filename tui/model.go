@@ -77,7 +77,12 @@ type Model struct {
 	follow   bool
 	toOldest bool // G pressed: keep reading older pages and keep the cursor on the last row
 	total    int
-	lastDel  map[int64]store.Delivery
+	lastDel  map[int64]store.Delivery // each capture's latest delivery attempt
+	// bestDel is each capture's latest accepted delivery: the FORWARD column shows it beside a
+	// later attempt that failed, so a failed replay does not read as "never delivered".
+	bestDel map[int64]store.Delivery
+	// fwdWide: some capture has both (200 · replay failed), so the FORWARD column is wider.
+	fwdWide bool
 	// unusualDelays: a loaded row arrived a minute or more from its signedDate, so the list
 	// shows a DELAY column; it stays until the list is read again.
 	unusualDelays bool
@@ -124,6 +129,7 @@ func New(cfg Config) *Model {
 		dark:      true,
 		publicURL: cfg.PublicURL,
 		lastDel:   map[int64]store.Delivery{},
+		bestDel:   map[int64]store.Delivery{},
 		byTrust:   map[string]int{},
 		follow:    true,
 		loading:   true,
@@ -209,9 +215,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case lastDeliveriesMsg:
 		if msg.err == nil {
-			for id, d := range msg.last {
-				cleanDelivery(&d)
-				m.lastDel[id] = d
+			for id, f := range msg.last {
+				cleanDelivery(&f.Latest)
+				m.lastDel[id] = f.Latest
+				if f.Accepted() {
+					cleanDelivery(&f.Best)
+					m.noteAccepted(f.Best)
+				}
 			}
 		}
 		return m, nil
@@ -430,6 +440,11 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			cleanDelivery(&d)
 			if old, ok := m.lastDel[d.CaptureID]; !ok || d.ID >= old.ID {
 				m.lastDel[d.CaptureID] = d
+			}
+			if d.State == store.DeliverySucceeded && d.ID > 0 {
+				m.noteAccepted(d)
+			} else if best, ok := m.bestDel[d.CaptureID]; ok && d.ID > best.ID {
+				m.fwdWide = true // a later attempt failed: "200 · replay failed" needs the room
 			}
 			if m.screen == screenDetail && m.detID == d.CaptureID {
 				return m.loadDetail(m.detID)
@@ -789,4 +804,24 @@ func (m *Model) clampTimeline() {
 			}
 		}
 	}
+}
+
+// noteAccepted records an accepted delivery of a capture, the best outcome its FORWARD cell shows.
+func (m *Model) noteAccepted(d store.Delivery) {
+	if old, ok := m.bestDel[d.CaptureID]; ok && old.ID > d.ID {
+		return
+	}
+	m.bestDel[d.CaptureID] = d
+	if last := m.lastDel[d.CaptureID]; last.ID > d.ID && last.State != store.DeliverySucceeded {
+		m.fwdWide = true
+	}
+}
+
+// forwardingOf is what the FORWARD column knows of a capture's deliveries.
+func (m *Model) forwardingOf(id int64) store.Forwarding {
+	f := store.Forwarding{Latest: m.lastDel[id], Best: m.lastDel[id]}
+	if best, ok := m.bestDel[id]; ok {
+		f.Best = best
+	}
+	return f
 }

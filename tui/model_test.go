@@ -450,6 +450,38 @@ func TestDeliveryEvents(t *testing.T) {
 	}
 }
 
+// TestForwardColumnKeepsTheBest: a capture delivered with 200, then replayed while the target is
+// down, shows both in FORWARD ("200 · replay failed"), not "error" as if it had never been
+// delivered: read from the store, and live as the replay's event arrives.
+func TestForwardColumnKeepsTheBest(t *testing.T) {
+	ok := store.Delivery{ID: 1, CaptureID: 9, Target: "http://localhost:3000/apple", Attempt: 1, StartedAt: base, Status: 200,
+		Latency: 4 * time.Millisecond, State: store.DeliverySucceeded}
+	failed := store.Delivery{ID: 2, CaptureID: 9, Target: "http://localhost:3000/apple", Attempt: 1, StartedAt: base.Add(time.Minute),
+		State: store.DeliveryFailed, Error: "nothing listening on 127.0.0.1:3000", Replay: true}
+	t.Run("stored", func(t *testing.T) {
+		h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, lifeOfASubscription()...)
+		h.src.deliveries[9] = []store.Delivery{ok, failed}
+		h.press("/") // a filter reads the list again, with its deliveries
+		h.typeText("env:sb")
+		h.press("enter")
+		if scr := h.plain(); !strings.Contains(scr, "200 · replay failed") {
+			t.Errorf("FORWARD lacks the best and the latest:\n%s", scr)
+		}
+	})
+	t.Run("live", func(t *testing.T) {
+		h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, lifeOfASubscription()...)
+		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &ok}}})
+		if scr := h.plain(); !strings.Contains(scr, "200 4ms") {
+			t.Fatalf("FORWARD after the delivery:\n%s", scr)
+		}
+		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &failed}}})
+		scr := h.plain()
+		if !strings.Contains(scr, "200 · replay failed") || strings.Contains(scr, " error ") {
+			t.Errorf("FORWARD after a failed replay:\n%s", scr)
+		}
+	})
+}
+
 // A capture the trust filter kept from the targets was not delivered, but nothing failed: the
 // list must not say "error", and the Deliveries tab says why instead of inviting an attempt.
 func TestSkippedDeliveryIsNotAnError(t *testing.T) {

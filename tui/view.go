@@ -298,6 +298,9 @@ func (m *Model) columns() columns {
 	}
 	if m.forwarding() {
 		c.fwd = 10
+		if m.fwdWide {
+			c.fwd = 20 // "200 · replay failed"
+		}
 	}
 	if m.unusualDelays {
 		// Only while the list holds a delay worth a look: the usual few seconds are noise.
@@ -369,7 +372,7 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 	}
 	var fwd string
 	if col.fwd > 0 {
-		fwd = deliveryText(m.lastDel[c.ID])
+		fwd = deliveryText(m.forwardingOf(c.ID))
 	}
 	cells := []string{cell(ts, col.time), cell(envBadge(c.Environment), col.env), cell(typeText(c), col.typ),
 		cell(c.ProductID, col.product), cell(trustText(c.Trust, ""), col.trust), cell(codeText(c.ResponseStatus), col.ans)}
@@ -390,7 +393,7 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 	styled := []string{s.Dim.Render(cells[0]), s.env(c.Environment).Render(cells[1]), s.Kind[kindOf(c.Type)].Render(cells[2]),
 		s.Value.Render(cells[3]), s.trust(c.Trust).Render(cells[4]), s.code(c.ResponseStatus).Render(cells[5])}
 	if col.fwd > 0 {
-		d := m.lastDel[c.ID]
+		d := m.forwardingOf(c.ID).Best
 		st := s.Dim
 		if fwd != "" {
 			st = s.code(d.Status)
