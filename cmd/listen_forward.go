@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,7 @@ type forwardOptions struct {
 	ForwardInvalid bool
 	Timeout        time.Duration
 	Retries        string
+	CAFile         string
 }
 
 // forwardHelp is listen's help on forwarding, for its Long text.
@@ -42,6 +44,8 @@ func (o *forwardOptions) addFlags(fs *pflag.FlagSet) {
 		"how long a target may take to answer one delivery")
 	fs.StringVar(&o.Retries, "forward-retries", relay.DefaultBackoffSpec,
 		"waits before each retry of a failed delivery, comma-separated; none to never retry")
+	fs.StringVar(&o.CAFile, "ca", "",
+		"trust the certificate authorities in this PEM `FILE` too, for an HTTPS --forward-to target with a development CA (default $"+relay.EnvCAFile+")")
 }
 
 // forwarder is what listen needs from forwarding.
@@ -69,6 +73,9 @@ func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.S
 			// Otherwise the flag is accepted and nothing is forwarded, which reads as a bug.
 			return nil, usageErrorf("--forward-invalid needs at least one --forward-to target")
 		}
+		if o.CAFile != "" {
+			return nil, usageErrorf("--ca is the trust for --forward-to targets; give at least one --forward-to")
+		}
 		return nil, nil
 	}
 	targets, err := parseTargets(o.Targets)
@@ -88,7 +95,16 @@ func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.S
 	if o.Timeout < 0 {
 		return nil, usageErrorf("--forward-timeout must be positive, not %s", o.Timeout)
 	}
+	roots, err := trustedCAs(f, o.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	var client *http.Client
+	if roots != nil {
+		client = relay.NewClientTrusting(roots)
+	}
 	return relay.New(ctx, relay.Config{
+		Client:         client,
 		Targets:        targets,
 		ForwardInvalid: o.ForwardInvalid,
 		Store:          st,

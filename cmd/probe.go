@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/probe"
@@ -82,7 +80,7 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 	}
 	fl := c.Flags()
 	fl.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "time allowed for each attempt, from the DNS lookup to the end of the answer")
-	fl.StringVar(&opts.CAFile, "ca", "", "a PEM file of extra certificate authorities to trust (for a local test server)")
+	addCAFlag(fl, &opts.CAFile)
 	fl.IntVar(&opts.Retries, "retries", 0, "retry up to N times after NO_RESPONSE, SOCKET_ISSUE, TIMED_OUT or a 5xx")
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&opts.ViaApple, "via-apple", false, "also ask Apple to send a real TEST notification and show its recorded result")
@@ -117,9 +115,9 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	}
 
 	var extra []*x509.Certificate
-	if opts.CAFile != "" {
+	if path := caFile(f, opts.CAFile); path != "" {
 		var err error
-		if extra, err = readCAFile(opts.CAFile); err != nil {
+		if extra, err = readCAFile(path); err != nil {
 			return err
 		}
 	}
@@ -199,18 +197,6 @@ func probeBody(f *Factory, opts *probeOptions) ([]byte, error) {
 		return nil, fmt.Errorf("signing the TEST notification: %w", err)
 	}
 	return body, nil
-}
-
-func readCAFile(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--ca: %w", err)
-	}
-	certs, err := decode.ParseRootsPEM(data)
-	if err != nil {
-		return nil, fmt.Errorf("--ca %s: %w", path, err)
-	}
-	return certs, nil
 }
 
 // appleProbeResult is what Apple recorded for its own TEST notification.

@@ -39,6 +39,7 @@ type replayOptions struct {
 	JSON                              bool
 	StorePath                         string
 	Timeout                           time.Duration
+	CAFile                            string
 }
 
 func newReplayCmd(f *Factory) *cobra.Command {
@@ -115,6 +116,7 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 	fl.BoolVar(&o.JSON, "json", false, "print the results (or the --dry-run list) as one JSON object")
 	fl.StringVar(&o.StorePath, "store", "", "capture store (default $S2S_STORE or the user data directory)")
 	fl.DurationVar(&o.Timeout, "timeout", relay.DefaultTimeout, "how long the target may take to answer each send")
+	addCAFlag(fl, &o.CAFile)
 	_ = c.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(capTrustLabels, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -236,6 +238,11 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 
 	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
 	sender := &relay.Sender{Timeout: o.Timeout, Now: o.f.Now}
+	if roots, err := trustedCAs(o.f, o.CAFile); err != nil {
+		return err
+	} else if roots != nil {
+		sender.Client = relay.NewClientTrusting(roots)
+	}
 	replayer := &relay.Replayer{Store: st, Sender: sender, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
 	pacer := &relay.Pacer{Every: every}
 	// A dry run is one table; results are printed as they come, in columns sized up front.

@@ -2,11 +2,15 @@ package cmd
 
 import (
 	"crypto/x509"
+	"fmt"
 	"os"
+
+	"github.com/spf13/pflag"
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/relay"
 )
 
 // loadRoots reads --root PEM files; a file that cannot be used is a usage error.
@@ -35,4 +39,54 @@ func localTestRoots(f *Factory) []*x509.Certificate {
 		return nil
 	}
 	return []*x509.Certificate{chain.Root()}
+}
+
+// caFlagUsage is the --ca flag's usage, the same for every command that makes HTTPS requests to the
+// developer's own server.
+const caFlagUsage = "trust the certificate authorities in this PEM `FILE` too, for a local HTTPS server with a development CA (default $" + relay.EnvCAFile + ")"
+
+// addCAFlag registers --ca on fs.
+func addCAFlag(fs *pflag.FlagSet, into *string) { fs.StringVar(into, "ca", "", caFlagUsage) }
+
+// caFile is the --ca file to use: the flag, else $S2S_CA_FILE, else none ("").
+func caFile(f *Factory, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return f.Getenv(relay.EnvCAFile)
+}
+
+// readCAFile reads the certificates of a --ca file.
+func readCAFile(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	certs, err := decode.ParseRootsPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("--ca %s: %w", path, err)
+	}
+	return certs, nil
+}
+
+// trustedCAs is the pool an HTTPS request to the developer's server trusts: the system's
+// authorities plus those of the --ca file (or $S2S_CA_FILE); nil when there is no such file, so
+// the default client is used unchanged.
+func trustedCAs(f *Factory, flag string) (*x509.CertPool, error) {
+	path := caFile(f, flag)
+	if path == "" {
+		return nil, nil
+	}
+	certs, err := readCAFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
 }

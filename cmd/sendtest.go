@@ -21,6 +21,7 @@ import (
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
 	"github.com/s2s-dev/s2s/internal/version"
+	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/sender"
 )
 
@@ -45,6 +46,7 @@ type sendTestOptions struct {
 	Duplicate             bool
 	PrintRoot             bool
 	JSON                  bool
+	CAFile                string
 
 	Apple bool
 	creds appleCredentials
@@ -153,6 +155,7 @@ accepted or could not be sent, 2 usage.`,
 	fl.BoolVar(&opts.Duplicate, "duplicate", false, "send each body a second time, same notificationUUID, as Apple sometimes does")
 	fl.BoolVar(&opts.PrintRoot, "print-root", false, "print the s2s local test root certificate (PEM) and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per attempt (load mode: one report)")
+	addCAFlag(fl, &opts.CAFile)
 	fl.BoolVar(&opts.Apple, "apple", false, "ask Apple's App Store Server API for a real TEST notification")
 	opts.creds.addFlags(fl)
 
@@ -309,12 +312,20 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 	if err != nil {
 		return err
 	}
-	snd := &sender.Sender{UserAgent: sendTestUserAgent()}
+	roots, err := trustedCAs(opts.f, opts.CAFile)
+	if err != nil {
+		return err
+	}
+	snd := &sender.Sender{UserAgent: sendTestUserAgent(), RootCAs: roots}
 	if opts.f.HTTPClient != nil {
-		// Keep the process's client (proxies, test transports) but with Apple's own timeout.
+		// Keep the process's client when it brings its own transport (a test's), but with Apple's
+		// own timeout; otherwise the sender builds one (with the --ca trust, and enough idle
+		// connections for a burst).
 		hc := *opts.f.HTTPClient()
 		hc.Timeout = 0
-		snd.Client = &hc
+		if hc.Transport != nil {
+			snd.Client = &hc
+		}
 	}
 	if opts.loadMode() {
 		// Every notification after the first is signed afresh: its own notificationUUID and signedDate.
@@ -387,7 +398,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 				Attempt: r.Attempt, Duplicate: r.Duplicate, Status: r.Status, Outcome: r.Outcome(), OK: r.OK(),
 				LatencyMs: stMillis(r.Latency), Slow: r.Slow(), NextRetryMs: stMillis(next)}
 			if r.Err != nil {
-				a.Error = r.Err.Error()
+				a.Error = relay.Explain(r.Err, url, sender.AppleTimeout)
 			}
 			_ = enc.Encode(a)
 		} else {
@@ -412,7 +423,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			fmt.Fprintln(ios.Out, line)
 		}
 		if r.Err != nil {
-			fmt.Fprintf(ios.ErrOut, "  %s: %v\n", r.Outcome(), r.Err)
+			fmt.Fprintf(ios.ErrOut, "  %s: %s\n", r.Outcome(), relay.Explain(r.Err, url, sender.AppleTimeout))
 		} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
 			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, stOneLine(r.Response, 160))
 		}
@@ -464,9 +475,6 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures.Signed, next func() ([]byte, error), url string, snd *sender.Sender) error {
 	ios := opts.f.IO
 	snd.MaxConns = opts.Concurrency
-	if snd.Client != nil && snd.Client.Transport == nil {
-		snd.Client = nil // let the sender keep enough idle connections for the burst
-	}
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, stLabel(first), url, opts.Concurrency)
 	}

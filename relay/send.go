@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -82,8 +83,15 @@ type Sender struct {
 // NewClient returns the client forwarding uses: no automatic compression (it would add an
 // Accept-Encoding header Apple did not send) and no redirects (a 3xx is reported, as Apple
 // records it, rather than silently followed).
-func NewClient() *http.Client {
+func NewClient() *http.Client { return NewClientTrusting(nil) }
+
+// NewClientTrusting is NewClient that also trusts roots (a development CA) besides the system's
+// authorities; nil trusts the system's only.
+func NewClientTrusting(roots *x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if roots != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
 	tr.DisableCompression = true
 	tr.MaxIdleConnsPerHost = 8
 	return &http.Client{
@@ -249,7 +257,12 @@ func Cause(r Result, target string, timeout time.Duration) string {
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(r.Err, &certErr) {
-		return fmt.Sprintf("%s presented a certificate that is not trusted: %v", hostOf(target), certErr.Err)
+		msg := fmt.Sprintf("%s presented a certificate that is not trusted: %v", hostOf(target), certErr.Err)
+		var unknown x509.UnknownAuthorityError
+		if errors.As(certErr.Err, &unknown) {
+			msg += "; for a development CA, trust it with --ca FILE (or " + EnvCAFile + ")"
+		}
+		return msg
 	}
 	var recordErr tls.RecordHeaderError
 	// net/http reports an HTTP answer to a TLS hello only in words.
@@ -265,6 +278,17 @@ func Cause(r Result, target string, timeout time.Duration) string {
 	}
 	return r.Err.Error()
 }
+
+// Explain says in one phrase why a request to target got no answer (err, as http.Client.Do
+// returned it): the same words for send-test, replay and forwarding.
+func Explain(err error, target string, timeout time.Duration) string {
+	return Cause(Result{Err: err}, target, timeout)
+}
+
+// EnvCAFile names a PEM file of extra certificate authorities that send-test, replay, probe and
+// listen's forwarding trust (their --ca), so a local HTTPS server with a development CA works
+// without changing the system's trust store.
+const EnvCAFile = "S2S_CA_FILE"
 
 // dialAddr is the address the refused dial went to (127.0.0.1:3000 rather than localhost:3000).
 func dialAddr(err error, target string) string {

@@ -6,6 +6,8 @@ package sender
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"math"
@@ -71,6 +73,9 @@ type Sender struct {
 	Timeout   time.Duration // per attempt; zero: AppleTimeout
 	UserAgent string
 	MaxConns  int // idle connections kept to the receiver (load mode); zero: 2
+	// RootCAs, when set, are the authorities trusted for an https receiver (the system's plus a
+	// development CA); it applies to the client the Sender builds, not to Client.
+	RootCAs *x509.CertPool
 
 	once   sync.Once
 	client *http.Client
@@ -86,6 +91,9 @@ func (s *Sender) httpClient() *http.Client {
 		if s.MaxConns > 0 {
 			t.MaxIdleConnsPerHost = s.MaxConns
 			t.MaxIdleConns = s.MaxConns
+		}
+		if s.RootCAs != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: s.RootCAs}
 		}
 		s.client = &http.Client{Transport: t}
 	})
