@@ -328,6 +328,9 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	}
 	if len(caps) == 0 {
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
+		for _, t := range f.UnknownTypes() {
+			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
+		}
 		return nil
 	}
 	var table bytes.Buffer

@@ -222,6 +222,9 @@ func (f *Forwarder) Replay(ctx context.Context, c *store.Capture) error {
 				}
 			case out.Skipped != "":
 				f.publish(c, store.Delivery{CaptureID: c.ID, Target: t, StartedAt: f.cfg.Now(), State: store.DeliveryFailed, Error: out.Skipped, Replay: true})
+				if out.Busy {
+					errs[i] = errors.New(out.Skipped)
+				}
 			}
 		})
 	}

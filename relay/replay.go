@@ -20,6 +20,7 @@ type ReplayOutcome struct {
 	Delivery *store.Delivery // the attempt, as recorded; nil when nothing was sent
 	Result   Result          // the HTTP outcome when something was sent
 	Skipped  string          // why nothing was sent, "" when it was
+	Busy     bool            // skipped because an attempt to that target is in flight: not done
 	TookOver bool            // the replay replaced a pending forward retry (so that one is not made)
 	Restored bool            // the replay failed, and the retry it replaced is scheduled again
 }
@@ -53,7 +54,7 @@ func (r *Replayer) Replay(ctx context.Context, c *store.Capture, body []byte, ta
 	}
 	switch {
 	case to.InFlight != nil:
-		return ReplayOutcome{Skipped: fmt.Sprintf("not sent: s2s listen is delivering capture %d to %s right now (attempt %d); s2s captures show %d has the outcome",
+		return ReplayOutcome{Busy: true, Skipped: fmt.Sprintf("not sent: s2s listen is delivering capture %d to %s right now (attempt %d); s2s captures show %d has the outcome",
 			c.ID, target, to.InFlight.Attempt, c.ID)}, nil
 	case to.Accepted != nil && r.SkipAccepted:
 		// Nothing pending to that target can remain once it accepted, so nothing was taken.

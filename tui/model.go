@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -690,9 +691,14 @@ func (m *Model) applyFilter(text string) tea.Cmd {
 	}
 	m.filterTx = text
 	m.filter = f
-	if text == "" {
+	switch unknown := f.UnknownTypes(); {
+	case text == "":
 		m.setStatus("filter cleared", false)
-	} else {
+	case len(unknown) > 0:
+		// Valid but likely a typo that matches nothing: say so rather than only "0 matching".
+		m.setStatus(fmt.Sprintf("filter: %s · %s is not a type Apple documents (t sends a test; s2s send-test --list names them)",
+			text, strings.Join(unknown, ", ")), false)
+	default:
 		m.setStatus("filter: "+text, false)
 	}
 	return m.reload()

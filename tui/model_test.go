@@ -237,6 +237,19 @@ func TestFilterMistakes(t *testing.T) {
 	}
 }
 
+// TestFilterUnknownType: a type Apple does not document is a valid filter (Apple adds types) but
+// most likely a typo, and the status line says so.
+func TestFilterUnknownType(t *testing.T) {
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	h.press("/")
+	h.typeText("type:REFUN")
+	h.press("enter")
+	if scr := h.plain(); !strings.Contains(scr, "REFUN is not a type Apple documents") {
+		t.Errorf("no hint for a misspelt type:\n%s", scr)
+	}
+}
+
 // TestFilterGrammar: repeated keys are alternatives, TYPE/SUBTYPE as forwarding rules write it
 // works, and product: matches part of the (truncated on screen) product ID.
 func TestFilterGrammar(t *testing.T) {
