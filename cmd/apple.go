@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -134,10 +135,11 @@ func retryReason(err error) string {
 }
 
 // appleVerifier decodes what Apple's API returns: verified when Apple signed it, simulated when it
-// chains to this machine's s2s test chain (a stand-in of the API signs with it), invalid otherwise.
-func appleVerifier(f *Factory, bundleID string, env appstore.Environment) *decode.Verifier {
+// chains to this machine's s2s test chain or to a root given with --root (a stand-in of the API
+// signs with one), invalid otherwise.
+func appleVerifier(f *Factory, bundleID string, env appstore.Environment, roots ...*x509.Certificate) *decode.Verifier {
 	o := decode.Options{BundleID: bundleID, Environment: string(env), Clock: f.Now}
-	o.ExtraRoots = localTestRoots(f)
+	o.ExtraRoots = append(localTestRoots(f), roots...)
 	return decode.NewVerifier(o)
 }
 

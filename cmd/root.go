@@ -68,7 +68,7 @@ Apple would record for your notification URL.`,
 		c.GroupID = "receive"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f), newHistoryCmd(f)} {
+	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f), newHistoryCmd(f), newSubscriptionCmd(f)} {
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}

@@ -536,6 +536,14 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) int {
 		end = now
 	}
 	s.mu.Lock()
+	// As Apple does, a transactionId stands for its customer: any of their transactions matches.
+	customer := map[string]bool{body.TransactionID: true}
+	if original, txs := s.customerOf(body.TransactionID); original != "" {
+		customer[original] = true
+		for _, t := range txs {
+			customer[t.TransactionID] = true
+		}
+	}
 	var match []HistoryRecord
 	for _, h := range s.history {
 		switch {
@@ -545,7 +553,7 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) int {
 			continue
 		case body.NotificationSubtype != "" && h.Subtype != body.NotificationSubtype:
 			continue
-		case body.TransactionID != "" && !slices.Contains(h.TransactionIDs, body.TransactionID):
+		case body.TransactionID != "" && !slices.ContainsFunc(h.TransactionIDs, func(id string) bool { return customer[id] }):
 			continue
 		case body.OnlyFailures && delivered(h.SendAttempts):
 			continue
