@@ -37,8 +37,14 @@ func seedHistory(t *testing.T, e *appleEnv) time.Time {
 		{"REFUND", "", "2000000000000004", []appstore.SendAttempt{fail(base.Add(3*time.Hour), appstore.ResultTLSIssue)}},
 		{"EXPIRED", "VOLUNTARY", "2000000000000005", []appstore.SendAttempt{ok(base.Add(4 * time.Hour))}},
 	} {
+		// The refund is another customer's: a transactionId filter stands for the whole customer,
+		// as at Apple.
+		original := "2000000000000001"
+		if n.typ == "REFUND" {
+			original = n.tx
+		}
 		if _, err := e.srv.AddNotification(appstoretest.Notification{
-			Type: n.typ, Subtype: n.sub, TransactionID: n.tx, OriginalTransactionID: "2000000000000001",
+			Type: n.typ, Subtype: n.sub, TransactionID: n.tx, OriginalTransactionID: original,
 			SignedDate: base.Add(time.Duration(i) * time.Hour),
 		}, n.attempts...); err != nil {
 			t.Fatal(err)
@@ -99,8 +105,9 @@ func TestHistoryJSONAndFilters(t *testing.T) {
 		{"all", nil, []string{"SUBSCRIBED", "DID_RENEW", "DID_CHANGE_RENEWAL_STATUS", "REFUND", "EXPIRED"}},
 		{"only failures", []string{"--only-failures"}, []string{"REFUND"}},
 		{"type and subtype", []string{"--type", "expired", "--subtype", "voluntary"}, []string{"EXPIRED"}},
-		{"transaction", []string{"--transaction", "2000000000000004"}, []string{"REFUND"}},
-		{"customer", []string{"--transaction", "2000000000000001"}, []string{"SUBSCRIBED", "DID_RENEW", "DID_CHANGE_RENEWAL_STATUS", "REFUND", "EXPIRED"}},
+		{"any transaction of the customer", []string{"--transaction", "2000000000000002"}, []string{"SUBSCRIBED", "DID_RENEW", "DID_CHANGE_RENEWAL_STATUS", "EXPIRED"}},
+		{"customer", []string{"--transaction", "2000000000000001"}, []string{"SUBSCRIBED", "DID_RENEW", "DID_CHANGE_RENEWAL_STATUS", "EXPIRED"}},
+		{"another customer", []string{"--transaction", "2000000000000004"}, []string{"REFUND"}},
 		{"until", []string{"--until", time.Now().Add(-4*time.Hour - 30*time.Minute).Format(time.RFC3339)}, []string{"SUBSCRIBED", "DID_RENEW"}},
 	}
 	for _, tt := range tests {
