@@ -306,6 +306,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		if apple := o.Connect.appleTest(f, logw); apple != nil {
 			ui.SendTest = apple
 		}
+		ui.AppleView, ui.ImportApple = subscriptionForTUI(f, o.BundleID, o.Environment, roots, st, logw)
 		if fwd != nil {
 			ui.Forward = targetNames(fwd)
 			ui.Replay = func(ctx context.Context, id int64) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/subscription"
 	"github.com/s2s-dev/s2s/tui"
 )
 
@@ -32,6 +33,10 @@ type listenUI struct {
 	SendTest  func(ctx context.Context) error           // sends a simulated TEST notification to this listener
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
 	Forward   []string                                  // the forward targets, for the header
+	// AppleView and ImportApple are the Timeline's a and i (s2s subscription's view); nil
+	// without the In-App Purchase key.
+	AppleView   func(ctx context.Context, originalTransactionID string) (*subscription.View, error)
+	ImportApple func(ctx context.Context, n subscription.Notification) (int64, error)
 	// Verifier decodes bodies for the Summary and Decoded tabs; give it the same options as the
 	// receiver's (extra roots, identity) so the detail agrees with the stored label.
 	Verifier *decode.Verifier
@@ -51,23 +56,26 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) (interrupted boo
 		cwd = "."
 	}
 	model := tui.New(tui.Config{
-		Context:   ctx,
-		Source:    ui.Store,
-		Events:    ui.Events,
-		Decode:    tui.VerifierDecoder(ui.Verifier),
-		Version:   version.Get().Short(),
-		LocalURL:  ui.LocalURL,
-		PublicURL: ui.PublicURL,
-		StorePath: ui.StorePath,
-		LogPath:   ui.LogPath,
-		SendTest:  ui.SendTest,
-		Replay:    ui.Replay,
-		Forward:   ui.Forward,
-		ExportDir: cwd,
-		Refresh:   5 * time.Second,
-		Clock:     10 * time.Second, // "last notification 14 min ago" counts in minutes
-		Now:       f.Now,
-		NoColor:   noColor,
+		Context:     ctx,
+		Source:      ui.Store,
+		Events:      ui.Events,
+		Decode:      tui.VerifierDecoder(ui.Verifier),
+		Version:     version.Get().Short(),
+		LocalURL:    ui.LocalURL,
+		PublicURL:   ui.PublicURL,
+		StorePath:   ui.StorePath,
+		LogPath:     ui.LogPath,
+		SendTest:    ui.SendTest,
+		Replay:      ui.Replay,
+		AppleView:   ui.AppleView,
+		ImportApple: ui.ImportApple,
+		Spinner:     120 * time.Millisecond,
+		Forward:     ui.Forward,
+		ExportDir:   cwd,
+		Refresh:     5 * time.Second,
+		Clock:       10 * time.Second, // "last notification 14 min ago" counts in minutes
+		Now:         f.Now,
+		NoColor:     noColor,
 	})
 	// Signals end ctx (listen's own handler); Bubble Tea's handler would race it and turn SIGTERM
 	// into a plain quit (exit 0) or SIGINT into an error, instead of listen's 130.

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,6 +213,43 @@ func importNeverReceived(ctx context.Context, st *store.Store, view *subscriptio
 		}
 	}
 	return n, nil
+}
+
+// subscriptionForTUI is the Timeline's a (Apple's view of a customer, joined with st) and i
+// (import a notification that never arrived), when the In-App Purchase key and a bundle ID
+// (--bundle-id or S2S_BUNDLE_ID) are configured; nil, nil otherwise. Retries and debug lines go to
+// logw, never over the screen.
+func subscriptionForTUI(f *Factory, bundleID, environment string, roots []*x509.Certificate, st *store.Store, logw io.Writer) (
+	func(ctx context.Context, otid string) (*subscription.View, error), func(ctx context.Context, n subscription.Notification) (int64, error)) {
+	if bundleID == "" {
+		bundleID = strings.TrimSpace(f.Getenv(envBundleID))
+	}
+	creds, err := appleCredentials{}.resolve(f.Getenv, "the Timeline's Apple view")
+	if bundleID == "" || err != nil || st == nil {
+		return nil, nil
+	}
+	env, err := appstore.ParseEnvironment(environment)
+	if err != nil {
+		env = appstore.Sandbox // listen's Xcode or empty environment: Apple's sandbox
+	}
+	client, _, err := creds.appleClient(f, "the Timeline's Apple view", bundleID, string(env), logw)
+	if err != nil {
+		return nil, nil
+	}
+	verifier := appleVerifier(f, bundleID, env, roots...)
+	view := func(ctx context.Context, otid string) (*subscription.View, error) {
+		v, err := subscription.Fetch(ctx, client, verifier, subscription.Options{TransactionID: otid, BundleID: bundleID, Now: f.Now()})
+		if err != nil {
+			return nil, err
+		}
+		v.Store = st.Path()
+		return v, v.Join(ctx, st)
+	}
+	imp := func(ctx context.Context, n subscription.Notification) (int64, error) {
+		id, _, err := importHistoryItem(ctx, st, n.Item, n.Notification, f.Now(), env, apiHost(client))
+		return id, err
+	}
+	return view, imp
 }
 
 const subTime = "2006-01-02 15:04:05"

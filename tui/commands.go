@@ -18,6 +18,7 @@ import (
 
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/subscription"
 )
 
 // Messages the model's Cmds send back. Every one that answers a store read carries the generation
@@ -161,6 +162,7 @@ type detail struct {
 	doc        any // the decoded JSON parsed, for the Summary's lookups
 	deliveries []store.Delivery
 	timeline   []timelineEntry
+	base       []timelineEntry // the store's timeline, before Apple's view is merged in
 }
 
 // timelineEntry is one notification in a subscription's timeline. The captures that share its
@@ -170,6 +172,8 @@ type timelineEntry struct {
 	store.Capture         // the first delivery
 	ids           []int64 // every delivery's capture ID, in arrival order
 	answers       []int   // what s2s answered each delivery (0: not known)
+	// apple is set on a row Apple sent that never arrived (no capture: ID 0), from Apple's view.
+	apple *subscription.Notification
 }
 
 // has reports whether capture id is one of the entry's deliveries.

@@ -13,6 +13,7 @@ import (
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/subscription"
 )
 
 // Source is the part of the capture store the TUI reads; *store.Store satisfies it.
@@ -111,6 +112,14 @@ type Config struct {
 	SendTest func(ctx context.Context) error           // t; nil: disabled
 	Replay   func(ctx context.Context, id int64) error // r; nil: no forward targets
 	Forward  []string                                  // the --forward-to targets, for the header
+
+	// AppleView fetches Apple's view of the customer with an originalTransactionId, joined with
+	// the store (a on the Timeline); nil without the In-App Purchase key. ImportApple stores a
+	// notification Apple sent that never arrived and returns its capture ID (i).
+	AppleView   func(ctx context.Context, originalTransactionID string) (*subscription.View, error)
+	ImportApple func(ctx context.Context, n subscription.Notification) (int64, error)
+	// Spinner is how often the spinner turns while Apple is asked; 0: a still one (tests).
+	Spinner time.Duration
 
 	// ExportDir is where x / X write files (the current directory in s2s listen).
 	ExportDir string

@@ -88,8 +88,8 @@ func (m *Model) refreshDetail() {
 	m.vp.SetContent(content)
 	m.vp.SetYOffset(y)
 	if m.tab == tabTimeline && m.det != nil && len(m.det.timeline) > 0 {
-		// Header lines come first; keep the cursor's line in view.
-		line := m.tlCursor + 2
+		// Header lines come first (Apple's status, when fetched); keep the cursor's line in view.
+		line := m.tlCursor + 2 + len(m.appleHeader())
 		if line < m.vp.YOffset() {
 			m.vp.SetYOffset(line)
 		} else if line >= m.vp.YOffset()+m.vp.Height() {
@@ -396,6 +396,9 @@ func (m *Model) timelineTab() string {
 		return s.Dim.Render(wordwrap("No originalTransactionId: this notification is not about a purchase (a TEST, or undecoded).", m.width-1))
 	}
 	var b strings.Builder
+	for _, l := range m.appleHeader() {
+		b.WriteString(l + "\n")
+	}
 	noun := "notifications"
 	if len(tl) == 1 {
 		noun = "notification"
@@ -438,12 +441,21 @@ func (m *Model) timelineTab() string {
 		if e.has(c.ID) {
 			here, id = "●", c.ID
 		}
+		what, idText := lifecycle(e.Type, e.Subtype), here+fmt.Sprintf("#%d", id)
+		if e.apple != nil {
+			// Apple sent it; nothing arrived.
+			what, idText = appleWhat(e.apple), " Apple"
+		}
 		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(&e.Capture), typW) + " " +
-			cell(lifecycle(e.Type, e.Subtype), whatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
+			cell(what, whatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
 		if sentW > 0 {
 			text += cell(sentText(e.answers), sentW) + " "
 		}
-		text += cell(here+fmt.Sprintf("#%d", id), 6)
+		text += cell(idText, 6)
+		if e.apple != nil && i != m.tlCursor {
+			fmt.Fprintf(&b, "  %s\n", s.Error.Render(text))
+			continue
+		}
 		if i == m.tlCursor {
 			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
 			continue
@@ -453,6 +465,13 @@ func (m *Model) timelineTab() string {
 	hint := "● is this capture · ↑/↓ move · enter opens"
 	if sentW > 0 {
 		hint = "● is this capture · SENT: how often it came, what s2s answered · enter opens"
+	}
+	if m.cfg.AppleView != nil && m.apple[c.OriginalTransactionID] == nil {
+		hint += " · a: Apple's view"
+	}
+	if m.tlCursor >= 0 && m.tlCursor < len(tl) && tl[m.tlCursor].apple != nil {
+		b.WriteString(m.wrapUnder(s.Error, "", appleAttempts(tl[m.tlCursor].apple)))
+		hint = "NEVER CAME: Apple sent it, nothing came · i imports it, then enter opens and r replays"
 	}
 	b.WriteString(s.Dim.Render(hint))
 	return b.String()

@@ -11,6 +11,7 @@ type keyMap struct {
 	CopyJSON, CopyRaw                       key.Binding
 	ExportRaw, ExportJSON                   key.Binding
 	SendTest, Replay                        key.Binding
+	AppleView, ImportApple                  key.Binding
 	Help, Quit                              key.Binding
 	move                                    key.Binding // display only: ↑↓ in the short help
 }
@@ -36,6 +37,8 @@ func newKeyMap() keyMap {
 		ExportJSON:  key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "export decoded JSON")),
 		SendTest:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "send test")),
 		Replay:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "replay")),
+		AppleView:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "Apple's view (Timeline)")),
+		ImportApple: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import from Apple")),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:        key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		move:        key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
@@ -68,6 +71,7 @@ func (k keyMap) navHelp() [][]key.Binding {
 func (k keyMap) actionHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.CopyJSON, k.CopyRaw, k.ExportRaw, k.ExportJSON},
-		{k.SendTest, k.Replay, k.Help, k.Quit},
+		{k.SendTest, k.Replay, k.AppleView, k.ImportApple},
+		{k.Help, k.Quit},
 	}
 }

@@ -99,6 +99,8 @@ type Model struct {
 	tab      tab
 	vp       viewport.Model
 	tlCursor int
+	// apple is Apple's view per originalTransactionId, fetched with a on the Timeline (apple.go).
+	apple map[string]*appleState
 
 	showHelp  bool
 	status    string
@@ -181,6 +183,9 @@ func (m *Model) Init() tea.Cmd {
 
 // Update routes every message; it does no I/O itself.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.onApple(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -229,6 +234,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailMsg:
 		if m.screen == screenDetail && msg.d.id == m.detID {
 			m.det = msg.d
+			m.mergeApple()
 			m.clampTimeline()
 			m.refreshDetail()
 		}
@@ -744,6 +750,8 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setTab((m.tab + tabCount - 1) % tabCount)
 	case len(msg.String()) == 1 && msg.String() >= "1" && msg.String() <= "6":
 		m.setTab(tab(msg.String()[0] - '1'))
+	case m.tab == tabTimeline && key.Matches(msg, m.keys.AppleView):
+		return m.fetchApple()
 	case m.tab == tabTimeline && m.det != nil && len(m.det.timeline) > 0:
 		return m.timelineKey(msg)
 	case key.Matches(msg, m.keys.Up):
@@ -777,8 +785,13 @@ func (m *Model) timelineKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.tlCursor = 0
 	case key.Matches(msg, m.keys.Bottom):
 		m.tlCursor = n - 1
+	case key.Matches(msg, m.keys.ImportApple):
+		return m.importApple()
 	case key.Matches(msg, m.keys.Open):
-		if e := &m.det.timeline[m.tlCursor]; !e.has(m.detID) {
+		if e := &m.det.timeline[m.tlCursor]; e.apple != nil && e.ID == 0 {
+			m.setStatus("this notification never arrived: i imports it from Apple, then enter opens it", false)
+			return nil
+		} else if !e.has(m.detID) {
 			id := e.ID
 			m.tab = tabTimeline
 			return m.openDetail(id)
