@@ -396,7 +396,8 @@ func (c *Client) parseError(resp *http.Response, data []byte, method, path strin
 		ErrorCode    json.Number `json:"errorCode"`
 		ErrorMessage string      `json:"errorMessage"`
 	}
-	if json.Unmarshal(data, &body) == nil {
+	// Exact keys here too: the code decides whether the request is retried.
+	if decode.UnmarshalExact(data, "Apple's error", &body) == nil {
 		if code, err := body.ErrorCode.Int64(); err == nil {
 			e.Code = code
 			e.Name = ErrorName(code)

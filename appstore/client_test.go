@@ -531,7 +531,9 @@ func TestNotificationHistoryPagination(t *testing.T) {
 		{"all", nil, 45, 3},
 		{"only failures", func(r *appstore.NotificationHistoryRequest) { r.OnlyFailures = true }, 5, 1},
 		{"by type", func(r *appstore.NotificationHistoryRequest) { r.NotificationType = "SUBSCRIBED" }, 15, 1},
-		{"by transaction", func(r *appstore.NotificationHistoryRequest) { r.TransactionID = "2000000000000107" }, 1, 1},
+		// Apple: any transaction of the customer stands for the customer.
+		{"by a transaction of the customer", func(r *appstore.NotificationHistoryRequest) { r.TransactionID = "2000000000000107" }, 45, 3},
+		{"by an unknown transaction", func(r *appstore.NotificationHistoryRequest) { r.TransactionID = "2000000000000999" }, 0, 1},
 		{"by original transaction", func(r *appstore.NotificationHistoryRequest) { r.TransactionID = "2000000000000100" }, 45, 3},
 		{"empty window", func(r *appstore.NotificationHistoryRequest) { r.EndDate = r.StartDate + 1000 }, 0, 1},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -311,7 +312,8 @@ func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
 		delete(seen, info.Result)
 	}
 	for r := range seen {
-		fmt.Fprintf(w, "%s: %s\n", r, r.Meaning())
+		// A result this version does not know is Apple's text: shown through the sanitiser.
+		fmt.Fprintf(w, "%s: %s\n", termsafe.String(string(r)), r.Meaning())
 	}
 }
 
