@@ -160,7 +160,8 @@ func Fetch(ctx context.Context, c *appstore.Client, v *decode.Verifier, o Option
 	}
 	view := &View{TransactionID: o.TransactionID, Environment: env, BundleID: o.BundleID,
 		HistoryStart: req.StartDate.Time(), HistoryEnd: req.EndDate.Time(),
-		Statuses: []Status{}, Transactions: []Transaction{}, Notifications: []Notification{}, LocalOnly: []LocalOnly{}}
+		OriginalTransactionIDs: []string{},
+		Statuses:               []Status{}, Transactions: []Transaction{}, Notifications: []Notification{}, LocalOnly: []LocalOnly{}}
 	otids := map[string]bool{}
 	addOTID := func(id string) {
 		if id != "" && !otids[id] {
