@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -346,6 +347,12 @@ func writeSubscriptionView(w io.Writer, v *subscription.View) {
 	fmt.Fprintf(w, "\nNOTIFICATIONS (Apple's history from %s, %d) beside this store\n", subDate(v.HistoryStart), len(v.Notifications))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SIGNED (UTC)\tTYPE\tTRUST\tAPPLE'S ATTEMPTS\tHERE")
+	// Apple's notifications and the captures Apple does not list, in one timeline by signed date.
+	type row struct {
+		at   time.Time
+		line string
+	}
+	var rows []row
 	seen := map[appstore.SendAttemptResult]bool{}
 	for _, n := range v.Notifications {
 		attempts := make([]string, 0, len(n.SendAttempts))
@@ -356,12 +363,16 @@ func writeSubscriptionView(w io.Writer, v *subscription.View) {
 		if len(attempts) == 0 {
 			attempts = append(attempts, "(none yet)")
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", subDate(n.Notification.SignedDate), subKind(n.Notification), subLabel(n.Notification),
-			strings.Join(attempts, " → "), hereColumn(n))
+		rows = append(rows, row{n.Notification.SignedDate, fmt.Sprintf("  %s\t%s\t%s\t%s\t%s\n", subDate(n.Notification.SignedDate), subKind(n.Notification), subLabel(n.Notification),
+			strings.Join(attempts, " → "), hereColumn(n))})
 	}
 	for _, l := range v.LocalOnly {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t#%d received %s; %s\n", subDate(l.Notification.SignedDate), subKind(l.Notification), subLabel(l.Notification),
-			"not in Apple's history", l.CaptureID, subDate(l.ReceivedAt), l.Reason)
+		rows = append(rows, row{l.Notification.SignedDate, fmt.Sprintf("  %s\t%s\t%s\t%s\t#%d received %s; %s\n", subDate(l.Notification.SignedDate), subKind(l.Notification), subLabel(l.Notification),
+			"not in Apple's history", l.CaptureID, subDate(l.ReceivedAt), l.Reason)})
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return a.at.Compare(b.at) })
+	for _, r := range rows {
+		fmt.Fprint(tw, r.line)
 	}
 	_ = tw.Flush()
 	if len(seen) > 0 {
