@@ -86,7 +86,7 @@ func TestTUIAppleViewInTmux(t *testing.T) {
 	tm.keys("j")
 	tm.waitText("Apple's attempts: TLS_ISSUE", "i imports it")
 	tm.keys("i")
-	scr = tm.waitText("imported as #2")
+	scr = tm.waitText("imported as #2", "NEVER CAME · imported")
 	if strings.Contains(scr, "NEVER CAME · TLS_ISSUE") {
 		t.Errorf("the imported notification is still shown as never came:\n%s", scr)
 	}

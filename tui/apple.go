@@ -103,7 +103,7 @@ func (m *Model) importApple() tea.Cmd {
 	}
 	e := &m.det.timeline[m.tlCursor]
 	switch {
-	case e.apple == nil:
+	case e.apple == nil || e.ID != 0:
 		m.setStatus("i imports a notification Apple sent that never arrived (a row marked NEVER CAME)", true)
 		return nil
 	case m.cfg.ImportApple == nil:
@@ -193,16 +193,23 @@ func (m *Model) mergeApple() {
 		m.det.timeline = tl
 		return
 	}
-	have := map[string]bool{}
+	have := map[string]int{}
 	for i := range tl {
 		if u := tl[i].NotificationUUID; u != "" {
-			have[u] = true
+			have[u] = i
 		}
 	}
 	for i := range st.view.Notifications {
 		n := &st.view.Notifications[i]
 		s := n.Notification
-		if s.NotificationUUID == "" || have[s.NotificationUUID] || (s.Label != decode.LabelVerified && s.Label != decode.LabelSimulated) {
+		if s.NotificationUUID == "" || (s.Label != decode.LabelVerified && s.Label != decode.LabelSimulated) {
+			continue
+		}
+		if j, ok := have[s.NotificationUUID]; ok {
+			// Stored, but only as an import (or a replay of one): Apple's delivery never came.
+			if n.NeverReceived {
+				tl[j].apple = n
+			}
 			continue
 		}
 		c := store.Capture{NotificationUUID: s.NotificationUUID, Type: s.Type, Subtype: s.Subtype, SignedDate: s.SignedDate,
@@ -264,10 +271,10 @@ func (m *Model) appleHeader() []string {
 }
 
 // appleWhat is the WHAT HAPPENED cell of a row Apple sent that never arrived.
-func appleWhat(n *subscription.Notification) string {
+func appleWhat(n *subscription.Notification, imported bool) string {
 	w := "NEVER CAME"
-	if n.ImportedID != 0 {
-		return fmt.Sprintf("NEVER CAME · #%d", n.ImportedID)
+	if imported {
+		return "NEVER CAME · imported"
 	}
 	if len(n.SendAttempts) > 0 {
 		w += " · " + string(n.SendAttempts[len(n.SendAttempts)-1].SendAttemptResult)

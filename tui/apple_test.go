@@ -97,10 +97,18 @@ func TestTimelineAppleView(t *testing.T) {
 	if !strings.Contains(h.m.status, "imported as #10") {
 		t.Errorf("status %q", h.m.status)
 	}
+	// The import is a capture now, still marked: Apple's own delivery never came.
 	for _, e := range h.m.det.timeline {
-		if e.apple != nil {
-			t.Errorf("the imported notification is still a never-arrived row")
+		if e.apple != nil && e.ID != 10 {
+			t.Errorf("row #%d marked as Apple's", e.ID)
 		}
+	}
+	if scr := h.plain(); !strings.Contains(scr, "NEVER CAME · imported") || !strings.Contains(scr, "#10") {
+		t.Errorf("imported row:\n%s", scr)
+	}
+	h.press("i") // nothing more to import
+	if !strings.Contains(h.m.status, "i imports a notification") {
+		t.Errorf("i on an imported row: %q", h.m.status)
 	}
 	h.m.tlCursor = 1
 	h.press("enter")

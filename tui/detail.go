@@ -442,9 +442,12 @@ func (m *Model) timelineTab() string {
 			here, id = "●", c.ID
 		}
 		what, idText := lifecycle(e.Type, e.Subtype), here+fmt.Sprintf("#%d", id)
-		if e.apple != nil {
+		switch {
+		case e.apple != nil && e.ID == 0:
 			// Apple sent it; nothing arrived.
-			what, idText = appleWhat(e.apple), " Apple"
+			what, idText = appleWhat(e.apple, false), " Apple"
+		case e.apple != nil:
+			what = appleWhat(e.apple, true)
 		}
 		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(&e.Capture), typW) + " " +
 			cell(what, whatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
@@ -472,6 +475,9 @@ func (m *Model) timelineTab() string {
 	if m.tlCursor >= 0 && m.tlCursor < len(tl) && tl[m.tlCursor].apple != nil {
 		b.WriteString(m.wrapUnder(s.Error, "", appleAttempts(tl[m.tlCursor].apple)))
 		hint = "NEVER CAME: Apple sent it, nothing came · i imports it, then enter opens and r replays"
+		if tl[m.tlCursor].ID != 0 {
+			hint = "NEVER CAME from Apple; imported here · enter opens it, r replays it"
+		}
 	}
 	b.WriteString(s.Dim.Render(hint))
 	return b.String()
