@@ -111,7 +111,7 @@ func (m *memStore) RetryDelivery(_ context.Context, prevID int64, next *store.De
 	return true, nil
 }
 
-func (m *memStore) TakeOverPending(_ context.Context, captureID int64, target string) (store.TakeOver, error) {
+func (m *memStore) TakeOverPending(_ context.Context, captureID int64, target string, now time.Time) (store.TakeOver, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out store.TakeOver
@@ -123,7 +123,7 @@ func (m *memStore) TakeOverPending(_ context.Context, captureID int64, target st
 		switch {
 		case d.State == store.DeliverySucceeded:
 			out.Accepted = &d
-		case d.State == store.DeliveryPending && d.Error == "":
+		case d.State == store.DeliveryPending && d.Error == "" && d.NextRetryAt.After(now):
 			out.InFlight = &d
 		case d.State == store.DeliveryPending:
 			pending = append(pending, i)

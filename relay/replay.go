@@ -11,7 +11,7 @@ import (
 // ReplayStore is the part of the store a replay needs; *store.Store implements it.
 type ReplayStore interface {
 	AddDelivery(ctx context.Context, d *store.Delivery) error
-	TakeOverPending(ctx context.Context, captureID int64, target string) (store.TakeOver, error)
+	TakeOverPending(ctx context.Context, captureID int64, target string, now time.Time) (store.TakeOver, error)
 	RestorePending(ctx context.Context, taken []store.Delivery) error
 }
 
@@ -48,7 +48,7 @@ func (r *Replayer) Replay(ctx context.Context, c *store.Capture, body []byte, ta
 	if meta.Attempt == 0 {
 		meta.Attempt = 1
 	}
-	to, err := r.Store.TakeOverPending(context.WithoutCancel(ctx), c.ID, target)
+	to, err := r.Store.TakeOverPending(context.WithoutCancel(ctx), c.ID, target, now())
 	if err != nil {
 		return ReplayOutcome{}, err
 	}

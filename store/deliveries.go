@@ -258,8 +258,10 @@ const TakeOverNote = "taken over by a replay"
 // the pending retries of that capture to that target, so that their scheduled attempts are not
 // made (RetryDelivery finds them taken) and the replay is the one delivery. It also reports
 // whether the target has already accepted the capture. If the replay fails, RestorePending puts
-// the retries back.
-func (s *Store) TakeOverPending(ctx context.Context, captureID int64, target string) (TakeOver, error) {
+// the retries back. An attempt recorded without an outcome counts as in flight until its
+// NextRetryAt (its start, the timeout and the backoff) has passed at now; after that it was cut
+// short (a crash, a shutdown) and is taken over like any pending retry.
+func (s *Store) TakeOverPending(ctx context.Context, captureID int64, target string, now time.Time) (TakeOver, error) {
 	var out TakeOver
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out = TakeOver{}
@@ -277,7 +279,7 @@ func (s *Store) TakeOverPending(ctx context.Context, captureID int64, target str
 			switch {
 			case d.State == DeliverySucceeded:
 				out.Accepted = &d
-			case d.State == DeliveryPending && d.Error == "":
+			case d.State == DeliveryPending && d.Error == "" && d.NextRetryAt.After(now):
 				out.InFlight = &d
 			case d.State == DeliveryPending:
 				pending = append(pending, d)
@@ -291,8 +293,12 @@ func (s *Store) TakeOverPending(ctx context.Context, captureID int64, target str
 			return nil
 		}
 		for _, d := range pending {
+			note := TakeOverNote
+			if d.Error != "" {
+				note = d.Error + "; " + note
+			}
 			if _, err := tx.Exec(`UPDATE deliveries SET state = 'failed', next_retry_at = 0, error = ? WHERE id = ?`,
-				d.Error+"; "+TakeOverNote, d.ID); err != nil {
+				note, d.ID); err != nil {
 				return fmt.Errorf("store: take over: %w", err)
 			}
 		}

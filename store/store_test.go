@@ -1125,7 +1125,7 @@ func TestTakeOverPending(t *testing.T) {
 	if err := s.AddDelivery(ctx, prev); err != nil {
 		t.Fatal(err)
 	}
-	to, err := s.TakeOverPending(ctx, c.ID, target)
+	to, err := s.TakeOverPending(ctx, c.ID, target, time.Now())
 	if err != nil || len(to.Taken) != 1 || to.InFlight != nil || to.Accepted != nil {
 		t.Fatalf("TakeOverPending = %+v, %v", to, err)
 	}
@@ -1140,14 +1140,21 @@ func TestTakeOverPending(t *testing.T) {
 		t.Fatalf("RetryDelivery of a restored retry = %v, %v; want true", ok, err)
 	}
 	// next is in flight (pending, no outcome yet): a replay must wait for it.
-	if to, err := s.TakeOverPending(ctx, c.ID, target); err != nil || to.InFlight == nil || len(to.Taken) != 0 {
+	if to, err := s.TakeOverPending(ctx, c.ID, target, time.Now()); err != nil || to.InFlight == nil || len(to.Taken) != 0 {
 		t.Fatalf("TakeOverPending during an attempt = %+v, %v", to, err)
+	}
+	// Past its NextRetryAt the attempt was cut short (a crash): a replay takes it over.
+	if to, err := s.TakeOverPending(ctx, c.ID, target, due.Add(time.Second)); err != nil || to.InFlight != nil || len(to.Taken) != 1 {
+		t.Fatalf("TakeOverPending of an attempt cut short = %+v, %v", to, err)
+	}
+	if err := s.RestorePending(ctx, []Delivery{*next}); err != nil {
+		t.Fatal(err)
 	}
 	next.State, next.Status = DeliverySucceeded, 200
 	if err := s.UpdateDelivery(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	if to, err := s.TakeOverPending(ctx, c.ID, target); err != nil || to.Accepted == nil || to.Accepted.ID != next.ID {
+	if to, err := s.TakeOverPending(ctx, c.ID, target, time.Now()); err != nil || to.Accepted == nil || to.Accepted.ID != next.ID {
 		t.Fatalf("TakeOverPending after success = %+v, %v", to, err)
 	}
 }
