@@ -387,7 +387,11 @@ func hereColumn(n subscription.Notification) string {
 	for _, r := range n.Received {
 		s := fmt.Sprintf("#%d %s", r.CaptureID, subDate(r.ReceivedAt))
 		if d, ok := r.Delay(); ok {
-			s += " (" + store.FormatDelay(d) + " after signing)"
+			late := ""
+			if r.Late {
+				late = ", LATE"
+			}
+			s += " (" + store.FormatDelay(d) + " after signing" + late + ")"
 		}
 		if r.ResponseStatus != 0 {
 			s += fmt.Sprintf(" answered %d", r.ResponseStatus)

@@ -53,6 +53,9 @@ type Reception struct {
 	ReceivedAt     time.Time `json:"receivedAt"`
 	DelayMs        *int64    `json:"delayMs,omitempty"` // after signedDate
 	ResponseStatus int       `json:"responseStatus,omitempty"`
+	// Late: it arrived store.LateAfter (a minute) or more after it was signed; Apple sends within
+	// seconds, so a late arrival is a retry after earlier failures (or a clock far off).
+	Late bool `json:"late,omitempty"`
 	// Replayed is a capture that s2s replay sent (X-S2S-Replay), not a delivery of Apple's.
 	Replayed bool `json:"replayed,omitempty"`
 	delay    time.Duration
@@ -305,6 +308,7 @@ func JoinCaptures(v *View, caps []store.Capture) {
 			r := Reception{CaptureID: c.ID, ReceivedAt: c.ReceivedAt, DelayMs: c.DelayMs(), ResponseStatus: c.ResponseStatus,
 				Replayed: c.Headers.Get(relay.HeaderReplay) != ""}
 			r.delay, r.hasDelay = c.Delay()
+			r.Late = r.hasDelay && r.delay >= store.LateAfter
 			n.Received = append(n.Received, r)
 			continue
 		}

@@ -48,7 +48,7 @@ func TestJoinCaptures(t *testing.T) {
 	if twice.NeverReceived || twice.Deliveries() != 2 || len(twice.Received) != 2 || twice.Received[1].CaptureID != 2 {
 		t.Errorf("twice: %+v", twice)
 	}
-	if d, ok := twice.Received[0].Delay(); !ok || d != time.Minute || *twice.Received[0].DelayMs != 60_000 {
+	if d, ok := twice.Received[0].Delay(); !ok || d != time.Minute || *twice.Received[0].DelayMs != 60_000 || !twice.Received[0].Late {
 		t.Errorf("delay %v %v", d, ok)
 	}
 	if !never.NeverReceived || never.LastResult != appstore.ResultTLSIssue || !strings.HasPrefix(never.Fix, "Serve TLS 1.2") {
