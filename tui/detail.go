@@ -72,7 +72,7 @@ func (m *Model) refreshDetail() {
 		case tabDecoded:
 			content = m.decodedTab()
 		case tabRaw:
-			content = cleanText(strings.ToValidUTF8(string(m.det.capture.Body), "�"))
+			content = cleanText(string(m.det.capture.Body))
 			if content == "" {
 				content = m.st.Dim.Render("(empty body)")
 			}

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // FuzzColorJSON: colouring never changes the text. Without styles the output is exactly
-// json.Indent's (with long strings shortened), and input that is not JSON comes back unchanged
+// json.Indent's made terminal-safe (with long strings shortened), and input that is not JSON comes back unchanged
 // but for control characters (invalid UTF-8 replaced in both cases).
 var dateNotes = regexp.MustCompile(`  // [^\n]*Z(\n|$)`)
 
@@ -37,8 +39,8 @@ func FuzzColorJSON(f *testing.F) {
 		if strings.Contains(buf.String(), "…") || strings.Contains(out, "chars)") {
 			return // shortened long strings are checked by the tab tests
 		}
-		if out != buf.String() {
-			t.Fatalf("text changed:\nwant %q\ngot  %q", buf.String(), out)
+		if want := termsafe.Text(buf.String()); out != want {
+			t.Fatalf("text changed:\nwant %q\ngot  %q", want, out)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // longString is where a JSON string is shortened on screen: messages stay whole, a compact JWS
@@ -56,8 +57,9 @@ func colorJSON(s styles, raw []byte) string {
 			for k < len(src) && src[k] == ' ' {
 				k++
 			}
+			// A JSON string may hold C1 controls, bidi and zero-width characters unescaped.
 			if k < len(src) && src[k] == ':' {
-				out.WriteString(s.JSONKey.Render(tok))
+				out.WriteString(s.JSONKey.Render(termsafe.Limit(tok, 0)))
 				key, _ = strconv.Unquote(tok)
 				i = j
 				continue
@@ -72,9 +74,9 @@ func colorJSON(s styles, raw []byte) string {
 				for n > 0 && !utf8.RuneStart(tok[n]) {
 					n--
 				}
-				out.WriteString(s.JSONString.Render(tok[:n]+"…\"") + s.JSONNull.Render(fmt.Sprintf(" (%d chars)", utf8.RuneCountInString(tok)-2)))
+				out.WriteString(s.JSONString.Render(termsafe.Limit(tok[:n], 0)+"…\"") + s.JSONNull.Render(fmt.Sprintf(" (%d chars)", utf8.RuneCountInString(tok)-2)))
 			} else {
-				out.WriteString(s.JSONString.Render(tok))
+				out.WriteString(s.JSONString.Render(termsafe.Limit(tok, 0)))
 			}
 			i = j
 		case c == '-' || (c >= '0' && c <= '9'):

@@ -724,7 +724,7 @@ func TestEscapeSequencesStayText(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(h.plain(), "�]52;c;ZXZpbA==�") {
+	if !strings.Contains(h.plain(), `\x1b]52;c;ZXZpbA==\x07`) {
 		t.Errorf("the escape is not shown as text:\n%s", h.plain())
 	}
 }
@@ -1113,5 +1113,38 @@ func TestHelpFitsAt80x24(t *testing.T) {
 		if scr := h.plain(); !strings.Contains(scr, "Logs go to /home/dev/.local/share/s2s/s2s.log · ? or esc closes this help") {
 			t.Errorf("%v: the help's last line is cut:\n%s", keys, scr)
 		}
+	}
+}
+
+// Bidi controls and zero-width characters in a field would reorder the row or take no column
+// while counted as one: shown escaped, every row of the list keeps the same width and the line
+// reads left to right.
+func TestBidiAndZeroWidthKeepColumns(t *testing.T) {
+	caps := lifeOfASubscription()
+	caps[1].ProductID = "com.x\u202eevil\u2066\u200b\u200d\ufeff"
+	caps[2].Type = "DID_RENEW\u200b\u200b\u200b"
+	h := newHarness(t, Config{}, caps...)
+	scr := h.plain()
+	if strings.ContainsAny(scr, "\u202e\u2066\u200b\u200d\ufeff") {
+		t.Fatalf("a bidi or zero-width character reached the screen:\n%q", scr)
+	}
+	if !strings.Contains(scr, `com.x\u202eevil`) {
+		t.Errorf("the product is not shown escaped:\n%s", scr)
+	}
+	col := func(line, word string) int { return ansi.StringWidth(line[:strings.Index(line, word)]) }
+	trust, rows := -1, 0
+	for _, line := range strings.Split(scr, "\n") {
+		switch {
+		case strings.Contains(line, "TRUST"):
+			trust = col(line, "TRUST")
+		case strings.Contains(line, "10-16 ") && strings.Contains(line, "verified"):
+			rows++
+			if c := col(line, "verified"); c != trust {
+				t.Errorf("the trust column starts at %d, not %d, in %q", c, trust, line)
+			}
+		}
+	}
+	if trust < 0 || rows < 3 {
+		t.Fatalf("no list on screen:\n%s", scr)
 	}
 }

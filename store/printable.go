@@ -1,0 +1,39 @@
+package store
+
+import (
+	"net/http"
+
+	"github.com/s2s-dev/s2s/internal/termsafe"
+)
+
+// Printable returns a copy of c for a person to read: every text field passed through
+// termsafe.String, since all of them came from the network or from a payload someone may not
+// have signed. Body keeps its exact bytes (shown, or not, by whoever prints it); JSON output
+// uses c itself.
+func (c Capture) Printable() Capture {
+	for _, p := range []*string{&c.Method, &c.Path, &c.Query, &c.RemoteAddr, &c.SourceIP, &c.AppleRange,
+		&c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment, &c.BundleID, &c.OriginalTransactionID,
+		&c.TransactionID, &c.ProductID, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch} {
+		*p = termsafe.String(*p)
+	}
+	if len(c.Headers) > 0 {
+		h := make(http.Header, len(c.Headers))
+		for k, vs := range c.Headers {
+			cv := make([]string, len(vs))
+			for i, v := range vs {
+				cv[i] = termsafe.String(v)
+			}
+			h[termsafe.String(k)] = cv
+		}
+		c.Headers = h
+	}
+	return c
+}
+
+// Printable returns a copy of d for a person to read: the target's answer is remote text (kept
+// on several lines), the error may quote it.
+func (d Delivery) Printable() Delivery {
+	d.Target, d.Error, d.State = termsafe.String(d.Target), termsafe.String(d.Error), termsafe.String(d.State)
+	d.Response = termsafe.Text(d.Response)
+	return d
+}
