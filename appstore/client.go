@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // RetryPolicy says how the client retries rate-limited, retryable and 5xx answers. The zero value
@@ -443,9 +444,10 @@ func redactURLError(err error) error {
 	return err
 }
 
+// debugf writes one line for a person: an error may quote what a server answered.
 func (c *Client) debugf(format string, args ...any) {
 	if c.cfg.Debug != nil {
-		fmt.Fprintf(c.cfg.Debug, "appstore: "+format+"\n", args...)
+		fmt.Fprintf(c.cfg.Debug, "appstore: %s\n", termsafe.String(fmt.Sprintf(format, args...)))
 	}
 }
 

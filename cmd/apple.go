@@ -15,6 +15,7 @@ import (
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // appleCredentials are the In-App Purchase key and issuer that App Store Server API calls need.
@@ -109,7 +110,7 @@ func (c appleCredentials) appleClient(f *Factory, who, bundleID, environment str
 		Now:         f.Now,
 		Retry:       c.retry,
 		OnRetry: func(e appstore.RetryEvent) {
-			fmt.Fprintf(errOut, "%s; retrying in %s\n", retryReason(e.Err), e.Wait.Round(100*time.Millisecond))
+			fmt.Fprintf(errOut, "%s; retrying in %s\n", termsafe.String(retryReason(e.Err)), e.Wait.Round(100*time.Millisecond))
 		},
 	}
 	if f.Getenv(envDebug) != "" {
@@ -156,7 +157,7 @@ func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredential
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(out, "Test notification token: %s\n", token)
+	fmt.Fprintf(out, "Test notification token: %s\n", termsafe.String(token))
 	wait := c.Wait
 	if wait <= 0 {
 		wait = 2 * time.Minute
@@ -176,19 +177,20 @@ func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredential
 	writeSendAttempts(out, st.SendAttempts)
 	if st.SignedPayload != "" {
 		d := appleVerifier(f, bundleID, env).DecodeSignedPayload([]byte(st.SignedPayload))
-		fmt.Fprintln(out, describeAppleNotification(d.Summary()))
+		fmt.Fprintln(out, termsafe.String(describeAppleNotification(d.Summary())))
 	}
 	return string(st.LastResult()), nil
 }
 
 // writeSendAttempts prints one line per attempt with what it means and, for a failure, what to fix.
+// The result is Apple's word, and a word Apple has not documented is shown as it came.
 func writeSendAttempts(w io.Writer, attempts []appstore.SendAttempt) {
 	for i, a := range attempts {
 		info := a.SendAttemptResult.Info()
-		fmt.Fprintf(w, "Attempt %d  %s  %s\n", i+1, formatAttemptTime(a.AttemptDate), a.SendAttemptResult)
-		fmt.Fprintf(w, "  %s\n", info.Meaning)
+		fmt.Fprintf(w, "Attempt %d  %s  %s\n", i+1, formatAttemptTime(a.AttemptDate), termsafe.String(string(a.SendAttemptResult)))
+		fmt.Fprintf(w, "  %s\n", termsafe.String(info.Meaning))
 		if a.SendAttemptResult != appstore.ResultSuccess {
-			fmt.Fprintf(w, "  Fix: %s\n", info.Fix)
+			fmt.Fprintf(w, "  Fix: %s\n", termsafe.String(info.Fix))
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -351,9 +352,10 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	}
 	fmt.Fprintln(w, head)
 	for _, c := range caps {
+		c = c.Printable() // a tab in a field would also break the table
 		answer := capAnswerOf(c)
 		if len(fwd) > 0 {
-			answer += "\t" + orDash(fwd[c.ID].Outcome())
+			answer += "\t" + orDash(termsafe.String(fwd[c.ID].Outcome()))
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
 			orDash(capTypeOf(c)), orDash(c.Environment), orDash(c.ProductID), capTrustOf(c), answer, capNoteOf(c))
@@ -526,8 +528,11 @@ func keepStoredIdentityVerdict(d *decode.Decoded, c *store.Capture) {
 	}
 }
 
-// writeCaptureMeta prints what s2s knows about a capture beyond its body.
-func writeCaptureMeta(w io.Writer, c *store.Capture, deliveries []store.Delivery) error {
+// writeCaptureMeta prints what s2s knows about a capture beyond its body, every text made
+// terminal-safe (Printable).
+func writeCaptureMeta(w io.Writer, raw *store.Capture, deliveries []store.Delivery) error {
+	pc := raw.Printable()
+	c := &pc
 	bw := bufio.NewWriter(w)
 	row := func(k, format string, args ...any) {
 		fmt.Fprintf(bw, "%-11s %s\n", k, fmt.Sprintf(format, args...))
@@ -581,6 +586,7 @@ func writeCaptureMeta(w io.Writer, c *store.Capture, deliveries []store.Delivery
 	if len(deliveries) > 0 {
 		fmt.Fprintln(bw, "deliveries:")
 		for _, d := range deliveries {
+			d = d.Printable()
 			outcome := d.State
 			if d.Status != 0 {
 				outcome = fmt.Sprintf("%d, %s", d.Status, d.State)
@@ -857,11 +863,11 @@ func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
 		}
 		fmt.Fprintf(bw, "\n%s\n", title)
 		width := 0
-		for _, k := range keys {
-			width = max(width, utf8.RuneCountInString(cmp.Or(k, empty)))
+		for _, k := range keys { // types and labels come from payloads
+			width = max(width, utf8.RuneCountInString(termsafe.String(cmp.Or(k, empty))))
 		}
 		for _, k := range keys {
-			fmt.Fprintf(bw, "  %-*s  %d\n", width, cmp.Or(k, empty), m[k])
+			fmt.Fprintf(bw, "  %-*s  %d\n", width, termsafe.String(cmp.Or(k, empty)), m[k])
 		}
 	}
 	section("By type", st.ByType, store.SortedKeys(st.ByType), "(none)")

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -207,7 +208,7 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 			if ctx.Err() != nil {
 				return ctx.Err() // Ctrl-C while reading: 130, not "unreadable input"
 			}
-			fmt.Fprintf(ios.ErrOut, "s2s: %s\n", j.message)
+			fmt.Fprintf(ios.ErrOut, "s2s: %s\n", termsafe.String(j.message)) // errors may quote the input
 			failed = true
 			continue
 		}
@@ -557,13 +558,13 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 		}
 	}
 	if h := headerLine(d); h != "" {
-		fmt.Fprintf(&b, "%s %s\n", st.dim.Render("header:"), h)
+		fmt.Fprintf(&b, "%s %s\n", st.dim.Render("header:"), termsafe.String(h))
 	}
 	if t := d.Tree(); t != nil {
 		writeNode(&b, t, "", "", st)
 		b.WriteByte('\n')
 	} else if len(d.Payload) > 0 {
-		b.WriteString(string(d.Payload))
+		b.WriteString(termsafe.Text(string(d.Payload)))
 		b.WriteByte('\n')
 	} else if d.Kind == decode.KindUnknown && len(bytes.TrimSpace(d.Raw)) > 0 {
 		raw := string(bytes.TrimSpace(d.Raw))
@@ -577,6 +578,7 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 }
 
 func summaryLine(s decode.Summary, st decodeStyles) string {
+	s = s.Printable() // before styling: the fields come from the payload
 	var parts []string
 	if s.Label == decode.LabelInvalid {
 		// Decoded fields of an invalid payload never appear without this marker before them.
@@ -616,9 +618,10 @@ func summaryLine(s decode.Summary, st decodeStyles) string {
 }
 
 func writeVerdict(b *strings.Builder, name string, v decode.Verification, st decodeStyles, indent string) {
-	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(v.Shown(), v.Class), v.Message)
+	// The message may quote the payload, the leaf's names are the signer's own words.
+	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(v.Shown(), v.Class), termsafe.String(v.Message))
 	if v.Leaf != nil {
-		fmt.Fprintf(b, "%s  %s %s, serial %s, valid %s to %s\n", indent, st.dim.Render("leaf:"), v.Leaf.Subject, v.Leaf.Serial,
+		fmt.Fprintf(b, "%s  %s %s, serial %s, valid %s to %s\n", indent, st.dim.Render("leaf:"), termsafe.String(v.Leaf.Subject), termsafe.String(v.Leaf.Serial),
 			v.Leaf.NotBefore.Format(time.RFC3339), v.Leaf.NotAfter.Format(time.RFC3339))
 	}
 }
@@ -664,7 +667,7 @@ func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decode
 		b.WriteString("{\n")
 		for i, m := range n.Members {
 			b.WriteString(indent + "  ")
-			b.WriteString(st.key.Render(strconv.Quote(m.Key)))
+			b.WriteString(st.key.Render(termsafe.String(strconv.Quote(m.Key))))
 			b.WriteString(": ")
 			writeNode(b, m.Value, m.Key, indent+"  ", st)
 			if i < len(n.Members)-1 {
@@ -692,7 +695,9 @@ func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decode
 		}
 		b.WriteString(indent + "]")
 	case decode.NodeString:
-		b.WriteString(st.str.Render(string(n.Raw)))
+		// The raw token: JSON escapes stay as written, but C1, bidi and zero-width characters
+		// may be there unescaped, and a value may run to megabytes.
+		b.WriteString(st.str.Render(termsafe.String(string(n.Raw))))
 	case decode.NodeNumber:
 		b.WriteString(st.num.Render(string(n.Raw)))
 	default:

@@ -264,12 +264,14 @@ func historyTableLine(r historyRow, withCapture bool) string {
 	if !s.SignedDate.IsZero() {
 		date = s.SignedDate.UTC().Format("2006-01-02 15:04:05")
 	}
-	kind := s.Type
+	// Apple's answer is remote text: every field is made terminal-safe (a tab would also break
+	// the table).
+	kind := termsafe.String(s.Type)
 	if kind == "" {
 		kind = "?"
 	}
 	if s.Subtype != "" {
-		kind += "/" + s.Subtype
+		kind += "/" + termsafe.String(s.Subtype)
 	}
 	trust := string(s.Label)
 	if s.Class != "" {
@@ -281,7 +283,7 @@ func historyTableLine(r historyRow, withCapture bool) string {
 	}
 	attempts := make([]string, 0, len(r.SendAttempts))
 	for _, a := range r.SendAttempts {
-		attempts = append(attempts, fmt.Sprintf("%s %s", a.SendAttemptResult, a.AttemptDate.UTC().Format("01-02 15:04")))
+		attempts = append(attempts, fmt.Sprintf("%s %s", termsafe.String(string(a.SendAttemptResult)), a.AttemptDate.UTC().Format("01-02 15:04")))
 	}
 	if len(attempts) == 0 {
 		attempts = append(attempts, "(none yet)")
@@ -313,7 +315,7 @@ func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
 	}
 	for r := range seen {
 		// A result this version does not know is Apple's text: shown through the sanitiser.
-		fmt.Fprintf(w, "%s: %s\n", termsafe.String(string(r)), r.Meaning())
+		fmt.Fprintf(w, "%s: %s\n", termsafe.String(string(r)), termsafe.String(r.Meaning()))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -110,6 +111,10 @@ func (p *eventPrinter) print(e receiver.Event) {
 		return
 	}
 	s := p.styles
+	// Every text of an event may come from outside: a tunnel's URL and messages, a server's
+	// error, a payload's fields (Printable, in the line formatters).
+	e.URL, e.PublicURL, e.Store = termsafe.String(e.URL), termsafe.String(e.PublicURL), termsafe.String(e.Store)
+	e.Message, e.Err, e.Verdict = termsafe.String(e.Message), termsafe.String(e.Err), termsafe.String(e.Verdict)
 	switch e.Kind {
 	case receiver.EventReady:
 		fmt.Fprintf(p.io.ErrOut, "s2s is listening on %s\n", e.URL)
@@ -158,7 +163,8 @@ func (p *eventPrinter) print(e receiver.Event) {
 // formatCaptureLine is one human line per notification: time, type/subtype, environment, product,
 // trust label, answer code, latency, capture id, then how long after its signedDate it arrived
 // and any notes.
-func formatCaptureLine(c *store.Capture, s lineStyles) string {
+func formatCaptureLine(raw *store.Capture, s lineStyles) string {
+	c := raw.Printable()
 	kind := c.Type
 	if kind == "" {
 		kind = "(not a notification)"
@@ -211,7 +217,8 @@ func formatCaptureLine(c *store.Capture, s lineStyles) string {
 	return line
 }
 
-func formatDeliveryLine(d *store.Delivery, s lineStyles) string {
+func formatDeliveryLine(raw *store.Delivery, s lineStyles) string {
+	d := raw.Printable()
 	what := "forward"
 	if d.Replay {
 		what = "replay"

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/probe"
 )
@@ -229,7 +230,10 @@ const (
 )
 
 // writeProbeReport prints one line per step, a fix under each warning or failure, then the verdict.
+// Details and reasons quote what the server answered (headers, body, certificate names): every
+// text goes through termsafe, before any colour.
 func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
+	ts := termsafe.String
 	paint := func(code, s string) string {
 		if !color {
 			return s
@@ -241,7 +245,7 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 		titleWidth = max(titleWidth, len([]rune(s.Title)))
 	}
 	indent := strings.Repeat(" ", 4+titleWidth+2+8+2)
-	fmt.Fprintf(w, "Probing %s\n\n", r.URL)
+	fmt.Fprintf(w, "Probing %s\n\n", ts(r.URL))
 	for _, s := range r.Steps {
 		mark := map[probe.Status]string{probe.StatusOK: paint(ansiGreen, "✓"), probe.StatusWarn: paint(ansiYellow, "!"), probe.StatusFail: paint(ansiRed, "✗")}[s.Status]
 		dur := ""
@@ -249,9 +253,9 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 			dur = s.Duration.String()
 		}
 		title := s.Title + strings.Repeat(" ", titleWidth-len([]rune(s.Title)))
-		fmt.Fprintf(w, "  %s %s  %s  %s\n", mark, title, paint(ansiDim, fmt.Sprintf("%8s", dur)), s.Detail)
+		fmt.Fprintf(w, "  %s %s  %s  %s\n", mark, ts(title), paint(ansiDim, fmt.Sprintf("%8s", dur)), ts(s.Detail))
 		if s.Fix != "" && s.Status != probe.StatusOK {
-			fmt.Fprintf(w, "%sfix: %s\n", indent, s.Fix)
+			fmt.Fprintf(w, "%sfix: %s\n", indent, ts(s.Fix))
 		}
 	}
 	verdict := string(r.Verdict)
@@ -262,11 +266,11 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 	if !r.OK() {
 		code = ansiRed
 	}
-	fmt.Fprintf(w, "\nVerdict: %s  %s\n", paint(ansiBold+code, verdict), r.Meaning)
+	fmt.Fprintf(w, "\nVerdict: %s  %s\n", paint(ansiBold+code, ts(verdict)), ts(r.Meaning))
 	if !r.OK() {
-		fmt.Fprintf(w, "Reason:  %s\n", r.Reason)
+		fmt.Fprintf(w, "Reason:  %s\n", ts(r.Reason))
 		if r.Fix != "" {
-			fmt.Fprintf(w, "Fix:     %s\n", r.Fix)
+			fmt.Fprintf(w, "Fix:     %s\n", ts(r.Fix))
 		}
 	} else if n := r.Warnings(); n > 0 {
 		fmt.Fprintf(w, "%d warning%s above: Apple would deliver, but read them.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
@@ -279,18 +283,19 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 				parts[i] += fmt.Sprintf(" (%d)", a.HTTPStatus)
 			}
 		}
-		fmt.Fprintf(w, "Attempts: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "Attempts: %s\n", ts(strings.Join(parts, ", ")))
 	}
 }
 
 func writeAppleComparison(w io.Writer, r *probe.Report, a *appleProbeResult) {
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Local probe:  %s\n", r.Verdict)
+	fmt.Fprintf(w, "Local probe:  %s\n", termsafe.String(string(r.Verdict)))
 	if a.Error != "" {
-		fmt.Fprintf(w, "Apple:        (no result: %s)\n", a.Error)
+		fmt.Fprintf(w, "Apple:        (no result: %s)\n", termsafe.String(a.Error))
 		return
 	}
-	fmt.Fprintf(w, "Apple:        %s  (to the URL configured in App Store Connect for %s, %s)\n", a.Result, a.BundleID, a.Environment)
+	fmt.Fprintf(w, "Apple:        %s  (to the URL configured in App Store Connect for %s, %s)\n", termsafe.String(a.Result),
+		termsafe.String(a.BundleID), termsafe.String(a.Environment))
 	switch {
 	case a.Result == string(r.Verdict):
 		fmt.Fprintln(w, "They agree.")

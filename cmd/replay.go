@@ -16,6 +16,7 @@ import (
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -298,7 +299,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 				out, err := replayer.Replay(ctx, &c, body, target, meta)
 				if err != nil && !recordWarned {
 					recordWarned = true
-					fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %v\n", storePath, err)
+					fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %s\n", storePath, errorText(err))
 				}
 				r.Skipped, r.TookOver, r.Delivery = out.Skipped, out.TookOver, out.Delivery
 				if d := out.Delivery; d != nil {
@@ -439,6 +440,19 @@ func (o *replayOptions) selectCaptures(ctx context.Context, st *store.Store, flt
 	return caps, nil
 }
 
+// printable is r for a person to read: its fields come from the stored payload, its error may
+// quote the target's answer.
+func (r replayResult) printable() replayResult {
+	r.Type, r.Subtype, r.Environment = termsafe.String(r.Type), termsafe.String(r.Subtype), termsafe.String(r.Environment)
+	r.Trust, r.Error = termsafe.String(r.Trust), termsafe.String(r.Error)
+	r.Target, r.Skipped = termsafe.String(r.Target), termsafe.String(r.Skipped)
+	if r.Delivery != nil {
+		d := r.Delivery.Printable()
+		r.Delivery = &d
+	}
+	return r
+}
+
 func kindOf(r replayResult) string {
 	k := orDash(r.Type)
 	if r.Subtype != "" {
@@ -448,6 +462,7 @@ func kindOf(r replayResult) string {
 }
 
 func printReplayPlan(w io.Writer, r replayResult, to string, o *replayOptions) {
+	r, to = r.printable(), termsafe.String(to)
 	what := "as stored"
 	if r.Resigned {
 		what = "re-signed"
@@ -472,10 +487,10 @@ type columnWidths struct{ id, kind, env int }
 func replayColumns(caps []store.Capture) columnWidths {
 	var w columnWidths
 	for _, c := range caps {
-		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype}
+		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment}.printable()
 		w.id = max(w.id, len(fmt.Sprintf("#%d", c.ID)))
 		w.kind = max(w.kind, len(kindOf(r)))
-		w.env = max(w.env, len(orDash(c.Environment)))
+		w.env = max(w.env, len(orDash(r.Environment)))
 	}
 	return w
 }
@@ -483,6 +498,7 @@ func replayColumns(caps []store.Capture) columnWidths {
 // printReplayResult prints one line per capture: ID, kind, environment, status (or failed),
 // latency, and why it failed.
 func printReplayResult(w io.Writer, r replayResult, cols columnWidths, showTarget bool) {
+	r = r.printable()
 	outcome := "not sent  " + r.Error
 	if r.Skipped != "" {
 		outcome = "skipped  " + r.Skipped
@@ -510,10 +526,10 @@ func printReplaySummary(w io.Writer, sum replaySummary) {
 	if sum.Skipped > 0 {
 		skipped = fmt.Sprintf(", %d skipped", sum.Skipped)
 	}
-	fmt.Fprintf(w, "Replayed to %s: %d sent, %d succeeded, %d failed%s.\n", sum.To, sum.Sent, sum.Succeeded, sum.Failed, skipped)
+	fmt.Fprintf(w, "Replayed to %s: %d sent, %d succeeded, %d failed%s.\n", termsafe.String(sum.To), sum.Sent, sum.Succeeded, sum.Failed, skipped)
 	for _, r := range sum.Results {
 		if r.Error != "" {
-			fmt.Fprintf(w, "  #%d: %s\n", r.CaptureID, r.Error)
+			fmt.Fprintf(w, "  #%d: %s\n", r.CaptureID, termsafe.String(r.Error))
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
 )
 
@@ -158,7 +159,7 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	if err != nil && !silent(err) {
 		// Plain: the message as written, never capitalised or boxed, so a flag or the user's own
 		// input ("--at", "\"abc\" is not a capture ID") reads exactly as they typed it.
-		fmt.Fprintf(f.IO.ErrOut, "s2s: %v\n", err)
+		fmt.Fprintf(f.IO.ErrOut, "s2s: %s\n", errorText(err))
 		if ExitCode(err) == ExitUsage {
 			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", usagePath)
 		}
@@ -168,7 +169,7 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 		// A bare "context canceled" says nothing the user does not know; anything more (what was
 		// left undone) is worth a line.
 		if !silent(err) && err.Error() != context.Canceled.Error() {
-			fmt.Fprintf(f.IO.ErrOut, "s2s: %v\n", err)
+			fmt.Fprintf(f.IO.ErrOut, "s2s: %s\n", errorText(err))
 		}
 	}
 	return ExitCode(err)
@@ -191,3 +192,7 @@ func keepInterruptions(c *cobra.Command, into *error) {
 		keepInterruptions(sub, into)
 	}
 }
+
+// errorText is an error's message made safe for the terminal: messages quote what they could not
+// accept (a header, a payload field, a server's answer), which came from outside.
+func errorText(err error) string { return termsafe.String(err.Error()) }

@@ -20,6 +20,7 @@ import (
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/sender"
@@ -423,7 +424,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			fmt.Fprintln(ios.Out, line)
 		}
 		if r.Err != nil {
-			fmt.Fprintf(ios.ErrOut, "  %s: %s\n", r.Outcome(), relay.Explain(r.Err, url, sender.AppleTimeout))
+			fmt.Fprintf(ios.ErrOut, "  %s: %s\n", r.Outcome(), termsafe.String(relay.Explain(r.Err, url, sender.AppleTimeout)))
 		} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
 			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, stOneLine(r.Response, 160))
 		}
@@ -626,12 +627,10 @@ func plural(n int, forms ...string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// stOneLine is the start of a receiver's answer on one line: its whitespace folded, the rest
+// made terminal-safe (the answer is the receiver's own text) and cut after n characters.
 func stOneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
+	return termsafe.Limit(strings.Join(strings.Fields(s), " "), n)
 }
 
 // sendTestUserAgent names s2s as the sender of simulated notifications, so a receiver's logs tell

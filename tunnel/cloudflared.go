@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // Cloudflared runs the user's cloudflared binary for a Cloudflare quick tunnel (no account, a new
@@ -155,7 +157,7 @@ func (t *cloudflaredTunnel) readStderr(r io.Reader) {
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		fmt.Fprintf(t.logw, "tunnel cloudflared: %s\n", line)
+		fmt.Fprintf(t.logw, "tunnel cloudflared: %s\n", termsafe.String(line)) // quotes what the edge answered
 		if u := quickURLRE.FindString(line); u != "" {
 			select {
 			case t.stderrURL <- u:

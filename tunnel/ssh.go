@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // SSH is a native reverse tunnel (no ssh binary) to an SSH tunnel service such as localhost.run,
@@ -294,7 +296,7 @@ func (t *sshTunnel) readOutput(r io.Reader, onURL func(string)) {
 		if line == "" {
 			continue
 		}
-		fmt.Fprintf(t.logw, "tunnel ssh: %s\n", line)
+		fmt.Fprintf(t.logw, "tunnel ssh: %s\n", termsafe.String(line)) // the server's words, read with cat or less
 		if u := FindURL(line); u != "" {
 			onURL(u)
 		}
