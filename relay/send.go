@@ -211,16 +211,11 @@ func (s *Sender) timeout() time.Duration {
 	return s.Timeout
 }
 
-// printable keeps valid UTF-8 text and replaces the rest, so a binary answer cannot break a
-// terminal or a JSON line.
+// printable keeps the answer's text as it came, with invalid UTF-8 replaced so that it stores
+// and encodes as a string. It is not terminal-safe: printers pass it through termsafe
+// (store.Delivery.Printable), JSON output keeps it exact.
 func printable(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // Cause explains in one phrase why an attempt failed, in words that say where to look.
