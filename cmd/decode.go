@@ -564,7 +564,9 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 		writeNode(&b, t, "", "", st)
 		b.WriteByte('\n')
 	} else if len(d.Payload) > 0 {
-		b.WriteString(termsafe.Text(string(d.Payload)))
+		// Not JSON: one escaped line, so its newlines cannot fake lines of this report
+		// (decode --json has every byte).
+		b.WriteString(termsafe.String(string(d.Payload)))
 		b.WriteByte('\n')
 	} else if d.Kind == decode.KindUnknown && len(bytes.TrimSpace(d.Raw)) > 0 {
 		raw := string(bytes.TrimSpace(d.Raw))
