@@ -381,7 +381,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	ios := opts.f.IO
 	retry := sender.Retry{Scale: opts.RetryScale}
 	if opts.Retry == "apple" {
-		retry.Schedule = sender.AppleRetrySchedule
+		retry.Schedule = sender.AppleRetrySchedule()
 	}
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", plural(len(batch), "notification"), url)
@@ -406,7 +406,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			status := r.StatusKey()
 			var notes []string
 			if r.Attempt > 1 {
-				notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule)))
+				notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule())))
 			}
 			if r.Duplicate {
 				notes = append(notes, "duplicate")
@@ -433,8 +433,8 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		}
 		switch {
 		case next > 0:
-			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", stHours(sender.AppleRetrySchedule[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
-		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule):
+			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", stHours(sender.AppleRetrySchedule()[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
+		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule()):
 			fmt.Fprintf(ios.ErrOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
 		case !r.OK() && opts.Retry == "none" && !explained:
 			explained = true

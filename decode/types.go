@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,8 +86,11 @@ const (
 	TypeRescindConsent         NotificationType = "RESCIND_CONSENT"
 )
 
-// NotificationTypes lists every known notificationType, in Apple's documentation order.
-var NotificationTypes = []NotificationType{
+// NotificationTypes lists every known notificationType, in Apple's documentation order. Each
+// call returns a new slice the caller may change.
+func NotificationTypes() []NotificationType { return slices.Clone(notificationTypes[:]) }
+
+var notificationTypes = [...]NotificationType{
 	TypeSubscribed, TypeDidChangeRenewalPref, TypeDidChangeRenewalStatus, TypeOfferRedeemed,
 	TypeDidRenew, TypeExpired, TypeDidFailToRenew, TypeGracePeriodExpired, TypePriceIncrease,
 	TypeRefund, TypeRefundDeclined, TypeRefundReversed, TypeConsumptionRequest, TypeRenewalExtended,
@@ -99,7 +103,7 @@ func (t NotificationType) Known() bool {
 	if t == TypeMigrate {
 		return true
 	}
-	for _, k := range NotificationTypes {
+	for _, k := range notificationTypes {
 		if k == t {
 			return true
 		}

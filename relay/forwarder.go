@@ -34,8 +34,8 @@ type Store interface {
 const DefaultBackoffSpec = "1s,5s,30s,2m,10m"
 
 // DefaultBackoff is DefaultBackoffSpec parsed, so the flag's default and the library's cannot
-// drift apart.
-var DefaultBackoff = mustParseBackoff(DefaultBackoffSpec)
+// drift apart. Each call returns a new slice the caller may change.
+func DefaultBackoff() []time.Duration { return mustParseBackoff(DefaultBackoffSpec) }
 
 // Config configures a Forwarder.
 type Config struct {
@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.Backoff == nil {
-		cfg.Backoff = DefaultBackoff
+		cfg.Backoff = DefaultBackoff()
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second

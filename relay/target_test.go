@@ -228,7 +228,7 @@ func TestParseBackoff(t *testing.T) {
 
 func TestDefaultBackoff(t *testing.T) {
 	want := []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
-	if !slices.Equal(DefaultBackoff, want) {
-		t.Errorf("DefaultBackoff = %v, want %v", DefaultBackoff, want)
+	if got := DefaultBackoff(); !slices.Equal(got, want) {
+		t.Errorf("DefaultBackoff() = %v, want %v", got, want)
 	}
 }

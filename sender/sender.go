@@ -29,7 +29,10 @@ const (
 
 // AppleRetrySchedule is the wait before each retry after a failed attempt, each measured from the
 // previous attempt: 5 retries, 6 attempts in all, over about 6.5 days (apple-spec.md §1.3).
-var AppleRetrySchedule = []time.Duration{time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour}
+// Each call returns a new slice the caller may change.
+func AppleRetrySchedule() []time.Duration {
+	return []time.Duration{time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour}
+}
 
 // DefaultRetryScale turns Apple's hours into seconds: the whole schedule plays in 157 s.
 const DefaultRetryScale = 3600

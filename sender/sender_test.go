@@ -137,7 +137,7 @@ func TestDeliverRetriesOnAppleScheduleWithSameBody(t *testing.T) {
 	var attempts []int
 	// Scaled so far down that an hour is well under a millisecond: the schedule is exercised
 	// without the test waiting on it.
-	r := Retry{Schedule: AppleRetrySchedule, Scale: 1e10}
+	r := Retry{Schedule: AppleRetrySchedule(), Scale: 1e10}
 	body := []byte(`{"signedPayload":"same"}`)
 	res := (&Sender{}).Deliver(testCtx(t), srv.URL, body, r, func(res Result, next time.Duration) {
 		attempts = append(attempts, res.Attempt)
@@ -163,7 +163,7 @@ func TestDeliverGivesUpAfterSixAttempts(t *testing.T) {
 	rec := &recorder{statuses: []int{500}}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
-	res := (&Sender{}).Deliver(testCtx(t), srv.URL, []byte(`{}`), Retry{Schedule: AppleRetrySchedule, Scale: 1e10}, nil)
+	res := (&Sender{}).Deliver(testCtx(t), srv.URL, []byte(`{}`), Retry{Schedule: AppleRetrySchedule(), Scale: 1e10}, nil)
 	if len(res) != 6 || len(rec.bodies) != 6 {
 		t.Fatalf("%d attempts (%d received), want 6: the first and 5 retries", len(res), len(rec.bodies))
 	}
@@ -179,7 +179,7 @@ func TestDeliverStopsWhenCancelled(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(testCtx(t))
 	// Unscaled, the first retry would wait an hour; cancelling must end the wait at once.
-	res := (&Sender{}).Deliver(ctx, srv.URL, []byte(`{}`), Retry{Schedule: AppleRetrySchedule, Scale: 1}, func(Result, time.Duration) { cancel() })
+	res := (&Sender{}).Deliver(ctx, srv.URL, []byte(`{}`), Retry{Schedule: AppleRetrySchedule(), Scale: 1}, func(Result, time.Duration) { cancel() })
 	if len(res) != 1 {
 		t.Fatalf("%d attempts after cancel, want 1", len(res))
 	}
@@ -194,7 +194,7 @@ func TestRetryWaitScale(t *testing.T) {
 		{3600, 0, time.Second}, {3600, 4, 72 * time.Second}, {60, 1, 12 * time.Minute}, {0, 0, time.Hour}, {-5, 2, 24 * time.Hour},
 	}
 	for _, tc := range cases {
-		if got := (Retry{Schedule: AppleRetrySchedule, Scale: tc.scale}).Wait(tc.i); got != tc.want {
+		if got := (Retry{Schedule: AppleRetrySchedule(), Scale: tc.scale}).Wait(tc.i); got != tc.want {
 			t.Errorf("scale %g retry %d: %s, want %s", tc.scale, tc.i, got, tc.want)
 		}
 	}

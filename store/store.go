@@ -33,9 +33,22 @@ var (
 	ErrReadOnly = errors.New("store is read-only")
 )
 
-// busyTimeoutMS is how long a statement waits for another process's lock (a `captures rm` while
-// `listen` writes) before it fails with SQLITE_BUSY. A variable so tests can shorten it.
-var busyTimeoutMS = 5000
+// DefaultBusyTimeout is how long a statement waits for another process's lock (a `captures rm`
+// while `listen` writes) before it fails with SQLITE_BUSY; WithBusyTimeout changes it.
+const DefaultBusyTimeout = 5 * time.Second
+
+// Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+}
+
+// WithBusyTimeout sets how long a statement waits for another process's lock before it fails
+// with SQLITE_BUSY (DefaultBusyTimeout when not given).
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) { o.busyTimeout = d }
+}
 
 const (
 	// maxBatch and maxBatchBytes bound one group commit so a flood of large bodies cannot build
@@ -48,8 +61,9 @@ const (
 
 // Store is an open capture database. Its methods are safe for concurrent use.
 type Store struct {
-	path     string
-	readOnly bool
+	path        string
+	readOnly    bool
+	busyTimeout time.Duration
 
 	wdb *sql.DB // one connection, used only by the writer goroutine (and Open's migrations)
 	rdb *sql.DB // query_only pool for reads
@@ -128,7 +142,11 @@ type job struct {
 // Open opens (creating it and its parent directories when missing) the store at path and brings
 // its schema up to date. A file this user cannot write is opened read-only: reads work, writes
 // return ErrReadOnly.
-func Open(path string) (*Store, error) {
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{busyTimeout: DefaultBusyTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" {
 		return nil, errors.New("store: empty path")
 	}
@@ -140,7 +158,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, readOnly: readOnly}
+	s := &Store{path: path, readOnly: readOnly, busyTimeout: o.busyTimeout}
 
 	mode := "rw"
 	if readOnly {
@@ -149,7 +167,7 @@ func Open(path string) (*Store, error) {
 	if immutable {
 		mode = "immutable"
 	}
-	if s.wdb, err = sql.Open("sqlite", dsn(abs, mode, false)); err != nil {
+	if s.wdb, err = sql.Open("sqlite", dsn(abs, mode, false, o.busyTimeout)); err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	s.wdb.SetMaxOpenConns(1)
@@ -159,11 +177,11 @@ func Open(path string) (*Store, error) {
 	// Opening a new file races with another process opening it (listen and captures list started
 	// together): switching it to WAL and running recovery can answer SQLITE_BUSY without waiting
 	// on the busy timeout, so the whole first contact is retried for as long as that timeout.
-	if err := retryBusy(func() error { return s.migrate(context.Background()) }); err != nil {
+	if err := s.retryBusy(func() error { return s.migrate(context.Background()) }); err != nil {
 		s.wdb.Close()
 		return nil, fmt.Errorf("store %s: %w", path, classify(err))
 	}
-	if s.rdb, err = sql.Open("sqlite", dsn(abs, mode, true)); err != nil {
+	if s.rdb, err = sql.Open("sqlite", dsn(abs, mode, true, o.busyTimeout)); err != nil {
 		s.wdb.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
@@ -174,7 +192,7 @@ func Open(path string) (*Store, error) {
 	if readOnly {
 		close(s.done)
 	} else {
-		if err := retryBusy(s.prepare); err != nil {
+		if err := s.retryBusy(s.prepare); err != nil {
 			s.rdb.Close()
 			s.wdb.Close()
 			return nil, fmt.Errorf("store %s: %w", path, err)
@@ -246,14 +264,14 @@ func syncDir(dir string) {
 // dsn builds a SQLite URI for the driver. mode=rw never creates the file (prepareFile did);
 // journal_mode=WAL is persistent in the file and only set by the writer. mode "immutable" is a
 // read-only open that takes no locks and needs no -shm file.
-func dsn(abs, mode string, reader bool) string {
+func dsn(abs, mode string, reader bool, busyTimeout time.Duration) string {
 	q := url.Values{}
 	if mode == "immutable" {
 		mode = "ro"
 		q.Set("immutable", "1")
 	}
 	q.Set("mode", mode)
-	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMS))
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_synchronous", "FULL")
 	if !reader && mode == "rw" {
@@ -459,8 +477,8 @@ func deliver(batch []*job, errs []error) {
 
 // retryBusy runs fn until it does not fail with SQLITE_BUSY or SQLITE_LOCKED, for at most the
 // busy timeout.
-func retryBusy(fn func() error) error {
-	deadline := time.Now().Add(time.Duration(busyTimeoutMS) * time.Millisecond)
+func (s *Store) retryBusy(fn func() error) error {
+	deadline := time.Now().Add(s.busyTimeout)
 	wait := 5 * time.Millisecond
 	for {
 		err := fn()

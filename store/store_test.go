@@ -47,7 +47,7 @@ func TestOpenCreatesPrivateFilesAndConfiguresSQLite(t *testing.T) {
 		{s.wdb, "journal_mode", "wal"},
 		{s.wdb, "synchronous", "2"}, // FULL
 		{s.wdb, "foreign_keys", "1"},
-		{s.wdb, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
+		{s.wdb, "busy_timeout", fmt.Sprint(DefaultBusyTimeout.Milliseconds())},
 		{s.wdb, "journal_size_limit", "67108864"},
 		{s.rdb, "query_only", "1"},
 		{s.rdb, "foreign_keys", "1"},
@@ -953,11 +953,8 @@ func TestErrorsSurface(t *testing.T) {
 	})
 
 	t.Run("locked by another process", func(t *testing.T) {
-		old := busyTimeoutMS
-		busyTimeoutMS = 50
-		defer func() { busyTimeoutMS = old }()
 		path := filepath.Join(t.TempDir(), "captures.db")
-		s, err := Open(path)
+		s, err := Open(path, WithBusyTimeout(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
