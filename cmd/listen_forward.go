@@ -31,8 +31,11 @@ several targets. Put rules before "=>" to send a target only some notifications:
   env=Sandbox=>3000                        Sandbox notifications only
   type=REFUND,CONSUMPTION_REQUEST=>3001    these types (TYPE/SUBTYPE for one subtype)
   env=Production;type=REFUND=>https://…    both rules must hold
+The rules are the filter grammar of the TUI and "s2s captures list --filter" (also trust=,
+product=, bundle=, otid=; a key repeated is an alternative).
 Failed deliveries are retried (--forward-retries) and pending retries resume when listen
-restarts. Only verified and simulated notifications are forwarded unless --forward-invalid.`
+restarts; "s2s replay N" or r in the TUI delivers sooner, in place of the pending retry.
+Only verified and simulated notifications are forwarded unless --forward-invalid.`
 
 // addFlags registers --forward-to (repeatable) and the other forwarding flags.
 func (o *forwardOptions) addFlags(fs *pflag.FlagSet) {

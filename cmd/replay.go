@@ -173,7 +173,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	}
 	switch {
 	case len(o.IDs) == 0 && !filtered:
-		return usageErrorf("name the captures to replay by ID (s2s replay 12 13), or select them with filters (--type, --subtype, --env, --trust, --since, --until)")
+		return usageErrorf("name the captures to replay by ID (s2s replay 12 13), or select them with filters (--filter, --type, --subtype, --env, --trust, --since, --until)")
 	case len(o.IDs) > 0 && filtered:
 		return usageErrorf("give capture IDs or filters, not both")
 	case !o.Resign && (len(o.Sets) > 0 || o.KeepUUID):
