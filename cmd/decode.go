@@ -47,7 +47,8 @@ func newDecodeCmd(f *Factory) *cobra.Command {
 		Use:   "decode [FILE|-|JWS|CAPTURE-ID ...]",
 		Short: "Verify and decode notifications, signed transactions and captures",
 		Long: `Verify and decode App Store Server Notifications (version 2 and the legacy version 1),
-signed transactions, renewal infos and app transactions.
+signed transactions, renewal infos, app transactions and Retention Messaging
+real-time requests.
 
 Each argument is a file (the HTTP body Apple sends, {"signedPayload": ...}, a bare JWS, or
 several of them one per line), "-" for standard input, a JWS itself, or the ID of a capture
@@ -605,6 +606,7 @@ func summaryLine(s decode.Summary, st decodeStyles) string {
 		}
 	}
 	kv("product", s.ProductID)
+	kv("locale", s.UserLocale)
 	kv("originalTransactionId", s.OriginalTransactionID)
 	kv("transactionId", s.TransactionID)
 	for _, d := range []struct {

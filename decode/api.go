@@ -111,6 +111,8 @@ type Decoded struct {
 	Transaction    *Transaction    // KindTransaction
 	RenewalInfo    *RenewalInfo    // KindRenewalInfo
 	AppTransaction *AppTransaction // KindAppTransaction
+	// RealtimeRequest is a Retention Messaging real-time request (KindRealtimeRequest).
+	RealtimeRequest *RealtimeRequest
 
 	// Nested signed objects of a notification, decoded and verified on their own.
 	SignedTransactionInfo    *Decoded
@@ -130,6 +132,8 @@ type Summary struct {
 	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
 	TransactionID         string    `json:"transactionId,omitempty"`
 	ProductID             string    `json:"productId,omitempty"`
+	RequestIdentifier     string    `json:"requestIdentifier,omitempty"` // real-time requests
+	UserLocale            string    `json:"userLocale,omitempty"`        // real-time requests
 	SignedDate            time.Time `json:"signedDate,omitzero"`
 	PurchaseDate          time.Time `json:"purchaseDate,omitzero"`
 	ExpiresDate           time.Time `json:"expiresDate,omitzero"`

@@ -21,7 +21,8 @@ func (v *Verifier) Decode(input []byte) *Decoded {
 	case len(t) == 0:
 		d.setOwn(invalid(ClassFormat, "the input is empty"))
 	case t[0] == '{':
-		v.decodeBody(d, t)
+		// A body given to decode may be a notification or a real-time request.
+		v.decodeBody(d, t, kindEndpoint)
 	case t[0] == '"':
 		var s string
 		if err := json.Unmarshal(t, &s); err != nil {
@@ -41,7 +42,7 @@ func (v *Verifier) Decode(input []byte) *Decoded {
 // the developer's server could not read it as a notification.
 func (v *Verifier) DecodeBody(body []byte) *Decoded {
 	d := &Decoded{Raw: body, Kind: KindUnknown}
-	v.decodeBody(d, body)
+	v.decodeBody(d, body, KindNotification)
 	return d
 }
 
@@ -64,8 +65,9 @@ func (d *Decoded) setOwn(ver Verification) {
 }
 
 // decodeBody handles a JSON object: Apple's V2 body {"signedPayload": "..."} or a V1 body, read
-// by ReadBody.
-func (v *Verifier) decodeBody(d *Decoded, body []byte) {
+// by ReadBody. want is the kind its signedPayload must hold: KindNotification, or kindEndpoint
+// (a notification or a real-time request).
+func (v *Verifier) decodeBody(d *Decoded, body []byte, want Kind) {
 	b, err := ReadBody(body)
 	switch {
 	case err != nil:
@@ -74,7 +76,7 @@ func (v *Verifier) decodeBody(d *Decoded, body []byte) {
 	case b.V1:
 		v.decodeV1(d, bytes.TrimSpace(body))
 	default:
-		v.decodeJWS(d, b.SignedPayload, KindNotification, 0)
+		v.decodeJWS(d, b.SignedPayload, want, 0)
 	}
 }
 
@@ -165,6 +167,12 @@ func v1Environment(e string) string {
 // decodeJWS decodes one compact JWS into d. want is the kind the context implies (a nested field
 // or a signedPayload); KindUnknown lets the payload's fields decide.
 func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
+	// An endpoint's body is read as a notification, the common case, unless its keys say it is
+	// a real-time request (see the kind check below).
+	accept := want
+	if want == kindEndpoint {
+		want = KindNotification
+	}
 	if want != KindUnknown {
 		d.Kind = want
 	}
@@ -193,7 +201,7 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		// A bare JWS: its keys tell its kind, and the payload is checked again against that
 		// kind's fields (decode's command line only; bodies and nested fields know their kind).
 		if d.Kind = signals.kind(); d.Kind == KindUnknown {
-			d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info or app transaction"))
+			d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info, app transaction or real-time request"))
 			return
 		}
 		if _, err := checkJSON(j.payload, payloadWhere(d.Kind), schemaFor(d.Kind), nil); err != nil {
@@ -204,8 +212,12 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		// A genuine transaction (or other signed object) where a notification belongs is not a
 		// notification: Apple's verifyAndDecodeNotification rejects it, and a server that takes
 		// the label's word would act on it as one. It is decoded as what it is, for display,
-		// and labelled invalid/format whatever its signature.
+		// and labelled invalid/format whatever its signature. At an endpoint, a real-time
+		// request is what it says it is.
 		v.decodeJWS(d, compact, got, depth)
+		if accept == kindEndpoint && got == KindRealtimeRequest {
+			return
+		}
 		d.setOwn(kindMismatch(d.Own, got, want, depth))
 		return
 	}
@@ -253,8 +265,13 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		unmarshal(a)
 		d.AppTransaction = a
 		date, env, dateField = a.ReceiptCreationDate.Time(), a.ReceiptType, "receiptCreationDate"
+	case KindRealtimeRequest:
+		r := &RealtimeRequest{}
+		unmarshal(r)
+		d.RealtimeRequest = r
+		date, env = r.SignedDate.Time(), r.Environment
 	default:
-		d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info or app transaction"))
+		d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info, app transaction or real-time request"))
 		return
 	}
 	var own Verification
@@ -292,6 +309,7 @@ const (
 	signalRenewalInfo
 	signalBundleID
 	signalEnvironmentOrOriginal
+	signalRealtime
 )
 
 var kindSignalOf = map[string]kindSignals{
@@ -302,6 +320,7 @@ var kindSignalOf = map[string]kindSignals{
 	"quantity": signalTransaction, "webOrderLineItemId": signalTransaction,
 	"autoRenewStatus": signalRenewalInfo, "autoRenewProductId": signalRenewalInfo, "expirationIntent": signalRenewalInfo,
 	"renewalDate": signalRenewalInfo, "isInBillingRetryPeriod": signalRenewalInfo,
+	"requestIdentifier": signalRealtime, "userLocale": signalRealtime,
 	"bundleId":    signalBundleID,
 	"environment": signalEnvironmentOrOriginal, "originalTransactionId": signalEnvironmentOrOriginal,
 }
@@ -311,6 +330,8 @@ func (s kindSignals) kind() Kind {
 	switch {
 	case s&signalNotification != 0:
 		return KindNotification
+	case s&signalRealtime != 0:
+		return KindRealtimeRequest
 	case s&signalAppTransaction != 0:
 		return KindAppTransaction
 	case s&signalTransaction != 0:
@@ -336,6 +357,8 @@ func (s kindSignals) has(k Kind) bool {
 		return s&signalTransaction != 0
 	case KindRenewalInfo:
 		return s&signalRenewalInfo != 0
+	case KindRealtimeRequest:
+		return s&signalRealtime != 0
 	}
 	return false
 }
@@ -347,6 +370,8 @@ func kindName(k Kind) string {
 		return "renewal info"
 	case KindAppTransaction:
 		return "app transaction"
+	case KindRealtimeRequest:
+		return "real-time request"
 	}
 	return string(k)
 }
@@ -362,6 +387,8 @@ func payloadWhere(k Kind) string {
 		return "the renewal info payload"
 	case KindAppTransaction:
 		return "the app transaction payload"
+	case KindRealtimeRequest:
+		return "the real-time request payload"
 	}
 	return "the JWS payload"
 }
@@ -380,8 +407,11 @@ func kindMismatch(own Verification, got, want Kind, depth int) Verification {
 	case LabelSimulated:
 		msg += " (its signature is a trusted test chain's, but a " + kindName(got) + " is not a " + kindName(want) + ")"
 	}
-	if want == KindNotification {
+	switch want {
+	case KindNotification:
 		msg += "; Apple's verifyAndDecodeNotification rejects it too"
+	case KindRealtimeRequest:
+		msg += "; a Get Retention Message endpoint only takes real-time requests"
 	}
 	res := invalid(ClassFormat, msg)
 	res.EffectiveTime, res.TimeSource, res.Leaf, res.Root, res.RootSHA256 = own.EffectiveTime, own.TimeSource, own.Leaf, own.Root, own.RootSHA256
@@ -447,6 +477,9 @@ func (v *Verifier) checkIdentity(d *Decoded, env string, label Label) (Verificat
 		bundle, hasBundle = d.Transaction.BundleID, true
 	case KindAppTransaction:
 		bundle, appID, hasBundle, hasAppID = d.AppTransaction.BundleID, d.AppTransaction.AppAppleID, true, true
+	case KindRealtimeRequest:
+		// Apple's verifyAndDecodeRealtimeRequest checks appAppleId (Production) and environment.
+		appID, hasAppID = d.RealtimeRequest.AppAppleID, true
 	}
 	what := string(d.Kind)
 	if label != LabelXcode && (env == EnvXcode || env == EnvLocalTesting) {

@@ -88,6 +88,8 @@ func schemaFor(k Kind) *schema {
 		return renewalInfoSchema
 	case KindAppTransaction:
 		return appTransactionSchema
+	case KindRealtimeRequest:
+		return realtimeRequestSchema
 	}
 	return nil
 }

@@ -53,6 +53,11 @@ func (d *Decoded) Summary() Summary {
 		s.TransactionID = a.AppTransactionID
 		s.SignedDate = a.ReceiptCreationDate.Time()
 		s.PurchaseDate = a.OriginalPurchaseDate.Time()
+	case d.RealtimeRequest != nil:
+		r := d.RealtimeRequest
+		s.Environment, s.AppAppleID, s.OriginalTransactionID, s.ProductID = r.Environment, r.AppAppleID, r.OriginalTransactionID, r.ProductID
+		s.RequestIdentifier, s.UserLocale = r.RequestIdentifier, r.UserLocale
+		s.SignedDate = r.SignedDate.Time()
 	case d.V1 != nil:
 		v := d.V1
 		s.Type = v.NotificationType
