@@ -373,8 +373,9 @@ func startServer(cmd *exec.Cmd, urlOf func(string) string) (*server, error) {
 	}
 }
 
-// stop interrupts the server and returns how many notification events it printed.
-func (s *server) stop() int {
+// stop interrupts the server and returns how many notification events it printed and the CPU
+// time it used in all (user and system, start-up included).
+func (s *server) stop() (int, time.Duration) {
 	if runtime.GOOS == "windows" || s.cmd.Process.Signal(os.Interrupt) != nil {
 		_ = s.cmd.Process.Kill()
 	}
@@ -384,7 +385,11 @@ func (s *server) stop() int {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
-	return <-s.lines
+	var cpu time.Duration
+	if ps := s.cmd.ProcessState; ps != nil {
+		cpu = ps.UserTime() + ps.SystemTime()
+	}
+	return <-s.lines, cpu
 }
 
 func runLoad(e *env, url string, inflight int) (loadResult, string, error) {
@@ -408,7 +413,7 @@ func runLoad(e *env, url string, inflight int) (loadResult, string, error) {
 }
 
 func compareListen(e *env, n, runs, inflight int) error {
-	var s2sRates, nodeRates, ratios, s2sP99, nodeP99 []float64
+	var s2sRates, nodeRates, ratios, s2sP99, nodeP99, s2sCPU, nodeCPU []float64
 	for r := 1; r <= runs; r++ {
 		store := filepath.Join(e.dir, fmt.Sprintf("captures-%d.db", r))
 		cmd := exec.Command(e.s2s, "listen", "--root", e.root, "--output", "json", "--addr", "127.0.0.1:0", "--store", store)
@@ -423,7 +428,7 @@ func compareListen(e *env, n, runs, inflight int) error {
 			return err
 		}
 		sres, sline, err := runLoad(e, srv.url, inflight)
-		printed := srv.stop()
+		printed, scpu := srv.stop()
 		if err != nil {
 			return err
 		}
@@ -442,18 +447,21 @@ func compareListen(e *env, n, runs, inflight int) error {
 			return err
 		}
 		nres, nline, err := runLoad(e, nsrv.url, inflight)
-		nsrv.stop()
+		_, ncpu := nsrv.stop()
 		if err != nil {
 			return err
 		}
 		s2sRates, nodeRates, ratios = append(s2sRates, sres.rate), append(nodeRates, nres.rate), append(ratios, sres.rate/nres.rate)
 		s2sP99, nodeP99 = append(s2sP99, sres.p99), append(nodeP99, nres.p99)
-		fmt.Printf("run %d: s2s listen: %s\n       Node receiver: %s\n       ratio %.1fx\n", r, sline, nline, sres.rate/nres.rate)
+		s2sCPU, nodeCPU = append(s2sCPU, float64(n)/scpu.Seconds()), append(nodeCPU, float64(n)/ncpu.Seconds())
+		fmt.Printf("run %d: s2s listen: %s (receiver %.2fs CPU)\n       Node receiver: %s (receiver %.2fs CPU)\n       ratio %.1fx\n",
+			r, sline, scpu.Seconds(), nline, ncpu.Seconds(), sres.rate/nres.rate)
 	}
 	fmt.Printf("\n%d distinct DID_RENEW bodies posted by a separate process, %d in flight (the first 200 are a warm-up), %d runs, load average after: %s\n", n, inflight, runs, loadAvg())
 	fmt.Printf("s2s listen --root R --output json (verified, stored durably before the 200)   %s notifications/s, p99 %s ms\n", span(s2sRates, "%.0f"), span(s2sP99, "%.1f"))
 	fmt.Printf("Node receiver on Apple's library %s (verified, not stored)                   %s notifications/s, p99 %s ms\n", nodeLibraryVersion, span(nodeRates, "%.0f"), span(nodeP99, "%.1f"))
 	fmt.Printf("ratio (same run)   %sx\n", span(ratios, "%.1f"))
+	fmt.Printf("receiver CPU: s2s %s, Node %s notifications per CPU-second of the receiver process\n", span(s2sCPU, "%.0f"), span(nodeCPU, "%.0f"))
 	return nil
 }
 
