@@ -134,7 +134,10 @@ func (s *connectSession) ready(ctx context.Context, f *Factory) {
 	if s == nil {
 		return
 	}
-	s.bus.Publish(receiver.Event{Kind: receiver.EventConnect, Time: f.Now(), Message: s.noticeText})
+	s.mu.Lock()
+	set := s.rec.SetURL
+	s.mu.Unlock()
+	s.bus.Publish(receiver.Event{Kind: receiver.EventConnect, Time: f.Now(), PublicURL: set, Message: s.noticeText})
 	fctx, stop := context.WithCancel(ctx)
 	s.stopFollow, s.followed = stop, make(chan struct{})
 	go func() {
@@ -188,8 +191,8 @@ func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleI
 	case err != nil:
 		return nil, "", err
 	case old.Running() && old.PID != s.pid:
-		return nil, "", fmt.Errorf("another s2s listen (pid %d) has pointed the sandbox URL of %s at %s; stop it first, or run without --connect",
-			old.PID, bundleID, old.SetURL)
+		return nil, "", fmt.Errorf("another s2s listen (pid %d) has pointed the sandbox URL of %s at %s; stop it first, or run without --connect "+
+			"(if that process is not an s2s listen, `s2s connect restore --bundle-id %s` clears its record)", old.PID, bundleID, old.SetURL, bundleID)
 	default:
 		msg, err := restoreConnect(ctx, client, s.path, old)
 		if err != nil {
