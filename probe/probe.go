@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -107,14 +108,33 @@ func Run(ctx context.Context, o Options) *Report {
 	r := &Report{URL: strings.TrimSpace(o.URL), Started: p.now()}
 	u, steps, end := checkURL(o.URL)
 	r.Steps = steps
-	if end == nil {
-		var attemptSteps []Step
-		attemptSteps, end = p.attempts(ctx, u, r)
+	if u != nil {
+		attemptSteps, out := p.attempts(ctx, u, r)
 		r.Steps = append(r.Steps, attemptSteps...)
+		if end == nil {
+			end = out
+		} else {
+			end = overPlainHTTP(end, out)
+		}
 	}
-	r.Verdict, r.Meaning, r.Reason, r.Fix, r.HTTPStatus = end.verdict, end.verdict.Meaning(), end.reason, end.fix, end.status
+	r.Verdict, r.Meaning, r.Reason, r.Fix, r.HTTPStatus = end.verdict, cmp.Or(end.meaning, end.verdict.Meaning()), end.reason, end.fix, end.status
 	r.Duration = Duration(time.Since(start))
 	return r
+}
+
+// overPlainHTTP keeps Apple's verdict for a plain-http URL (end) and says what the delivery over
+// plain http found (out): whether the server works and only lacks HTTPS, or fails anyway.
+func overPlainHTTP(end, out *outcome) *outcome {
+	o := *end
+	if out.verdict == Success {
+		o.reason = fmt.Sprintf("over plain http the server answered %s: it works, and needs HTTPS in front of it", statusText(out.status))
+		return &o
+	}
+	o.reason = "over plain http it fails too: " + out.reason
+	if out.fix != "" {
+		o.fix = out.fix + " Then: " + end.fix
+	}
+	return &o
 }
 
 // attempts runs the delivery once, and again after transient failures while retries remain.
@@ -159,8 +179,12 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	defer cancel()
 	var steps []Step
 	host, port := u.Hostname(), u.Port()
+	plain := strings.EqualFold(u.Scheme, "http") // Apple's verdict is already known: see checkURL
 	if port == "" {
 		port = "443"
+		if plain {
+			port = "80"
+		}
 	}
 
 	t := time.Now()
@@ -193,10 +217,14 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	defer stop()
 	steps = append(steps, Step{Name: "connect", Title: "TCP connect", Status: StatusOK, Duration: since(t), Detail: addr})
 
-	tc, tlsSteps, out := p.handshake(ctx, conn, host, addr)
-	steps = append(steps, tlsSteps...)
-	if out != nil {
-		return steps, out
+	var tc net.Conn = conn
+	if !plain {
+		hc, tlsSteps, out := p.handshake(ctx, conn, host, addr)
+		steps = append(steps, tlsSteps...)
+		if out != nil {
+			return steps, out
+		}
+		tc = hc
 	}
 
 	t = time.Now()

@@ -139,15 +139,7 @@ func TestRunVerdicts(t *testing.T) {
 			},
 			want: Success, wantStatus: 200, warnSteps: []string{"port", "address", "trust"},
 		},
-		{
-			name: "http URL",
-			setup: func(t *testing.T, f *fixture) Options {
-				s := httptest.NewServer(http.HandlerFunc(ok200))
-				t.Cleanup(s.Close)
-				return f.opts(s.URL + "/apple")
-			},
-			want: TLSIssue, failStep: "url", detail: "http://",
-		},
+		// An http URL: TestPlainHTTP.
 		{
 			name: "plain HTTP behind an https URL",
 			setup: func(t *testing.T, f *fixture) Options {
@@ -646,5 +638,50 @@ func TestHandshakeTimeout(t *testing.T) {
 	r := Run(ctx, o)
 	if r.Verdict != TimedOut || r.Step("tls") == nil || r.Step("tls").Status != StatusFail {
 		t.Fatal(dump(r))
+	}
+}
+
+// TestPlainHTTP: a plain-http URL keeps Apple's verdict, TLS_ISSUE, in words that say what
+// happened (no handshake took place), and the probe still connects and POSTs, so the report says
+// whether the server itself works.
+func TestPlainHTTP(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	s := httptest.NewServer(http.HandlerFunc(ok200))
+	t.Cleanup(s.Close)
+	r := Run(ctx, f.opts(s.URL+"/apple"))
+	if r.Verdict != TLSIssue || r.Meaning != "Apple requires https; this URL is plain http." || r.HTTPStatus != 0 {
+		t.Fatalf("verdict %s %q (HTTP %d)\n%s", r.Verdict, r.Meaning, r.HTTPStatus, dump(r))
+	}
+	if u := r.Step("url"); u == nil || u.Status != StatusFail || !strings.Contains(u.Detail, "Apple requires https; this URL is plain http") {
+		t.Errorf("url step %+v", u)
+	}
+	for _, name := range []string{"dns", "connect", "request"} {
+		if st := r.Step(name); st == nil || st.Status != StatusOK {
+			t.Errorf("step %s: %+v\n%s", name, st, dump(r))
+		}
+	}
+	if r.Step("tls") != nil {
+		t.Errorf("a TLS step for a plain-http URL\n%s", dump(r))
+	}
+	if !strings.Contains(r.Reason, "answered 200 OK: it works") {
+		t.Errorf("reason %q", r.Reason)
+	}
+
+	// Nothing listening: the connect step fails, and the reason says so after Apple's verdict.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r = Run(ctx, f.opts("http://"+addr+"/apple"))
+	if r.Verdict != TLSIssue || !strings.Contains(r.Reason, "over plain http it fails too") {
+		t.Fatalf("verdict %s, reason %q\n%s", r.Verdict, r.Reason, dump(r))
+	}
+	if st := r.Step("connect"); st == nil || st.Status != StatusFail {
+		t.Errorf("connect step %+v\n%s", st, dump(r))
 	}
 }

@@ -14,11 +14,19 @@ type outcome struct {
 	reason  string
 	fix     string
 	status  int
+	meaning string // what the verdict means here, when Apple's own meaning would mislead
 }
 
+// plainHTTP is how the probe words a plain-http URL: Apple records TLS_ISSUE, but no handshake
+// took place, so the report says what did happen.
+const (
+	plainHTTPMeaning = "Apple requires https; this URL is plain http."
+	plainHTTPFix     = "Serve the receiver over HTTPS with a publicly trusted certificate and use an https:// URL (for a local receiver, s2s listen --tunnel gives one)."
+)
+
 // CheckURL runs the URL-form checks alone: the mistakes integrators make when they paste a
-// notification URL into App Store Connect. It returns the parsed URL (nil when unusable), one step
-// per finding, and, when the URL cannot be delivered to at all, the verdict that ends the probe.
+// notification URL into App Store Connect. It returns the parsed URL (nil when Apple cannot
+// deliver to it), one step per finding, and, when Apple cannot deliver to it at all, the verdict.
 func CheckURL(raw string) (*url.URL, []Step, Verdict) {
 	u, steps, end := checkURL(raw)
 	if end != nil {
@@ -27,6 +35,9 @@ func CheckURL(raw string) (*url.URL, []Step, Verdict) {
 	return u, steps, ""
 }
 
+// checkURL is CheckURL with the outcome's words. A plain-http URL is the one that both ends Apple's
+// delivery (the outcome) and is still returned: the probe goes on over plain http, so the user
+// learns whether the server itself works.
 func checkURL(raw string) (*url.URL, []Step, *outcome) {
 	var steps []Step
 	warn := func(name, title, detail, fix string) {
@@ -59,11 +70,11 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 		return fail(Other, "the URL does not parse: "+strings.TrimPrefix(err.Error(), "parse "),
 			"Copy the notification URL again from where your server or service documents it.")
 	}
+	plain := false
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
-		return fail(TLSIssue, "the URL is http://; Apple delivers only over HTTPS with TLS 1.2 or later",
-			"Serve the receiver over HTTPS with a publicly trusted certificate and use an https:// URL.")
+		plain = true
 	default:
 		return fail(Other, fmt.Sprintf("the scheme %q is not https", u.Scheme),
 			"Use an https:// URL.")
@@ -76,6 +87,9 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 		return fail(Other, "the URL has no host name", fix)
 	}
 	port := 443
+	if plain {
+		port = 80
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -90,7 +104,7 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 		warn("url-userinfo", "Credentials", "the URL carries a user name or password",
 			"Apple documents no authentication for notification URLs; do not rely on credentials in the URL (verify the signed payload instead).")
 	}
-	if port != 443 {
+	if port != 443 && !plain {
 		fix := fmt.Sprintf("Serve the receiver on port 443 (a reverse proxy or tunnel can forward to %d).", port)
 		detail := fmt.Sprintf("port %d: Apple documents no port other than 443 for notification URLs", port)
 		if port < 1024 {
@@ -108,6 +122,11 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 	if u.Fragment != "" || strings.HasSuffix(s, "#") {
 		warn("fragment", "Fragment", fmt.Sprintf("the fragment #%s is never sent to the server", u.Fragment),
 			"Remove everything from # on; if the part after # was meant as a key, it belongs in the path or query.")
+	}
+	if plain {
+		detail := "Apple requires https; this URL is plain http"
+		steps = append([]Step{{Name: "url", Title: "URL", Status: StatusFail, Detail: detail, Fix: plainHTTPFix}}, steps...)
+		return u, steps, &outcome{verdict: TLSIssue, meaning: plainHTTPMeaning, reason: detail, fix: plainHTTPFix}
 	}
 	detail := fmt.Sprintf("https, host %s, port %d, path %s", u.Hostname(), port, displayPath(u))
 	steps = append([]Step{{Name: "url", Title: "URL", Status: StatusOK, Detail: detail}}, steps...)
