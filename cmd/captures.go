@@ -112,7 +112,16 @@ func parseCaptureID(arg string) (int64, error) {
 	return id, nil
 }
 
-func captureNotFound(id int64) error { return fmt.Errorf("capture %d not found", id) }
+// captureNotFound names the store it looked in: an ID is only "not found" relative to one store,
+// and a --store or S2S_STORE the user forgot is the usual reason.
+func captureNotFound(id int64, storePath string) error {
+	return fmt.Errorf("capture %d not found in %s (s2s captures list shows the IDs)", id, storePath)
+}
+
+// noStoreFor says that there is no store to look for capture id in at all.
+func noStoreFor(id int64, storePath string) error {
+	return fmt.Errorf("capture %d not found: no capture store at %s (run \"s2s listen\" first, or give --store)", id, storePath)
+}
 
 func capWriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -454,7 +463,7 @@ Unlike "s2s decode", show exits 0 whatever the trust label: it reports, it does 
 func (o *capturesOptions) getCapture(ctx context.Context, id int64) (*store.Store, *store.Capture, error) {
 	s, err := o.open()
 	if errors.Is(err, errCapNoStore) {
-		return nil, nil, captureNotFound(id)
+		return nil, nil, noStoreFor(id, o.path())
 	}
 	if err != nil {
 		return nil, nil, err
@@ -462,7 +471,7 @@ func (o *capturesOptions) getCapture(ctx context.Context, id int64) (*store.Stor
 	c, err := s.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Close()
-		return nil, nil, captureNotFound(id)
+		return nil, nil, captureNotFound(id, s.Path())
 	}
 	if err != nil {
 		s.Close()
@@ -738,7 +747,7 @@ func runCapturesRm(ctx context.Context, o *capturesRmOptions) error {
 		if o.All {
 			return o.reportRm(0, nil)
 		}
-		return captureNotFound(o.IDs[0])
+		return noStoreFor(o.IDs[0], o.path())
 	}
 	if err != nil {
 		return err
@@ -778,13 +787,13 @@ func runCapturesRm(ctx context.Context, o *capturesRmOptions) error {
 	}
 	if len(missing) > 0 {
 		if len(missing) == 1 {
-			return fmt.Errorf("%w; nothing deleted", captureNotFound(missing[0]))
+			return fmt.Errorf("%w; nothing deleted", captureNotFound(missing[0], s.Path()))
 		}
 		ids := make([]string, len(missing))
 		for i, id := range missing {
 			ids[i] = strconv.FormatInt(id, 10)
 		}
-		return fmt.Errorf("captures %s not found; nothing deleted", strings.Join(ids, ", "))
+		return fmt.Errorf("captures %s not found in %s; nothing deleted", strings.Join(ids, ", "), s.Path())
 	}
 	n, err := s.Delete(ctx, o.IDs...)
 	if err != nil {

@@ -243,8 +243,9 @@ func TestCapturesUsageErrors(t *testing.T) {
 		{[]string{"rm"}, ExitUsage, "IDs or --all"},
 		{[]string{"rm", "1", "--all"}, ExitUsage, "IDs or --all"},
 		{[]string{"rm", "--all"}, ExitUsage, "--yes"},
-		{[]string{"rm", "1", "999"}, ExitError, "capture 999 not found; nothing deleted"},
-		{[]string{"rm", "998", "999"}, ExitError, "captures 998, 999 not found"},
+		{[]string{"rm", "1", "999"}, ExitError, "capture 999 not found in "},
+		{[]string{"rm", "1", "999"}, ExitError, "; nothing deleted"},
+		{[]string{"rm", "998", "999"}, ExitError, "captures 998, 999 not found in "},
 		{[]string{"nope"}, ExitUsage, ""},
 	} {
 		code, _, errOut := e.run(tc.args...)

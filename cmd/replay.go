@@ -430,7 +430,7 @@ func (o *replayOptions) selectCaptures(ctx context.Context, st *store.Store, flt
 	for _, id := range ids {
 		c, err := st.Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("capture %d not found in %s (s2s captures list shows the IDs)", id, st.Path())
+			return nil, captureNotFound(id, st.Path())
 		}
 		if err != nil {
 			return nil, err
