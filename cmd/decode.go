@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -437,7 +438,10 @@ func (o *decodeOptions) open(ctx context.Context, arg string, st **store.Store) 
 	if arg == "-" {
 		return io.NopCloser(o.f.IO.In), nil
 	}
-	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
+	if fi, err := os.Stat(arg); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s is a directory: give the files in it (s2s decode %s), a JWS, a capture ID, or - for standard input", arg, filepath.Join(arg, "*.json"))
+		}
 		return os.Open(arg)
 	}
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil && id > 0 {
