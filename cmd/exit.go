@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes are the contract scripts rely on; every command maps its errors here and nowhere else.
@@ -95,4 +99,104 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// cobra's own usage messages, which name its internals ("arg(s)", "the group [at now]"): each
+// is said again in s2s's words by inOurWords.
+var (
+	reArgsExact   = regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`)
+	reArgsAtMost  = regexp.MustCompile(`^accepts at most (\d+) arg\(s\), received (\d+)$`)
+	reArgsAtLeast = regexp.MustCompile(`^requires at least (\d+) arg\(s\), only received (\d+)$`)
+	reArgsRange   = regexp.MustCompile(`^accepts between (\d+) and (\d+) arg\(s\), received (\d+)$`)
+	reExclusive   = regexp.MustCompile(`^if any flags in the group \[([^\]]*)\] are set none of the others can be; \[([^\]]*)\] were all set$`)
+	reTogether    = regexp.MustCompile(`^if any flags in the group \[([^\]]*)\] are set they must all be set; missing \[([^\]]*)\]$`)
+	reOneRequired = regexp.MustCompile(`^at least one of the flags in the group \[([^\]]*)\] is required$`)
+	reRequired    = regexp.MustCompile(`^required flag\(s\) (.*) not set$`)
+)
+
+// inOurWords says a usage error cobra built (a wrong number of arguments, a flag-group conflict,
+// a missing required flag) as s2s would, naming the command's arguments from its Use line and the
+// flags as they are typed; any other error is returned as it is. c is the command that failed
+// (nil when unknown) and args its arguments. The result of a cobra usage error is a UsageError.
+func inOurWords(c *cobra.Command, args []string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	name, want := "s2s", ""
+	if c != nil {
+		// "captures show", after the "s2s: " every message starts with.
+		name = strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+		if f := strings.Fields(c.Use); len(f) > 1 {
+			want = " (" + strings.Join(f[1:], " ") + ")"
+		}
+	}
+	given := func(n int) string {
+		if n == 0 {
+			return "none given"
+		}
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = strconv.Quote(a)
+		}
+		return fmt.Sprintf("%d given: %s", n, strings.Join(quoted, " "))
+	}
+	// cobra.NoArgs says "unknown command" even of a command that has no subcommands.
+	if c != nil && !c.HasSubCommands() && len(args) > 0 && strings.HasPrefix(msg, "unknown command ") {
+		return usageErrorf("%s takes no arguments; %s", name, given(len(args)))
+	}
+	if m := reArgsExact.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s takes %s%s; %s", name, countArgs(m[1]), want, given(atoi(m[2])))
+	}
+	if m := reArgsAtMost.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s takes at most %s%s; %s", name, countArgs(m[1]), want, given(atoi(m[2])))
+	}
+	if m := reArgsAtLeast.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s needs at least %s%s; %s", name, countArgs(m[1]), want, given(atoi(m[2])))
+	}
+	if m := reArgsRange.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s takes %s to %s%s; %s", name, m[1], countArgs(m[2]), want, given(atoi(m[3])))
+	}
+	if m := reExclusive.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s cannot be used together: give one of them", flagList(m[2], "and"))
+	}
+	if m := reTogether.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("%s go together: %s missing", flagList(m[1], "and"), flagList(m[2], "and"))
+	}
+	if m := reOneRequired.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("give %s", flagList(m[1], "or"))
+	}
+	if m := reRequired.FindStringSubmatch(msg); m != nil {
+		names := strings.ReplaceAll(strings.ReplaceAll(m[1], `"`, ""), ",", " ")
+		verb := "is"
+		if len(strings.Fields(names)) > 1 {
+			verb = "are"
+		}
+		return usageErrorf("%s %s required", flagList(names, "and"), verb)
+	}
+	return err
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+func countArgs(n string) string {
+	if n == "1" {
+		return "1 argument"
+	}
+	return n + " arguments"
+}
+
+// flagList writes cobra's "at now" as "--at and --now".
+func flagList(names, conj string) string {
+	var flags []string
+	for _, n := range strings.Fields(names) {
+		flags = append(flags, "--"+n)
+	}
+	switch len(flags) {
+	case 0:
+		return ""
+	case 1:
+		return flags[0]
+	}
+	return strings.Join(flags[:len(flags)-1], ", ") + " " + conj + " " + flags[len(flags)-1]
 }

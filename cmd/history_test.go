@@ -157,7 +157,7 @@ func TestHistoryUsageErrors(t *testing.T) {
 		{"since after until", []string{"--since", "1h", "--until", "2h"}, "must come before"},
 		{"bad environment", []string{"--since", "1h", "--environment", "Xcode"}, "invalid --environment"},
 		{"no bundle id", []string{"--since", "1h", "--bundle-id", ""}, "history needs --bundle-id"},
-		{"argument", []string{"--since", "1h", "extra"}, "unknown command"},
+		{"argument", []string{"--since", "1h", "extra"}, `history takes no arguments; 1 given: "extra"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

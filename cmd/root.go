@@ -84,12 +84,16 @@ Apple would record for your notification URL.`,
 	return root
 }
 
-// typedArgErrors makes every command's argument check return a UsageError, so ExitCode knows it
-// by type rather than by cobra's wording (flag errors are typed by the root's FlagErrorFunc).
+// typedArgErrors makes every command's argument check return a UsageError in s2s's words
+// (inOurWords), so ExitCode knows it by type rather than by cobra's wording (flag errors are typed
+// by the root's FlagErrorFunc).
 func typedArgErrors(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(c *cobra.Command, args []string) error {
 			if err := check(c, args); err != nil {
+				if ours := inOurWords(c, args, err); ours != err {
+					return ours
+				}
 				return &UsageError{Err: err}
 			}
 			return nil
@@ -140,8 +144,9 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	v := version.Get()
 	// The command the arguments name, for the usage hint; "s2s" when they name none.
 	usagePath := root.CommandPath()
+	var target *cobra.Command
 	if c, _, err := root.Find(args); err == nil {
-		usagePath = c.CommandPath()
+		usagePath, target = c.CommandPath(), c
 	}
 	// An interrupted command says what it left undone and nothing more: Ctrl-C needs no message.
 	var interrupted error
@@ -156,6 +161,9 @@ func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	// Flag-group conflicts and required flags are checked inside cobra, out of reach of the
+	// argument wrappers: they are put in s2s's words here, for every command.
+	err = inOurWords(target, nil, err)
 	if err != nil && !silent(err) {
 		// Plain: the message as written, never capitalised or boxed, so a flag or the user's own
 		// input ("--at", "\"abc\" is not a capture ID") reads exactly as they typed it.

@@ -44,17 +44,18 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"no-such-command"}, `s2s: unknown command "no-such-command" for "s2s"`, "Run 's2s --help' for usage."},
 		{[]string{"decode", "--at", "nonsense", "x"}, `s2s: --at "nonsense": not a time`, "Run 's2s decode --help' for usage."},
 		{[]string{"captures", "show", "abc"}, `s2s: "abc" is not a capture ID`, "Run 's2s captures show --help' for usage."},
-		{[]string{"captures", "show"}, "s2s: accepts 1 arg(s), received 0", "Run 's2s captures show --help' for usage."},
+		{[]string{"captures", "show"}, "s2s: captures show takes 1 argument (ID); none given\n", "Run 's2s captures show --help' for usage."},
 		{[]string{"listen", "--output", "xml"}, `s2s: --output must be tui, lines or json, not "xml"`, "Run 's2s listen --help' for usage."},
-		{[]string{"version", "extra"}, `s2s: unknown command "extra" for "s2s version"`, "Run 's2s version --help' for usage."},
+		{[]string{"version", "extra"}, `s2s: version takes no arguments; 1 given: "extra"` + "\n", "Run 's2s version --help' for usage."},
 		{[]string{"completion", "tcsh"}, `s2s: unknown command "tcsh" for "s2s completion"`, "Run 's2s completion --help' for usage."},
 		{[]string{"help", "bogus"}, `s2s: unknown help topic "bogus"`, "Run 's2s help --help' for usage."},
-		{[]string{"probe"}, "s2s: accepts 1 arg(s), received 0", "Run 's2s probe --help' for usage."},
-		{[]string{"send-test", "DID_RENEW", "REFUND"}, "s2s: accepts at most 1 arg(s), received 2", "Run 's2s send-test --help' for usage."},
+		{[]string{"probe"}, "s2s: probe takes 1 argument (URL); none given\n", "Run 's2s probe --help' for usage."},
+		{[]string{"send-test", "DID_RENEW", "REFUND"}, `s2s: send-test takes at most 1 argument ([URL]); 2 given: "DID_RENEW" "REFUND"` + "\n", "Run 's2s send-test --help' for usage."},
 		{[]string{"captures", "list", "--limit", "abc"}, `s2s: invalid argument "abc" for "--limit" flag`, "Run 's2s captures list --help' for usage."},
 		{[]string{"listen", "--addr"}, "s2s: flag needs an argument: --addr", "Run 's2s listen --help' for usage."},
 		{[]string{"decode", "-Z"}, "s2s: unknown shorthand flag: 'Z' in -Z", "Run 's2s decode --help' for usage."},
-		{[]string{"decode", "--at", "2026-01-01T00:00:00Z", "--now", "x"}, "s2s: if any flags in the group [at now] are set none of the others can be", "Run 's2s decode --help' for usage."},
+		{[]string{"decode", "--at", "2026-01-01T00:00:00Z", "--now", "x"}, "s2s: --at and --now cannot be used together: give one of them\n", "Run 's2s decode --help' for usage."},
+		{[]string{"send-test", "--type", "TEST", "--all"}, "s2s: --all and --type cannot be used together: give one of them\n", "Run 's2s send-test --help' for usage."},
 	} {
 		code, _, stderr := runArgs(t, tc.args...)
 		if code != ExitUsage {
@@ -258,5 +259,36 @@ func TestInterruptedMessages(t *testing.T) {
 		if code != ExitInterrupted || errOut.String() != tc.want {
 			t.Errorf("%v: exit %d, stderr %q; want 130 and %q", tc.err, code, errOut.String(), tc.want)
 		}
+	}
+}
+
+// TestInOurWords: every usage message cobra builds itself is said in s2s's words, and stays a
+// usage error; other errors pass through untouched.
+func TestInOurWords(t *testing.T) {
+	c := &cobra.Command{Use: "rm ID..."}
+	(&cobra.Command{Use: "s2s"}).AddCommand(c)
+	for _, tc := range []struct {
+		in   string
+		args []string
+		want string
+	}{
+		{"accepts 1 arg(s), received 0", nil, "rm takes 1 argument (ID...); none given"},
+		{"accepts at most 2 arg(s), received 3", []string{"a", "b", "c"}, `rm takes at most 2 arguments (ID...); 3 given: "a" "b" "c"`},
+		{"requires at least 1 arg(s), only received 0", nil, "rm needs at least 1 argument (ID...); none given"},
+		{"accepts between 1 and 3 arg(s), received 0", nil, "rm takes 1 to 3 arguments (ID...); none given"},
+		{"if any flags in the group [at now] are set none of the others can be; [at now] were all set", nil, "--at and --now cannot be used together: give one of them"},
+		{"if any flags in the group [key-id issuer-id] are set they must all be set; missing [issuer-id]", nil, "--key-id and --issuer-id go together: --issuer-id missing"},
+		{"at least one of the flags in the group [all ids] is required", nil, "give --all or --ids"},
+		{`required flag(s) "to" not set`, nil, "--to is required"},
+		{`required flag(s) "a", "b" not set`, nil, "--a and --b are required"},
+	} {
+		err := inOurWords(c, tc.args, errors.New(tc.in))
+		if err == nil || err.Error() != tc.want || ExitCode(err) != ExitUsage {
+			t.Errorf("%q: %v (exit %d), want %q (exit 2)", tc.in, err, ExitCode(err), tc.want)
+		}
+	}
+	other := errors.New("capture 9 not found")
+	if got := inOurWords(c, nil, other); got != other {
+		t.Errorf("an ordinary error became %v", got)
 	}
 }

@@ -90,3 +90,63 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		t.Errorf("at COLUMNS=100 the longest help line is %d columns, want 81..100", longest)
 	}
 }
+
+// commandTree lists every command path the help reaches ("captures show", "completion bash"...).
+func commandTree(t *testing.T, dir string) [][]string {
+	t.Helper()
+	var paths [][]string
+	seen := map[string]bool{}
+	var walk func(path []string)
+	walk = func(path []string) {
+		key := strings.Join(path, " ")
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		if len(path) > 0 {
+			paths = append(paths, path)
+		}
+		for _, sub := range subcommands(helpOf(t, dir, "80", path...)) {
+			if sub != "help" {
+				walk(append(append([]string(nil), path...), sub))
+			}
+		}
+	}
+	walk(nil)
+	return paths
+}
+
+// TestUsageErrorsInOwnWords: cobra's generic messages never reach the user. Every command, given
+// arguments it does not take, and the flag-group conflicts, answer in s2s's own sentences, exit 2.
+func TestUsageErrorsInOwnWords(t *testing.T) {
+	dir := t.TempDir()
+	cobraWords := []string{"arg(s)", "flags in the group", "required flag(s)"}
+	for _, path := range commandTree(t, dir) {
+		// Too many arguments for any command (without arguments, listen would start listening).
+		args := append(append([]string(nil), path...), "x1", "x2", "x3", "x4", "x5", "x6", "x7")
+		code, _, stderr := s2sIn(t, dir, nil, args...)
+		for _, w := range cobraWords {
+			if strings.Contains(stderr, w) {
+				t.Errorf("s2s %s: exit %d, cobra's words %q: %s", strings.Join(args, " "), code, w, stderr)
+			}
+		}
+		// A command without subcommands is not asked for an "unknown command".
+		if strings.Contains(stderr, `unknown command "x1" for "s2s `+strings.Join(path, " ")+`"`) && !strings.Contains(helpOf(t, dir, "80", path...), "\nCOMMANDS\n") {
+			t.Errorf("s2s %s: %s", strings.Join(args, " "), stderr)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"decode", "--at", "2026-01-01T00:00:00Z", "--now", "x"}, "s2s: --at and --now cannot be used together: give one of them\n"},
+		{[]string{"captures", "show"}, "s2s: captures show takes 1 argument (ID); none given\n"},
+		{[]string{"send-test", "--type", "TEST", "--all"}, "s2s: --all and --type cannot be used together: give one of them\n"},
+		{[]string{"version", "extra"}, "s2s: version takes no arguments; 1 given: \"extra\"\n"},
+	} {
+		code, _, stderr := s2sIn(t, dir, nil, tc.args...)
+		if code != 2 || !strings.HasPrefix(stderr, tc.want) {
+			t.Errorf("s2s %s: exit %d, stderr %q, want exit 2 and %q", strings.Join(tc.args, " "), code, stderr, tc.want)
+		}
+	}
+}
