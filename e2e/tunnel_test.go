@@ -371,7 +371,7 @@ func TestListenTunnelLinesOutput(t *testing.T) {
 		t.Errorf("ready line %q does not end with the tunnel's URL http://%s", ready, public)
 	}
 	check := next("self-check through the public URL: ")
-	if !strings.Contains(check, "TLS_ISSUE the URL is http://") {
+	if !strings.Contains(check, "TLS_ISSUE Apple requires https; this URL is plain http.") {
 		t.Errorf("self-check line %q, want TLS_ISSUE for a plain-HTTP public URL", check)
 	}
 	if warn := next("  "); !strings.Contains(warn, "sandbox notifications sent now are lost") {

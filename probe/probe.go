@@ -127,10 +127,10 @@ func Run(ctx context.Context, o Options) *Report {
 func overPlainHTTP(end, out *outcome) *outcome {
 	o := *end
 	if out.verdict == Success {
-		o.reason = fmt.Sprintf("over plain http the server answered %s: it works, and needs HTTPS in front of it", statusText(out.status))
+		o.reason += fmt.Sprintf(" Over plain http, the server answered %s: it works, and needs HTTPS in front of it.", statusText(out.status))
 		return &o
 	}
-	o.reason = "over plain http it fails too: " + out.reason
+	o.reason += " Over plain http, it fails too: " + out.reason + "."
 	if out.fix != "" {
 		o.fix = out.fix + " Then: " + end.fix
 	}

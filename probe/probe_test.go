@@ -652,7 +652,7 @@ func TestPlainHTTP(t *testing.T) {
 	s := httptest.NewServer(http.HandlerFunc(ok200))
 	t.Cleanup(s.Close)
 	r := Run(ctx, f.opts(s.URL+"/apple"))
-	if r.Verdict != TLSIssue || r.Meaning != "Apple requires https; this URL is plain http." || r.HTTPStatus != 0 {
+	if r.Verdict != TLSIssue || r.Meaning != "Apple records this for any URL it cannot reach over TLS." || r.HTTPStatus != 0 {
 		t.Fatalf("verdict %s %q (HTTP %d)\n%s", r.Verdict, r.Meaning, r.HTTPStatus, dump(r))
 	}
 	if u := r.Step("url"); u == nil || u.Status != StatusFail || !strings.Contains(u.Detail, "Apple requires https; this URL is plain http") {
@@ -666,7 +666,7 @@ func TestPlainHTTP(t *testing.T) {
 	if r.Step("tls") != nil {
 		t.Errorf("a TLS step for a plain-http URL\n%s", dump(r))
 	}
-	if !strings.Contains(r.Reason, "answered 200 OK: it works") {
+	if !strings.HasPrefix(r.Reason, "Apple requires https; this URL is plain http. Over plain http, the server answered 200 OK: it works") {
 		t.Errorf("reason %q", r.Reason)
 	}
 
@@ -678,7 +678,7 @@ func TestPlainHTTP(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	r = Run(ctx, f.opts("http://"+addr+"/apple"))
-	if r.Verdict != TLSIssue || !strings.Contains(r.Reason, "over plain http it fails too") {
+	if r.Verdict != TLSIssue || !strings.Contains(r.Reason, "Over plain http, it fails too: ") {
 		t.Fatalf("verdict %s, reason %q\n%s", r.Verdict, r.Reason, dump(r))
 	}
 	if st := r.Step("connect"); st == nil || st.Status != StatusFail {

@@ -20,7 +20,7 @@ type outcome struct {
 // plainHTTP is how the probe words a plain-http URL: Apple records TLS_ISSUE, but no handshake
 // took place, so the report says what did happen.
 const (
-	plainHTTPMeaning = "Apple requires https; this URL is plain http."
+	plainHTTPMeaning = "Apple records this for any URL it cannot reach over TLS."
 	plainHTTPFix     = "Serve the receiver over HTTPS with a publicly trusted certificate and use an https:// URL (for a local receiver, s2s listen --tunnel gives one)."
 )
 
@@ -126,7 +126,7 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 	if plain {
 		detail := "Apple requires https; this URL is plain http"
 		steps = append([]Step{{Name: "url", Title: "URL", Status: StatusFail, Detail: detail, Fix: plainHTTPFix}}, steps...)
-		return u, steps, &outcome{verdict: TLSIssue, meaning: plainHTTPMeaning, reason: detail, fix: plainHTTPFix}
+		return u, steps, &outcome{verdict: TLSIssue, meaning: plainHTTPMeaning, reason: detail + ".", fix: plainHTTPFix}
 	}
 	detail := fmt.Sprintf("https, host %s, port %d, path %s", u.Hostname(), port, displayPath(u))
 	steps = append([]Step{{Name: "url", Title: "URL", Status: StatusOK, Detail: detail}}, steps...)
