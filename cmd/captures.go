@@ -333,18 +333,6 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		return capWriteJSON(ios.Out, caps)
-	}
-	if len(caps) == 0 {
-		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
-		for _, t := range f.UnknownTypes() {
-			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
-		}
-		return nil
-	}
-	var table bytes.Buffer
-	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	// FORWARD, when any of them was forwarded or replayed: the best outcome, and a later attempt
 	// that did not succeed beside it ("200 · replay failed"); captures show has every attempt.
 	ids := make([]int64, len(caps))
@@ -355,6 +343,18 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.JSON {
+		return capWriteJSON(ios.Out, capListJSON(caps, fwd))
+	}
+	if len(caps) == 0 {
+		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
+		for _, t := range f.UnknownTypes() {
+			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
+		}
+		return nil
+	}
+	var table bytes.Buffer
+	w := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	head := "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tNOTE"
 	if len(fwd) > 0 {
 		head = "ID\tRECEIVED\tTYPE\tENV\tPRODUCT\tTRUST\tANSWER\tFORWARD\tNOTE"
@@ -386,6 +386,32 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 		}
 	}
 	return nil
+}
+
+// capListItem is one capture of captures list --json: the capture, and its forwarding when it
+// was forwarded or replayed.
+type capListItem struct {
+	store.CaptureJSON
+	Forwarding *capForwarding `json:"forwarding,omitempty"`
+}
+
+// capForwarding is the FORWARD column as data: the outcome in words, the best delivery (the
+// latest accepted one, else the latest) and the latest attempt.
+type capForwarding struct {
+	Outcome string         `json:"outcome"`
+	Best    store.Delivery `json:"best"`
+	Latest  store.Delivery `json:"latest"`
+}
+
+func capListJSON(caps []store.Capture, fwd map[int64]store.Forwarding) []capListItem {
+	out := make([]capListItem, len(caps))
+	for i, c := range caps {
+		out[i].CaptureJSON = c.JSON()
+		if f, ok := fwd[c.ID]; ok {
+			out[i].Forwarding = &capForwarding{Outcome: f.Outcome(), Best: f.Best, Latest: f.Latest}
+		}
+	}
+	return out
 }
 
 func capTypeOf(c store.Capture) string {

@@ -118,4 +118,18 @@ func TestReplayTakesOverListensRetry(t *testing.T) {
 	if err != nil || !strings.Contains(string(table), "FORWARD") || !strings.Contains(string(table), "200 · replay failed") {
 		t.Errorf("captures list: %v\n%s", err, table)
 	}
+	listJSON := exec.CommandContext(ctx, Binary, "captures", "list", "--json")
+	listJSON.Env = Env(dir)
+	raw, err = listJSON.Output()
+	var items []struct {
+		ID         int64 `json:"id"`
+		Forwarding *struct {
+			Outcome      string
+			Best, Latest struct{ Status int }
+		} `json:"forwarding"`
+	}
+	if err != nil || json.Unmarshal(raw, &items) != nil || len(items) != 1 || items[0].Forwarding == nil ||
+		items[0].Forwarding.Outcome != "200 · replay failed" || items[0].Forwarding.Best.Status != 200 || items[0].Forwarding.Latest.Status != 0 {
+		t.Errorf("captures list --json: %v\n%s", err, raw)
+	}
 }
