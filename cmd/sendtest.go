@@ -51,6 +51,10 @@ type sendTestOptions struct {
 
 	Apple bool
 	creds appleCredentials
+
+	// Realtime is the URL of a Get Retention Message endpoint (Retention Messaging).
+	Realtime       string
+	RealtimeBudget time.Duration
 }
 
 func newSendTestCmd(f *Factory) *cobra.Command {
@@ -92,8 +96,17 @@ throughput, latency percentiles and status counts (progress on stderr).
 --apple asks Apple's App Store Server API for a real TEST notification to the URL configured in
 App Store Connect, then reports each of Apple's send attempts.
 
+--realtime URL sends Retention Messaging real-time requests (what Apple POSTs to your Get
+Retention Message endpoint when a customer is about to cancel), signed for Sandbox unless
+--environment Production; --set takes the request's fields (userLocale=ja-JP, productId=…,
+originalTransactionId=…, request.FIELD=…). Each answer is checked against Apple's response body
+(exactly one of message, alternateProduct, promotionalOffer, advancedCommerceInfo; exact keys)
+and timed against --realtime-budget (700ms, Apple's). With --count and --concurrency it reports
+what Apple's performance test reports: success rate, average, p50, p90, p95, p99.
+
 Exit status: 0 every notification was accepted (HTTP 200-206), 1 a notification was not
-accepted or could not be sent, 2 usage.`,
+accepted or could not be sent, 2 usage. With --realtime: 0 every answer valid and within the
+budget, 3 an answer invalid or too slow, 1 nothing could be sent.`,
 		Example: `  # A TEST notification to the running "s2s listen"
   s2s send-test
 
@@ -125,6 +138,9 @@ accepted or could not be sent, 2 usage.`,
 
   # The s2s test root, to trust in your server's test configuration
   s2s send-test --print-root > s2s-test-root.pem
+
+  # A Retention Messaging real-time request to your endpoint, as Apple's performance test
+  s2s send-test --realtime http://localhost:3000/apple/retention --count 100 --concurrency 10
 
   # A real TEST notification from Apple (sandbox)
   s2s send-test --apple --bundle-id com.example.app --key-id ABC123DEFG \
@@ -158,6 +174,8 @@ accepted or could not be sent, 2 usage.`,
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per attempt (load mode: one report)")
 	addCAFlag(fl, &opts.CAFile)
 	fl.BoolVar(&opts.Apple, "apple", false, "ask Apple's App Store Server API for a real TEST notification")
+	fl.StringVar(&opts.Realtime, "realtime", "", "send Retention Messaging real-time requests to the Get Retention Message endpoint at `URL` and validate its answers")
+	fl.DurationVar(&opts.RealtimeBudget, "realtime-budget", sender.RealtimeBudget, "with --realtime: the time an answer must come within (Apple's)")
 	opts.creds.addFlags(fl)
 
 	_ = c.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -240,6 +258,9 @@ func (o *sendTestOptions) validate() error {
 }
 
 func runSendTest(ctx context.Context, opts *sendTestOptions) error {
+	if opts.Realtime != "" {
+		return runSendTestRealtime(ctx, opts)
+	}
 	if err := opts.validate(); err != nil {
 		return err
 	}

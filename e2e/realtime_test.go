@@ -1,15 +1,23 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 )
 
@@ -54,5 +62,141 @@ func TestDecodeRealtimeRequest(t *testing.T) {
 	got, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(string(got), "appAppleId 6450000001, not 6450000002") {
 		t.Errorf("decode for another app: %v\n%s", err, got)
+	}
+}
+
+// realtimeServer is a Get Retention Message endpoint answering with answer; an answer of "" never
+// answers: it waits until the client gives up (or the test ends).
+func realtimeServer(t *testing.T, answer func(body []byte) (int, string)) string {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		status, body := answer(b)
+		if status == 0 {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return srv.URL + "/retention"
+}
+
+// stRunCode runs the binary and returns its stdout, stderr and exit code.
+func stRunCode(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Binary, args...)
+	cmd.Env = Env(dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// TestSendTestRealtime: send-test --realtime signs a real-time request, sends it, validates the
+// answer precisely and times it against the budget; exit 0 valid, 3 invalid or too slow, 1 unsent.
+func TestSendTestRealtime(t *testing.T) {
+	dir := t.TempDir()
+	// The endpoint checks what it gets as a developer's server would: a verified real-time request.
+	var gotKind decode.Kind
+	var mu sync.Mutex
+	ok := realtimeServer(t, func(b []byte) (int, string) {
+		chain, err := fixtures.LoadChain(filepath.Join(dir, ".s2s-config"))
+		if err != nil {
+			return 500, err.Error()
+		}
+		d := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root()}, Environment: "Sandbox"}).DecodeRealtimeBody(b)
+		mu.Lock()
+		gotKind = d.Kind
+		mu.Unlock()
+		if d.Verification.Label != decode.LabelSimulated {
+			return 400, d.Verification.Message
+		}
+		return 200, `{"message":{"messageIdentifier":"a1b2c3d4-0000-4000-8000-000000000001"}}`
+	})
+	out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", ok, "--set", "userLocale=fr-FR")
+	if code != 0 || !strings.Contains(out, "HTTP 200 in") || !strings.Contains(out, "valid: message") || !strings.Contains(out, "fr-FR") {
+		t.Fatalf("valid answer: exit %d\n%s%s", code, out, errOut)
+	}
+	mu.Lock()
+	if gotKind != decode.KindRealtimeRequest {
+		t.Errorf("the endpoint got a %s", gotKind)
+	}
+	mu.Unlock()
+	var a struct {
+		Valid        bool     `json:"valid"`
+		WithinBudget bool     `json:"withinBudget"`
+		LatencyMs    float64  `json:"latencyMs"`
+		Choice       string   `json:"choice"`
+		Problems     []string `json:"problems"`
+		Answer       string   `json:"answer"`
+	}
+	out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", ok, "--json")
+	if err := json.Unmarshal([]byte(out), &a); err != nil || code != 0 || !a.Valid || !a.WithinBudget || a.Choice != "message" || a.LatencyMs <= 0 || !strings.Contains(a.Answer, "messageIdentifier") {
+		t.Fatalf("valid answer --json: exit %d %v %+v\n%s%s", code, err, a, out, errOut)
+	}
+
+	// Malformed answers, each reported precisely, exit 3.
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown key", `{"message":{"messageIdentifier":"m"},"text":"stay"}`, `the key "text"`},
+		{"two choices", `{"message":{"messageIdentifier":"m"},"alternateProduct":{"messageIdentifier":"m","productId":"p"}}`, "chooses message and alternateProduct at once"},
+		{"empty messageIdentifier", `{"message":{"messageIdentifier":""}}`, "message.messageIdentifier is empty"},
+		{"offer without signature", `{"promotionalOffer":{"messageIdentifier":"m"}}`, "promotionalOffer has no signature"},
+		{"not JSON", `OK`, "not a JSON object"},
+	} {
+		body := tc.body
+		url := realtimeServer(t, func([]byte) (int, string) { return 200, body })
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+		if code != 3 || !strings.Contains(out, "INVALID") || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want 3 and %q\n%s%s", tc.name, code, tc.want, out, errOut)
+		}
+	}
+
+	// A server that never answers breaks the budget: the client gives up, as Apple does.
+	slow := realtimeServer(t, func([]byte) (int, string) { return 0, "" })
+	out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", slow, "--realtime-budget", "100ms")
+	if code != 3 || !strings.Contains(out, "no whole answer within the budget of 100ms") {
+		t.Errorf("slow server: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A series, as Apple's performance test: figures and success rate.
+	var rep struct {
+		Sent        int                `json:"sent"`
+		Succeeded   int                `json:"succeeded"`
+		SuccessRate float64            `json:"successRate"`
+		OverBudget  int                `json:"overBudget"`
+		Latency     map[string]float64 `json:"latencyMs"`
+	}
+	out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", ok, "--count", "12", "--concurrency", "3", "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || rep.Sent != 12 || rep.Succeeded != 12 || rep.SuccessRate != 1 || rep.Latency["p95"] <= 0 {
+		t.Fatalf("series: exit %d %v %+v\n%s%s", code, err, rep, out, errOut)
+	}
+	out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", slow, "--count", "4", "--concurrency", "2", "--realtime-budget", "50ms")
+	if code != 3 || !strings.Contains(out, "success     0 of 4") || !strings.Contains(out, "over budget 4") {
+		t.Errorf("slow series: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Nothing listening: nothing could be sent, exit 1.
+	_, errOut, code = stRunCode(t, dir, "send-test", "--realtime", fmt.Sprintf("http://127.0.0.1:%d/", FreePort(t)))
+	if code != 1 || !strings.Contains(errOut, "nothing listening") {
+		t.Errorf("nothing listening: exit %d\n%s", code, errOut)
+	}
+	// Usage.
+	if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", ok, "--set", "data.status=1"); code != 2 || !strings.Contains(errOut, `has no "data"`) {
+		t.Errorf("bad --set: exit %d\n%s", code, errOut)
 	}
 }

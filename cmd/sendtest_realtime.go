@@ -1,0 +1,328 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/internal/paths"
+	"github.com/s2s-dev/s2s/internal/termsafe"
+	"github.com/s2s-dev/s2s/relay"
+	"github.com/s2s-dev/s2s/sender"
+)
+
+// send-test --realtime URL: Retention Messaging real-time requests, signed like Apple's, posted to
+// a Get Retention Message endpoint; each answer is validated against Apple's response body and
+// timed against the budget Apple gives it (700 ms).
+
+// validateRealtime checks the flags of a --realtime run.
+func (o *sendTestOptions) validateRealtime() error {
+	if !strings.HasPrefix(o.Realtime, "http://") && !strings.HasPrefix(o.Realtime, "https://") {
+		return usageErrorf("--realtime takes the URL of your Get Retention Message endpoint, starting with http:// or https:// (got %q)", o.Realtime)
+	}
+	if o.URL != "" || o.Type != "" || o.Subtype != "" || o.Scenario != "" || o.All || o.Apple || o.Retry != "none" || o.Duplicate || o.BundleID != "" || o.List || o.PrintRoot {
+		return usageErrorf("--realtime sends Retention Messaging real-time requests to its URL: it takes no other URL and no --type, --subtype, --scenario, --all, --apple, --retry, --duplicate, --bundle-id, --list or --print-root")
+	}
+	if o.Count < 1 || o.Concurrency < 1 {
+		return usageErrorf("the values of --count and --concurrency must be at least 1")
+	}
+	if o.RealtimeBudget <= 0 {
+		return usageErrorf("the value of --realtime-budget must be greater than 0 (Apple's is %s)", sender.RealtimeBudget)
+	}
+	if err := fixtures.ParseRealtimeSets(o.Sets); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+// realtimeAnswerJSON is one answer in --json output.
+type realtimeAnswerJSON struct {
+	RequestIdentifier string   `json:"requestIdentifier"`
+	URL               string   `json:"url"`
+	Status            int      `json:"status,omitempty"`
+	LatencyMs         float64  `json:"latencyMs"`
+	BudgetMs          float64  `json:"budgetMs"`
+	WithinBudget      bool     `json:"withinBudget"`
+	Valid             bool     `json:"valid"`
+	Choice            string   `json:"choice,omitempty"`
+	Problems          []string `json:"problems,omitempty"`
+	Answer            string   `json:"answer,omitempty"` // the body exactly as answered
+	Error             string   `json:"error,omitempty"`
+}
+
+// realtimeVerdict judges one answer. sent is false when the request never reached a server.
+func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) (a realtimeAnswerJSON, sent bool) {
+	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: stMillis(r.Latency), BudgetMs: stMillis(budget), Answer: string(r.Body)}
+	switch {
+	case r.TimedOut:
+		a.Problems = []string{fmt.Sprintf("no whole answer within the budget of %s: Apple gives up and the request fails", budget)}
+		return a, true
+	case r.Err != nil:
+		a.Error = relay.Explain(r.Err, url, budget)
+		return a, false
+	}
+	a.WithinBudget = r.Latency <= budget
+	if r.Status != 200 {
+		a.Problems = append(a.Problems, fmt.Sprintf("HTTP %d: Apple uses an answer only with status 200", r.Status))
+	}
+	resp, problems := decode.ValidateRealtimeResponse(r.Body)
+	a.Problems = append(a.Problems, problems...)
+	if resp != nil {
+		a.Choice = resp.Choice()
+	}
+	if !a.WithinBudget {
+		a.Problems = append(a.Problems, fmt.Sprintf("answered in %s, over the budget of %s: Apple would have given up", stLatency(r.Latency), budget))
+	}
+	a.Valid = len(a.Problems) == 0
+	return a, true
+}
+
+func runSendTestRealtime(ctx context.Context, opts *sendTestOptions) error {
+	if err := opts.validateRealtime(); err != nil {
+		return err
+	}
+	ios := opts.f.IO
+	configDir := paths.ConfigDir(opts.f.Getenv)
+	chain, err := fixtures.LoadChain(configDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if chain, err = fixtures.LoadOrCreateChain(configDir); err == nil {
+			fmt.Fprintf(ios.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	o := opts.overrides()
+	first, err := chain.RealtimeRequest(o)
+	if err != nil {
+		var ie *fixtures.InputError
+		if errors.As(err, &ie) {
+			return &UsageError{Err: err}
+		}
+		return err
+	}
+	roots, err := trustedCAs(opts.f, opts.CAFile)
+	if err != nil {
+		return err
+	}
+	snd := &sender.Sender{UserAgent: sendTestUserAgent(), RootCAs: roots, MaxConns: opts.Concurrency}
+	if opts.f.HTTPClient != nil {
+		hc := *opts.f.HTTPClient()
+		hc.Timeout = 0
+		if hc.Transport != nil {
+			snd.Client = &hc
+		}
+	}
+	url, budget := opts.Realtime, opts.RealtimeBudget
+	if opts.Count == 1 && opts.Concurrency == 1 {
+		r := snd.SendRealtime(ctx, url, first.Body, budget, decode.MaxRealtimeResponse)
+		a, sent := realtimeVerdict(r, url, budget)
+		a.RequestIdentifier, a.URL = first.RequestIdentifier, url
+		if opts.JSON {
+			if err := json.NewEncoder(ios.Out).Encode(a); err != nil {
+				return err
+			}
+		} else {
+			printRealtimeAnswer(opts, first, a)
+		}
+		switch {
+		case !sent:
+			return fmt.Errorf("the real-time request could not be sent to %s: %s", url, a.Error)
+		case !a.Valid:
+			return &ResultError{Silent: true}
+		}
+		return nil
+	}
+	return runSendTestRealtimeLoad(ctx, opts, chain, first, snd)
+}
+
+func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a realtimeAnswerJSON) {
+	w := opts.f.IO.Out
+	fmt.Fprintf(w, "real-time request %s (%s, %s, %s, originalTransactionId %s, simulated) → %s\n", req.RequestIdentifier, req.Environment,
+		termsafe.String(req.ProductID), termsafe.String(req.UserLocale), termsafe.String(req.OriginalTransactionID), a.URL)
+	if a.Error != "" {
+		fmt.Fprintf(w, "no answer  %s\n", termsafe.String(a.Error))
+		return
+	}
+	verdict := "valid: " + a.Choice
+	if !a.Valid {
+		verdict = "INVALID"
+	}
+	budget := time.Duration(a.BudgetMs * float64(time.Millisecond))
+	if a.Status == 0 {
+		fmt.Fprintf(w, "answer     none after %s (budget %s)  %s\n", stLatency(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
+	} else {
+		fmt.Fprintf(w, "answer     HTTP %d in %s (budget %s)  %s\n", a.Status, stLatency(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
+	}
+	for _, p := range a.Problems {
+		fmt.Fprintf(w, "  - %s\n", termsafe.String(p))
+	}
+	if a.Answer != "" {
+		body := a.Answer
+		if len(body) > 2048 {
+			body = body[:2048] + "…"
+		}
+		fmt.Fprintf(w, "body\n%s\n", indentLines(termsafe.Text(body), "  "))
+	}
+}
+
+func indentLines(s, indent string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = indent + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// realtimeLoadJSON is the --json report of a series, with the figures Apple's performance test
+// reports.
+type realtimeLoadJSON struct {
+	URL           string             `json:"url"`
+	Count         int                `json:"count"`
+	Concurrency   int                `json:"concurrency"`
+	Sent          int                `json:"sent"`
+	Succeeded     int                `json:"succeeded"` // valid and within the budget
+	SuccessRate   float64            `json:"successRate"`
+	Invalid       int                `json:"invalid"`
+	OverBudget    int                `json:"overBudget"`
+	NotSent       int                `json:"notSent"`
+	BudgetMs      float64            `json:"budgetMs"`
+	Latency       map[string]float64 `json:"latencyMs"`
+	Problems      map[string]int     `json:"problems,omitempty"`
+	FirstNotSent  string             `json:"firstNotSentError,omitempty"`
+	ElapsedMs     float64            `json:"elapsedMs"`
+	ThroughputSec float64            `json:"throughputPerSecond"`
+}
+
+func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures.Chain, first *fixtures.SignedRequest, snd *sender.Sender) error {
+	ios := opts.f.IO
+	url, budget := opts.Realtime, opts.RealtimeBudget
+	if !opts.JSON {
+		fmt.Fprintf(ios.ErrOut, "Sending %d real-time requests to %s with %d concurrent senders (simulated), budget %s.\n", opts.Count, url, opts.Concurrency, budget)
+	}
+	// Sign ahead of the senders, so signing does not count in the latencies.
+	bodies := make(chan []byte, 2*opts.Concurrency)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var prodErr error
+	go func() {
+		defer close(bodies)
+		for i := range opts.Count {
+			b := first.Body
+			if i > 0 {
+				r, err := chain.RealtimeRequest(opts.overrides())
+				if err != nil {
+					prodErr = err
+					cancel()
+					return
+				}
+				b = r.Body
+			}
+			select {
+			case bodies <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var (
+		mu  sync.Mutex
+		rep = realtimeLoadJSON{URL: url, Count: opts.Count, Concurrency: opts.Concurrency, BudgetMs: stMillis(budget), Problems: map[string]int{}}
+		lat []time.Duration
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for range min(opts.Concurrency, opts.Count) {
+		wg.Go(func() {
+			for b := range bodies {
+				if ctx.Err() != nil {
+					return
+				}
+				r := snd.SendRealtime(ctx, url, b, budget, decode.MaxRealtimeResponse)
+				a, sent := realtimeVerdict(r, url, budget)
+				mu.Lock()
+				switch {
+				case !sent:
+					rep.NotSent++
+					if rep.FirstNotSent == "" {
+						rep.FirstNotSent = a.Error
+					}
+				default:
+					rep.Sent++
+					lat = append(lat, r.Latency)
+					if a.Valid {
+						rep.Succeeded++
+					}
+					if !a.WithinBudget {
+						rep.OverBudget++
+					}
+					for _, p := range a.Problems {
+						if !strings.Contains(p, "budget") {
+							rep.Problems[p]++
+						}
+					}
+					if len(a.Problems) > 0 && a.WithinBudget {
+						rep.Invalid++
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if prodErr != nil {
+		return prodErr
+	}
+	if err := ctx.Err(); err != nil && rep.Sent+rep.NotSent < rep.Count {
+		return err
+	}
+	st := sender.Latencies(lat)
+	rep.Latency = map[string]float64{"average": stMillis(st.Average), "p50": stMillis(st.P50), "p90": stMillis(st.P90), "p95": stMillis(st.P95), "p99": stMillis(st.P99), "max": stMillis(st.Max)}
+	rep.ElapsedMs = stMillis(elapsed)
+	if elapsed > 0 {
+		rep.ThroughputSec = float64(rep.Sent+rep.NotSent) / elapsed.Seconds()
+	}
+	if n := rep.Sent + rep.NotSent; n > 0 {
+		rep.SuccessRate = float64(rep.Succeeded) / float64(n)
+	}
+	if opts.JSON {
+		if err := json.NewEncoder(ios.Out).Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		w := ios.Out
+		fmt.Fprintf(w, "sent        %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, elapsed.Round(time.Millisecond), rep.ThroughputSec)
+		fmt.Fprintf(w, "success     %d of %d (%.1f%%): valid answers within the budget of %s\n", rep.Succeeded, rep.Count, 100*rep.SuccessRate, budget)
+		fmt.Fprintf(w, "latency     average %s  p50 %s  p90 %s  p95 %s  p99 %s  max %s\n", stLatency(st.Average), stLatency(st.P50), stLatency(st.P90), stLatency(st.P95), stLatency(st.P99), stLatency(st.Max))
+		fmt.Fprintf(w, "over budget %d\n", rep.OverBudget)
+		fmt.Fprintf(w, "invalid     %d\n", rep.Invalid)
+		if rep.NotSent > 0 {
+			fmt.Fprintf(w, "not sent    %d (%s)\n", rep.NotSent, termsafe.String(rep.FirstNotSent))
+		}
+		for _, p := range slices.Sorted(func(yield func(string) bool) {
+			for k := range rep.Problems {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			fmt.Fprintf(w, "  %d × %s\n", rep.Problems[p], termsafe.String(p))
+		}
+	}
+	switch {
+	case rep.Sent == 0:
+		return fmt.Errorf("no real-time request could be sent to %s: %s", url, rep.FirstNotSent)
+	case rep.Succeeded < rep.Count:
+		return &ResultError{Silent: true}
+	}
+	return nil
+}

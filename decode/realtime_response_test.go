@@ -1,0 +1,71 @@
+package decode_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/s2s-dev/s2s/decode"
+)
+
+func TestValidateRealtimeResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		choice     string
+		problem    string // a part of the only problem; empty: valid
+	}{
+		{"message", `{"message":{"messageIdentifier":"a1b2c3d4-0000-4000-8000-000000000001"}}`, "message", ""},
+		{"alternate product", `{"alternateProduct":{"messageIdentifier":"m","productId":"com.example.yearly","billingPlanType":"MONTHLY"}}`, "alternateProduct", ""},
+		{"offer v2", `{"promotionalOffer":{"messageIdentifier":"m","promotionalOfferSignatureV2":"eyJ..."}}`, "promotionalOffer", ""},
+		{"offer v1", `{"promotionalOffer":{"messageIdentifier":"m","promotionalOfferSignatureV1":{"encodedSignature":"s","productId":"p","nonce":"n","timestamp":1,"keyId":"k","offerIdentifier":"o"}}}`, "promotionalOffer", ""},
+		{"advanced commerce", `{"advancedCommerceInfo":{"messageIdentifier":"m","advancedCommerceData":"d"}}`, "advancedCommerceInfo", ""},
+		{"not JSON", `<html>ok</html>`, "", "not a JSON object"},
+		{"empty", ``, "", "the answer is empty"},
+		{"broken JSON", `{"message":`, "", "the answer"},
+		{"unknown key", `{"message":{"messageIdentifier":"m"},"extra":1}`, "", `the key "extra"`},
+		{"unknown nested key", `{"message":{"messageIdentifier":"m","text":"Stay!"}}`, "", `the key "text"`},
+		{"duplicate key", `{"message":{"messageIdentifier":"m","messageIdentifier":"n"}}`, "", "messageIdentifier"},
+		{"folded key", `{"Message":{"messageIdentifier":"m"}}`, "", "Message"},
+		{"two choices", `{"message":{"messageIdentifier":"m"},"alternateProduct":{"messageIdentifier":"m","productId":"p"}}`, "message+alternateProduct", "chooses message and alternateProduct at once"},
+		{"nothing", `{}`, "", "chooses nothing"},
+		{"empty messageIdentifier", `{"message":{"messageIdentifier":""}}`, "message", "message.messageIdentifier is empty"},
+		{"missing messageIdentifier", `{"message":{}}`, "message", "message.messageIdentifier is missing"},
+		{"offer without signature", `{"promotionalOffer":{"messageIdentifier":"m"}}`, "promotionalOffer", "promotionalOffer has no signature"},
+		{"offer with both signatures", `{"promotionalOffer":{"messageIdentifier":"m","promotionalOfferSignatureV2":"x","promotionalOfferSignatureV1":{"encodedSignature":"s","productId":"p","nonce":"n","timestamp":1,"keyId":"k","offerIdentifier":"o"}}}`, "promotionalOffer", "both"},
+		{"v1 without nonce", `{"promotionalOffer":{"messageIdentifier":"m","promotionalOfferSignatureV1":{"encodedSignature":"s","productId":"p","timestamp":1,"keyId":"k","offerIdentifier":"o"}}}`, "promotionalOffer", "promotionalOfferSignatureV1.nonce is missing"},
+		{"wrong type", `{"message":{"messageIdentifier":7}}`, "", "message.messageIdentifier is a JSON number, not the string"},
+		{"bad billing plan", `{"alternateProduct":{"messageIdentifier":"m","productId":"p","billingPlanType":"WEEKLY"}}`, "alternateProduct", `"WEEKLY"`},
+		{"trailing data", `{"message":{"messageIdentifier":"m"}} {}`, "", "after"},
+		{"too large", `{"message":{"messageIdentifier":"` + strings.Repeat("x", decode.MaxRealtimeResponse) + `"}}`, "", "larger than 64 KiB"},
+	} {
+		r, problems := decode.ValidateRealtimeResponse([]byte(tc.body))
+		switch {
+		case tc.problem == "" && len(problems) != 0:
+			t.Errorf("%s: problems %q, want none", tc.name, problems)
+		case tc.problem != "" && (len(problems) != 1 || !strings.Contains(problems[0], tc.problem)):
+			t.Errorf("%s: problems %q, want one with %q", tc.name, problems, tc.problem)
+		}
+		if got := ""; r != nil {
+			got = r.Choice()
+			if got != tc.choice {
+				t.Errorf("%s: choice %q, want %q", tc.name, got, tc.choice)
+			}
+		} else if tc.choice != "" {
+			t.Errorf("%s: no response, want choice %q", tc.name, tc.choice)
+		}
+	}
+}
+
+func FuzzValidateRealtimeResponse(f *testing.F) {
+	for _, s := range []string{`{"message":{"messageIdentifier":"m"}}`, `{"promotionalOffer":{"messageIdentifier":"m","promotionalOfferSignatureV1":{"timestamp":1}}}`, `{}`, `[`, `{"a":1,"a":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, problems := decode.ValidateRealtimeResponse(b)
+		if r == nil && len(problems) == 0 {
+			t.Fatal("no response and no problem")
+		}
+		if len(problems) == 0 && (r.Choice() == "" || strings.Contains(r.Choice(), "+")) {
+			t.Fatalf("valid with choice %q", r.Choice())
+		}
+	})
+}
