@@ -320,7 +320,7 @@ func (d *Decoded) jsonDoc(tree *Node) *jsonDoc {
 		}
 		doc.NestedJWS[p.Field] = p.Decoded.JWS
 	}
-	if raw := strings.TrimSpace(string(d.Raw)); raw != d.JWS {
+	if string(bytes.TrimSpace(d.Raw)) != d.JWS { // compared without a copy
 		doc.Raw = string(d.Raw)
 	}
 	return doc
