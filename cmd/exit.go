@@ -46,7 +46,8 @@ func (e *ResultError) Error() string {
 }
 func (e *ResultError) Unwrap() error { return e.Err }
 
-// SilentError fails with exit 1 without printing: the command has already explained on stderr.
+// SilentError fails with exit status Code (ExitError, ExitInterrupted, …) without printing: the
+// command has already explained on stderr.
 type SilentError struct{ Code int }
 
 func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

@@ -1,5 +1,6 @@
 // Package receiver is the HTTP handler of `s2s listen`: it reads a notification within limits,
-// stores it durably, verifies and decodes it, answers, and publishes an event. It knows nothing of
+// verifies and decodes it, stores it durably with its trust label, and only then answers and
+// publishes an event. It knows nothing of
 // the terminal; the TUI, the line printer and the JSON printer consume its events.
 package receiver
 

@@ -21,14 +21,14 @@ import (
 )
 
 // Apple documents no timeout; an Apple engineer said an answer after ~30 s is too late and that
-// receivers should answer within a few seconds (apple-spec.md §1.4).
+// receivers should answer within a few seconds (docs/apple.md §1.4).
 const (
 	AppleTimeout  = 30 * time.Second
 	SlowThreshold = 3 * time.Second
 )
 
 // AppleRetrySchedule is the wait before each retry after a failed attempt, each measured from the
-// previous attempt: 5 retries, 6 attempts in all, over about 6.5 days (apple-spec.md §1.3).
+// previous attempt: 5 retries, 6 attempts in all, over about 6.5 days (docs/apple.md §1.3).
 // Each call returns a new slice the caller may change.
 func AppleRetrySchedule() []time.Duration {
 	return []time.Duration{time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour}

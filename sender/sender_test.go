@@ -44,7 +44,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 func TestSendSuccessWindow(t *testing.T) {
-	// Apple counts 200-206 as delivered and everything else as a failure (apple-spec.md §1.2).
+	// Apple counts 200-206 as delivered and everything else as a failure (docs/apple.md §1.2).
 	cases := []struct {
 		status int
 		ok     bool
