@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
@@ -211,8 +212,8 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	bus := receiver.NewBus()
-	events, unsubscribe := bus.Subscribe(4096)
+	bus := events.NewBus()
+	evs, unsubscribe := bus.Subscribe(4096)
 	defer unsubscribe()
 
 	fwd, err := newForwarder(ctx, f, o.Forward, st, bus)
@@ -288,7 +289,10 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	}
 	defer state.Remove(statePath, os.Getpid())
 
-	bus.Publish(receiver.Event{Kind: receiver.EventReady, URL: localURL, PublicURL: publicURL, Store: storePath})
+	bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: storePath})
+	if tun != nil {
+		tun.Watch()
+	}
 	conn.ready(ctx, f)
 
 	var (
@@ -299,7 +303,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	switch output {
 	case "tui":
 		ui := listenUI{
-			Store: st, Events: events, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
+			Store: st, Events: evs, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
 			StorePath: storePath, LogPath: logPath, Log: logw,
 			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 		}
@@ -325,8 +329,8 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		cancel()
 	default:
 		printer = newEventPrinter(f.IO, output)
-		printer.dropped = func() uint64 { return bus.Dropped(events) }
-		runErr = printer.run(ctx, events, serveErr)
+		printer.dropped = func() uint64 { return bus.Dropped(evs) }
+		runErr = printer.run(ctx, evs, serveErr)
 	}
 
 	shutdown(srv)
@@ -339,7 +343,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	if printer != nil {
 		// Requests that were in flight when the signal came were answered during shutdown; a
 		// script reading the output must see them too.
-		printer.drain(events)
+		printer.drain(evs)
 	}
 	// What --connect changed in App Store Connect goes back, however listen ends.
 	runErr = errors.Join(runErr, conn.finish(f))

@@ -15,9 +15,9 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstoreconnect"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
-	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/tunnel"
 )
 
@@ -32,13 +32,13 @@ type connectSession struct {
 	bundleID string
 	path     string
 	pid      int
-	bus      *receiver.Bus
+	bus      *events.Bus
 
 	mu  sync.Mutex
 	rec state.Connect
 
 	// The follower of tunnel URL changes (see ready and finish).
-	events      <-chan receiver.Event
+	events      <-chan events.Event
 	unsubscribe func()
 	stopFollow  context.CancelFunc
 	followed    chan struct{}
@@ -83,7 +83,7 @@ func (o *connectListenOptions) validate(tunnelSpec string) error {
 
 // startPublic starts the tunnel --tunnel names, or watches the --public-url (the self-probe) as
 // if it were one.
-func (o *connectListenOptions) startPublic(ctx context.Context, f *Factory, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
+func (o *connectListenOptions) startPublic(ctx context.Context, f *Factory, spec, localAddr string, handler http.Handler, bus *events.Bus, logw io.Writer) (publicTunnel, error) {
 	if o.PublicURL == "" {
 		return startTunnel(ctx, f, spec, localAddr, handler, bus, logw)
 	}
@@ -91,7 +91,7 @@ func (o *connectListenOptions) startPublic(ctx context.Context, f *Factory, spec
 }
 
 // start points App Store Connect at publicURL (nil session without --connect).
-func (o *connectListenOptions) start(ctx context.Context, f *Factory, publicURL string, bus *receiver.Bus) (*connectSession, error) {
+func (o *connectListenOptions) start(ctx context.Context, f *Factory, publicURL string, bus *events.Bus) (*connectSession, error) {
 	if o.BundleID == "" {
 		return nil, nil
 	}
@@ -137,7 +137,7 @@ func (s *connectSession) ready(ctx context.Context, f *Factory) {
 	s.mu.Lock()
 	set := s.rec.SetURL
 	s.mu.Unlock()
-	s.bus.Publish(receiver.Event{Kind: receiver.EventConnect, Time: f.Now(), PublicURL: set, Message: s.noticeText})
+	s.bus.Publish(events.Event{Kind: events.Connect, Time: f.Now(), PublicURL: set, Message: s.noticeText})
 	fctx, stop := context.WithCancel(ctx)
 	s.stopFollow, s.followed = stop, make(chan struct{})
 	go func() {
@@ -179,7 +179,7 @@ func validatePublicURL(raw string) error {
 
 // startConnect restores what a crashed listen left, saves the app's sandbox setting and points it
 // at publicURL. It returns the sentence for the ready line and the header.
-func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleID, publicURL string, bus *receiver.Bus) (*connectSession, string, error) {
+func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleID, publicURL string, bus *events.Bus) (*connectSession, string, error) {
 	client, err := creds.client(f, "listen --connect")
 	if err != nil {
 		return nil, "", err
@@ -213,7 +213,7 @@ func startConnect(ctx context.Context, f *Factory, creds ascCredentials, bundleI
 		return nil, "", err
 	}
 	for _, n := range notes {
-		bus.Publish(receiver.Event{Kind: receiver.EventConnect, Time: f.Now(), Message: n})
+		bus.Publish(events.Event{Kind: events.Connect, Time: f.Now(), Message: n})
 	}
 	return s, s.notice(), nil
 }
@@ -266,22 +266,22 @@ func (s *connectSession) notice() string {
 }
 
 // follow updates the sandbox URL whenever the tunnel's public URL changes, until ctx ends.
-func (s *connectSession) follow(ctx context.Context, events <-chan receiver.Event) {
+func (s *connectSession) follow(ctx context.Context, evs <-chan events.Event) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case e, ok := <-events:
+		case e, ok := <-evs:
 			if !ok {
 				return
 			}
 			s.mu.Lock()
 			current := s.rec.SetURL
 			s.mu.Unlock()
-			if e.Kind != receiver.EventTunnel || e.Err != "" || e.PublicURL == "" || e.PublicURL == current {
+			if e.Kind != events.Tunnel || e.Err != "" || e.PublicURL == "" || e.PublicURL == current {
 				continue
 			}
-			ev := receiver.Event{Kind: receiver.EventConnect, Time: time.Now(), PublicURL: e.PublicURL}
+			ev := events.Event{Kind: events.Connect, Time: time.Now(), PublicURL: e.PublicURL}
 			if err := s.set(ctx, e.PublicURL); err != nil {
 				if ctx.Err() != nil {
 					return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/store"
@@ -70,7 +71,7 @@ func targetNames(fwd forwarder) []string {
 
 // newForwarder builds the forwarder for o (nil, nil when there are no targets) and starts its
 // retry loop under ctx; deliveries are recorded in st and published on bus.
-func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.Store, bus *receiver.Bus) (forwarder, error) {
+func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.Store, bus *events.Bus) (forwarder, error) {
 	if len(o.Targets) == 0 {
 		if o.ForwardInvalid {
 			// Otherwise the flag is accepted and nothing is forwarded, which reads as a bug.

@@ -11,8 +11,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/termsafe"
-	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -48,7 +48,7 @@ func newEventPrinter(ios *IOStreams, output string) *eventPrinter {
 }
 
 // run prints events until ctx ends or the server fails.
-func (p *eventPrinter) run(ctx context.Context, events <-chan receiver.Event, serveErr <-chan error) error {
+func (p *eventPrinter) run(ctx context.Context, events <-chan events.Event, serveErr <-chan error) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,7 +82,7 @@ func (p *eventPrinter) reportDrops() {
 	msg := fmt.Sprintf("%d events were not printed because the output was read too slowly; every notification is stored (s2s captures list)", n-p.reported)
 	p.reported = n
 	if p.json {
-		_ = p.enc.Encode(receiver.Event{Kind: receiver.EventError, Time: time.Now(), Err: msg})
+		_ = p.enc.Encode(events.Event{Kind: events.Error, Time: time.Now(), Err: msg})
 		return
 	}
 	fmt.Fprintf(p.io.ErrOut, "%s %s\n", p.styles.bad.Render("error:"), msg)
@@ -90,7 +90,7 @@ func (p *eventPrinter) reportDrops() {
 
 // drain prints what was already published, so a notification answered just before shutdown is
 // still reported.
-func (p *eventPrinter) drain(events <-chan receiver.Event) {
+func (p *eventPrinter) drain(events <-chan events.Event) {
 	for {
 		select {
 		case e, ok := <-events:
@@ -105,7 +105,7 @@ func (p *eventPrinter) drain(events <-chan receiver.Event) {
 	}
 }
 
-func (p *eventPrinter) print(e receiver.Event) {
+func (p *eventPrinter) print(e events.Event) {
 	if p.json {
 		_ = p.enc.Encode(e)
 		return
@@ -116,7 +116,7 @@ func (p *eventPrinter) print(e receiver.Event) {
 	e.URL, e.PublicURL, e.Store = termsafe.String(e.URL), termsafe.String(e.PublicURL), termsafe.String(e.Store)
 	e.Message, e.Err, e.Verdict = termsafe.String(e.Message), termsafe.String(e.Err), termsafe.String(e.Verdict)
 	switch e.Kind {
-	case receiver.EventReady:
+	case events.Ready:
 		fmt.Fprintf(p.io.ErrOut, "s2s is listening on %s\n", e.URL)
 		if e.PublicURL != "" {
 			fmt.Fprintf(p.io.ErrOut, "Public URL (paste into App Store Connect → App Store Server Notifications): %s\n", e.PublicURL)
@@ -124,11 +124,11 @@ func (p *eventPrinter) print(e receiver.Event) {
 			fmt.Fprintln(p.io.ErrOut, "Apple needs a public HTTPS URL: add --tunnel for one, or send simulated notifications with `s2s send-test`.")
 		}
 		fmt.Fprintf(p.io.ErrOut, "Captures are stored in %s\n", e.Store)
-	case receiver.EventNotification:
+	case events.Notification:
 		fmt.Fprintln(p.io.Out, formatCaptureLine(e.Capture, s))
-	case receiver.EventDelivery:
+	case events.Delivery:
 		fmt.Fprintln(p.io.Out, formatDeliveryLine(e.Delivery, s))
-	case receiver.EventTunnel:
+	case events.Tunnel:
 		if e.Err != "" {
 			// The message says what happens next (reconnecting, or the end); the error says why.
 			msg := e.Err
@@ -140,7 +140,7 @@ func (p *eventPrinter) print(e receiver.Event) {
 			// The message tells a new URL (edit App Store Connect) from a recovery at the same one.
 			fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.warn.Render("tunnel:"), e.Message)
 		}
-	case receiver.EventProbe:
+	case events.Probe:
 		style := s.ok
 		if e.Verdict != "SUCCESS" {
 			style = s.bad
@@ -149,9 +149,9 @@ func (p *eventPrinter) print(e receiver.Event) {
 		if e.Err != "" {
 			fmt.Fprintf(p.io.ErrOut, "  %s\n", s.bad.Render(e.Err))
 		}
-	case receiver.EventError:
+	case events.Error:
 		fmt.Fprintf(p.io.ErrOut, "%s %s\n", s.bad.Render("error:"), e.Err)
-	case receiver.EventConnect:
+	case events.Connect:
 		if e.Err != "" {
 			fmt.Fprintf(p.io.ErrOut, "%s — %s\n", s.bad.Render(e.Message), e.Err)
 		} else {

@@ -8,33 +8,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
-func testEvents() []receiver.Event {
+func testEvents() []events.Event {
 	at := time.Date(2026, 11, 23, 12, 4, 5, 0, time.UTC)
-	return []receiver.Event{
-		{Kind: receiver.EventReady, URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db"},
-		{Kind: receiver.EventNotification, Capture: &store.Capture{
+	return []events.Event{
+		{Kind: events.Ready, URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db"},
+		{Kind: events.Notification, Capture: &store.Capture{
 			ID: 7, ReceivedAt: at, Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox",
 			ProductID: "com.example.pro", Trust: "verified", ResponseStatus: 200, Latency: 1200 * time.Microsecond,
 			DuplicateOf: 3, SignedDate: at.Add(-2 * time.Hour), // Apple's retry two hours on
 		}},
-		{Kind: receiver.EventNotification, Capture: &store.Capture{
+		{Kind: events.Notification, Capture: &store.Capture{
 			ID: 8, ReceivedAt: at, Trust: "invalid", TrustClass: "format", ResponseStatus: 200,
 			TrustMessage: "not a compact JWS: expected 3 dot-separated parts, found 1",
 		}},
-		{Kind: receiver.EventNotification, Capture: &store.Capture{
+		{Kind: events.Notification, Capture: &store.Capture{
 			ID: 9, ReceivedAt: at, Type: "TEST", Environment: "Production", Trust: "invalid", TrustClass: "identity",
 			ResponseStatus: 200, IdentityMismatch: "bundleId com.other is not the expected com.example",
 			SignedDate: at.Add(-420 * time.Millisecond),
 		}},
-		{Kind: receiver.EventDelivery, Delivery: &store.Delivery{
+		{Kind: events.Delivery, Delivery: &store.Delivery{
 			CaptureID: 7, Target: "http://localhost:3000/", Attempt: 1, StartedAt: at, State: store.DeliveryPending,
 			Error: "nothing listening on 127.0.0.1:3000", NextRetryAt: at.Add(time.Second),
 		}},
-		{Kind: receiver.EventError, Err: "could not store a notification"},
+		{Kind: events.Error, Err: "could not store a notification"},
 	}
 }
 
@@ -73,7 +73,7 @@ func TestEventPrinterLines(t *testing.T) {
 func TestEventPrinterJSON(t *testing.T) {
 	ios, _, out, errOut := TestIO()
 	p := newEventPrinter(ios, "json")
-	events := make(chan receiver.Event, 16)
+	events := make(chan events.Event, 16)
 	for _, e := range testEvents() {
 		events <- e
 	}
@@ -110,7 +110,7 @@ func TestEventPrinterJSON(t *testing.T) {
 func TestEventPrinterReportsDrops(t *testing.T) {
 	for _, output := range []string{"lines", "json"} {
 		ios, _, out, errOut := TestIO()
-		bus := receiver.NewBus()
+		bus := events.NewBus()
 		events, cancel := bus.Subscribe(1)
 		p := newEventPrinter(ios, output)
 		p.dropped = func() uint64 { return bus.Dropped(events) }

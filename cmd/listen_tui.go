@@ -14,8 +14,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/version"
-	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 	"github.com/s2s-dev/s2s/subscription"
 	"github.com/s2s-dev/s2s/tui"
@@ -24,7 +24,7 @@ import (
 // listenUI is everything the TUI of `s2s listen` is given.
 type listenUI struct {
 	Store     *store.Store
-	Events    <-chan receiver.Event // subscribed before the listener starts serving
+	Events    <-chan events.Event // subscribed before the listener starts serving
 	LocalURL  string
 	PublicURL string
 	StorePath string

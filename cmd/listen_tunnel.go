@@ -6,17 +6,19 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"time"
 
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/probe"
-	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/tunnel"
 )
 
 // publicTunnel is a running tunnel as listen sees it.
 type publicTunnel interface {
 	PublicURL() string
+	// Watch starts publishing the tunnel's events and self-probe verdicts; listen calls it once
+	// its ready event is out, so no verdict arrives before the URL it is about.
+	Watch()
 	Close() error
 }
 
@@ -32,11 +34,11 @@ var defaultTunnelSeams = tunnelSeams{provider: tunnel.New, check: selfCheck}
 // startTunnel starts the provider named by spec ("none" or "" → nil, nil) in front of the local
 // listener at localAddr (host:port) serving handler, and returns once the public URL is known and
 // ready. URL changes, failures and the periodic self-probe verdicts are published on bus.
-func startTunnel(ctx context.Context, f *Factory, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
+func startTunnel(ctx context.Context, f *Factory, spec, localAddr string, handler http.Handler, bus *events.Bus, logw io.Writer) (publicTunnel, error) {
 	return startTunnelWith(ctx, f, defaultTunnelSeams, spec, localAddr, handler, bus, logw)
 }
 
-func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, localAddr string, handler http.Handler, bus *receiver.Bus, logw io.Writer) (publicTunnel, error) {
+func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, localAddr string, handler http.Handler, bus *events.Bus, logw io.Writer) (publicTunnel, error) {
 	sp, err := tunnel.ParseSpec(spec)
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("invalid --tunnel value: %w", err)}
@@ -52,81 +54,75 @@ func startTunnelWith(ctx context.Context, f *Factory, seams tunnelSeams, spec, l
 	return runTunnel(ctx, f, seams, p, localAddr, handler, bus, closeChatter)
 }
 
-// runTunnel starts p and watches what it gives: events and self-probe verdicts go to bus once
-// listen is ready. closeChatter is called when the tunnel is closed.
-func runTunnel(ctx context.Context, f *Factory, seams tunnelSeams, p tunnel.Provider, localAddr string, handler http.Handler, bus *receiver.Bus, closeChatter func()) (publicTunnel, error) {
-	// Until the ready event is out, verdicts would arrive before the URL they are about.
-	ready, unsubscribe := bus.Subscribe(16)
+// runTunnel starts p; once listen calls Watch, its events and self-probe verdicts go to bus.
+// closeChatter is called when the tunnel is closed.
+func runTunnel(ctx context.Context, f *Factory, seams tunnelSeams, p tunnel.Provider, localAddr string, handler http.Handler, bus *events.Bus, closeChatter func()) (publicTunnel, error) {
 	tun, err := p.Start(ctx, tunnel.Target{Addr: localAddr, Handler: handler})
 	if err != nil {
-		unsubscribe()
 		closeChatter()
 		return nil, err
 	}
 	wctx, stop := context.WithCancel(ctx)
-	pt := &runningTunnel{tun: tun, stop: stop, watched: make(chan struct{}), closeLog: closeChatter}
 	wo := seams.watch
 	wo.Check = seams.check(f)
 	wo.OnEvent = func(e tunnel.Event) { bus.Publish(tunnelEvent(e)) }
 	wo.OnCheck = func(url, verdict, message string) {
-		ev := receiver.Event{Kind: receiver.EventProbe, PublicURL: url, Verdict: verdict, Message: message}
+		ev := events.Event{Kind: events.Probe, PublicURL: url, Verdict: verdict, Message: message}
 		if verdict != tunnel.VerdictSuccess {
 			ev.Err = "Apple cannot deliver through this public URL: sandbox notifications sent now are lost (Apple does not retry them)"
 		}
 		bus.Publish(ev)
 	}
-	go func() {
-		defer close(pt.watched)
-		defer unsubscribe()
-		waitReady(wctx, ready)
-		unsubscribe()
-		tunnel.Watch(wctx, tun, wo)
-	}()
-	return pt, nil
-}
-
-// waitReady returns once listen has published its ready event (or after a while, in case it
-// never does).
-func waitReady(ctx context.Context, events <-chan receiver.Event) {
-	limit := time.NewTimer(10 * time.Second)
-	defer limit.Stop()
-	for {
-		select {
-		case e, ok := <-events:
-			if !ok || e.Kind == receiver.EventReady {
-				return
-			}
-		case <-limit.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+	return &runningTunnel{tun: tun, ctx: wctx, stop: stop, watch: wo, closeLog: closeChatter}, nil
 }
 
 type runningTunnel struct {
 	tun      tunnel.Tunnel
+	ctx      context.Context // ends the watcher
 	stop     context.CancelFunc
-	watched  chan struct{}
+	watch    tunnel.WatchOptions
 	closeLog func()
-	once     sync.Once
+
+	mu      sync.Mutex
+	watched chan struct{} // closed when the watcher has returned; nil until Watch
+	closed  bool
+	once    sync.Once
 }
 
 func (t *runningTunnel) PublicURL() string { return t.tun.URL() }
+
+func (t *runningTunnel) Watch() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.watched != nil || t.closed {
+		return
+	}
+	t.watched = make(chan struct{})
+	go func() {
+		defer close(t.watched)
+		tunnel.Watch(t.ctx, t.tun, t.watch)
+	}()
+}
 
 func (t *runningTunnel) Close() error {
 	t.once.Do(func() {
 		t.stop()
 		t.tun.Close()
-		<-t.watched
+		t.mu.Lock()
+		t.closed = true
+		watched := t.watched
+		t.mu.Unlock()
+		if watched != nil {
+			<-watched
+		}
 		t.closeLog()
 	})
 	return nil
 }
 
 // tunnelEvent turns a tunnel event into a receiver event for the TUI and the printers.
-func tunnelEvent(e tunnel.Event) receiver.Event {
-	ev := receiver.Event{Kind: receiver.EventTunnel, Time: e.Time, PublicURL: e.URL}
+func tunnelEvent(e tunnel.Event) events.Event {
+	ev := events.Event{Kind: events.Tunnel, Time: e.Time, PublicURL: e.URL}
 	switch e.Kind {
 	case tunnel.EventURL:
 		ev.Message = "the public URL changed to " + e.URL + ": update it in App Store Connect"

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/tunnel"
 	"github.com/s2s-dev/s2s/tunnel/tunneltest"
 )
@@ -37,7 +37,7 @@ func tunnelTestFactory(t *testing.T, env map[string]string) *Factory {
 func TestStartTunnelNone(t *testing.T) {
 	f := tunnelTestFactory(t, nil)
 	for _, spec := range []string{"", "none"} {
-		tun, err := startTunnel(context.Background(), f, spec, "127.0.0.1:1", http.NotFoundHandler(), receiver.NewBus(), io.Discard)
+		tun, err := startTunnel(context.Background(), f, spec, "127.0.0.1:1", http.NotFoundHandler(), events.NewBus(), io.Discard)
 		if tun != nil || err != nil {
 			t.Errorf("startTunnel(%q) = %v, %v; want nothing", spec, tun, err)
 		}
@@ -57,7 +57,7 @@ func TestStartTunnelErrors(t *testing.T) {
 	for _, tt := range tests {
 		f := tunnelTestFactory(t, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := startTunnel(ctx, f, tt.spec, "127.0.0.1:1", http.NotFoundHandler(), receiver.NewBus(), io.Discard)
+		_, err := startTunnel(ctx, f, tt.spec, "127.0.0.1:1", http.NotFoundHandler(), events.NewBus(), io.Discard)
 		cancel()
 		if err == nil || ExitCode(err) != tt.exit || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("startTunnel(%q) = %v (exit %d), want exit %d mentioning %q", tt.spec, err, ExitCode(err), tt.exit, tt.want)
@@ -107,8 +107,8 @@ func TestStartTunnelSSH(t *testing.T) {
 		},
 		watch: tunnel.WatchOptions{Interval: time.Hour, Settle: []time.Duration{}},
 	}
-	bus := receiver.NewBus()
-	events, unsub := bus.Subscribe(64)
+	bus := events.NewBus()
+	evs, unsub := bus.Subscribe(64)
 	defer unsub()
 	tun, err := startTunnelWith(ctx, f, seams, "ssh="+srv.Addr(), l.Addr().String(), handler, bus, f.IO.ErrOut)
 	if err != nil {
@@ -143,12 +143,12 @@ func TestStartTunnelSSH(t *testing.T) {
 		t.Fatalf("checked %s before listen was ready", u)
 	default:
 	}
-	bus.Publish(receiver.Event{Kind: receiver.EventReady})
-	next := func(kind receiver.EventKind) receiver.Event {
+	tun.Watch()
+	next := func(kind events.Kind) events.Event {
 		t.Helper()
 		for {
 			select {
-			case e := <-events:
+			case e := <-evs:
 				if e.Kind == kind {
 					return e
 				}
@@ -157,20 +157,20 @@ func TestStartTunnelSSH(t *testing.T) {
 			}
 		}
 	}
-	if e := next(receiver.EventProbe); e.Verdict != "SUCCESS" || e.PublicURL != "https://tunnel-1.lhr.life" || e.Err != "" {
+	if e := next(events.Probe); e.Verdict != "SUCCESS" || e.PublicURL != "https://tunnel-1.lhr.life" || e.Err != "" {
 		t.Errorf("first verdict = %+v", e)
 	}
 
 	srv.DropAll()
-	e := next(receiver.EventTunnel)
+	e := next(events.Tunnel)
 	if e.Err == "" {
 		t.Errorf("drop published %+v, want an error", e)
 	}
-	e = next(receiver.EventTunnel)
+	e = next(events.Tunnel)
 	if e.PublicURL != "https://tunnel-2.lhr.life" || !strings.Contains(e.Message, "App Store Connect") {
 		t.Errorf("URL change published %+v", e)
 	}
-	if e := next(receiver.EventProbe); e.Verdict != "TIMED_OUT" || e.Err == "" {
+	if e := next(events.Probe); e.Verdict != "TIMED_OUT" || e.Err == "" {
 		t.Errorf("broken path published %+v, want a warning", e)
 	}
 	if tun.PublicURL() != "https://tunnel-2.lhr.life" {
@@ -196,7 +196,7 @@ func TestTunnelEventMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := tunnelEvent(tt.in)
-		if got.Kind != receiver.EventTunnel || got.PublicURL != tt.url || (got.Err != "") != tt.wantErr || got.Message == "" {
+		if got.Kind != events.Tunnel || got.PublicURL != tt.url || (got.Err != "") != tt.wantErr || got.Message == "" {
 			t.Errorf("tunnelEvent(%+v) = %+v", tt.in, got)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -57,7 +58,7 @@ func ParseRespond(s string) (Respond, error) {
 type Options struct {
 	Store     Capturer
 	Verifier  *decode.Verifier
-	Bus       *Bus
+	Bus       *events.Bus
 	Forwarder Forwarder // nil: no forwarding
 	Respond   Respond
 	MaxBody   int64 // 0: DefaultMaxBody
@@ -96,7 +97,7 @@ func New(o Options) *Handler {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Bus == nil {
-		o.Bus = NewBus()
+		o.Bus = events.NewBus()
 	}
 	if o.BodyBudget <= 0 {
 		o.BodyBudget = DefaultBodyBudget
@@ -206,7 +207,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	// Promise 1: nothing is answered 2xx before it is durably stored.
 	if err := h.o.Store.Insert(context.WithoutCancel(r.Context()), c); err != nil {
 		h.o.Log.Error("could not store notification; answering 500 so Apple retries", "error", err)
-		h.o.Bus.Publish(Event{Kind: EventError, Err: "could not store a notification (answered 500 so Apple retries): " + err.Error()})
+		h.o.Bus.Publish(events.Event{Kind: events.Error, Err: "could not store a notification (answered 500 so Apple retries): " + err.Error()})
 		http.Error(w, "could not store the notification", http.StatusInternalServerError)
 		return
 	}
@@ -227,7 +228,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	// must not hold the body's memory after the budget has let it go.
 	shown := *c
 	shown.Body = nil
-	h.o.Bus.Publish(Event{Kind: EventNotification, Time: start, Capture: &shown})
+	h.o.Bus.Publish(events.Event{Kind: events.Notification, Time: start, Capture: &shown})
 
 	// The answer and its latency are bookkeeping, recorded after the answer is on its way so the
 	// sender never waits for a second commit; a failure here loses nothing of the capture.

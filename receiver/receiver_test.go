@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -65,16 +66,16 @@ func (f *fakeForwarder) Enqueue(c *store.Capture) {
 
 func (f *fakeForwarder) Passthrough(context.Context, *store.Capture) int { return f.status }
 
-func newTestHandler(t *testing.T, st *memStore, mod func(*Options)) (*Handler, <-chan Event) {
+func newTestHandler(t *testing.T, st *memStore, mod func(*Options)) (*Handler, <-chan events.Event) {
 	t.Helper()
-	bus := NewBus()
-	events, cancel := bus.Subscribe(16)
+	bus := events.NewBus()
+	evs, cancel := bus.Subscribe(16)
 	t.Cleanup(cancel)
 	o := Options{Store: st, Verifier: decode.NewVerifier(decode.Options{}), Bus: bus}
 	if mod != nil {
 		mod(&o)
 	}
-	return New(o), events
+	return New(o), evs
 }
 
 func do(h http.Handler, method, target string, body io.Reader, hdr map[string]string) *httptest.ResponseRecorder {
@@ -107,7 +108,7 @@ func TestGetAndHeadAnswer200WithoutStoring(t *testing.T) {
 
 func TestPostIsStoredByteForByteBeforeAnswer(t *testing.T) {
 	st := &memStore{}
-	h, events := newTestHandler(t, st, nil)
+	h, evs := newTestHandler(t, st, nil)
 	body := []byte(`{"signedPayload":"not.a.jws"}` + "\n  ")
 	rec := do(h, http.MethodPost, "/any/path/../x?k=v", bytes.NewReader(body), map[string]string{"Content-Type": "application/json", "X-Custom": "1"})
 	if rec.Code != http.StatusOK {
@@ -134,8 +135,8 @@ func TestPostIsStoredByteForByteBeforeAnswer(t *testing.T) {
 		t.Errorf("capture id header %q", rec.Header().Get("X-S2S-Capture-Id"))
 	}
 	select {
-	case e := <-events:
-		if e.Kind != EventNotification || e.Capture.ID != 1 || e.Capture.ResponseStatus != 200 {
+	case e := <-evs:
+		if e.Kind != events.Notification || e.Capture.ID != 1 || e.Capture.ResponseStatus != 200 {
 			t.Errorf("event %+v", e)
 		}
 	default:
@@ -145,12 +146,12 @@ func TestPostIsStoredByteForByteBeforeAnswer(t *testing.T) {
 
 func TestStoreFailureAnswers500(t *testing.T) {
 	st := &memStore{fail: errors.New("disk full")}
-	h, events := newTestHandler(t, st, nil)
+	h, evs := newTestHandler(t, st, nil)
 	rec := do(h, http.MethodPost, "/", strings.NewReader(`{"signedPayload":"a.b.c"}`), nil)
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500 so Apple retries", rec.Code)
 	}
-	if e := <-events; e.Kind != EventError || !strings.Contains(e.Err, "disk full") {
+	if e := <-evs; e.Kind != events.Error || !strings.Contains(e.Err, "disk full") {
 		t.Errorf("event %+v, want an error event", e)
 	}
 }
@@ -256,20 +257,5 @@ func TestAppleRange(t *testing.T) {
 		if got := AppleRange(ip); got != want {
 			t.Errorf("AppleRange(%s) = %q, want %q", ip, got, want)
 		}
-	}
-}
-
-func TestBusNeverBlocks(t *testing.T) {
-	b := NewBus()
-	ch, cancel := b.Subscribe(1)
-	defer cancel()
-	for i := 0; i < 10; i++ {
-		b.Publish(Event{Kind: EventReady})
-	}
-	if len(ch) != 1 {
-		t.Fatalf("buffered %d events, want 1 (the rest dropped, never blocking)", len(ch))
-	}
-	if got := b.Dropped(ch); got != 9 {
-		t.Errorf("Dropped = %d, want 9", got)
 	}
 }

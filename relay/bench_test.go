@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -43,7 +43,7 @@ func BenchmarkForward(b *testing.B) {
 			if err := st.Insert(context.Background(), c); err != nil {
 				b.Fatal(err)
 			}
-			bus := receiver.NewBus()
+			bus := events.NewBus()
 			events, cancel := bus.Subscribe(b.N + 16)
 			defer cancel()
 			f, err := New(context.Background(), Config{Targets: []Target{{URL: srv.URL}}, Store: st, Bus: bus, PollInterval: time.Hour})

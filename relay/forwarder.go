@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -43,7 +43,7 @@ type Config struct {
 	// ForwardInvalid forwards captures that are neither verified nor simulated.
 	ForwardInvalid bool
 	Store          Store
-	Bus            *receiver.Bus // nil: results are only stored
+	Bus            *events.Bus   // nil: results are only stored
 	Timeout        time.Duration // per attempt; 0: DefaultTimeout
 	// Backoff is the wait before each retry; nil: DefaultBackoff; empty: never retry.
 	Backoff []time.Duration
@@ -57,8 +57,8 @@ type Config struct {
 }
 
 // Forwarder passes captures on to the targets, records every attempt and retries failures,
-// including those left pending by an earlier run. It implements receiver.Forwarder and
-// receiver.Replayer.
+// including those left pending by an earlier run. It is what the receiver's Forwarder and
+// Replayer interfaces stand for (cmd wires them; relay imports only the event stream).
 type Forwarder struct {
 	cfg    Config
 	sender *Sender
@@ -76,11 +76,6 @@ type Forwarder struct {
 	started  time.Time      // rows started before this were left by an earlier run
 	lastErr  time.Time      // when a store error was last reported
 }
-
-var (
-	_ receiver.Forwarder = (*Forwarder)(nil)
-	_ receiver.Replayer  = (*Forwarder)(nil)
-)
 
 // New starts a forwarder; its retry loop runs until ctx ends or Close, and resumes at once the
 // retries an earlier run left pending.
@@ -554,7 +549,7 @@ func (f *Forwarder) publish(c *store.Capture, d store.Delivery) {
 	// (the receiver sets its answer after a passthrough attempt returns).
 	cc := *c
 	cc.Body = nil // subscribers show deliveries, never bodies; a queued event must not hold one
-	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventDelivery, Time: f.cfg.Now(), Capture: &cc, Delivery: &d})
+	f.cfg.Bus.Publish(events.Event{Kind: events.Delivery, Time: f.cfg.Now(), Capture: &cc, Delivery: &d})
 }
 
 // storeError reports a store failure on the bus, at most once a minute: forwarding goes on
@@ -570,7 +565,7 @@ func (f *Forwarder) storeError(what string, err error) {
 	if quiet || f.cfg.Bus == nil {
 		return
 	}
-	f.cfg.Bus.Publish(receiver.Event{Kind: receiver.EventError, Time: f.cfg.Now(),
+	f.cfg.Bus.Publish(events.Event{Kind: events.Error, Time: f.cfg.Now(),
 		Err: fmt.Sprintf("forwarding: %s in the store failed (forwarding continues, but pending retries may not survive a restart): %v", what, err)})
 }
 

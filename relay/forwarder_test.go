@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -49,8 +50,8 @@ func TestForwardRealVectorsByteExact(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			st, _ := kind.open(t)
 			srv := newRecorder(t, http.StatusOK)
-			bus := receiver.NewBus()
-			wait := events(t, bus)
+			bus := events.NewBus()
+			wait := deliveries(t, bus)
 			f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL+"/apple")}, Store: st, Bus: bus})
 
 			bodies := realBodies(t)
@@ -153,8 +154,8 @@ func TestForwardHeaders(t *testing.T) {
 func TestForwardLoopStops(t *testing.T) {
 	srv := newRecorder(t, http.StatusOK)
 	st := newMemStore()
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus})
 
 	c := insert(t, st, &store.Capture{Body: []byte(`{}`), Headers: http.Header{http.CanonicalHeaderKey(HeaderHops): {"2"}}})
@@ -185,8 +186,8 @@ func TestRouting(t *testing.T) {
 	refunds := newRecorder(t, http.StatusOK)
 	resub := newRecorder(t, http.StatusOK)
 	st := newMemStore()
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{Store: st, Bus: bus, Targets: []Target{
 		mustTarget(t, all.URL),
 		mustTarget(t, "env=Sandbox=>"+sandbox.URL),
@@ -260,8 +261,8 @@ func TestTrustFilter(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/forward-invalid=%v", tt.trust, tt.forwardInvalid), func(t *testing.T) {
 			srv := newRecorder(t, http.StatusOK)
 			st := newMemStore()
-			bus := receiver.NewBus()
-			wait := events(t, bus)
+			bus := events.NewBus()
+			wait := deliveries(t, bus)
 			f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus, ForwardInvalid: tt.forwardInvalid})
 			c := insert(t, st, &store.Capture{Body: []byte(`{}`), Trust: tt.trust, TrustClass: "signature"})
 			f.Enqueue(c)
@@ -291,8 +292,8 @@ func TestDownThenBack(t *testing.T) {
 				st, reopen := kind.open(t)
 				addr := closedPort(t)
 				clk := newClock()
-				bus := receiver.NewBus()
-				wait := events(t, bus)
+				bus := events.NewBus()
+				wait := deliveries(t, bus)
 				cfg := Config{
 					Targets: []Target{mustTarget(t, "http://"+addr+"/apple")}, Store: st, Bus: bus,
 					Backoff: []time.Duration{time.Minute, time.Minute}, Now: clk.Now,
@@ -376,8 +377,8 @@ func TestShutdownMidAttempt(t *testing.T) {
 			t.Cleanup(srv.Close)
 			t.Cleanup(func() { close(release) }) // runs before srv.Close
 			clk := newClock()
-			bus := receiver.NewBus()
-			wait := events(t, bus)
+			bus := events.NewBus()
+			wait := deliveries(t, bus)
 			cfg := Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus, Now: clk.Now, Backoff: []time.Duration{time.Minute}}
 			f := newForwarder(t, cfg)
 			c := insert(t, st, &store.Capture{Body: []byte(`{"cut":"short"}`)})
@@ -416,8 +417,8 @@ func TestGiveUpAfterSchedule(t *testing.T) {
 	srv := newRecorder(t, http.StatusInternalServerError)
 	st := newMemStore()
 	clk := newClock()
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus, Now: clk.Now,
 		Backoff: []time.Duration{time.Second, time.Second}})
 	c := insert(t, st, &store.Capture{Body: []byte(`{}`)})
@@ -475,8 +476,8 @@ func TestPassthrough(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newMemStore()
 			other := newRecorder(t, http.StatusOK)
-			bus := receiver.NewBus()
-			wait := events(t, bus)
+			bus := events.NewBus()
+			wait := deliveries(t, bus)
 			f := newForwarder(t, Config{
 				Targets: []Target{mustTarget(t, tt.target), mustTarget(t, other.URL)},
 				Store:   st, Bus: bus, Timeout: 200 * time.Millisecond, Backoff: []time.Duration{time.Hour},
@@ -510,8 +511,8 @@ func TestReplayToTargets(t *testing.T) {
 	up := newRecorder(t, http.StatusOK)
 	down := "http://" + closedPort(t) + "/hook"
 	st := newMemStore()
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{Store: st, Bus: bus, Targets: []Target{
 		mustTarget(t, up.URL), mustTarget(t, "env=Production=>"+down),
 	}})
@@ -569,7 +570,7 @@ func TestPassthroughEventsCarryACopy(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	first, second := newRecorder(t, http.StatusOK), newRecorder(t, http.StatusOK)
-	bus := receiver.NewBus()
+	bus := events.NewBus()
 	ch, cancel := bus.Subscribe(64)
 	t.Cleanup(cancel)
 	f := newForwarder(t, Config{
@@ -583,7 +584,7 @@ func TestPassthroughEventsCarryACopy(t *testing.T) {
 	t.Cleanup(h.Wait)
 
 	// Encoding on another goroutine, as the JSON printer does, lets -race see the sharing.
-	got := make(chan receiver.Event, 64)
+	got := make(chan events.Event, 64)
 	go func() {
 		for e := range ch {
 			if _, err := json.Marshal(e); err != nil {
@@ -605,9 +606,9 @@ func TestPassthroughEventsCarryACopy(t *testing.T) {
 		select {
 		case e := <-got:
 			switch e.Kind {
-			case receiver.EventNotification:
+			case events.Notification:
 				answered = e.Capture
-			case receiver.EventDelivery:
+			case events.Delivery:
 				delivered = append(delivered, e.Capture)
 			}
 		case <-timeout:
@@ -680,8 +681,8 @@ func TestHangingTargetTimesOutAndRetriesOnSchedule(t *testing.T) {
 	hanging, _ := hangingTarget(t)
 	st := newMemStore()
 	clk := newClock()
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{
 		Targets: []Target{mustTarget(t, hanging.URL)}, Store: st, Bus: bus, Now: clk.Now,
 		Timeout: 50 * time.Millisecond, Backoff: []time.Duration{time.Minute},

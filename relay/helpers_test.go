@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -284,9 +284,9 @@ func serveOn(t *testing.T, addr string, status int) *recorder {
 	return r
 }
 
-// events subscribes to bus and returns a function that waits for the first delivery event
+// deliveries subscribes to bus and returns a function that waits for the first delivery event
 // accepted by match.
-func events(t *testing.T, bus *receiver.Bus) func(match func(store.Delivery) bool) store.Delivery {
+func deliveries(t *testing.T, bus *events.Bus) func(match func(store.Delivery) bool) store.Delivery {
 	ch, cancel := bus.Subscribe(1024)
 	t.Cleanup(cancel)
 	return func(match func(store.Delivery) bool) store.Delivery {
@@ -295,7 +295,7 @@ func events(t *testing.T, bus *receiver.Bus) func(match func(store.Delivery) boo
 		for {
 			select {
 			case e := <-ch:
-				if e.Kind == receiver.EventDelivery && match(*e.Delivery) {
+				if e.Kind == events.Delivery && match(*e.Delivery) {
 					return *e.Delivery
 				}
 			case <-timeout:

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -22,8 +22,8 @@ func TestReplayTakesOverPendingRetry(t *testing.T) {
 				st, _ := kind.open(t)
 				srv := newRecorder(t, http.StatusServiceUnavailable)
 				clk := newClock()
-				bus := receiver.NewBus()
-				wait := events(t, bus)
+				bus := events.NewBus()
+				wait := deliveries(t, bus)
 				f := newForwarder(t, Config{
 					Targets: []Target{mustTarget(t, srv.URL)}, Store: st, Bus: bus, Now: clk.Now,
 					Backoff: []time.Duration{time.Minute, time.Minute},
@@ -102,8 +102,8 @@ func TestReplaySkipsTargetsThatAccepted(t *testing.T) {
 	st := newMemStore()
 	ok := newRecorder(t, http.StatusOK)
 	failing := newRecorder(t, http.StatusInternalServerError)
-	bus := receiver.NewBus()
-	wait := events(t, bus)
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
 	f := newForwarder(t, Config{Store: st, Bus: bus, Targets: []Target{mustTarget(t, ok.URL), mustTarget(t, failing.URL)}, Backoff: []time.Duration{}})
 	c := insert(t, st, &store.Capture{Body: []byte(`{}`), Trust: "verified"})
 	f.Enqueue(c)

@@ -7,7 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -69,7 +69,7 @@ func BenchmarkLiveArrival(b *testing.B) {
 	for b.Loop() {
 		next++
 		c := store.Capture{ID: next, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"}
-		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventNotification, Capture: &c}}})
+		h.send(eventsMsg{events: []events.Event{{Kind: events.Notification, Capture: &c}}})
 		_ = h.m.Render()
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 	"github.com/s2s-dev/s2s/subscription"
 )
@@ -56,7 +56,7 @@ type (
 		err  error
 	}
 	// eventsMsg carries a batch of receiver events: everything waiting in the channel at once.
-	eventsMsg       struct{ events []receiver.Event }
+	eventsMsg       struct{ events []events.Event }
 	eventsClosedMsg struct{}
 	statusMsg       struct {
 		text string
@@ -265,7 +265,7 @@ func sortTimeline(tl []store.Capture) {
 	})
 }
 
-func waitEvents(ch <-chan receiver.Event) tea.Cmd {
+func waitEvents(ch <-chan events.Event) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
@@ -274,7 +274,7 @@ func waitEvents(ch <-chan receiver.Event) tea.Cmd {
 		if !ok {
 			return eventsClosedMsg{}
 		}
-		batch := []receiver.Event{e}
+		batch := []events.Event{e}
 		// Drain what is already queued so a burst costs one update and one frame.
 		for len(batch) < 512 {
 			select {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 	"github.com/s2s-dev/s2s/subscription"
 )
@@ -101,8 +101,8 @@ func payloadFirst(doc []byte) []byte {
 type Config struct {
 	Context   context.Context // ends every Cmd's work; nil: context.Background()
 	Source    Source
-	Events    <-chan receiver.Event // nil: no live updates
-	Decode    Decoder               // nil: Apple's root only
+	Events    <-chan events.Event // nil: no live updates
+	Decode    Decoder             // nil: Apple's root only
 	Version   string
 	LocalURL  string
 	PublicURL string

@@ -5,10 +5,11 @@ import (
 	"maps"
 	"slices"
 
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/s2s-dev/s2s/store"
 )

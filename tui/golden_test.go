@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -19,7 +19,7 @@ func TestGoldenViews(t *testing.T) {
 		d := store.Delivery{ID: 1, CaptureID: 8, Target: "http://localhost:3000/apple/notifications", Attempt: 1, StartedAt: base,
 			Status: 200, Latency: 41e6, Response: `{"received":true}`, State: store.DeliverySucceeded}
 		h.src.deliveries[8] = []store.Delivery{d}
-		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &d}}})
+		h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &d}}})
 	}
 	tests := []struct {
 		name    string
@@ -37,7 +37,7 @@ func TestGoldenViews(t *testing.T) {
 		{name: "list_forwarding", cfg: Config{Replay: replay, PublicURL: "https://s2s-demo.ngrok.app", Forward: []string{"http://localhost:3000/apple/notifications"}},
 			setup: func(h *harness) {
 				withDelivery(h)
-				h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventReady}, {Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}}})
+				h.send(eventsMsg{events: []events.Event{{Kind: events.Ready}, {Kind: events.Probe, Verdict: "SUCCESS", Time: base}}})
 			}},
 		{name: "list_empty", setup: func(h *harness) {
 			h.m.cfg.Source = newFake()
@@ -57,7 +57,7 @@ func TestGoldenViews(t *testing.T) {
 		{name: "help_80x24", size: [2]int{80, 24}, keys: []string{"?"}},
 		{name: "tab_timeline_80x24", size: [2]int{80, 24}, keys: []string{"j", "enter", "6"}},
 		{name: "url_changed", cfg: Config{PublicURL: "https://old-name.trycloudflare.com"}, setup: func(h *harness) {
-			h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventTunnel, PublicURL: "https://new-name.trycloudflare.com", Time: base}}})
+			h.send(eventsMsg{events: []events.Event{{Kind: events.Tunnel, PublicURL: "https://new-name.trycloudflare.com", Time: base}}})
 		}},
 		{name: "list_ansi", keys: []string{"j"}, profile: colorprofile.TrueColor},
 		{name: "tab_decoded_ansi", keys: []string{"j", "enter", "2"}, profile: colorprofile.ANSI},

@@ -13,7 +13,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -395,16 +395,16 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 	return m.loadPage(m.rows[len(m.rows)-1].ID)
 }
 
-func (m *Model) onEvent(e receiver.Event) tea.Cmd {
+func (m *Model) onEvent(e events.Event) tea.Cmd {
 	e.URL, e.PublicURL, e.Verdict = cleanLine(e.URL), cleanLine(e.PublicURL), cleanLine(e.Verdict)
 	e.Message, e.Err = cleanLine(e.Message), cleanLine(e.Err)
 	switch e.Kind {
-	case receiver.EventReady:
+	case events.Ready:
 		m.ready = true
 		if e.PublicURL != "" {
 			m.publicURL = e.PublicURL
 		}
-	case receiver.EventTunnel:
+	case events.Tunnel:
 		if e.Err != "" {
 			m.tunnelErr = e.Err
 			return nil
@@ -418,16 +418,16 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			m.publicURL = e.PublicURL
 			m.layout()
 		}
-	case receiver.EventConnect:
+	case events.Connect:
 		if e.Err != "" {
 			m.connectErr = e.Message + " — " + e.Err
 		} else {
 			m.connect, m.connectErr = e.Message, ""
 		}
 		m.layout()
-	case receiver.EventProbe:
+	case events.Probe:
 		m.probeVerdict, m.probeAt = e.Verdict, e.Time
-	case receiver.EventError:
+	case events.Error:
 		hadErr := m.lastErr != ""
 		m.lastErr, m.lastErrAt = e.Err, e.Time
 		if m.lastErr == "" {
@@ -437,11 +437,11 @@ func (m *Model) onEvent(e receiver.Event) tea.Cmd {
 			// The error line is in the header: the list and the detail lose or gain a line.
 			m.layout()
 		}
-	case receiver.EventNotification:
+	case events.Notification:
 		if e.Capture != nil {
 			m.addCapture(*e.Capture, true)
 		}
-	case receiver.EventDelivery:
+	case events.Delivery:
 		if e.Delivery != nil {
 			d := *e.Delivery
 			cleanDelivery(&d)

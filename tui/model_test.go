@@ -14,7 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -65,10 +65,10 @@ func TestMovingStopsFollowAndFKeyResumes(t *testing.T) {
 	}
 }
 
-func notification(id int64, typ string) receiver.Event {
+func notification(id int64, typ string) events.Event {
 	c := store.Capture{ID: id, ReceivedAt: base.Add(time.Duration(id) * time.Second), Type: typ, Environment: "Sandbox",
 		Trust: "simulated", ResponseStatus: 200, ProductID: "com.example.monthly", OriginalTransactionID: "7000000000000001"}
-	return receiver.Event{Kind: receiver.EventNotification, Time: c.ReceivedAt, Capture: &c}
+	return events.Event{Kind: events.Notification, Time: c.ReceivedAt, Capture: &c}
 }
 
 func TestLiveArrivals(t *testing.T) {
@@ -85,7 +85,7 @@ func TestLiveArrivals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, Config{}, lifeOfASubscription()...)
 			h.press(tt.keys...)
-			h.send(eventsMsg{events: []receiver.Event{notification(10, "DID_RENEW"), notification(11, "SUBSCRIBED")}})
+			h.send(eventsMsg{events: []events.Event{notification(10, "DID_RENEW"), notification(11, "SUBSCRIBED")}})
 			if got := fmt.Sprint(ids(h.m.rows[:3])); got != "[11 10 9]" {
 				t.Fatalf("top rows %s", got)
 			}
@@ -100,10 +100,10 @@ func TestLiveArrivals(t *testing.T) {
 }
 
 func TestEventsFromChannel(t *testing.T) {
-	ch := make(chan receiver.Event, 8)
-	ch <- receiver.Event{Kind: receiver.EventReady, URL: "http://127.0.0.1:8080/"}
+	ch := make(chan events.Event, 8)
+	ch <- events.Event{Kind: events.Ready, URL: "http://127.0.0.1:8080/"}
 	ch <- notification(1, "TEST")
-	ch <- receiver.Event{Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}
+	ch <- events.Event{Kind: events.Probe, Verdict: "SUCCESS", Time: base}
 	close(ch)
 	h := newHarness(t, Config{Events: ch})
 	if !h.m.ready || len(h.m.rows) != 1 || h.m.probeVerdict != "SUCCESS" || !h.m.closed {
@@ -188,7 +188,7 @@ func TestFilterBar(t *testing.T) {
 	// A live arrival that does not match stays out of the list but counts in the header.
 	ev := notification(20, "DID_RENEW")
 	h.src.add(*ev.Capture) // the receiver stores before it publishes
-	h.send(eventsMsg{events: []receiver.Event{ev}})
+	h.send(eventsMsg{events: []events.Event{ev}})
 	if len(h.m.rows) != 1 || h.m.totalAll != 10 {
 		t.Errorf("rows %d all %d after a non-matching arrival", len(h.m.rows), h.m.totalAll)
 	}
@@ -425,11 +425,11 @@ func TestSendTestAndReplay(t *testing.T) {
 
 func TestHeaderEvents(t *testing.T) {
 	h := newHarness(t, Config{PublicURL: "https://old.ngrok.app"}, lifeOfASubscription()...)
-	h.send(eventsMsg{events: []receiver.Event{
-		{Kind: receiver.EventReady},
-		{Kind: receiver.EventTunnel, PublicURL: "https://new.ngrok.app", Time: base},
-		{Kind: receiver.EventProbe, Verdict: "TIMED_OUT", Message: "no answer in 5s", Time: base},
-		{Kind: receiver.EventError, Err: "disk full", Time: base},
+	h.send(eventsMsg{events: []events.Event{
+		{Kind: events.Ready},
+		{Kind: events.Tunnel, PublicURL: "https://new.ngrok.app", Time: base},
+		{Kind: events.Probe, Verdict: "TIMED_OUT", Message: "no answer in 5s", Time: base},
+		{Kind: events.Error, Err: "disk full", Time: base},
 	}})
 	scr := h.plain()
 	for _, want := range []string{"● receiving", "PUBLIC URL CHANGED at 07:30:00: paste it in App Store Connect", "now https://new.ngrok.app", "was https://old.ngrok.app",
@@ -450,7 +450,7 @@ func TestDeliveryEvents(t *testing.T) {
 		Latency: 38 * time.Millisecond, Response: `{"error":"db down"}`, State: store.DeliveryPending, NextRetryAt: base.Add(time.Minute)}
 	h.src.deliveries[9] = []store.Delivery{d}
 	h.press("enter", "5")
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &d}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &d}}})
 	scr := h.plain()
 	for _, want := range []string{"503", "38ms", "http://localhost:3000/apple", `response: {"error":"db down"}`, "next retry at 07:31:00"} {
 		if !strings.Contains(scr, want) {
@@ -483,11 +483,11 @@ func TestForwardColumnKeepsTheBest(t *testing.T) {
 	})
 	t.Run("live", func(t *testing.T) {
 		h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, lifeOfASubscription()...)
-		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &ok}}})
+		h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &ok}}})
 		if scr := h.plain(); !strings.Contains(scr, "200 4ms") {
 			t.Fatalf("FORWARD after the delivery:\n%s", scr)
 		}
-		h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &failed}}})
+		h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &failed}}})
 		scr := h.plain()
 		if !strings.Contains(scr, "200 · replay failed") || strings.Contains(scr, " error ") {
 			t.Errorf("FORWARD after a failed replay:\n%s", scr)
@@ -502,7 +502,7 @@ func TestSkippedDeliveryIsNotAnError(t *testing.T) {
 	h := newHarness(t, Config{Replay: func(context.Context, int64) error { return nil }}, caps...)
 	why := "not forwarded: capture 1 is invalid (format); only verified and simulated notifications are forwarded unless listen runs with --forward-invalid"
 	d := store.Delivery{CaptureID: 9, Target: "http://localhost:3000/apple", StartedAt: base, State: store.DeliveryFailed, Error: why}
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventDelivery, Delivery: &d}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &d}}})
 	scr := h.plain()
 	if !strings.Contains(scr, "skipped") || strings.Contains(scr, "error") {
 		t.Errorf("list should say skipped:\n%s", scr)
@@ -710,7 +710,7 @@ func TestEscapeSequencesStayText(t *testing.T) {
 	h := newHarness(t, Config{Decode: func([]byte) (Decoded, error) {
 		return Decoded{JSON: []byte(`{"productId":"\u001b]0;title\u0007","autoRenewProductId":"\u001b[31mred"}`)}, nil
 	}}, c)
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventProbe, Verdict: "SUCCESS", Message: evil}, {Kind: receiver.EventError, Err: evil}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Probe, Verdict: "SUCCESS", Message: evil}, {Kind: events.Error, Err: evil}}})
 	screens := []string{h.m.Render()}
 	h.press("enter")
 	for _, k := range []string{"1", "2", "3", "4", "5", "6"} {
@@ -775,7 +775,7 @@ func TestJumpToOldest(t *testing.T) {
 		t.Errorf("the oldest capture is not the selected row on screen:\n%s", scr)
 	}
 	// A new arrival does not move the selection off the oldest.
-	h.send(eventsMsg{events: []receiver.Event{notification(501, "DID_RENEW")}})
+	h.send(eventsMsg{events: []events.Event{notification(501, "DID_RENEW")}})
 	if got := h.m.rows[h.m.cursor].ID; got != 1 {
 		t.Errorf("after an arrival the cursor is on #%d, want #1", got)
 	}
@@ -881,7 +881,7 @@ func TestReceiverErrorKeepsTheSelectionVisible(t *testing.T) {
 	for h.m.cursor < h.m.listHeight()-1 {
 		h.press("j")
 	}
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventError, Err: "disk full", Time: base}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Error, Err: "disk full", Time: base}}})
 	scr := h.plain()
 	if got := len(lines(scr)); got != h.m.height {
 		t.Errorf("screen has %d lines, want %d", got, h.m.height)
@@ -935,12 +935,12 @@ func TestHeaderSaysHowLongSinceTheLastNotification(t *testing.T) {
 	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last notification 14 min ago") {
 		t.Errorf("after the clock moved on: %q", first)
 	}
-	h.send(eventsMsg{events: []receiver.Event{notification(10, "DID_RENEW")}}) // received at base+10s
+	h.send(eventsMsg{events: []events.Event{notification(10, "DID_RENEW")}}) // received at base+10s
 	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last notification 13 min ago") {
 		t.Errorf("after an arrival: %q", first)
 	}
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventProbe, Verdict: "SUCCESS", Time: base}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Probe, Verdict: "SUCCESS", Time: base}}})
 	if first := lines(h.plain())[0]; !strings.HasSuffix(first, "last 13 min ago  probe ✓") {
 		t.Errorf("at 80 columns with a probe: %q", first)
 	}
@@ -1028,7 +1028,7 @@ func TestDelayColumnOnlyWhenUnusual(t *testing.T) {
 	late := store.Capture{ID: 4, Method: "POST", ReceivedAt: base.Add(5 * time.Minute), SignedDate: base.Add(5*time.Minute - 2*time.Hour),
 		Type: "DID_RENEW", Trust: "verified", ResponseStatus: 200}
 	h.src.add(late)
-	h.send(eventsMsg{events: []receiver.Event{{Kind: receiver.EventNotification, Capture: &late}}})
+	h.send(eventsMsg{events: []events.Event{{Kind: events.Notification, Capture: &late}}})
 	rows := listRowsOf(h.plain())
 	if len(rows) != 4 || !strings.Contains(rows[0], " 2h0m ") || strings.Contains(rows[1], "1.2s") {
 		t.Errorf("rows:\n%s", strings.Join(rows, "\n"))

@@ -1,4 +1,7 @@
-package receiver
+// Package events is the stream of what happens in a listening session: the receiver, the relay,
+// the tunnel watcher and listen publish on a Bus; the TUI and the line and JSON printers subscribe.
+// Producers and consumers import only this package, not each other.
+package events
 
 import (
 	"sync"
@@ -7,22 +10,22 @@ import (
 	"github.com/s2s-dev/s2s/store"
 )
 
-// EventKind names what happened; the TUI, the line printer and the JSON printer all consume events.
-type EventKind string
+// Kind names what happened; the TUI, the line printer and the JSON printer all consume events.
+type Kind string
 
 const (
-	EventReady        EventKind = "ready"        // the listener is serving
-	EventNotification EventKind = "notification" // a capture was stored and answered
-	EventDelivery     EventKind = "delivery"     // a forwarding or replay attempt finished
-	EventTunnel       EventKind = "tunnel"       // the public URL appeared or changed, or the tunnel failed
-	EventProbe        EventKind = "probe"        // a self-check through the public URL finished
-	EventError        EventKind = "error"        // the receiver could not store a request
-	EventConnect      EventKind = "connect"      // listen --connect changed App Store Connect (Message), or failed to (Err)
+	Ready        Kind = "ready"        // the listener is serving
+	Notification Kind = "notification" // a capture was stored and answered
+	Delivery     Kind = "delivery"     // a forwarding or replay attempt finished
+	Tunnel       Kind = "tunnel"       // the public URL appeared or changed, or the tunnel failed
+	Probe        Kind = "probe"        // a self-check through the public URL finished
+	Error        Kind = "error"        // the receiver could not store a request
+	Connect      Kind = "connect"      // listen --connect changed App Store Connect (Message), or failed to (Err)
 )
 
 // Event is one thing that happened in a listening session.
 type Event struct {
-	Kind     EventKind       `json:"event"`
+	Kind     Kind            `json:"event"`
 	Time     time.Time       `json:"time"`
 	Capture  *store.Capture  `json:"capture,omitempty"`
 	Delivery *store.Delivery `json:"delivery,omitempty"`
