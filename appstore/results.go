@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -37,9 +38,12 @@ type ResultInfo struct {
 	Fix     string            `json:"fix"`
 }
 
-// SendAttemptResults is the vocabulary of Apple's delivery outcomes, in Apple's order. `s2s
-// send-test --apple`, `s2s history` and `s2s probe` all speak it.
-var SendAttemptResults = []ResultInfo{
+// SendAttemptResults is the vocabulary of Apple's delivery outcomes, in Apple's order (docs/apple.md
+// §4.1). `s2s send-test --apple`, `s2s history`, `s2s probe` and the tunnel self-check all speak
+// it. Each call returns a new slice the caller may change.
+func SendAttemptResults() []ResultInfo { return slices.Clone(sendAttemptResults[:]) }
+
+var sendAttemptResults = [...]ResultInfo{
 	{ResultSuccess,
 		"Your server answered with an HTTP 2xx status; Apple counts the notification as delivered.",
 		"Nothing to fix."},
@@ -76,8 +80,8 @@ var SendAttemptResults = []ResultInfo{
 }
 
 var resultIndex = func() map[SendAttemptResult]ResultInfo {
-	m := make(map[SendAttemptResult]ResultInfo, len(SendAttemptResults))
-	for _, r := range SendAttemptResults {
+	m := make(map[SendAttemptResult]ResultInfo, len(sendAttemptResults))
+	for _, r := range sendAttemptResults {
 		m[r.Result] = r
 	}
 	return m
@@ -106,7 +110,8 @@ func Accepted(status int) bool { return status >= 200 && status <= 206 }
 // ClassifyDelivery maps the outcome of one HTTP delivery (the response, or the error of
 // http.Client.Do) to the sendAttemptResult Apple would record. It is an approximation of Apple's
 // undocumented classifier, used by the stand-in server; the sender, which keeps only the answer's
-// status and Content-Type, uses ClassifyOutcome, so both judge a delivery alike.
+// status and Content-Type, and the tunnel self-check use ClassifyOutcome, so all judge a delivery
+// alike. It is s2s's only classifier of transport errors.
 func ClassifyDelivery(resp *http.Response, err error) SendAttemptResult {
 	if err == nil && resp == nil {
 		return ResultOther
@@ -138,6 +143,7 @@ func ClassifyOutcome(status int, contentType string, err error) SendAttemptResul
 		recordErr   tls.RecordHeaderError
 		alertErr    tls.AlertError
 		dnsErr      *net.DNSError
+		opErr       *net.OpError
 	)
 	msg := err.Error()
 	switch {
@@ -150,7 +156,8 @@ func ClassifyOutcome(status int, contentType string, err error) SendAttemptResul
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return ResultTimedOut
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.As(err, &dnsErr):
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.As(err, &dnsErr),
+		errors.As(err, &opErr) && opErr.Op == "dial":
 		return ResultSocketIssue
 	// As in s2s probe: a close before a complete answer is PREMATURE_CLOSE, bytes that are not
 	// HTTP at all are NO_RESPONSE, HTTP that breaks the protocol is INVALID_RESPONSE.

@@ -146,7 +146,7 @@ func appleVerifier(f *Factory, bundleID string, env appstore.Environment, roots 
 
 // runAppleTestNotification asks Apple for a real TEST notification for bundleID in environment,
 // polls its status and writes each send attempt to out. It returns Apple's last sendAttemptResult.
-func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredentials, bundleID, environment string, out io.Writer) (string, error) {
+func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredentials, bundleID, environment string, out io.Writer) (appstore.SendAttemptResult, error) {
 	errOut := f.IO.ErrOut
 	client, env, err := c.appleClient(f, "--apple", bundleID, environment, errOut)
 	if err != nil {
@@ -179,7 +179,7 @@ func runAppleTestNotification(ctx context.Context, f *Factory, c appleCredential
 		d := appleVerifier(f, bundleID, env).DecodeSignedPayload([]byte(st.SignedPayload))
 		fmt.Fprintln(out, termsafe.String(describeAppleNotification(d.Summary())))
 	}
-	return string(st.LastResult()), nil
+	return st.LastResult(), nil
 }
 
 // writeSendAttempts prints one line per attempt with what it means and, for a failure, what to fix.

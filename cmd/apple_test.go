@@ -144,7 +144,7 @@ func TestAppleTestNotification(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\nstderr: %s", err, errOut)
 			}
-			if got != tt.want {
+			if string(got) != tt.want {
 				t.Errorf("result = %q, want %q", got, tt.want)
 			}
 			if e.received.Load() != 1 {

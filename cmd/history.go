@@ -302,7 +302,7 @@ func historyTableLine(r historyRow, withCapture bool) string {
 // writeResultLegend explains every result that appeared, in Apple's order, with the fix.
 func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
 	fmt.Fprintln(w)
-	for _, info := range appstore.SendAttemptResults {
+	for _, info := range appstore.SendAttemptResults() {
 		if !seen[info.Result] {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
@@ -114,7 +115,7 @@ func (p *eventPrinter) print(e events.Event) {
 	// Every text of an event may come from outside: a tunnel's URL and messages, a server's
 	// error, a payload's fields (Printable, in the line formatters).
 	e.URL, e.PublicURL, e.Store = termsafe.String(e.URL), termsafe.String(e.PublicURL), termsafe.String(e.Store)
-	e.Message, e.Err, e.Verdict = termsafe.String(e.Message), termsafe.String(e.Err), termsafe.String(e.Verdict)
+	e.Message, e.Err, e.Verdict = termsafe.String(e.Message), termsafe.String(e.Err), appstore.SendAttemptResult(termsafe.String(string(e.Verdict)))
 	switch e.Kind {
 	case events.Ready:
 		fmt.Fprintf(p.io.ErrOut, "s2s is listening on %s\n", e.URL)
@@ -142,10 +143,10 @@ func (p *eventPrinter) print(e events.Event) {
 		}
 	case events.Probe:
 		style := s.ok
-		if e.Verdict != "SUCCESS" {
+		if e.Verdict != appstore.ResultSuccess {
 			style = s.bad
 		}
-		fmt.Fprintf(p.io.ErrOut, "self-check through the public URL: %s %s\n", style.Render(e.Verdict), e.Message)
+		fmt.Fprintf(p.io.ErrOut, "self-check through the public URL: %s %s\n", style.Render(string(e.Verdict)), e.Message)
 		if e.Err != "" {
 			fmt.Fprintf(p.io.ErrOut, "  %s\n", s.bad.Render(e.Err))
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/probe"
@@ -66,9 +67,9 @@ func runTunnel(ctx context.Context, f *Factory, seams tunnelSeams, p tunnel.Prov
 	wo := seams.watch
 	wo.Check = seams.check(f)
 	wo.OnEvent = func(e tunnel.Event) { bus.Publish(tunnelEvent(e)) }
-	wo.OnCheck = func(url, verdict, message string) {
+	wo.OnCheck = func(url string, verdict appstore.SendAttemptResult, message string) {
 		ev := events.Event{Kind: events.Probe, PublicURL: url, Verdict: verdict, Message: message}
-		if verdict != tunnel.VerdictSuccess {
+		if verdict != appstore.ResultSuccess {
 			ev.Err = "Apple cannot deliver through this public URL: sandbox notifications sent now are lost (Apple does not retry them)"
 		}
 		bus.Publish(ev)
@@ -153,7 +154,7 @@ func selfCheck(f *Factory) tunnel.CheckFunc {
 	var mu sync.Mutex
 	proven := map[string]bool{}
 	get := tunnel.HTTPCheck(f.HTTPClient())
-	return func(ctx context.Context, url string) (string, string) {
+	return func(ctx context.Context, url string) (appstore.SendAttemptResult, string) {
 		mu.Lock()
 		done := proven[url]
 		mu.Unlock()
@@ -173,7 +174,7 @@ func selfCheck(f *Factory) tunnel.CheckFunc {
 		if r.Fix != "" {
 			msg += " (" + r.Fix + ")"
 		}
-		return string(r.Verdict), msg
+		return r.Verdict, msg
 	}
 }
 

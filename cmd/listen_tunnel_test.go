@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/tunnel"
 	"github.com/s2s-dev/s2s/tunnel/tunneltest"
@@ -97,12 +98,12 @@ func TestStartTunnelSSH(t *testing.T) {
 			return p
 		},
 		check: func(*Factory) tunnel.CheckFunc {
-			return func(_ context.Context, url string) (string, string) {
+			return func(_ context.Context, url string) (appstore.SendAttemptResult, string) {
 				checked <- url
 				if url == "https://tunnel-2.lhr.life" {
-					return "TIMED_OUT", "no answer"
+					return appstore.ResultTimedOut, "no answer"
 				}
-				return tunnel.VerdictSuccess, "ok"
+				return appstore.ResultSuccess, "ok"
 			}
 		},
 		watch: tunnel.WatchOptions{Interval: time.Hour, Settle: []time.Duration{}},

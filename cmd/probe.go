@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
@@ -169,7 +170,7 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 			}
 			return fmt.Errorf("asking Apple for a TEST notification: %w", err)
 		}
-		if !report.OK() || apple.Result != string(probe.Success) {
+		if !report.OK() || apple.Result != probe.Success {
 			return &ResultError{Err: fmt.Errorf("local verdict %s, Apple recorded %s", report.Verdict, apple.Result), Silent: true}
 		}
 		return nil
@@ -202,10 +203,10 @@ func probeBody(f *Factory, opts *probeOptions) ([]byte, error) {
 
 // appleProbeResult is what Apple recorded for its own TEST notification.
 type appleProbeResult struct {
-	BundleID    string `json:"bundleId"`
-	Environment string `json:"environment"`
-	Result      string `json:"sendAttemptResult,omitempty"`
-	Error       string `json:"error,omitempty"`
+	BundleID    string                     `json:"bundleId"`
+	Environment string                     `json:"environment"`
+	Result      appstore.SendAttemptResult `json:"sendAttemptResult,omitempty"`
+	Error       string                     `json:"error,omitempty"`
 }
 
 // probeJSON is the report with Apple's result beside it (--via-apple --json).
@@ -294,12 +295,12 @@ func writeAppleComparison(w io.Writer, r *probe.Report, a *appleProbeResult) {
 		fmt.Fprintf(w, "Apple:        (no result: %s)\n", termsafe.String(a.Error))
 		return
 	}
-	fmt.Fprintf(w, "Apple:        %s  (to the URL configured in App Store Connect for %s, %s)\n", termsafe.String(a.Result),
+	fmt.Fprintf(w, "Apple:        %s  (to the URL configured in App Store Connect for %s, %s)\n", termsafe.String(string(a.Result)),
 		termsafe.String(a.BundleID), termsafe.String(a.Environment))
 	switch {
-	case a.Result == string(r.Verdict):
+	case a.Result == r.Verdict:
 		fmt.Fprintln(w, "They agree.")
-	case probe.Verdict(a.Result) == probe.Success && !r.OK():
+	case a.Result == probe.Success && !r.OK():
 		fmt.Fprintln(w, "They differ: Apple delivered, so the probed URL may not be the configured one, or the local failure is specific to this machine (a --ca trust, the test chain's signature refused by the receiver).")
 	default:
 		fmt.Fprintln(w, "They differ: check that the probed URL is the one configured in App Store Connect for this environment.")

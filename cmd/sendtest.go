@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
@@ -277,7 +278,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		if err != nil {
 			return err
 		}
-		if result != "SUCCESS" {
+		if result != appstore.ResultSuccess {
 			return fmt.Errorf("Apple could not deliver the TEST notification: its last attempt ended %s", result)
 		}
 		return nil

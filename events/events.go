@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -34,9 +35,9 @@ type Event struct {
 	PublicURL string `json:"publicUrl,omitempty"`
 	Store     string `json:"store,omitempty"`
 	// Probe fields
-	Verdict string `json:"verdict,omitempty"` // Apple's sendAttemptResult vocabulary
-	Message string `json:"message,omitempty"`
-	Err     string `json:"error,omitempty"`
+	Verdict appstore.SendAttemptResult `json:"verdict,omitempty"`
+	Message string                     `json:"message,omitempty"`
+	Err     string                     `json:"error,omitempty"`
 }
 
 // Bus fans events out to subscribers. Publishing never blocks the receiver: a subscriber that

@@ -170,7 +170,7 @@ func (p *prober) attempts(ctx context.Context, u *url.URL, r *Report) ([]Step, *
 }
 
 func retryable(o *outcome) bool {
-	return o.verdict.Transient() || (o.verdict == UnsuccessfulHTTPResponseCode && o.status >= 500)
+	return transient(o.verdict) || (o.verdict == UnsuccessfulHTTPResponseCode && o.status >= 500)
 }
 
 // attempt is one delivery: DNS, TCP, TLS under App Transport Security, the certificate, the POST.

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/s2s-dev/s2s/appstore"
 )
 
 func TestCheckURL(t *testing.T) {
@@ -122,17 +124,19 @@ func TestAnswerCharset(t *testing.T) {
 }
 
 func TestVerdicts(t *testing.T) {
-	if len(Verdicts) != 11 {
-		t.Fatalf("%d verdicts; Apple documents 11", len(Verdicts))
+	results := appstore.SendAttemptResults()
+	if len(results) != 11 {
+		t.Fatalf("%d verdicts; Apple documents 11", len(results))
 	}
 	seen := map[string]bool{}
-	for _, v := range Verdicts {
-		if !v.Valid() || v.Meaning() == "" || seen[v.Meaning()] {
+	for _, r := range results {
+		v := r.Result
+		if !v.Known() || v.Meaning() == "" || seen[v.Meaning()] {
 			t.Errorf("%s: meaning %q", v, v.Meaning())
 		}
 		seen[v.Meaning()] = true
 	}
-	if Verdict("BOGUS").Valid() {
+	if Verdict("BOGUS").Known() {
 		t.Error("BOGUS is valid")
 	}
 }
@@ -150,7 +154,7 @@ func FuzzCheckURL(f *testing.F) {
 			if u == nil || !strings.EqualFold(u.Scheme, "https") || u.Hostname() == "" || steps[0].Status != StatusOK {
 				t.Fatalf("%q accepted as %v with %+v", raw, u, steps)
 			}
-		} else if u != nil || !v.Valid() {
+		} else if u != nil || !v.Known() {
 			t.Fatalf("%q: verdict %q with URL %v", raw, v, u)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -61,7 +62,7 @@ type Model struct {
 	lastErr             string
 	lastErrAt           time.Time
 	tunnelErr           string
-	probeVerdict        string
+	probeVerdict        appstore.SendAttemptResult
 	probeAt             time.Time
 	byTrust             map[string]int
 	totalAll            int
@@ -396,7 +397,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) onEvent(e events.Event) tea.Cmd {
-	e.URL, e.PublicURL, e.Verdict = cleanLine(e.URL), cleanLine(e.PublicURL), cleanLine(e.Verdict)
+	e.URL, e.PublicURL, e.Verdict = cleanLine(e.URL), cleanLine(e.PublicURL), appstore.SendAttemptResult(cleanLine(string(e.Verdict)))
 	e.Message, e.Err = cleanLine(e.Message), cleanLine(e.Err)
 	switch e.Kind {
 	case events.Ready:

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -94,7 +95,7 @@ func (m *Model) headerLines() []string {
 	}
 	if m.probeVerdict != "" {
 		mark, st := "✓", s.OK
-		if m.probeVerdict != "SUCCESS" {
+		if m.probeVerdict != appstore.ResultSuccess {
 			mark, st = "✗", s.Error
 		}
 		probe = st.Render(fmt.Sprintf("probe %s %s %s", mark, m.probeVerdict, m.clock(m.probeAt)))

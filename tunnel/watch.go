@@ -2,14 +2,9 @@ package tunnel
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore"
@@ -17,10 +12,7 @@ import (
 
 // CheckFunc checks the path from the internet to the receiver through url and returns a verdict
 // in Apple's sendAttemptResult vocabulary (SUCCESS, TIMED_OUT, TLS_ISSUE, ...) and a sentence.
-type CheckFunc func(ctx context.Context, url string) (verdict, message string)
-
-// VerdictSuccess is the verdict of a working path.
-const VerdictSuccess = string(appstore.ResultSuccess)
+type CheckFunc func(ctx context.Context, url string) (verdict appstore.SendAttemptResult, message string)
 
 // WatchOptions configure Watch.
 type WatchOptions struct {
@@ -36,7 +28,7 @@ type WatchOptions struct {
 	OnEvent func(Event)
 	// OnCheck receives verdicts: the first one for each URL (after settling), every change, and
 	// every failing one, so a broken path keeps being reported.
-	OnCheck func(url, verdict, message string)
+	OnCheck func(url string, verdict appstore.SendAttemptResult, message string)
 }
 
 // Watch relays t's events and checks its public URL now, after every URL change and then every
@@ -56,12 +48,12 @@ func Watch(ctx context.Context, t Tunnel, o WatchOptions) {
 		o.OnEvent = func(Event) {}
 	}
 	if o.OnCheck == nil {
-		o.OnCheck = func(string, string, string) {}
+		o.OnCheck = func(string, appstore.SendAttemptResult, string) {}
 	}
 	url := t.URL()
-	settling := 0 // index into Settle while a new URL's first check keeps failing
-	fresh := true // no verdict published yet for url
-	last := ""    // last published verdict
+	settling := 0                          // index into Settle while a new URL's first check keeps failing
+	fresh := true                          // no verdict published yet for url
+	last := appstore.SendAttemptResult("") // last published verdict
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	events := t.Events()
@@ -98,10 +90,10 @@ func Watch(ctx context.Context, t Tunnel, o WatchOptions) {
 		}
 		next := o.Interval
 		switch {
-		case verdict != VerdictSuccess && fresh && settling < len(o.Settle):
+		case verdict != appstore.ResultSuccess && fresh && settling < len(o.Settle):
 			next = o.Settle[settling]
 			settling++
-		case fresh || verdict != last || verdict != VerdictSuccess:
+		case fresh || verdict != last || verdict != appstore.ResultSuccess:
 			o.OnCheck(url, verdict, msg)
 			fresh, last = false, verdict
 		}
@@ -127,10 +119,10 @@ func HTTPCheck(client *http.Client) CheckFunc {
 	if client == nil {
 		client = &http.Client{}
 	}
-	return func(ctx context.Context, url string) (string, string) {
+	return func(ctx context.Context, url string) (appstore.SendAttemptResult, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return string(appstore.ResultOther), err.Error()
+			return appstore.ResultOther, err.Error()
 		}
 		req.Header.Set(SelfCheckHeader, "tunnel-self-check")
 		req.Header.Set("User-Agent", "s2s tunnel self-check")
@@ -141,32 +133,25 @@ func HTTPCheck(client *http.Client) CheckFunc {
 		defer resp.Body.Close()
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		if appstore.Accepted(resp.StatusCode) {
-			return VerdictSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
+			return appstore.ResultSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
 		}
-		return string(appstore.ResultUnsuccessfulHTTPResponseCode), fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
+		return appstore.ResultUnsuccessfulHTTPResponseCode, fmt.Sprintf("GET %s answered %s: the tunnel is up but does not reach the receiver", url, resp.Status)
 	}
 }
 
-func classifyCheckError(err error) (string, string) {
-	var ne net.Error
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var re tls.RecordHeaderError
-	switch {
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return string(appstore.ResultTimedOut), "no answer through the tunnel in time: " + err.Error()
-	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci), errors.As(err, &re),
-		strings.Contains(err.Error(), "tls:"):
-		return string(appstore.ResultTLSIssue), "TLS with the public URL failed: " + err.Error()
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return string(appstore.ResultNoResponse), "the connection closed without an answer: " + err.Error()
+// classifyCheckError names a failed check with appstore's classifier, the one every part of s2s
+// uses, and says what it means for the tunnel.
+func classifyCheckError(err error) (appstore.SendAttemptResult, string) {
+	v := appstore.ClassifyOutcome(0, "", err)
+	switch v {
+	case appstore.ResultTimedOut:
+		return v, "no answer through the tunnel in time: " + err.Error()
+	case appstore.ResultTLSIssue:
+		return v, "TLS with the public URL failed: " + err.Error()
+	case appstore.ResultPrematureClose, appstore.ResultNoResponse, appstore.ResultInvalidResponse:
+		return v, "the connection closed without an answer: " + err.Error()
+	case appstore.ResultSocketIssue:
+		return v, "the public URL is unreachable: " + err.Error()
 	}
-	var de *net.DNSError
-	var oe *net.OpError
-	if errors.As(err, &de) || errors.As(err, &oe) {
-		return string(appstore.ResultSocketIssue), "the public URL is unreachable: " + err.Error()
-	}
-	return string(appstore.ResultOther), err.Error()
+	return v, err.Error()
 }

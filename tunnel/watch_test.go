@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/appstore"
 )
 
 // stubTunnel is a Tunnel driven by the test.
@@ -35,7 +37,7 @@ type scriptedCheck struct {
 	calls    chan string
 }
 
-func (s *scriptedCheck) check(_ context.Context, url string) (string, string) {
+func (s *scriptedCheck) check(_ context.Context, url string) (appstore.SendAttemptResult, string) {
 	s.mu.Lock()
 	v := s.verdicts[url]
 	verdict := v[0]
@@ -44,7 +46,7 @@ func (s *scriptedCheck) check(_ context.Context, url string) (string, string) {
 	}
 	s.mu.Unlock()
 	s.calls <- url
-	return verdict, "checked " + url
+	return appstore.SendAttemptResult(verdict), "checked " + url
 }
 
 func TestWatch(t *testing.T) {
@@ -64,7 +66,7 @@ func TestWatch(t *testing.T) {
 			Interval: time.Millisecond,
 			Settle:   []time.Duration{time.Millisecond},
 			OnEvent:  func(e Event) { events <- e },
-			OnCheck:  func(u, v, m string) { checks <- checkResult{u, v, m} },
+			OnCheck:  func(u string, v appstore.SendAttemptResult, m string) { checks <- checkResult{u, string(v), m} },
 		})
 		close(done)
 	}()
@@ -99,12 +101,12 @@ func TestWatchStopsWithContext(t *testing.T) {
 	started := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
-		Watch(ctx, tun, WatchOptions{Check: func(context.Context, string) (string, string) {
+		Watch(ctx, tun, WatchOptions{Check: func(context.Context, string) (appstore.SendAttemptResult, string) {
 			select {
 			case started <- struct{}{}:
 			default:
 			}
-			return VerdictSuccess, ""
+			return appstore.ResultSuccess, ""
 		}})
 		close(done)
 	}()
@@ -141,13 +143,13 @@ func TestHTTPCheck(t *testing.T) {
 		{ok.URL, "SUCCESS"},
 		{bad.URL, "UNSUCCESSFUL_HTTP_RESPONSE_CODE"},
 		{selfSigned.URL, "TLS_ISSUE"},
-		{hangup.URL, "NO_RESPONSE"},
+		{hangup.URL, "PREMATURE_CLOSE"}, // as s2s probe and Apple's classifier name a close before the answer
 		{closed, "SOCKET_ISSUE"},
 	}
 	check := HTTPCheck(&http.Client{Timeout: 5 * time.Second})
 	for _, tt := range tests {
 		verdict, msg := check(testCtx(t), tt.url)
-		if verdict != tt.want || msg == "" {
+		if string(verdict) != tt.want || msg == "" {
 			t.Errorf("check(%s) = %s %q, want %s", tt.url, verdict, msg, tt.want)
 		}
 	}
