@@ -2,8 +2,9 @@ package appstore
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // Environment is where an app's purchases live; each has its own API host.
@@ -20,13 +21,11 @@ const (
 	SandboxURL    = "https://api.storekit-sandbox.apple.com"
 )
 
-// ParseEnvironment accepts Apple's spelling in any case.
+// ParseEnvironment reads an environment as every s2s command does (decode.ParseEnvironment) and
+// accepts the two the App Store Server API serves.
 func ParseEnvironment(s string) (Environment, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "production", "prod":
-		return Production, nil
-	case "sandbox":
-		return Sandbox, nil
+	if env, ok := decode.ParseServerEnvironment(s); ok {
+		return Environment(env), nil
 	}
 	return "", fmt.Errorf("environment %q: the App Store Server API has Production and Sandbox (Xcode and LocalTesting have no API)", s)
 }

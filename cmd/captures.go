@@ -269,15 +269,6 @@ func captureSelection(now time.Time, flags []selectionFlag, expr, since, until s
 	return f, nil
 }
 
-// capEnvironment returns Apple's spelling of an environment as people type it
-// (decode.ParseEnvironment), or env unchanged for the caller to refuse.
-func capEnvironment(env string) string {
-	if e, ok := decode.ParseEnvironment(env); ok {
-		return e
-	}
-	return env
-}
-
 // parseCaptureTime reads --since/--until: a duration back from now (Go syntax plus days, "7d"),
 // RFC 3339, or a local date or date-time.
 func parseCaptureTime(s string, now time.Time) (time.Time, error) {

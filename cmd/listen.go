@@ -138,11 +138,12 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 		return receiver.Respond{}, "", usageErrorf("--output must be tui, lines or json, not %q", output)
 	}
 	// Spelled as people type it, like the --env filter of s2s captures list.
-	switch env := capEnvironment(o.Environment); env {
-	case "", "Sandbox", "Production":
+	if o.Environment != "" {
+		env, ok := decode.ParseServerEnvironment(o.Environment)
+		if !ok {
+			return receiver.Respond{}, "", usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
+		}
 		o.Environment = env
-	default:
-		return receiver.Respond{}, "", usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
 	}
 	if err := o.Connect.validate(o.Tunnel); err != nil {
 		return receiver.Respond{}, "", err

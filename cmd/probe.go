@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
@@ -101,14 +102,11 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	if opts.Retries < 0 {
 		return usageErrorf("the number of --retries must be 0 or more, not %d", opts.Retries)
 	}
-	switch strings.ToLower(opts.Environment) {
-	case "sandbox":
-		opts.Environment = "Sandbox"
-	case "production":
-		opts.Environment = "Production"
-	default:
+	env, ok := decode.ParseServerEnvironment(opts.Environment)
+	if !ok {
 		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
 	}
+	opts.Environment = env
 	if opts.BundleID == "" {
 		opts.BundleID = f.Getenv(envBundleID)
 	}

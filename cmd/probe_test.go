@@ -45,6 +45,9 @@ func TestProbeCommand(t *testing.T) {
 				"Reason:  the server answered 503 Service Unavailable", "Attempts: UNSUCCESSFUL_HTTP_RESPONSE_CODE (503), UNSUCCESSFUL_HTTP_RESPONSE_CODE (503)"}},
 		{"json", []string{"probe", okURL + "/apple", "--ca", ca, "--json"}, 0, []string{`"verdict": "SUCCESS"`, `"meaning": "Your server answered with an HTTP 2xx status`}},
 		{"bad retries", []string{"probe", okURL, "--retries", "-2"}, 2, nil},
+		// --environment reads environments as decode, listen and the filters do.
+		{"environment as typed", []string{"probe", okURL + "/apple", "--ca", ca, "--environment", "prod"}, 0, []string{"Verdict: SUCCESS  "}},
+		{"environment Apple does not deliver from", []string{"probe", okURL, "--environment", "Xcode"}, 2, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -207,7 +207,7 @@ budget, 3 an answer invalid or too slow, 1 nothing could be sent.`,
 func (o *sendTestOptions) overrides() fixtures.Overrides {
 	return fixtures.Overrides{
 		BundleID:              o.BundleID,
-		Environment:           capEnvironment(o.Environment),
+		Environment:           o.Environment, // fixtures reads it as decode.ParseServerEnvironment
 		ProductID:             o.ProductID,
 		OriginalTransactionID: o.OriginalTransactionID,
 		AppAppleID:            o.AppAppleID,
@@ -270,7 +270,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		return printSendTestList(ios.Out, opts.JSON)
 	}
 	if opts.Apple {
-		env := capEnvironment(opts.Environment)
+		env := opts.Environment // read by appstore.ParseEnvironment
 		if env == "" {
 			env = fixtures.DefaultEnvironment
 		}

@@ -164,8 +164,11 @@ const (
 	EnvLocalTesting = "LocalTesting"
 )
 
-// Environments are the environment values, in the order messages list them.
-var Environments = []string{EnvSandbox, EnvProduction, EnvXcode, EnvLocalTesting}
+// Environments are the environment values, in the order messages list them. Each call returns
+// a new slice the caller may change.
+func Environments() []string {
+	return []string{EnvSandbox, EnvProduction, EnvXcode, EnvLocalTesting}
+}
 
 // ParseEnvironment reads an environment as people type it (any case; sandbox, sbx, sb;
 // production, prod, and V1's PROD; xcode; localtesting, local) and returns Apple's spelling. Every
@@ -183,6 +186,17 @@ func ParseEnvironment(s string) (string, bool) {
 		return EnvLocalTesting, true
 	}
 	return "", false
+}
+
+// ParseServerEnvironment is ParseEnvironment limited to the environments of Apple's servers,
+// Sandbox and Production: the ones Apple delivers from and its APIs answer for (Xcode and
+// LocalTesting data never leaves the developer's machine).
+func ParseServerEnvironment(s string) (string, bool) {
+	env, ok := ParseEnvironment(s)
+	if !ok || (env != EnvSandbox && env != EnvProduction) {
+		return "", false
+	}
+	return env, true
 }
 
 // Notification is the V2 responseBodyV2DecodedPayload. Exactly one of Data, Summary,

@@ -45,7 +45,7 @@ var filterKeys = []struct {
 }{
 	{"type", []string{"t"}, "a notificationType such as DID_RENEW, or TYPE/SUBTYPE such as SUBSCRIBED/RESUBSCRIBE"},
 	{"subtype", []string{"sub", "s"}, "a subtype such as VOLUNTARY"},
-	{"env", []string{"environment", "e"}, strings.Join(decode.Environments, ", ")},
+	{"env", []string{"environment", "e"}, strings.Join(decode.Environments(), ", ")},
 	{"trust", []string{"label"}, strings.Join(TrustLabels, ", ")},
 	{"product", []string{"p"}, "a product ID or part of one"},
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
