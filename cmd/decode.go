@@ -523,15 +523,20 @@ func (s decodeStyles) label(l decode.Label, c decode.Class) string {
 	if c != decode.ClassNone {
 		text += "/" + string(c)
 	}
-	switch l {
-	case decode.LabelVerified:
-		return s.ok.Render(text)
-	case decode.LabelSimulated:
-		return s.sim.Render(text)
-	case decode.LabelXcode, decode.LabelLegacyV1:
-		return s.warn.Render(text)
+	return s.labelStyle(l).Render(text)
+}
+
+// labelStyle colours a label by its tone, as every output does.
+func (s decodeStyles) labelStyle(l decode.Label) lipgloss.Style {
+	switch l.Tone() {
+	case decode.ToneApple:
+		return s.ok
+	case decode.ToneTest:
+		return s.sim
+	case decode.ToneUnsigned:
+		return s.warn
 	}
-	return s.bad.Render(text)
+	return s.bad
 }
 
 // renderDecodedJSON writes the --json document of one decoded input, indented, with a newline:

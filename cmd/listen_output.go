@@ -12,6 +12,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
@@ -31,7 +32,7 @@ type eventPrinter struct {
 }
 
 type lineStyles struct {
-	dim, ok, warn, bad, kind lipgloss.Style
+	dim, ok, sim, warn, bad, kind lipgloss.Style
 }
 
 func newEventPrinter(ios *IOStreams, output string) *eventPrinter {
@@ -40,6 +41,7 @@ func newEventPrinter(ios *IOStreams, output string) *eventPrinter {
 		p.styles = lineStyles{
 			dim:  lipgloss.NewStyle().Faint(true),
 			ok:   lipgloss.NewStyle().Foreground(lipgloss.Green),
+			sim:  lipgloss.NewStyle().Foreground(lipgloss.Cyan),
 			warn: lipgloss.NewStyle().Foreground(lipgloss.Yellow),
 			bad:  lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
 			kind: lipgloss.NewStyle().Bold(true),
@@ -173,15 +175,7 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	if c.Subtype != "" {
 		kind += "/" + c.Subtype
 	}
-	trust := c.Trust
-	switch trust {
-	case "verified":
-		trust = s.ok.Render("verified ✓")
-	case "simulated":
-		trust = s.warn.Render("simulated")
-	case "invalid":
-		trust = s.bad.Render("invalid ✗") + " " + c.TrustClass
-	}
+	trust := s.trust(decode.Label(c.Trust)).Render(decode.Label(c.Trust).Text(decode.Class(c.TrustClass)))
 	fields := []string{
 		s.dim.Render(c.ReceivedAt.Local().Format("15:04:05")),
 		// 45 fits the longest pair Apple documents (EXTERNAL_PURCHASE_TOKEN/ACTIVE_TOKEN_REMINDER).
@@ -249,4 +243,19 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// trust colours a label by its tone, as every output does (simulated is cyan everywhere).
+func (s lineStyles) trust(l decode.Label) lipgloss.Style {
+	switch l.Tone() {
+	case decode.ToneApple:
+		return s.ok
+	case decode.ToneTest:
+		return s.sim
+	case decode.ToneUnsigned:
+		return s.warn
+	case decode.ToneInvalid:
+		return s.bad
+	}
+	return lipgloss.NewStyle()
 }

@@ -109,36 +109,19 @@ func typeText(c *store.Capture) string {
 	return t
 }
 
-// trustText is the trust column: every label reads the same with or without colour.
+// trustText is the trust column: decode's one presenter of a label.
 func trustText(label, class string) string {
-	switch decode.Label(label) {
-	case decode.LabelVerified:
-		return "verified ✓"
-	case decode.LabelSimulated:
-		return "simulated"
-	case decode.LabelXcode:
-		return "xcode"
-	case decode.LabelLegacyV1:
-		return "v1"
-	case decode.LabelInvalid:
-		if class != "" {
-			return "invalid ✗ " + class
-		}
-		return "invalid ✗"
-	}
-	if label == "" {
-		return "?"
-	}
-	return label
+	return decode.Label(label).Text(decode.Class(class))
 }
 
+// trust colours a label by its tone, as every output does.
 func (s styles) trust(label string) lipgloss.Style {
-	switch decode.Label(label) {
-	case decode.LabelVerified:
+	switch decode.Label(label).Tone() {
+	case decode.ToneApple:
 		return s.TrustOK
-	case decode.LabelSimulated:
+	case decode.ToneTest:
 		return s.TrustSim
-	case decode.LabelInvalid:
+	case decode.ToneInvalid:
 		return s.TrustBad
 	}
 	return s.TrustWeak
