@@ -167,6 +167,10 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
+	fwdPlan, err := o.Forward.plan(f)
+	if err != nil {
+		return err
+	}
 
 	storePath := captureStorePath(f, o.StorePath)
 
@@ -217,7 +221,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	evs, unsubscribe := bus.Subscribe(4096)
 	defer unsubscribe()
 
-	fwd, err := newForwarder(ctx, f, o.Forward, st, bus)
+	fwd, err := newForwarder(ctx, f, fwdPlan, st, bus)
 	if err != nil {
 		return err
 	}

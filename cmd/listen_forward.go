@@ -69,9 +69,18 @@ func targetNames(fwd forwarder) []string {
 	return names
 }
 
-// newForwarder builds the forwarder for o (nil, nil when there are no targets) and starts its
-// retry loop under ctx; deliveries are recorded in st and published on bus.
-func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.Store, bus *events.Bus) (forwarder, error) {
+// forwardPlan is the forwarding flags checked and parsed: listen reads them before it opens
+// anything, so a bad flag fails without creating a store.
+type forwardPlan struct {
+	targets        []relay.Target
+	forwardInvalid bool
+	timeout        time.Duration
+	backoff        []time.Duration
+	client         *http.Client // nil: the default client
+}
+
+// plan checks the forwarding flags (nil, nil when there are no targets).
+func (o forwardOptions) plan(f *Factory) (*forwardPlan, error) {
 	if len(o.Targets) == 0 {
 		if o.ForwardInvalid {
 			// Otherwise the flag is accepted and nothing is forwarded, which reads as a bug.
@@ -103,18 +112,27 @@ func newForwarder(ctx context.Context, f *Factory, o forwardOptions, st *store.S
 	if err != nil {
 		return nil, err
 	}
-	var client *http.Client
+	p := &forwardPlan{targets: targets, forwardInvalid: o.ForwardInvalid, timeout: o.Timeout, backoff: backoff}
 	if roots != nil {
-		client = relay.NewClientTrusting(roots)
+		p.client = relay.NewClientTrusting(roots)
+	}
+	return p, nil
+}
+
+// newForwarder builds the forwarder p plans (nil, nil without one) and starts its retry loop
+// under ctx; deliveries are recorded in st and published on bus.
+func newForwarder(ctx context.Context, f *Factory, p *forwardPlan, st *store.Store, bus *events.Bus) (forwarder, error) {
+	if p == nil {
+		return nil, nil
 	}
 	return relay.New(ctx, relay.Config{
-		Client:         client,
-		Targets:        targets,
-		ForwardInvalid: o.ForwardInvalid,
+		Client:         p.client,
+		Targets:        p.targets,
+		ForwardInvalid: p.forwardInvalid,
 		Store:          st,
 		Bus:            bus,
-		Timeout:        o.Timeout,
-		Backoff:        backoff,
+		Timeout:        p.timeout,
+		Backoff:        p.backoff,
 		Now:            f.Now,
 	})
 }

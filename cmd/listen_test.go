@@ -57,6 +57,10 @@ func TestListenFlagValues(t *testing.T) {
 		{[]string{"--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": use HOST:PORT`},
 		{[]string{"--environment", "Xcode"}, `--environment must be Sandbox or Production, not "Xcode"`},
 		{[]string{"--root", filepath.Join(dir, "missing.pem")}, "reading --root"},
+		// The forwarding flags are checked before the store is opened too.
+		{[]string{"--forward-to", "3000", "--forward-retries", "bogus"}, `retry schedule "bogus"`},
+		{[]string{"--forward-to", "3000", "--forward-timeout", "-1s"}, "--forward-timeout must be positive"},
+		{[]string{"--forward-invalid"}, "--forward-invalid needs at least one --forward-to target"},
 		// Accepted: the error is the next check's, about --addr.
 		{[]string{"--environment", "sandbox", "--addr", "x"}, `--addr "x"`},
 		{[]string{"--environment", "production", "--addr", "x"}, `--addr "x"`},
