@@ -136,8 +136,10 @@ const (
 	SubtypeActiveTokenReminder Subtype = "ACTIVE_TOKEN_REMINDER"
 )
 
-// Subtypes lists every known subtype.
-var Subtypes = []Subtype{
+// Subtypes lists every known subtype. Each call returns a new slice the caller may change.
+func Subtypes() []Subtype { return slices.Clone(subtypes[:]) }
+
+var subtypes = [...]Subtype{
 	SubtypeInitialBuy, SubtypeResubscribe, SubtypeDowngrade, SubtypeUpgrade, SubtypeAutoRenewEnabled,
 	SubtypeAutoRenewDisabled, SubtypeVoluntary, SubtypeBillingRetry, SubtypePriceIncrease,
 	SubtypeGracePeriod, SubtypePending, SubtypeAccepted, SubtypeBillingRecovery,
@@ -147,7 +149,7 @@ var Subtypes = []Subtype{
 
 // Known reports whether Apple documents this subtype.
 func (s Subtype) Known() bool {
-	for _, k := range Subtypes {
+	for _, k := range subtypes {
 		if k == s {
 			return true
 		}

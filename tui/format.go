@@ -14,17 +14,18 @@ import (
 
 // kindOf classifies a V2 (or V1) notificationType for colour.
 func kindOf(typ string) kind {
-	switch typ {
-	case "SUBSCRIBED", "ONE_TIME_CHARGE", "OFFER_REDEEMED", "INITIAL_BUY":
+	switch decode.NotificationType(typ) {
+	case decode.TypeSubscribed, decode.TypeOneTimeCharge, decode.TypeOfferRedeemed, "INITIAL_BUY": // the last: version 1
 		return kindPurchase
-	case "DID_RENEW", "DID_CHANGE_RENEWAL_PREF", "DID_CHANGE_RENEWAL_STATUS", "RENEWAL_EXTENDED",
-		"RENEWAL_EXTENSION", "PRICE_INCREASE", "INTERACTIVE_RENEWAL", "DID_RECOVER":
+	case decode.TypeDidRenew, decode.TypeDidChangeRenewalPref, decode.TypeDidChangeRenewalStatus, decode.TypeRenewalExtended,
+		decode.TypeRenewalExtension, decode.TypePriceIncrease,
+		"INTERACTIVE_RENEWAL", "DID_RECOVER": // version 1 types
 		return kindRenewal
-	case "DID_FAIL_TO_RENEW", "EXPIRED", "GRACE_PERIOD_EXPIRED":
+	case decode.TypeDidFailToRenew, decode.TypeExpired, decode.TypeGracePeriodExpired:
 		return kindFailure
-	case "REFUND", "REFUND_DECLINED", "REFUND_REVERSED", "REVOKE", "CONSUMPTION_REQUEST", "CANCEL":
+	case decode.TypeRefund, decode.TypeRefundDeclined, decode.TypeRefundReversed, decode.TypeRevoke, decode.TypeConsumptionRequest, "CANCEL": // the last: version 1
 		return kindRefund
-	case "TEST":
+	case decode.TypeTest:
 		return kindTest
 	}
 	return kindOther
@@ -33,66 +34,67 @@ func kindOf(typ string) kind {
 // lifecycle says in words (24 columns at most) what a notification means for the subscription,
 // for the timeline.
 func lifecycle(typ, subtype string) string {
-	switch typ {
-	case "SUBSCRIBED":
-		if subtype == "RESUBSCRIBE" {
+	sub := decode.Subtype(subtype)
+	switch decode.NotificationType(typ) {
+	case decode.TypeSubscribed:
+		if sub == decode.SubtypeResubscribe {
 			return "resubscribed"
 		}
 		return "subscribed"
-	case "DID_RENEW":
-		if subtype == "BILLING_RECOVERY" {
+	case decode.TypeDidRenew:
+		if sub == decode.SubtypeBillingRecovery {
 			return "renewed after retry"
 		}
 		return "renewed"
-	case "DID_FAIL_TO_RENEW":
-		if subtype == "GRACE_PERIOD" {
+	case decode.TypeDidFailToRenew:
+		if sub == decode.SubtypeGracePeriod {
 			return "billing failed, grace"
 		}
 		return "billing failed, retrying"
-	case "GRACE_PERIOD_EXPIRED":
+	case decode.TypeGracePeriodExpired:
 		return "grace period ended"
-	case "EXPIRED":
-		switch subtype {
-		case "VOLUNTARY":
+	case decode.TypeExpired:
+		switch sub {
+		case decode.SubtypeVoluntary:
 			return "expired: user turned off"
-		case "BILLING_RETRY":
+		case decode.SubtypeBillingRetry:
 			return "expired: billing failed"
-		case "PRICE_INCREASE":
+		case decode.SubtypePriceIncrease:
 			return "expired: price refused"
 		}
 		return "expired"
-	case "DID_CHANGE_RENEWAL_STATUS":
-		if subtype == "AUTO_RENEW_DISABLED" {
+	case decode.TypeDidChangeRenewalStatus:
+		if sub == decode.SubtypeAutoRenewDisabled {
 			return "auto-renew turned off"
 		}
 		return "auto-renew turned on"
-	case "DID_CHANGE_RENEWAL_PREF":
-		switch subtype {
-		case "UPGRADE":
+	case decode.TypeDidChangeRenewalPref:
+		switch sub {
+		case decode.SubtypeUpgrade:
 			return "upgraded"
-		case "DOWNGRADE":
+		case decode.SubtypeDowngrade:
 			return "downgrade scheduled"
 		}
 		return "plan change cancelled"
-	case "REFUND":
+	case decode.TypeRefund:
 		return "refunded"
-	case "REFUND_DECLINED":
+	case decode.TypeRefundDeclined:
 		return "refund declined"
-	case "REFUND_REVERSED":
+	case decode.TypeRefundReversed:
 		return "refund reversed"
-	case "REVOKE":
+	case decode.TypeRevoke:
 		return "family sharing revoked"
-	case "CONSUMPTION_REQUEST":
+	case decode.TypeConsumptionRequest:
 		return "refund requested"
-	case "OFFER_REDEEMED":
+	case decode.TypeOfferRedeemed:
 		return "offer redeemed"
-	case "PRICE_INCREASE":
+	case decode.TypePriceIncrease:
 		return "price increase"
-	case "RENEWAL_EXTENDED":
+	case decode.TypeRenewalExtended:
 		return "renewal date extended"
-	case "ONE_TIME_CHARGE":
+	case decode.TypeOneTimeCharge:
 		return "one-time purchase"
-	case "TEST":
+	case decode.TypeTest:
 		return "test notification"
 	}
 	return strings.ToLower(strings.ReplaceAll(typ, "_", " "))
