@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,10 +85,8 @@ const (
 	TypeRescindConsent         NotificationType = "RESCIND_CONSENT"
 )
 
-// NotificationTypes lists every known notificationType, in Apple's documentation order. Each
-// call returns a new slice the caller may change.
-func NotificationTypes() []NotificationType { return slices.Clone(notificationTypes[:]) }
-
+// notificationTypes lists every known notificationType, in Apple's documentation order
+// (docs/apple.md §2.2).
 var notificationTypes = [...]NotificationType{
 	TypeSubscribed, TypeDidChangeRenewalPref, TypeDidChangeRenewalStatus, TypeOfferRedeemed,
 	TypeDidRenew, TypeExpired, TypeDidFailToRenew, TypeGracePeriodExpired, TypePriceIncrease,
@@ -136,9 +133,7 @@ const (
 	SubtypeActiveTokenReminder Subtype = "ACTIVE_TOKEN_REMINDER"
 )
 
-// Subtypes lists every known subtype. Each call returns a new slice the caller may change.
-func Subtypes() []Subtype { return slices.Clone(subtypes[:]) }
-
+// subtypes lists every known subtype (docs/apple.md §2.3).
 var subtypes = [...]Subtype{
 	SubtypeInitialBuy, SubtypeResubscribe, SubtypeDowngrade, SubtypeUpgrade, SubtypeAutoRenewEnabled,
 	SubtypeAutoRenewDisabled, SubtypeVoluntary, SubtypeBillingRetry, SubtypePriceIncrease,
