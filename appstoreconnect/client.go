@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // DefaultBaseURL is Apple's App Store Connect API host.
@@ -253,23 +254,42 @@ func parseError(status int, data []byte, method, path string) *APIError {
 	return e
 }
 
+// appsDocument and appDocument are the JSON:API answers of the apps resource, read with exact keys
+// (decode.UnmarshalExact): bundleId decides which app is changed, so a "BundleId" or a key given
+// twice is an error, never a second reading.
+type appsDocument struct {
+	Data []appResource `json:"data"`
+}
+
+type appDocument struct {
+	Data *appResource `json:"data"`
+}
+
+type appResource struct {
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Attributes struct {
+		BundleID                               string `json:"bundleId"`
+		Name                                   string `json:"name"`
+		SubscriptionStatusURL                  string `json:"subscriptionStatusUrl"`
+		SubscriptionStatusURLVersion           string `json:"subscriptionStatusUrlVersion"`
+		SubscriptionStatusURLForSandbox        string `json:"subscriptionStatusUrlForSandbox"`
+		SubscriptionStatusURLVersionForSandbox string `json:"subscriptionStatusUrlVersionForSandbox"`
+	} `json:"attributes"`
+}
+
 // parseApps reads an apps collection answer {"data":[...]}.
 func parseApps(data []byte) ([]App, error) {
-	top, err := objectFields(data)
-	if err != nil {
+	var doc appsDocument
+	if err := decode.UnmarshalExact(data, "Apple's answer", &doc); err != nil {
 		return nil, err
 	}
-	raw, ok := top["data"]
-	if !ok {
+	if doc.Data == nil {
 		return nil, errors.New("the answer has no data")
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, errors.New("data is not an array")
-	}
-	apps := make([]App, 0, len(items))
-	for _, it := range items {
-		a, err := parseAppResource(it)
+	apps := make([]App, 0, len(doc.Data))
+	for _, r := range doc.Data {
+		a, err := r.app()
 		if err != nil {
 			return nil, err
 		}
@@ -280,51 +300,33 @@ func parseApps(data []byte) ([]App, error) {
 
 // parseOneApp reads an app answer {"data":{...}}.
 func parseOneApp(data []byte) (*App, error) {
-	top, err := objectFields(data)
-	if err != nil {
+	var doc appDocument
+	if err := decode.UnmarshalExact(data, "Apple's answer", &doc); err != nil {
 		return nil, err
 	}
-	raw, ok := top["data"]
-	if !ok {
+	if doc.Data == nil {
 		return nil, errors.New("the answer has no data")
 	}
-	a, err := parseAppResource(raw)
+	a, err := doc.Data.app()
 	if err != nil {
 		return nil, err
 	}
 	return &a, nil
 }
 
-func parseAppResource(raw json.RawMessage) (App, error) {
-	res, err := objectFields(raw)
-	if err != nil {
-		return App{}, fmt.Errorf("an app: %w", err)
+func (r appResource) app() (App, error) {
+	if r.Type != "apps" {
+		return App{}, fmt.Errorf("a resource of type %q where an app was expected", safeText(r.Type))
 	}
-	typ, _, err := stringField(res, "type")
-	if err != nil || typ != "apps" {
-		return App{}, fmt.Errorf("a resource of type %q where an app was expected", safeText(typ))
-	}
-	var a App
-	if a.ID, _, err = stringField(res, "id"); err != nil || a.ID == "" {
+	if r.ID == "" {
 		return App{}, errors.New("an app without an id")
 	}
-	attrs, err := objectFields(res["attributes"])
-	if err != nil {
-		return App{}, fmt.Errorf("app %s attributes: %w", safeText(a.ID), err)
-	}
-	for _, f := range []struct {
-		dst *string
-		key string
-	}{
-		{&a.BundleID, "bundleId"}, {&a.Name, "name"},
-		{&a.Production.URL, "subscriptionStatusUrl"}, {&a.Production.Version, "subscriptionStatusUrlVersion"},
-		{&a.Sandbox.URL, "subscriptionStatusUrlForSandbox"}, {&a.Sandbox.Version, "subscriptionStatusUrlVersionForSandbox"},
-	} {
-		if *f.dst, _, err = stringField(attrs, f.key); err != nil {
-			return App{}, fmt.Errorf("app %s: %w", safeText(a.ID), err)
-		}
-	}
-	return a, nil
+	at := r.Attributes
+	return App{
+		ID: r.ID, BundleID: at.BundleID, Name: at.Name,
+		Production: NotificationURL{URL: at.SubscriptionStatusURL, Version: at.SubscriptionStatusURLVersion},
+		Sandbox:    NotificationURL{URL: at.SubscriptionStatusURLForSandbox, Version: at.SubscriptionStatusURLVersionForSandbox},
+	}, nil
 }
 
 func (c *Client) debugf(format string, args ...any) {

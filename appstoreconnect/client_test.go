@@ -166,15 +166,16 @@ func TestTokenLifetimeAtMost20Minutes(t *testing.T) {
 }
 
 // TestAnswersReadWithExactKeys: Go's decoder would take "BundleId" for bundleId; Apple's answer is
-// read with exact keys, and an ambiguous one (a key twice) is refused.
+// read with exact keys, and an ambiguous one (a key twice, or a key differing only by case) is
+// refused.
 func TestAnswersReadWithExactKeys(t *testing.T) {
 	for name, tc := range map[string]struct {
 		body, want string
 	}{
-		"case":      {`{"data":[{"type":"apps","id":"1","attributes":{"BundleId":"com.example.app"}}]}`, "no app with the bundle ID"},
+		"case":      {`{"data":[{"type":"apps","id":"1","attributes":{"BundleId":"com.example.app"}}]}`, `differs from "bundleId" only by case`},
 		"duplicate": {`{"data":[{"type":"apps","id":"1","attributes":{"bundleId":"com.other","bundleId":"com.example.app"}}]}`, "twice"},
 		"type":      {`{"data":[{"type":"users","id":"1","attributes":{"bundleId":"com.example.app"}}]}`, "where an app was expected"},
-		"trailing":  {`{"data":[]} {}`, "after the JSON object"},
+		"trailing":  {`{"data":[]} {}`, "not valid JSON"},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tc.body) }))
 		c, err := appstoreconnect.New(appstoreconnect.Config{
