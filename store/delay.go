@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -83,11 +84,66 @@ type captureFields Capture
 // no MarshalJSON of its own, so a document can embed it to add members to a capture's.
 type CaptureJSON struct {
 	captureFields
-	DelayMs *int64 `json:"delayMs,omitempty"` // see Capture.Delay
+	// LatencyMs is Latency in milliseconds (to the microsecond), absent until s2s answered: every
+	// duration in s2s's JSON names its unit.
+	LatencyMs *float64 `json:"latencyMs,omitempty"`
+	DelayMs   *int64   `json:"delayMs,omitempty"` // see Capture.Delay
 }
 
 // JSON returns the capture as its JSON shows it.
-func (c Capture) JSON() CaptureJSON { return CaptureJSON{captureFields(c), c.DelayMs()} }
+func (c Capture) JSON() CaptureJSON {
+	j := CaptureJSON{captureFields: captureFields(c), DelayMs: c.DelayMs()}
+	if c.Latency > 0 {
+		ms := Millis(c.Latency)
+		j.LatencyMs = &ms
+	}
+	return j
+}
+
+// UnmarshalJSON reads a capture as MarshalJSON writes it (latencyMs back into Latency).
+func (c *Capture) UnmarshalJSON(b []byte) error {
+	v := struct {
+		*captureFields
+		LatencyMs float64 `json:"latencyMs"`
+	}{captureFields: (*captureFields)(c)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	c.Latency = FromMillis(v.LatencyMs)
+	return nil
+}
+
+// deliveryFields is Delivery without its JSON methods.
+type deliveryFields Delivery
+
+// MarshalJSON writes the delivery with its latency as latencyMs.
+func (d Delivery) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		deliveryFields
+		LatencyMs float64 `json:"latencyMs"`
+	}{deliveryFields(d), Millis(d.Latency)})
+}
+
+// UnmarshalJSON reads a delivery as MarshalJSON writes it.
+func (d *Delivery) UnmarshalJSON(b []byte) error {
+	v := struct {
+		*deliveryFields
+		LatencyMs float64 `json:"latencyMs"`
+	}{deliveryFields: (*deliveryFields)(d)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	d.Latency = FromMillis(v.LatencyMs)
+	return nil
+}
+
+// Millis is d in milliseconds, to the microsecond: how s2s's JSON writes a duration.
+func Millis(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
+
+// FromMillis is the duration Millis wrote.
+func FromMillis(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}
 
 // MarshalJSON adds the derived delayMs to the stored fields, wherever a capture is written as
 // JSON (captures list and show, listen --output json).

@@ -42,7 +42,7 @@ type Capture struct {
 	DuplicateOf           int64     `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
 
 	ResponseStatus int           `json:"responseStatus,omitempty"` // what s2s answered; 0 until known
-	Latency        time.Duration `json:"latency,omitempty"`        // receive to answer
+	Latency        time.Duration `json:"-"`                        // receive to answer; JSON: latencyMs
 }
 
 // Delivery is one forwarding (or replay) attempt of a capture to a target.
@@ -52,8 +52,8 @@ type Delivery struct {
 	Target      string        `json:"target"`
 	Attempt     int           `json:"attempt"` // 1-based
 	StartedAt   time.Time     `json:"startedAt"`
-	Status      int           `json:"status,omitempty"` // HTTP status, 0 when no answer
-	Latency     time.Duration `json:"latency"`
+	Status      int           `json:"status,omitempty"`   // HTTP status, 0 when no answer
+	Latency     time.Duration `json:"-"`                  // JSON: latencyMs
 	Response    string        `json:"response,omitempty"` // start of the response body
 	Error       string        `json:"error,omitempty"`
 	State       string        `json:"state"`                // DeliveryPending, DeliverySucceeded, DeliveryFailed
