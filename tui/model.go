@@ -89,6 +89,7 @@ type Model struct {
 	// shows a DELAY column; it stays until the list is read again.
 	unusualDelays bool
 	filterTx      string
+	filterErr     string // the filter being edited was refused: why (FilterError), shown under it
 	filter        store.Filter
 	editing       bool
 	input         textinput.Model
@@ -673,13 +674,16 @@ func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 			// The editor stays open on the mistake; the message names the key or value and
 			// what is valid, where a list would otherwise show "0 matching" and no reason.
 			m.setStatus("filter: "+err.Error(), true)
+			m.filterErr = err.Error()
 			return nil
 		}
+		m.filterErr = ""
 		m.editing = false
 		m.input.Blur()
 		return m.applyFilter(m.input.Value())
 	case "esc":
 		m.editing = false
+		m.filterErr = ""
 		m.input.Blur()
 		m.layout()
 		return nil

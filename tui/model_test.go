@@ -213,12 +213,12 @@ func TestFilterMistakes(t *testing.T) {
 		text     string
 		mentions []string
 	}{
-		{"foo:bar", []string{`"foo"`, "type", "env", "trust", "product"}},
+		{"foo:bar", []string{`"foo"`, "type", "env", "trust", "product", "bundle", "otid", "uuid"}},
 		{"trust:bogus", []string{"bogus", "verified", "simulated", "invalid"}},
 		{"env:", []string{"env", "Sandbox", "Production", "Xcode"}},
 	} {
 		h := newHarness(t, Config{}, lifeOfASubscription()...)
-		h.send(tea.WindowSizeMsg{Width: 200, Height: 30})
+		h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
 		h.press("/")
 		h.typeText(tt.text)
 		h.press("enter")
@@ -233,6 +233,14 @@ func TestFilterMistakes(t *testing.T) {
 		}
 		if !h.m.statusBad {
 			t.Errorf("%q: the message is not shown as an error", tt.text)
+		}
+		if n := len(lines(scr)); n != 30 {
+			t.Errorf("%q: the screen has %d lines with the message, want 30", tt.text, n)
+		}
+		// esc leaves the editor, and the column titles come back.
+		h.press("esc")
+		if scr := h.plain(); !strings.Contains(scr, "TYPE · SUBTYPE") {
+			t.Errorf("%q: no column titles after esc:\n%s", tt.text, scr)
 		}
 	}
 }

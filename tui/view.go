@@ -340,7 +340,13 @@ func (m *Model) listLines() []string {
 	if c.fwd > 0 {
 		head += " " + cell("FORWARD", c.fwd)
 	}
-	lines = append(lines, s.ColHeader.Render(head))
+	if m.editing && m.filterErr != "" {
+		// In place of the column titles, so the layout stays: the whole message, which the
+		// status line may have to cut.
+		lines = append(lines, s.Error.Render(cell("  "+m.filterErr, m.width)))
+	} else {
+		lines = append(lines, s.ColHeader.Render(head))
+	}
 	if len(m.rows) == 0 {
 		switch {
 		case m.loading:
