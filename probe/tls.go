@@ -241,7 +241,7 @@ func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 		s.Fix = "Use a certificate from a public certificate authority such as Let's Encrypt (for a local test, pass it with --ca)."
 	case errors.As(err, &unknown):
 		s.Detail = "issued by " + name(leaf.Issuer.CommonName, leaf.Issuer.String()) + ", which is not a trusted certificate authority"
-		s.Fix = "Use a certificate from a public certificate authority and serve the full chain; Apple fetches no missing intermediates."
+		s.Fix = "Use a certificate from a public certificate authority and serve the full chain; Apple fetches no missing intermediates. (To probe a local server whose certificate a development CA issued, trust that CA with --ca FILE or S2S_CA_FILE.)"
 		if len(certs) == 1 {
 			s.Detail += ", and the server sends no intermediate certificate"
 		}
