@@ -382,9 +382,8 @@ func TestWaitTestNotificationDeadline(t *testing.T) {
 	if !errors.Is(err, appstore.ErrNoAttemptYet) || !strings.Contains(err.Error(), "00000000-1111") {
 		t.Fatalf("err = %v, want ErrNoAttemptYet naming the token", err)
 	}
-	if len(srv.Requests()) < 2 {
-		t.Errorf("%d polls, want several before the deadline", len(srv.Requests()))
-	}
+	// How many polls fit in 30 ms depends on how busy the machine is; that the client keeps
+	// polling through "not found" is proven without a clock by TestTestNotificationDelivered.
 }
 
 func TestRateLimitHonoursRetryAfter(t *testing.T) {

@@ -45,11 +45,15 @@ func (p *Cloudflared) Name() string { return "cloudflared" }
 // quickURLRE finds the quick tunnel's URL in cloudflared's log lines, boxed or JSON.
 var quickURLRE = regexp.MustCompile(`https://[a-z0-9-]+\.trycloudflare\.com`)
 
+// rateLimitedRE finds HTTP status 429 in a log line ("status 429", status_code="429 ..."). A bare
+// "429" is not enough: the line may quote the origin's URL, whose port or a timestamp can hold it.
+var rateLimitedRE = regexp.MustCompile(`status[_a-z]*[=:" ]*429\b`)
+
 // cloudflaredFailure sorts one stderr line into a failure class, or "".
 func cloudflaredFailure(line string) (Class, string) {
 	l := strings.ToLower(line)
 	switch {
-	case strings.Contains(l, "429") || strings.Contains(l, "too many requests") || strings.Contains(l, "error code: 1015"):
+	case rateLimitedRE.MatchString(l) || strings.Contains(l, "too many requests") || strings.Contains(l, "error code: 1015"):
 		return ClassRateLimited, "Cloudflare is rate-limiting quick tunnels from your address; wait a few minutes, or use --tunnel ssh or ngrok"
 	case strings.Contains(l, "failed to request quick tunnel") || strings.Contains(l, "no such host") ||
 		strings.Contains(l, "network is unreachable") || strings.Contains(l, "connection refused") && strings.Contains(l, "api.trycloudflare.com"):

@@ -260,6 +260,9 @@ func TestCloudflaredFailureLines(t *testing.T) {
 	}{
 		{`2023-01-16T08:32:58Z ERR Error unmarshaling QuickTunnel response: error code: 1015 error="invalid character 'e' looking for beginning of value" status_code="429 Too Many Requests"`, ClassRateLimited},
 		{`{"level":"error","message":"quick tunnel provisioning failed with status 429"}`, ClassRateLimited},
+		// A port or a fraction of a second holding 429 is not Cloudflare's answer.
+		{`2026-12-04T20:14:03Z INF Starting tunnel originService=http://127.0.0.1:42915`, ""},
+		{`2026-12-04T20:14:03.429Z INF Connection registered connIndex=0`, ""},
 		{`2023-01-16T08:32:58Z ERR failed to request quick Tunnel: Post "https://api.trycloudflare.com/tunnel": dial tcp: lookup api.trycloudflare.com: no such host`, ClassNetwork},
 		{`2023-01-16T08:32:58Z INF Registered tunnel connection connIndex=0`, ""},
 		{`2023-01-16T08:32:58Z INF |  https://oklahoma-solo-younger-truck.trycloudflare.com  |`, ""},
@@ -269,7 +272,7 @@ func TestCloudflaredFailureLines(t *testing.T) {
 			t.Errorf("cloudflaredFailure(%q) = %q, want %q", tt.line, got, tt.want)
 		}
 	}
-	if u := quickURLRE.FindString(tests[4].line); u != "https://oklahoma-solo-younger-truck.trycloudflare.com" {
+	if u := quickURLRE.FindString(tests[len(tests)-1].line); u != "https://oklahoma-solo-younger-truck.trycloudflare.com" {
 		t.Errorf("URL from the box = %q", u)
 	}
 }
