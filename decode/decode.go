@@ -176,7 +176,17 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	if want != KindUnknown {
 		d.Kind = want
 	}
-	compact = bytes.TrimSpace(compact)
+	if trimmed := bytes.TrimSpace(compact); len(trimmed) != len(compact) {
+		// A JWS in a body, a nested field or an API answer is the exact string the developer's
+		// server verifies: Apple's libraries check the signature over it as it is, space and
+		// all, and reject it. Only decode's command line (a pasted JWS) forgives the space.
+		if want != KindUnknown {
+			d.JWS = string(compact)
+			d.setOwn(invalid(ClassFormat, "the JWS has white space around it: Apple sends the compact JWS alone, and Apple's libraries verify the string as it is, so the developer's server would reject it"))
+			return
+		}
+		compact = trimmed
+	}
 	d.JWS = string(compact)
 	j, err := v.parseJWS(d.JWS, compact)
 	if err != nil {

@@ -1,11 +1,13 @@
 package decode_test
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/testpki"
 )
 
 func TestSplitInputs(t *testing.T) {
@@ -240,5 +242,66 @@ func TestBodyHoldingTransaction(t *testing.T) {
 	if d := v.DecodeBody([]byte(`{"signedPayload":"` + renewal + `"}`)); d.Verification.Label != decode.LabelInvalid ||
 		!strings.Contains(d.Verification.Message, "a signed renewal info, not a notification") {
 		t.Errorf("renewal info as a notification: %s %q", d.Verification.Label, d.Verification.Message)
+	}
+}
+
+// TestJWSWithSpaceAround: a JWS carried in a body, a nested field or an API answer is the exact
+// string the developer's server verifies. Apple's libraries sign-check the string as it is, so
+// one with white space (ASCII or Unicode: NBSP, NEL) around a genuine JWS fails there; s2s used to
+// trim it and label the notification verified. Only decode's command line, given a bare JWS or a
+// quoted one, forgives the space around it.
+func TestJWSWithSpaceAround(t *testing.T) {
+	jws := strings.TrimSpace(string(readVector(t, "real/05-notification-2025-10-01-DID_RENEW-sandbox.jws")))
+	v := decode.NewVerifier(decode.Options{})
+	if d := v.DecodeBody([]byte(`{"signedPayload":"` + jws + `"}`)); d.Verification.Label != decode.LabelVerified {
+		t.Fatalf("the genuine body: %s %q", d.Verification.Label, d.Verification.Message)
+	}
+	for name, s := range map[string]string{
+		"space before": " " + jws, "newline after": jws + `\n`, "tab before": `\t` + jws,
+		"NBSP before": `\u00a0` + jws, "NEL after": jws + `\u0085`, "ideographic space": `\u3000` + jws,
+	} {
+		for where, d := range map[string]*decode.Decoded{
+			"DecodeBody":          v.DecodeBody([]byte(`{"signedPayload":"` + s + `"}`)),
+			"Decode of a body":    v.Decode([]byte(`{"signedPayload":"` + s + `"}`)),
+			"DecodeEndpointBody":  v.DecodeEndpointBody([]byte(`{"signedPayload":"` + s + `"}`)),
+			"DecodeSignedPayload": v.DecodeSignedPayload([]byte(unquote(t, s))),
+		} {
+			if d.Verification.Label != decode.LabelInvalid || d.Verification.Class != decode.ClassFormat ||
+				!strings.Contains(d.Verification.Message, "white space") {
+				t.Errorf("%s, %s: %s/%s %q", where, name, d.Verification.Label, d.Verification.Class, d.Verification.Message)
+			}
+		}
+	}
+	// decode's command line takes a pasted JWS with the space around it.
+	for _, in := range []string{" " + jws + "\n", `"` + jws + ` "`} {
+		if d := v.Decode([]byte(in)); d.Verification.Label != decode.LabelVerified {
+			t.Errorf("Decode(%.12q…): %s %q", in, d.Verification.Label, d.Verification.Message)
+		}
+	}
+}
+
+// unquote reads s as the content of a JSON string.
+func unquote(t *testing.T, s string) string {
+	t.Helper()
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestNestedJWSWithSpaceAround: a nested signed field with space around its JWS is a format
+// problem of that part, whatever its signature.
+func TestNestedJWSWithSpaceAround(t *testing.T) {
+	chain := mustChain(t, testpki.Options{})
+	tx := chain.Sign(txPayload("Sandbox", "com.example"))
+	v := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root}, Clock: clock})
+	if d := v.DecodeBody([]byte(`{"signedPayload":"` + chain.Sign(notificationPayload("Sandbox", "com.example", 1, tx, "")) + `"}`)); d.Verification.Label != decode.LabelSimulated {
+		t.Fatalf("the well-formed notification: %s %q", d.Verification.Label, d.Verification.Message)
+	}
+	d := v.DecodeBody([]byte(`{"signedPayload":"` + chain.Sign(notificationPayload("Sandbox", "com.example", 1, tx+"\u00a0", "")) + `"}`))
+	if ver := d.Verification; ver.Label != decode.LabelInvalid || ver.Class != decode.ClassFormat ||
+		!strings.HasPrefix(ver.Message, "signedTransactionInfo: ") || !strings.Contains(ver.Message, "white space") {
+		t.Errorf("nested JWS with a space: %s/%s %q", ver.Label, ver.Class, ver.Message)
 	}
 }
