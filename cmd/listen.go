@@ -40,7 +40,8 @@ type listenOptions struct {
 	Roots       []string
 	MaxBody     int64
 	Forward     forwardOptions
-	Connect     connectListenOptions // --connect, --public-url (listen_connect.go)
+	Connect     connectListenOptions  // --connect, --public-url (listen_connect.go)
+	Realtime    realtimeListenOptions // --realtime-response, --realtime-budget (listen_realtime.go)
 
 	// ready, when set, is told the bound address once the listener serves (tests use it).
 	ready func(addr string)
@@ -110,6 +111,7 @@ into App Store Connect (App Information → App Store Server Notifications).
 	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
 	o.Forward.addFlags(fs)
 	o.Connect.addFlags(fs)
+	o.Realtime.addFlags(fs)
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("respond", cobra.FixedCompletions([]string{"auto", "passthrough", "200", "500", "503"}, cobra.ShellCompDirectiveNoFileComp))
@@ -150,6 +152,9 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 	}
 	if o.MaxBody < 1 {
 		return receiver.Respond{}, "", usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
+	}
+	if err := o.Realtime.load(f); err != nil {
+		return receiver.Respond{}, "", err
 	}
 	_, port, err := net.SplitHostPort(o.Addr)
 	if err == nil {
@@ -250,6 +255,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		BehindTunnel: o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
 		Now:          f.Now,
 		Log:          log,
+		Realtime:     o.Realtime.config,
 	})
 	srv := &http.Server{
 		Handler: handler,

@@ -169,7 +169,14 @@ func (p *eventPrinter) print(e events.Event) {
 func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	c := raw.Printable()
 	kind := c.Type
-	if kind == "" {
+	realtime := c.Kind == string(decode.KindRealtimeRequest)
+	switch {
+	case realtime:
+		kind = "REAL-TIME REQUEST"
+		if c.OriginalTransactionID != "" {
+			kind += " " + c.OriginalTransactionID
+		}
+	case kind == "":
 		kind = "(not a notification)"
 	}
 	if c.Subtype != "" {
@@ -202,6 +209,13 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	}
 	if c.DuplicateOf != 0 {
 		line += s.warn.Render(fmt.Sprintf("  duplicate of #%d", c.DuplicateOf))
+	}
+	if realtime {
+		if len(c.AnswerProblems) == 0 {
+			line += "  " + s.ok.Render(realtimeAnswerNote(nil))
+		} else {
+			line += "  " + s.bad.Render(realtimeAnswerNote(c.AnswerProblems))
+		}
 	}
 	if c.IdentityMismatch != "" {
 		line += s.bad.Render("  " + c.IdentityMismatch)

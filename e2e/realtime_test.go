@@ -19,6 +19,7 @@ import (
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/store"
 )
 
 // TestDecodeRealtimeRequest: s2s decode verifies an Apple-shaped Retention Messaging real-time
@@ -199,4 +200,120 @@ func TestSendTestRealtime(t *testing.T) {
 	if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", ok, "--set", "data.status=1"); code != 2 || !strings.Contains(errOut, `has no "data"`) {
 		t.Errorf("bad --set: exit %d\n%s", code, errOut)
 	}
+}
+
+// startRealtimeListen runs s2s listen --output json with args in dir and returns its URL, the capture
+// events it prints, and a stop function (SIGTERM, wait: after it the store holds every answer).
+func startRealtimeListen(t *testing.T, dir string, args ...string) (string, func() []map[string]any) {
+	t.Helper()
+	port := FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	listen := exec.Command(Binary, append([]string{"listen", "--output", "json", "--addr", fmt.Sprintf("127.0.0.1:%d", port)}, args...)...)
+	listen.Env = Env(dir)
+	var out, errOut bytes.Buffer
+	listen.Stdout, listen.Stderr = &out, &errOut
+	if err := listen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() []map[string]any {
+		if !stopped {
+			stopped = true
+			_ = terminate(listen.Process.Pid)
+			done := make(chan error, 1)
+			go func() { done <- listen.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = listen.Process.Kill()
+				t.Errorf("listen did not stop within 20s; stderr: %s", errOut.String())
+			}
+		}
+		var events []map[string]any
+		for _, l := range bytes.Split(out.Bytes(), []byte("\n")) {
+			var e struct {
+				Event   string         `json:"event"`
+				Capture map[string]any `json:"capture"`
+			}
+			if json.Unmarshal(l, &e) == nil && e.Event == "notification" && e.Capture != nil {
+				events = append(events, e.Capture)
+			}
+		}
+		return events
+	}
+	t.Cleanup(func() { stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, base); err != nil {
+		t.Fatalf("%v; listen stderr: %s", err, errOut.String())
+	}
+	return base, stop
+}
+
+// TestListenRealtime: listen answers real-time requests with --realtime-response, or with the
+// --forward-to target's answer passed through, and records the answer and its problems.
+func TestListenRealtime(t *testing.T) {
+	t.Run("realtime-response", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "answer.json")
+		answer := `{"alternateProduct":{"messageIdentifier":"m-1","productId":"com.example.yearly","billingPlanType":"BILLED_UPFRONT"}}`
+		if err := os.WriteFile(file, []byte(answer), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// A file Apple could not use is refused at start.
+		bad := filepath.Join(dir, "bad.json")
+		if err := os.WriteFile(bad, []byte(`{"message":{}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, errOut, code := stRunCode(t, dir, "listen", "--output", "lines", "--addr", "127.0.0.1:0", "--realtime-response", bad); code != 2 || !strings.Contains(errOut, "message.messageIdentifier is missing") {
+			t.Errorf("invalid --realtime-response: exit %d\n%s", code, errOut)
+		}
+		url, stop := startRealtimeListen(t, dir, "--realtime-response", file)
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+		if code != 0 || !strings.Contains(out, "valid: alternateProduct") {
+			t.Fatalf("send-test to listen: exit %d\n%s%s", code, out, errOut)
+		}
+		// A notification on the same URL is still a notification.
+		stRun(t, dir, "send-test", url, "--type", "DID_RENEW")
+		events := stop()
+		if len(events) != 2 || events[0]["kind"] != "realtime-request" || events[0]["trust"] != "simulated" || events[0]["answerProblems"] != nil || events[1]["kind"] != "notification" {
+			t.Fatalf("events: %v", events)
+		}
+		c := storedCapture(t, dir, int64(events[0]["id"].(float64)))
+		if string(c.Answer) != answer || len(c.AnswerProblems) != 0 || c.ResponseStatus != 200 || c.Kind != "realtime-request" {
+			t.Errorf("stored: kind %q status %d answer %q problems %q", c.Kind, c.ResponseStatus, c.Answer, c.AnswerProblems)
+		}
+	})
+	t.Run("forward-to passes the answer through", func(t *testing.T) {
+		dir := t.TempDir()
+		answer := `{"message":{"messageIdentifier":"m-2"},"note":"x"}`
+		target := realtimeServer(t, func([]byte) (int, string) { return 200, answer })
+		url, stop := startRealtimeListen(t, dir, "--forward-to", target)
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+		if code != 3 || !strings.Contains(out, `the key "note"`) || !strings.Contains(out, "m-2") {
+			t.Fatalf("send-test through listen to a target answering badly: exit %d\n%s%s", code, out, errOut)
+		}
+		events := stop()
+		if len(events) != 1 || events[0]["kind"] != "realtime-request" {
+			t.Fatalf("events: %v", events)
+		}
+		c := storedCapture(t, dir, int64(events[0]["id"].(float64)))
+		if string(c.Answer) != answer || len(c.AnswerProblems) != 1 || !strings.Contains(c.AnswerProblems[0], `the key "note"`) {
+			t.Errorf("stored: answer %q problems %q", c.Answer, c.AnswerProblems)
+		}
+	})
+}
+
+func storedCapture(t *testing.T, dir string, id int64) *store.Capture {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "captures.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -72,6 +72,8 @@ type Options struct {
 	BehindTunnel bool
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Realtime configures the answers to Retention Messaging real-time requests.
+	Realtime Realtime
 }
 
 // Handler is the receiver's http.Handler.
@@ -192,7 +194,8 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	c.SourceIP = h.sourceIP(r)
 	c.AppleRange = AppleRange(c.SourceIP)
 
-	d := h.o.Verifier.DecodeBody(body)
+	// One URL takes notifications and real-time requests alike: the payload says which it is.
+	d := h.o.Verifier.DecodeEndpointBody(body)
 	c.SetSummary(d.Summary())
 	if cl := d.Verification.Class; cl == decode.ClassIdentity || cl == decode.ClassEnvironment {
 		c.IdentityMismatch = d.Verification.Message
@@ -213,6 +216,10 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Latency = h.o.Now().Sub(start)
 
+	if c.Kind == string(decode.KindRealtimeRequest) {
+		h.finishRealtime(w, r, c, start)
+		return
+	}
 	switch {
 	case h.o.Respond.Passthrough && h.o.Forwarder != nil:
 		c.ResponseStatus = h.o.Forwarder.Passthrough(r.Context(), c)
@@ -237,6 +244,29 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		defer h.pending.Done()
 		if err := h.o.Store.SetResponse(context.Background(), id, status, latency); err != nil {
 			h.o.Log.Warn("could not record the answer", "capture", id, "error", err)
+		}
+	}(c.ID, c.ResponseStatus, c.Latency)
+}
+
+// finishRealtime answers a stored real-time request, publishes it with its answer's problems and
+// records the answer.
+func (h *Handler) finishRealtime(w http.ResponseWriter, r *http.Request, c *store.Capture, start time.Time) {
+	status, answer, problems := h.answerRealtime(r.Context(), w, c, start)
+	c.ResponseStatus, c.Latency, c.AnswerProblems = status, h.o.Now().Sub(start), problems
+	shown := *c
+	shown.Body = nil
+	h.o.Bus.Publish(events.Event{Kind: events.Notification, Time: start, Capture: &shown})
+	answer = append([]byte(nil), answer...)
+	h.pending.Add(1)
+	go func(id int64, status int, latency time.Duration) {
+		defer h.pending.Done()
+		if err := h.o.Store.SetResponse(context.Background(), id, status, latency); err != nil {
+			h.o.Log.Warn("could not record the answer", "capture", id, "error", err)
+		}
+		if ar, ok := h.o.Store.(AnswerRecorder); ok {
+			if err := ar.SetAnswer(context.Background(), id, answer, problems); err != nil {
+				h.o.Log.Warn("could not record the answer", "capture", id, "error", err)
+			}
 		}
 	}(c.ID, c.ResponseStatus, c.Latency)
 }

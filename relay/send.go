@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -59,6 +60,9 @@ type Result struct {
 	Response string // start of the answer's body
 	Location string // Location of a redirect, which s2s does not follow
 	Err      error  // transport error; nil when the target answered
+	// Answer is the whole answer (up to MaxAnswer) for a real-time request, whose answer is
+	// passed on to Apple; nil for notifications, whose answer body means nothing to Apple.
+	Answer []byte
 }
 
 // OK reports whether the attempt counts as delivered, by Apple's rule.
@@ -192,10 +196,17 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 		return Result{Err: err, Latency: now().Sub(start)}
 	}
 	defer resp.Body.Close()
-	prefix, _ := io.ReadAll(io.LimitReader(resp.Body, ResponsePrefix))
+	var answer []byte
+	if c != nil && c.Kind == string(decode.KindRealtimeRequest) {
+		answer, _ = io.ReadAll(io.LimitReader(resp.Body, decode.MaxRealtimeResponse+1))
+	}
+	prefix := answer[:min(len(answer), ResponsePrefix)]
+	if answer == nil {
+		prefix, _ = io.ReadAll(io.LimitReader(resp.Body, ResponsePrefix))
+	}
 	// Draining a little more lets the connection be reused; a huge answer is cut off.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	r := Result{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix)}
+	r := Result{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix), Answer: answer}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		r.Location = resp.Header.Get("Location")
 	}

@@ -46,8 +46,8 @@ const (
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
 		original_transaction_id, transaction_id, product_id, signed_date,
 		trust, trust_class, trust_message, identity_mismatch, duplicate_of,
-		response_status, latency_ns
-	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?)`
+		response_status, latency_ns, kind
+	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?)`
 	qInsertBody  = `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`
 	qSetResponse = `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`
 )
@@ -68,7 +68,7 @@ func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup i
 		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
 		c.Trust, c.TrustClass, c.TrustMessage, c.IdentityMismatch, nullID(dup),
-		c.ResponseStatus, int64(c.Latency))
+		c.ResponseStatus, int64(c.Latency), c.Kind)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
 	}
@@ -98,7 +98,7 @@ const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.header
 	c.source_ip, c.apple_range, c.body_size, c.notification_uuid, c.type, c.subtype, c.environment,
 	c.bundle_id, c.app_apple_id, c.original_transaction_id, c.transaction_id, c.product_id,
 	c.signed_date, c.trust, c.trust_class, c.trust_message, c.identity_mismatch,
-	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns`
+	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns, c.kind`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -136,7 +136,7 @@ func scanCapture(sc scanner, extra ...any) (Capture, error) {
 		&c.SourceIP, &c.AppleRange, &c.BodySize, &c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment,
 		&c.BundleID, &c.AppAppleID, &c.OriginalTransactionID, &c.TransactionID, &c.ProductID,
 		&signed, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch,
-		&c.DuplicateOf, &c.ResponseStatus, &lt}
+		&c.DuplicateOf, &c.ResponseStatus, &lt, &c.Kind}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Capture{}, err
 	}
@@ -152,10 +152,14 @@ func (s *Store) Get(ctx context.Context, id int64) (*Capture, error) {
 	if err := s.readable(); err != nil {
 		return nil, err
 	}
-	var body []byte
-	row := s.rdb.QueryRowContext(ctx, `SELECT `+captureColumns+`, b.body
-		FROM captures c JOIN capture_bodies b ON b.capture_id = c.id WHERE c.id = ?`, id)
-	c, err := scanCapture(row, &body)
+	var (
+		body, answer []byte
+		problems     sql.NullString
+	)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+captureColumns+`, b.body, a.body, a.problems
+		FROM captures c JOIN capture_bodies b ON b.capture_id = c.id LEFT JOIN capture_answers a ON a.capture_id = c.id
+		WHERE c.id = ?`, id)
+	c, err := scanCapture(row, &body, &answer, &problems)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("capture %d %w", id, ErrNotFound)
 	}
@@ -166,7 +170,33 @@ func (s *Store) Get(ctx context.Context, id int64) (*Capture, error) {
 		body = []byte{}
 	}
 	c.Body = body
+	c.Answer = answer
+	if problems.Valid {
+		if err := json.Unmarshal([]byte(problems.String), &c.AnswerProblems); err != nil {
+			return nil, fmt.Errorf("store: capture %d: answer problems: %w", id, err)
+		}
+	}
 	return &c, nil
+}
+
+// SetAnswer records the body s2s answered a real-time request with and what is wrong with it
+// (nil: nothing).
+func (s *Store) SetAnswer(ctx context.Context, id int64, body []byte, problems []string) error {
+	if body == nil {
+		body = []byte{}
+	}
+	if problems == nil {
+		problems = []string{}
+	}
+	p, err := json.Marshal(problems)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(tx, `INSERT INTO capture_answers (capture_id, body, problems) VALUES (?, ?, ?)
+			ON CONFLICT (capture_id) DO UPDATE SET body = excluded.body, problems = excluded.problems`, id, body, string(p))
+		return err
+	}, nil)
 }
 
 // List returns the captures f selects, without bodies (BodySize is set): newest first, or oldest

@@ -13,8 +13,15 @@ import (
 func (c Capture) Printable() Capture {
 	for _, p := range []*string{&c.Method, &c.Path, &c.Query, &c.RemoteAddr, &c.SourceIP, &c.AppleRange,
 		&c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment, &c.BundleID, &c.OriginalTransactionID,
-		&c.TransactionID, &c.ProductID, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch} {
+		&c.TransactionID, &c.ProductID, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch, &c.Kind} {
 		*p = termsafe.String(*p)
+	}
+	if len(c.AnswerProblems) > 0 {
+		ps := make([]string, len(c.AnswerProblems))
+		for i, p := range c.AnswerProblems {
+			ps[i] = termsafe.String(p)
+		}
+		c.AnswerProblems = ps
 	}
 	if len(c.Headers) > 0 {
 		h := make(http.Header, len(c.Headers))

@@ -77,6 +77,16 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_capture ON deliveries(capture_id);
 CREATE INDEX deliveries_due     ON deliveries(next_retry_at) WHERE state = 'pending';
 `,
+	// 2: what a capture is (a notification, a Retention Messaging real-time request, ...), and the
+	// answer a real-time request got, which matters (Apple shows it to the customer).
+	`
+ALTER TABLE captures ADD COLUMN kind TEXT NOT NULL DEFAULT ''; -- decode.Kind; '' before schema 2
+CREATE TABLE capture_answers (
+	capture_id INTEGER PRIMARY KEY REFERENCES captures(id) ON DELETE CASCADE,
+	body       BLOB    NOT NULL,
+	problems   TEXT    NOT NULL DEFAULT '[]' -- JSON array of sentences; [] when the answer is valid
+);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

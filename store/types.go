@@ -43,6 +43,15 @@ type Capture struct {
 
 	ResponseStatus int           `json:"responseStatus,omitempty"` // what s2s answered; 0 until known
 	Latency        time.Duration `json:"-"`                        // receive to answer; JSON: latencyMs
+
+	// Kind is what the body held (decode.Kind: notification, realtime-request, ...); empty for
+	// captures stored before s2s recorded it.
+	Kind string `json:"kind,omitempty"`
+	// Answer is the body s2s answered a real-time request with (the file's, or the forward
+	// target's), and AnswerProblems what is wrong with it as Apple's response body or its timing;
+	// both only from Get, and only for real-time requests.
+	Answer         []byte   `json:"-"`
+	AnswerProblems []string `json:"answerProblems,omitempty"`
 }
 
 // Delivery is one forwarding (or replay) attempt of a capture to a target.
@@ -80,6 +89,7 @@ type Stats struct {
 
 // SetSummary fills the decoded summary columns from a decode.Summary.
 func (c *Capture) SetSummary(s decode.Summary) {
+	c.Kind = string(s.Kind)
 	c.NotificationUUID = s.NotificationUUID
 	c.Type = s.Type
 	c.Subtype = s.Subtype

@@ -1,0 +1,66 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/receiver"
+)
+
+// realtimeListenOptions are listen's flags for Retention Messaging real-time requests.
+type realtimeListenOptions struct {
+	ResponseFile string
+	Budget       time.Duration
+
+	config receiver.Realtime // filled by load
+}
+
+func (o *realtimeListenOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.ResponseFile, "realtime-response", "", "answer Retention Messaging real-time requests with the JSON body in `FILE` (checked at start); with --forward-to, your server's answer is passed through instead")
+	fs.DurationVar(&o.Budget, "realtime-budget", receiver.DefaultRealtimeBudget, "flag answers to real-time requests slower than this (Apple's)")
+}
+
+// load reads and validates --realtime-response: a body Apple could not use is refused at start.
+func (o *realtimeListenOptions) load(f *Factory) error {
+	if o.Budget <= 0 {
+		return usageErrorf("--realtime-budget must be greater than 0 (Apple's is %s)", receiver.DefaultRealtimeBudget)
+	}
+	o.config.Budget = o.Budget
+	if o.ResponseFile == "" {
+		return nil
+	}
+	fh, err := os.Open(o.ResponseFile)
+	if err != nil {
+		return usageErrorf("--realtime-response: %v", err)
+	}
+	defer fh.Close()
+	body, err := io.ReadAll(io.LimitReader(fh, decode.MaxRealtimeResponse+1))
+	if err != nil {
+		return usageErrorf("--realtime-response: %v", err)
+	}
+	if _, problems := decode.ValidateRealtimeResponse(body); len(problems) > 0 {
+		return usageErrorf("--realtime-response %s is not a response body Apple can use: %s", o.ResponseFile, strings.Join(problems, "; "))
+	}
+	o.config.Response = body
+	_ = f
+	return nil
+}
+
+// realtimeAnswerNote is the one-line verdict on a real-time request's answer, for the line
+// printer and the TUI.
+func realtimeAnswerNote(problems []string) string {
+	if len(problems) == 0 {
+		return "answer valid"
+	}
+	s := "answer INVALID: " + problems[0]
+	if len(problems) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(problems)-1)
+	}
+	return s
+}
