@@ -76,6 +76,9 @@ Apple would record for your notification URL.`,
 	connect := newConnectCmd(f)
 	connect.GroupID = "simulate"
 	root.AddCommand(connect)
+	mcpCmd := newMCPCmd(f)
+	mcpCmd.GroupID = "other"
+	root.AddCommand(mcpCmd)
 	version := newVersionCmd(f)
 	version.GroupID = "other"
 	root.AddCommand(version)
