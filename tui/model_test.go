@@ -217,31 +217,39 @@ func TestFilterMistakes(t *testing.T) {
 		{"trust:bogus", []string{"bogus", "verified", "simulated", "invalid"}},
 		{"env:", []string{"env", "Sandbox", "Production", "Xcode"}},
 	} {
-		h := newHarness(t, Config{}, lifeOfASubscription()...)
-		h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
-		h.press("/")
-		h.typeText(tt.text)
-		h.press("enter")
-		if !h.m.editing || h.m.filterTx != "" || len(h.m.rows) != 9 {
-			t.Errorf("%q: editing %v, applied %q, %d rows: want the editor open and nothing applied", tt.text, h.m.editing, h.m.filterTx, len(h.m.rows))
+		// 80x24 is enough (README): the message wraps there rather than losing the valid keys.
+		for _, size := range [][2]int{{100, 30}, {80, 24}} {
+			testFilterMistake(t, tt.text, tt.mentions, size[0], size[1])
 		}
-		scr := h.plain()
-		for _, m := range tt.mentions {
-			if !strings.Contains(scr, m) {
-				t.Errorf("%q: the screen does not mention %q:\n%s", tt.text, m, scr)
-			}
+	}
+}
+
+func testFilterMistake(t *testing.T, text string, mentions []string, width, height int) {
+	t.Helper()
+	h := newHarness(t, Config{}, lifeOfASubscription()...)
+	h.send(tea.WindowSizeMsg{Width: width, Height: height})
+	h.press("/")
+	h.typeText(text)
+	h.press("enter")
+	if !h.m.editing || h.m.filterTx != "" || len(h.m.rows) != 9 {
+		t.Errorf("%q: editing %v, applied %q, %d rows: want the editor open and nothing applied", text, h.m.editing, h.m.filterTx, len(h.m.rows))
+	}
+	scr := h.plain()
+	for _, m := range mentions {
+		if !strings.Contains(scr, m) {
+			t.Errorf("%q: the screen does not mention %q:\n%s", text, m, scr)
 		}
-		if !h.m.statusBad {
-			t.Errorf("%q: the message is not shown as an error", tt.text)
-		}
-		if n := len(lines(scr)); n != 30 {
-			t.Errorf("%q: the screen has %d lines with the message, want 30", tt.text, n)
-		}
-		// esc leaves the editor, and the column titles come back.
-		h.press("esc")
-		if scr := h.plain(); !strings.Contains(scr, "TYPE · SUBTYPE") {
-			t.Errorf("%q: no column titles after esc:\n%s", tt.text, scr)
-		}
+	}
+	if !h.m.statusBad {
+		t.Errorf("%q: the message is not shown as an error", text)
+	}
+	if n := len(lines(scr)); n != height {
+		t.Errorf("%q: the screen has %d lines with the message at %dx%d, want %d", text, n, width, height, height)
+	}
+	// esc leaves the editor, and the column titles come back.
+	h.press("esc")
+	if scr := h.plain(); !strings.Contains(scr, "TYPE · SUBTYPE") {
+		t.Errorf("%q: no column titles after esc:\n%s", text, scr)
 	}
 }
 

@@ -58,11 +58,26 @@ func (m *Model) bodyHeight() int { return max(1, m.height-m.headerHeight()-2) }
 
 // listHeight is how many rows fit under the column header (and the filter bar when shown).
 func (m *Model) listHeight() int {
-	h := m.bodyHeight() - 1
+	h := m.bodyHeight() - len(m.filterErrLines())
 	if m.editing || m.filterTx != "" {
 		h--
 	}
 	return max(1, h)
+}
+
+// filterErrLines is a refused filter's message wrapped to the screen, in place of the column
+// titles (one line when there is none): at 80 columns the valid keys or values take three lines,
+// and they are the part that says how to fix the filter.
+func (m *Model) filterErrLines() []string {
+	if !m.editing || m.filterErr == "" {
+		return []string{""}
+	}
+	ls := strings.Split(wordwrap(m.filterErr, max(1, m.width-2)), "\n")
+	// The list keeps at least one row, so a very short window cuts the message instead.
+	if keep := max(1, m.bodyHeight()-3); len(ls) > keep {
+		ls = ls[:keep]
+	}
+	return ls
 }
 
 // layout recomputes sizes after a resize or a change in the header or bars.
@@ -341,9 +356,11 @@ func (m *Model) listLines() []string {
 		head += " " + cell("FORWARD", c.fwd)
 	}
 	if m.editing && m.filterErr != "" {
-		// In place of the column titles, so the layout stays: the whole message, which the
-		// status line may have to cut.
-		lines = append(lines, s.Error.Render(cell("  "+m.filterErr, m.width)))
+		// In place of the column titles: the whole message, which the status line may have to
+		// cut, wrapped; the list gives up the rows it takes (listHeight).
+		for _, l := range m.filterErrLines() {
+			lines = append(lines, s.Error.Render(cell("  "+l, m.width)))
+		}
 	} else {
 		lines = append(lines, s.ColHeader.Render(head))
 	}
