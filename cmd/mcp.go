@@ -44,7 +44,7 @@ Nothing but the protocol is written to stdout; messages go to stderr. See docs/m
 	fl := c.Flags()
 	fl.StringVar(&o.StorePath, "store", "", "capture store PATH (default: $S2S_STORE or the user data directory)")
 	fl.StringArrayVar(&o.AllowURL, "allow-url", nil, "also let sending tools reach this host: example.com, host:port or *.example.com (repeatable)")
-	fl.BoolVar(&o.AllowApple, "allow-apple", false, "allow tools that call Apple's API (none are offered yet)")
+	fl.BoolVar(&o.AllowApple, "allow-apple", false, "offer notification_history, which calls Apple's App Store Server API")
 	return c
 }
 
@@ -64,10 +64,11 @@ func runMCP(ctx context.Context, o *mcpOptions) error {
 		return err
 	}
 	srv, err := mcpserver.New(mcpserver.Config{
-		Version:   version.Get().Version,
-		AllowURL:  o.AllowURL,
-		TypesJSON: types.Bytes(),
-		Listener:  func() (state.Listener, error) { return state.Read(paths.ListenerStateFile(getenv)) },
+		Version:    version.Get().Version,
+		AllowURL:   o.AllowURL,
+		AllowApple: o.AllowApple,
+		TypesJSON:  types.Bytes(),
+		Listener:   func() (state.Listener, error) { return state.Read(paths.ListenerStateFile(getenv)) },
 		// Each tool call runs a fresh command tree on buffers: the same code path as the
 		// command line, and nothing of it reaches the protocol's stdout.
 		Run: func(ctx context.Context, args []string, stdin []byte) mcpserver.Outcome {

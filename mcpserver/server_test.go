@@ -162,3 +162,33 @@ func TestBadAllowURL(t *testing.T) {
 		}
 	}
 }
+
+func TestAppleToolsOnlyWhenAllowed(t *testing.T) {
+	ctx := context.Background()
+	for _, allow := range []bool{false, true} {
+		f := &fakeRun{out: "{}\n"}
+		srv, err := New(Config{Run: f.run, AllowApple: allow, Listener: func() (state.Listener, error) { return state.Listener{}, state.ErrNoListener }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ct := mcp.NewInMemoryTransports()
+		if _, err := srv.Connect(ctx, st, nil); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "notification_history", Arguments: map[string]any{"since": "24h", "type": "REFUND", "transaction_id": "2000000001"}})
+		if !allow {
+			if err == nil && !res.IsError {
+				t.Errorf("notification_history offered without --allow-apple")
+			}
+			continue
+		}
+		if err != nil || res.IsError || len(f.args) != 1 || strings.Join(f.args[0], " ") != "history --json --since=24h --type=REFUND --transaction=2000000001" {
+			t.Errorf("notification_history: %v %+v ran %q", err, res, f.args)
+		}
+	}
+}

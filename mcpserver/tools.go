@@ -242,6 +242,45 @@ func (s *server) addSendTools(srv *mcp.Server) {
 		})
 }
 
+type historyArgs struct {
+	Since         string `json:"since" jsonschema:"start of the range: 24h, 7d, RFC 3339 or a date"`
+	Until         string `json:"until,omitempty" jsonschema:"end of the range (default now)"`
+	Type          string `json:"type,omitempty" jsonschema:"only this notificationType"`
+	Subtype       string `json:"subtype,omitempty" jsonschema:"only this subtype (needs type)"`
+	TransactionID string `json:"transaction_id,omitempty" jsonschema:"only notifications about the customer with this transaction ID"`
+	OnlyFailures  bool   `json:"only_failures,omitempty" jsonschema:"only notifications that never reached the server"`
+	Environment   string `json:"environment,omitempty" jsonschema:"Sandbox (default) or Production"`
+}
+
+// addAppleTools adds the tools that call Apple's App Store Server API, only when the user
+// allowed it (s2s mcp --allow-apple): they use the user's key and Apple's rate limits.
+func (s *server) addAppleTools(srv *mcp.Server) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "notification_history", Description: "Ask Apple's App Store Server API what it sent in a time range " +
+		"and whether each delivery succeeded (s2s history). Data: one `history --json` object per notification."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, a historyArgs) (*mcp.CallToolResult, Result, error) {
+			if strings.TrimSpace(a.Since) == "" {
+				return errorResult("since is required")
+			}
+			if a.TransactionID != "" && !digits.MatchString(a.TransactionID) {
+				return errorResult("transaction_id must be digits")
+			}
+			args := []string{"history", "--json"}
+			for _, f := range []struct{ flag, v string }{{"since", a.Since}, {"until", a.Until}, {"type", a.Type}, {"subtype", a.Subtype},
+				{"transaction", a.TransactionID}, {"environment", a.Environment}} {
+				if err := text(f.flag, f.v); err != nil {
+					return errorResult("%v", err)
+				}
+				if f.v != "" {
+					args = append(args, "--"+f.flag+"="+f.v)
+				}
+			}
+			if a.OnlyFailures {
+				args = append(args, "--only-failures")
+			}
+			return s.invoke(ctx, "notification_history", args, nil)
+		})
+}
+
 // Status is listener_status's result.
 type Status struct {
 	Running   bool   `json:"running"`
