@@ -24,6 +24,7 @@ import (
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/sender"
 	"github.com/s2s-dev/s2s/store"
+	"github.com/s2s-dev/s2s/tunnel"
 )
 
 type listenOptions struct {
@@ -246,16 +247,17 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	localURL := "http://" + ln.Addr().String() + "/"
 
 	handler := receiver.New(receiver.Options{
-		Store:        st,
-		Verifier:     verifier,
-		Bus:          bus,
-		Forwarder:    forwarderArg,
-		Respond:      respond,
-		MaxBody:      o.MaxBody,
-		BehindTunnel: o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
-		Now:          f.Now,
-		Log:          log,
-		Realtime:     o.Realtime.config,
+		Store:            st,
+		Verifier:         verifier,
+		Bus:              bus,
+		Forwarder:        forwarderArg,
+		Respond:          respond,
+		MaxBody:          o.MaxBody,
+		BehindTunnel:     o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
+		BehindCloudflare: behindCloudflare(o.Tunnel),
+		Now:              f.Now,
+		Log:              log,
+		Realtime:         o.Realtime.config,
 	})
 	srv := &http.Server{
 		Handler: handler,
@@ -436,4 +438,11 @@ func storeFault(path string, err error) error {
 		return fmt.Errorf("s2s listen cannot write to the capture store %s (%s), so it could not keep the notifications it answers: it needs to write the file and to create %s-wal and %s-shm in %s; check the permissions, the mount and the free space there, or choose another store with --store or S2S_STORE (s2s captures list still reads this one)", path, why, filepath.Base(path), filepath.Base(path), dir)
 	}
 	return fmt.Errorf("opening the capture store %s: %w", path, err)
+}
+
+// behindCloudflare reports whether --tunnel names Cloudflare's tunnel, the one whose
+// Cf-Connecting-Ip header the receiver may believe.
+func behindCloudflare(spec string) bool {
+	sp, err := tunnel.ParseSpec(spec)
+	return err == nil && sp.Provider == "cloudflared"
 }

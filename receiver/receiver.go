@@ -70,8 +70,12 @@ type Options struct {
 	// (where the tunnel's connector runs); without a tunnel such headers are client-supplied and
 	// ignored.
 	BehindTunnel bool
-	Now          func() time.Time
-	Log          *slog.Logger
+	// BehindCloudflare says the tunnel is Cloudflare's (cloudflared), whose edge sets
+	// Cf-Connecting-Ip to the client's address. Any other tunnel passes a client's own
+	// Cf-Connecting-Ip through as sent, so it is read only then.
+	BehindCloudflare bool
+	Now              func() time.Time
+	Log              *slog.Logger
 	// Realtime configures the answers to Retention Messaging real-time requests.
 	Realtime Realtime
 }
@@ -289,16 +293,27 @@ func (h *Handler) sourceIP(r *http.Request) string {
 	if ip, err := netip.ParseAddr(peer); err != nil || !ip.IsLoopback() {
 		return peer
 	}
-	if v := strings.TrimSpace(r.Header.Get("Cf-Connecting-Ip")); v != "" {
-		return v
+	if h.o.BehindCloudflare {
+		if v := strings.TrimSpace(r.Header.Get("Cf-Connecting-Ip")); v != "" {
+			return addrOr(v, peer)
+		}
 	}
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 		parts := strings.Split(xff[len(xff)-1], ",")
 		if v := strings.TrimSpace(parts[len(parts)-1]); v != "" {
-			return v
+			return addrOr(v, peer)
 		}
 	}
 	return peer
+}
+
+// addrOr is v when it is an IP address, else peer: a tunnel writes an address, so anything else
+// came from the client.
+func addrOr(v, peer string) string {
+	if _, err := netip.ParseAddr(v); err != nil {
+		return peer
+	}
+	return v
 }
 
 // Apple's notification senders. RevenueCat documents the two /18 ranges (Apple's own pages list

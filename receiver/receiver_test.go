@@ -227,18 +227,26 @@ func TestSourceIPTrustsOnlyTheTunnel(t *testing.T) {
 	}
 	spoof := map[string]string{"X-Forwarded-For": "17.58.0.1"}
 	tunnel := map[string]string{"X-Forwarded-For": "17.58.0.1, 198.51.100.9"}
+	// Through an SSH tunnel or ngrok, Cf-Connecting-Ip is whatever the client wrote: only
+	// Cloudflare's edge sets it.
+	cfSpoof := map[string]string{"Cf-Connecting-Ip": "17.58.1.2", "X-Forwarded-For": "198.51.100.9"}
 	for _, tc := range []struct {
-		name   string
-		behind bool
-		r      *http.Request
-		want   string
+		name       string
+		behind     bool
+		cloudflare bool
+		r          *http.Request
+		want       string
 	}{
-		{"no tunnel ignores a client header", false, req("198.51.100.9:1", spoof), "198.51.100.9"},
-		{"tunnel takes the rightmost entry", true, req("127.0.0.1:9", tunnel), "198.51.100.9"},
-		{"tunnel header only from loopback", true, req("198.51.100.9:1", spoof), "198.51.100.9"},
-		{"cloudflared header", true, req("127.0.0.1:9", map[string]string{"Cf-Connecting-Ip": "17.58.1.2"}), "17.58.1.2"},
+		{"no tunnel ignores a client header", false, false, req("198.51.100.9:1", spoof), "198.51.100.9"},
+		{"tunnel takes the rightmost entry", true, false, req("127.0.0.1:9", tunnel), "198.51.100.9"},
+		{"tunnel header only from loopback", true, false, req("198.51.100.9:1", spoof), "198.51.100.9"},
+		{"cloudflared header", true, true, req("127.0.0.1:9", map[string]string{"Cf-Connecting-Ip": "17.58.1.2"}), "17.58.1.2"},
+		{"another tunnel ignores Cf-Connecting-Ip", true, false, req("127.0.0.1:9", cfSpoof), "198.51.100.9"},
+		{"another tunnel, Cf-Connecting-Ip alone", true, false, req("127.0.0.1:9", map[string]string{"Cf-Connecting-Ip": "17.58.1.2"}), "127.0.0.1"},
+		{"a header that is not an address", true, true, req("127.0.0.1:9", map[string]string{"Cf-Connecting-Ip": "17.58.1.2 (Apple)"}), "127.0.0.1"},
+		{"an entry that is not an address", true, false, req("127.0.0.1:9", map[string]string{"X-Forwarded-For": "198.51.100.9, 17.58.0.1 apple"}), "127.0.0.1"},
 	} {
-		h := New(Options{BehindTunnel: tc.behind})
+		h := New(Options{BehindTunnel: tc.behind, BehindCloudflare: tc.cloudflare})
 		if got := h.sourceIP(tc.r); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
