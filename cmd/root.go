@@ -60,6 +60,9 @@ Apple would record for your notification URL.`,
 	root.AddGroup(
 		&cobra.Group{ID: "receive", Title: "Receive and inspect"},
 		&cobra.Group{ID: "simulate", Title: "Simulate Apple"},
+		// Apart from the simulations: these act on the real App Store (connect even changes the
+		// app's notification URL), and need your App Store Connect keys.
+		&cobra.Group{ID: "apple", Title: "Talk to Apple"},
 		&cobra.Group{ID: "other", Title: "Other"},
 	)
 	// The everyday commands come first in --help; these last.
@@ -69,13 +72,14 @@ Apple would record for your notification URL.`,
 		c.GroupID = "receive"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f), newHistoryCmd(f), newSubscriptionCmd(f)} {
+	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f)} {
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}
-	connect := newConnectCmd(f)
-	connect.GroupID = "simulate"
-	root.AddCommand(connect)
+	for _, c := range []*cobra.Command{newHistoryCmd(f), newSubscriptionCmd(f), newConnectCmd(f)} {
+		c.GroupID = "apple"
+		root.AddCommand(c)
+	}
 	mcpCmd := newMCPCmd(f)
 	mcpCmd.GroupID = "other"
 	root.AddCommand(mcpCmd)

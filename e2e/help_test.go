@@ -150,3 +150,30 @@ func TestUsageErrorsInOwnWords(t *testing.T) {
 		}
 	}
 }
+
+// TestRootHelpGroups: `s2s --help` lists history, subscription and connect apart from the
+// simulations: they call Apple's real APIs (connect changes the app's notification URL), and
+// used to be listed under "SIMULATE APPLE".
+func TestRootHelpGroups(t *testing.T) {
+	section := map[string]string{}
+	cur := ""
+	for _, line := range strings.Split(helpOf(t, t.TempDir(), "80"), "\n") {
+		if line != "" && line == strings.ToUpper(line) && !strings.HasPrefix(line, " ") {
+			cur = line
+			continue
+		}
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") {
+			section[strings.Fields(line)[0]] = cur
+		}
+	}
+	for _, c := range []string{"send-test", "probe", "replay"} {
+		if !strings.Contains(section[c], "SIMULATE") {
+			t.Errorf("%s is under %q, want the simulations", c, section[c])
+		}
+	}
+	for _, c := range []string{"history", "subscription", "connect"} {
+		if s := section[c]; s == "" || strings.Contains(s, "SIMULATE") {
+			t.Errorf("%s is under %q: it calls Apple's real API, not a simulation", c, s)
+		}
+	}
+}
