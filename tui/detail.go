@@ -11,6 +11,8 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -142,6 +144,20 @@ func (m *Model) summaryTab() string {
 	}
 	if c.IdentityMismatch != "" {
 		kv("Identity", s.Error.Render(c.IdentityMismatch))
+	}
+	if c.Kind == string(decode.KindRealtimeRequest) {
+		// The answer Apple would show the customer, and what is wrong with it.
+		if len(c.AnswerProblems) == 0 {
+			kv("Answer", s.OK.Render("valid"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
+		} else {
+			kv("Answer", s.Error.Render("INVALID"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
+			for _, p := range c.AnswerProblems {
+				b.WriteString(m.indented("- "+termsafe.String(p), s.Error))
+			}
+		}
+		if len(c.Answer) > 0 {
+			b.WriteString(m.indented(termsafe.Text(string(c.Answer)), s.Value))
+		}
 	}
 	kv("Environment", s.env(c.Environment).Render(c.Environment))
 	if c.AppAppleID != 0 {

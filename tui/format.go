@@ -102,6 +102,10 @@ func lifecycle(typ, subtype string) string {
 
 func typeText(c *store.Capture) string {
 	t := c.Type
+	if c.Kind == string(decode.KindRealtimeRequest) {
+		// Retention Messaging: Apple waits for the answer; its own mark in the list and detail.
+		return "⏱ REAL-TIME REQUEST"
+	}
 	if t == "" {
 		t = "(undecoded)"
 	}
