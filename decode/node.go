@@ -267,7 +267,11 @@ func summarizeCert(s string) CertSummary {
 	info := certInfo(c)
 	sum := CertSummary{Subject: subjectName(c), Issuer: issuerName(c), Serial: info.Serial,
 		NotBefore: info.NotBefore.Format("2006-01-02T15:04:05Z"), NotAfter: info.NotAfter.Format("2006-01-02T15:04:05Z")}
-	certSummaries.put(s, &sum)
+	if len(s) <= maxCachedHeader {
+		// The header is unverified when it is summarised: a certificate larger than any real one
+		// is summarised each time rather than kept.
+		certSummaries.put(s, &sum)
+	}
 	return sum
 }
 

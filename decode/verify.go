@@ -139,6 +139,11 @@ func (c *boundedCache[K, V]) len() int {
 	return len(c.m)
 }
 
+// maxCachedHeader is the largest encoded header kept in the header cache. Apple's, with its three
+// certificates, is about 5 KB; headers are cached before any signature is checked, so a larger
+// one, which only a forger sends, is parsed each time rather than kept.
+const maxCachedHeader = 16 << 10
+
 func parseHeader(seg string) (*parsedHeader, error) {
 	hb, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
@@ -186,7 +191,10 @@ func (v *Verifier) parseJWS(s string, b []byte) (*jws, error) {
 		if h, err = parseHeader(s[:hEnd]); err != nil {
 			return nil, err
 		}
-		v.headers.put(s[:hEnd], h)
+		if hEnd <= maxCachedHeader {
+			// A copy: a substring of s would keep the whole JWS, as large as a body, alive.
+			v.headers.put(strings.Clone(s[:hEnd]), h)
+		}
 	}
 	j.parsedHeader = h
 	// Each result gets its own copy of the top level, so a caller may rewrite its header.
