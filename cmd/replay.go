@@ -209,6 +209,12 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(o.IDs) == 0 && len(caps) == o.Limit {
+		// A replay after an outage must not drop the oldest in silence: say --limit cut it.
+		if n, err := st.Count(ctx, flt); err == nil && n > len(caps) {
+			fmt.Fprintf(ios.ErrOut, "%d captures match; only the newest %d are selected (--limit %d): --limit %d selects them all.\n", n, len(caps), o.Limit, n)
+		}
+	}
 	if len(caps) == 0 {
 		if o.JSON {
 			return writeJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
