@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -775,9 +776,17 @@ func TestPrivateKeyNeverPrinted(t *testing.T) {
 			secrets = append(secrets, line)
 		}
 	}
-	der, _ := x509.MarshalPKCS8PrivateKey(mustECDSA(t, pemBytes))
 	priv := mustECDSA(t, pemBytes)
-	secrets = append(secrets, priv.D.String(), fmt.Sprintf("%x", priv.D.Bytes()), base64.StdEncoding.EncodeToString(der)[:40])
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scalar, err := priv.Bytes() // the private scalar, big-endian
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := new(big.Int).SetBytes(scalar)
+	secrets = append(secrets, d.String(), fmt.Sprintf("%x", d.Bytes()), base64.StdEncoding.EncodeToString(der)[:40])
 
 	var debug bytes.Buffer
 	var outputs []string

@@ -334,7 +334,7 @@ func (o *decodeOptions) produce(ctx context.Context, order, work chan<- *decodeJ
 		n := 0
 		for {
 			in, err := s.Next()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

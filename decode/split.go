@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 )
 
@@ -97,7 +98,7 @@ func (s *Splitter) lineEnd() (int, error) {
 		}
 		scanned = len(s.buf) - s.off // relative: fill may move the unread bytes to the front
 		if !s.fill() {
-			if s.rerr != io.EOF {
+			if !errors.Is(s.rerr, io.EOF) {
 				return 0, s.rerr
 			}
 			return len(s.buf), nil
@@ -179,7 +180,7 @@ func (s *Splitter) object() (n int, ok bool, err error) {
 	dec := json.NewDecoder(r)
 	var raw json.RawMessage
 	if dec.Decode(&raw) != nil {
-		if s.rerr != nil && s.rerr != io.EOF {
+		if s.rerr != nil && !errors.Is(s.rerr, io.EOF) {
 			return 0, false, s.rerr
 		}
 		return 0, false, nil

@@ -48,7 +48,7 @@ func splitAll(t *testing.T, r io.Reader) [][]byte {
 	s := decode.NewSplitter(r)
 	for {
 		in, err := s.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {

@@ -425,7 +425,7 @@ func (s *jsonScanner) object(sch *schema, depth int) error {
 		s.ws()
 		start := s.i
 		if err := s.value(child, depth+1); err != nil {
-			if je, ok := err.(*jsonError); ok {
+			if je := (*jsonError)(nil); errors.As(err, &je) {
 				je.path = append([]string{string(key)}, je.path...)
 			}
 			return err

@@ -157,7 +157,7 @@ func parseHeader(seg string) (*parsedHeader, error) {
 		return nil, err
 	}
 	if err := unmarshalObject(hb, &h.fields); err != nil {
-		return nil, fmt.Errorf("the JWS header is not a JSON object: %v", err)
+		return nil, fmt.Errorf("the JWS header is not a JSON object: %w", err)
 	}
 	h.alg, _ = h.fields["alg"].(string)
 	h.kid, _ = h.fields["kid"].(string)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,7 +62,7 @@ func TestDecodeRealtimeRequest(t *testing.T) {
 	cmd := exec.CommandContext(ctx, Binary, "decode", "--root", chain.RootPath(), "--environment", "Production", "--app-apple-id", "6450000002", body)
 	cmd.Env = Env(dir)
 	got, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(string(got), "appAppleId 6450000001, not 6450000002") {
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(string(got), "appAppleId 6450000001, not 6450000002") {
 		t.Errorf("decode for another app: %v\n%s", err, got)
 	}
 }

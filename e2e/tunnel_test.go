@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -243,7 +244,7 @@ func TestListenTunnelHostKeyChanged(t *testing.T) {
 	cmd := exec.CommandContext(ctx, Binary, "listen", "--tunnel=ssh="+srv.Addr(), "--output", "json", "--addr", "127.0.0.1:0")
 	cmd.Env = Env(dir)
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("listen with a changed host key: %v\n%s", err, out)
 	}
 	for _, want := range []string{"rejected", "host key changed", "known_hosts"} {

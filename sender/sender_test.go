@@ -3,6 +3,7 @@ package sender
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -245,7 +246,7 @@ func TestLoadStopsOnBodyError(t *testing.T) {
 			return []byte(`{}`), nil
 		},
 	})
-	if err != io.ErrUnexpectedEOF {
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("err %v, want the body error", err)
 	}
 }

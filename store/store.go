@@ -426,7 +426,7 @@ func (s *Store) commit(batch []*job) {
 			if _, rbErr := s.exec(tx, qRollbackTo); rbErr != nil {
 				// The transaction itself is gone (SQLite rolls back on I/O errors): fail all.
 				_ = tx.Rollback()
-				fillErr(errs, fmt.Errorf("store: %w (rollback: %v)", err, rbErr))
+				fillErr(errs, fmt.Errorf("store: %w (rollback: %w)", err, rbErr))
 				deliver(batch, errs)
 				return
 			}

@@ -2,9 +2,10 @@ package store
 
 import (
 	"errors"
-	"github.com/s2s-dev/s2s/decode"
 	"net/http"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // ErrNotFound is returned when no capture or delivery has the asked-for ID.

@@ -69,26 +69,14 @@ var ngrokAuthCodes = map[string]bool{
 
 // ngrokCode returns the ERR_NGROK_ code carried by err, or "".
 func ngrokCode(err error) string {
-	for e := err; e != nil; {
-		switch c := e.(type) {
-		case interface{ Code() string }:
-			if code := c.Code(); code != "" {
-				return code
-			}
-		case interface{ ErrorCode() string }:
-			if code := c.ErrorCode(); code != "" {
-				return code
-			}
-		}
-		if u, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, inner := range u.Unwrap() {
-				if code := ngrokCode(inner); code != "" {
-					return code
-				}
-			}
-			return ""
-		}
-		e = errors.Unwrap(e)
+	// errors.As walks wrapped and joined errors alike, depth first.
+	var coded interface{ Code() string }
+	if errors.As(err, &coded) && coded.Code() != "" {
+		return coded.Code()
+	}
+	var errCoded interface{ ErrorCode() string }
+	if errors.As(err, &errCoded) && errCoded.ErrorCode() != "" {
+		return errCoded.ErrorCode()
 	}
 	if err != nil {
 		// Aggregated dial errors lose their types but keep the code in the text.

@@ -204,7 +204,7 @@ func TestNgrokStartFailures(t *testing.T) {
 			if sdk.calls != tt.calls {
 				t.Errorf("SDK called %d times, want %d", sdk.calls, tt.calls)
 			}
-			if tt.cancel && sdk.ctxErr != context.Canceled {
+			if tt.cancel && !errors.Is(sdk.ctxErr, context.Canceled) {
 				t.Errorf("the SDK's context ended with %v, want it cancelled on the auth error", sdk.ctxErr)
 			}
 		})

@@ -241,7 +241,7 @@ func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
 	case u := <-first:
 		sc.firstURL = u
 	case <-sc.dead:
-		return nil, t.failure(ctx, fmt.Errorf("the server closed the connection before printing a URL: %v", sc.err))
+		return nil, t.failure(ctx, fmt.Errorf("the server closed the connection before printing a URL: %w", sc.err))
 	case <-ctx.Done():
 		client.Close()
 		return nil, t.failure(ctx, ctx.Err())

@@ -190,7 +190,7 @@ func measure(cmd *exec.Cmd, stdout io.Writer) (measured, error) {
 		m.maxRSS = maxRSS(cmd.ProcessState)
 	}
 	if err != nil {
-		return m, fmt.Errorf("%s: %v\n%s", filepath.Base(cmd.Path), err, tail(errb.Bytes()))
+		return m, fmt.Errorf("%s: %w\n%s", filepath.Base(cmd.Path), err, tail(errb.Bytes()))
 	}
 	return m, nil
 }
@@ -366,7 +366,7 @@ func startServer(cmd *exec.Cmd, urlOf func(string) string) (*server, error) {
 	case s.url = <-urlc:
 		return s, nil
 	case err := <-s.done:
-		return nil, fmt.Errorf("%s exited before serving: %v\n%s", filepath.Base(cmd.Path), err, tail(errb.Bytes()))
+		return nil, fmt.Errorf("%s exited before serving: %w\n%s", filepath.Base(cmd.Path), err, tail(errb.Bytes()))
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("%s did not start serving within a minute", filepath.Base(cmd.Path))
@@ -399,7 +399,7 @@ func runLoad(e *env, url string, inflight int) (loadResult, string, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return loadResult{}, "", fmt.Errorf("load: %v\n%s%s", err, out.String(), tail(errb.Bytes()))
+		return loadResult{}, "", fmt.Errorf("load: %w\n%s%s", err, out.String(), tail(errb.Bytes()))
 	}
 	m := loadLine.FindStringSubmatch(out.String())
 	if m == nil {
