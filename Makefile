@@ -1,4 +1,4 @@
-# s2s: make build | test | fmt | vet | bench | bench-compare | bench-listen | fuzz | ci
+# s2s: make build | test | fmt | vet | lint | bench | bench-compare | bench-listen | fuzz | ci
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -6,7 +6,7 @@ PKG     := github.com/s2s-dev/s2s/internal/version
 BIN     ?= s2s
 LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
 
-.PHONY: build install test race fmt vet tidy bench fuzz ci clean
+.PHONY: build install test race fmt vet lint tidy bench fuzz ci clean
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -25,6 +25,10 @@ fmt:
 
 vet:
 	go vet ./...
+
+# The pinned golangci-lint (.ci/run installs it when missing) with .golangci.yml.
+lint:
+	golangci-lint run ./...
 
 tidy:
 	go mod tidy

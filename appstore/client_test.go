@@ -267,7 +267,9 @@ func TestTestNotificationDeliveryFailures(t *testing.T) {
 		{"nothing listening", nil, nil, appstore.ResultSocketIssue},
 		{"too slow", func(w http.ResponseWriter, r *http.Request) {
 			// Reading the body lets the server notice the client hanging up (its context ends).
-			io.Copy(io.Discard, r.Body)
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				t.Error(err)
+			}
 			select {
 			case <-r.Context().Done():
 			case <-release:
@@ -391,7 +393,9 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	srv := standIn(t, appstoretest.Options{})
 	retryAt := time.Now().Add(150 * time.Millisecond)
 	srv.InjectFaults("/inApps/v1/notifications/history", appstoretest.RateLimited(retryAt))
-	srv.AddNotification(appstoretest.Notification{Type: "DID_RENEW"})
+	if _, err := srv.AddNotification(appstoretest.Notification{Type: "DID_RENEW"}); err != nil {
+		t.Fatal(err)
+	}
 	var events []appstore.RetryEvent
 	c := newClient(t, srv.URL, func(cfg *appstore.Config) {
 		cfg.OnRetry = func(e appstore.RetryEvent) { events = append(events, e) }
@@ -737,7 +741,9 @@ func TestAppleResponseVectors(t *testing.T) {
 					t.Errorf("no bearer token")
 				}
 				w.WriteHeader(tt.status)
-				w.Write(body)
+				if _, err := w.Write(body); err != nil {
+					t.Error(err)
+				}
 			}))
 			defer srv.Close()
 			c := newClient(t, srv.URL, func(cfg *appstore.Config) { cfg.Retry.Disabled = true })

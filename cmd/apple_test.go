@@ -59,7 +59,9 @@ func newAppleEnv(t *testing.T, o appstoretest.Options) *appleEnv {
 		t.Fatal(err)
 	}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			t.Error(err)
+		}
 		e.received.Add(1)
 		if s := e.status.Load(); s != 0 {
 			w.WriteHeader(int(s))
@@ -171,7 +173,9 @@ func TestAppleTestNotificationErrors(t *testing.T) {
 	otherKey := filepath.Join(t.TempDir(), "other.p8")
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	os.WriteFile(otherKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	if err := os.WriteFile(otherKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -279,7 +283,9 @@ func TestAppleTestNotificationNeverSent(t *testing.T) {
 	// stays unrecorded and the poll loop must stop at its deadline.
 	block := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			t.Error(err)
+		}
 		select {
 		case <-block:
 		case <-r.Context().Done():

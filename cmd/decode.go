@@ -218,7 +218,7 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 			return j.err
 		}
 		if count > 0 && !opts.JSON {
-			out.WriteByte('\n')
+			_ = out.WriteByte('\n') // a bufio.Writer keeps its first error for Flush, which is checked
 		}
 		count++
 		_, err = out.Write(j.out)

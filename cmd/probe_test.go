@@ -132,7 +132,9 @@ func TestAppleComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m map[string]any
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	if m["verdict"] != "SUCCESS" || m["apple"].(map[string]any)["sendAttemptResult"] != "SUCCESS" {
 		t.Errorf("JSON %s", b)
 	}

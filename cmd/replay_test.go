@@ -133,7 +133,9 @@ func target(t *testing.T, status int) (*httptest.Server, chan received) {
 		b, _ := io.ReadAll(r.Body)
 		ch <- received{r.Header.Clone(), b}
 		w.WriteHeader(status)
-		io.WriteString(w, "thanks")
+		if _, err := io.WriteString(w, "thanks"); err != nil {
+			t.Error(err)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv, ch

@@ -47,8 +47,10 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
-	ts.Stdout().Write(out.Bytes())
-	ts.Stderr().Write(errOut.Bytes())
+	_, werr := ts.Stdout().Write(out.Bytes())
+	ts.Check(werr)
+	_, werr = ts.Stderr().Write(errOut.Bytes())
+	ts.Check(werr)
 	got := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

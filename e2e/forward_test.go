@@ -58,7 +58,7 @@ func cmdFwdTarget(ts *testscript.TestScript, neg bool, args []string) {
 		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.headers", i)), []byte(hdr.String()), 0o644)
 		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.body", i)), body, 0o644)
 		w.WriteHeader(status)
-		io.WriteString(w, "from the developer's server")
+		_, _ = io.WriteString(w, "from the developer's server") // s2s keeps what arrives; a hang-up shows in its record
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], srv.URL)

@@ -82,7 +82,8 @@ func StartListener(t *testing.T, dir string, args ...string) *Listener {
 func (l *Listener) Kill() {
 	if l.cmd.ProcessState == nil {
 		_ = l.cmd.Process.Kill()
-		<-l.done
+		err := <-l.done
+		_ = err // SIGKILL: the exit status says nothing
 	}
 }
 
@@ -111,8 +112,10 @@ func Post(ctx context.Context, url string, body []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return resp.StatusCode, err
+	}
 	return resp.StatusCode, nil
 }
 
@@ -294,7 +297,9 @@ func TestListenCrashLosesNothingAcknowledged(t *testing.T) {
 
 	// Restart on the same store: it must open cleanly (WAL recovery) and hold every acked body.
 	l2 := StartListener(t, dir)
-	l2.Stop(t)
+	if err := l2.Stop(t); err != nil {
+		t.Fatal(err)
+	}
 	st, err := store.Open(filepath.Join(dir, "captures.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -403,7 +408,9 @@ func TestListenBadInput(t *testing.T) {
 	acked++
 
 	// The slow client is cut off by the header timeout rather than held forever.
-	slow.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if err := slow.SetReadDeadline(time.Now().Add(15 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	buf := make([]byte, 512)
 	n, _ := slow.Read(buf)
 	if n > 0 && !strings.Contains(string(buf[:n]), "408") && !strings.Contains(string(buf[:n]), "400") {

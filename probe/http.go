@@ -37,7 +37,7 @@ type answer struct {
 // the sendAttemptResult Apple would record.
 func (p *prober) exchange(ctx context.Context, conn net.Conn, u *url.URL, method string, body []byte) (*answer, *outcome) {
 	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
+		_ = conn.SetDeadline(dl) // a conn that refuses deadlines still ends with ctx, through the dialer
 	}
 	var rb io.Reader
 	if body != nil {

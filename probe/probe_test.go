@@ -88,7 +88,10 @@ func certConfig(c tls.Certificate) *tls.Config {
 }
 
 func ok200(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, r.Body)
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest) // not the answer any case expects
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -97,7 +100,10 @@ func hijack(act func(c net.Conn)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		// Reading the body first matters: closing a socket with unread input sends a reset, not
 		// the clean close the case is about.
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest) // not the answer any case expects
+			return
+		}
 		c, _, err := w.(http.Hijacker).Hijack()
 		if err != nil {
 			panic(err)
@@ -107,7 +113,10 @@ func hijack(act func(c net.Conn)) http.HandlerFunc {
 }
 
 func rawAnswer(s string) http.HandlerFunc {
-	return hijack(func(c net.Conn) { io.WriteString(c, s); c.Close() })
+	return hijack(func(c net.Conn) {
+		_, _ = io.WriteString(c, s) /* the client may hang up first: that is what some tests do */
+		c.Close()
+	})
 }
 
 type probeCase struct {
@@ -294,7 +303,9 @@ func TestRunVerdicts(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) Options {
 				release := make(chan struct{})
 				h := func(w http.ResponseWriter, r *http.Request) {
-					io.Copy(io.Discard, r.Body)
+					if _, err := io.Copy(io.Discard, r.Body); err != nil {
+						t.Error(err)
+					}
 					<-release
 				}
 				s := serveTLS(t, certConfig(f.good), http.HandlerFunc(h))
@@ -326,7 +337,9 @@ func TestRunVerdicts(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) Options {
 				h := hijack(func(c net.Conn) {
 					tcp := c.(*tls.Conn).NetConn().(*net.TCPConn)
-					tcp.SetLinger(0) // close with RST
+					if err := tcp.SetLinger(0); err != nil { // close with RST
+						t.Error(err)
+					}
 					tcp.Close()
 				})
 				return f.opts(serveTLS(t, certConfig(f.good), h).URL + "/apple")
@@ -380,7 +393,9 @@ func TestRunVerdicts(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) Options {
 				h := func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "application/json; charset=klingon-8")
-					io.WriteString(w, `{"ok":true}`)
+					if _, err := io.WriteString(w, `{"ok":true}`); err != nil {
+						t.Error(err)
+					}
 				}
 				return f.opts(serveTLS(t, certConfig(f.good), http.HandlerFunc(h)).URL + "/apple")
 			},
@@ -391,7 +406,9 @@ func TestRunVerdicts(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) Options {
 				h := func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "text/plain; charset=windows-1252")
-					io.WriteString(w, "ok")
+					if _, err := io.WriteString(w, "ok"); err != nil {
+						t.Error(err)
+					}
 				}
 				return f.opts(serveTLS(t, certConfig(f.good), http.HandlerFunc(h)).URL + "/apple")
 			},
@@ -405,7 +422,9 @@ func TestRunVerdicts(t *testing.T) {
 					w.Header().Set("Content-Type", "text/html")
 					w.Header().Set("Server", "nginx")
 					w.WriteHeader(http.StatusBadGateway)
-					io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>")
+					if _, err := io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>"); err != nil {
+						t.Error(err)
+					}
 				}
 				return f.opts(serveTLS(t, certConfig(f.good), http.HandlerFunc(h)).URL + "/apple")
 			},

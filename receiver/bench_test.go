@@ -86,7 +86,9 @@ func benchmarkReceiver(b *testing.B, concurrency int) {
 					b.Error(err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+					b.Error(err)
+				}
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					b.Errorf("status %d", resp.StatusCode)

@@ -310,7 +310,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit there is nothing to roll back
 	if err := tx.QueryRow(`SELECT count(*) FROM captures`).Scan(&st.Total); err != nil {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}

@@ -122,7 +122,9 @@ func bulkInsert(tb testing.TB, s *Store, n int, gen func(i int) *Capture) {
 				tb.Fatal(err)
 			}
 			if _, _, err := s.insertCapture(tx, c, h); err != nil {
-				tx.Rollback()
+				if err := tx.Rollback(); err != nil {
+					tb.Error(err)
+				}
 				tb.Fatal(err)
 			}
 		}

@@ -966,7 +966,11 @@ func TestErrorsSurface(t *testing.T) {
 		defer other.Close()
 		holding := make(chan struct{})
 		release := make(chan struct{})
-		go other.write(ctx, func(*sql.Tx) error { close(holding); <-release; return nil }, nil)
+		go func() {
+			if err := other.write(ctx, func(*sql.Tx) error { close(holding); <-release; return nil }, nil); err != nil {
+				t.Error(err)
+			}
+		}()
 		<-holding
 		err = s.Insert(ctx, &Capture{Method: "POST", Path: "/"})
 		close(release)
@@ -989,7 +993,7 @@ func makeReadOnly(t *testing.T, path string) {
 	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
 		t.Skipf("running as root and cannot make %s immutable: %v %s", path, err, out)
 	}
-	t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() /* best effort: only set when chattr +i worked */ })
 }
 
 func TestOpenPathsNeedingEscapes(t *testing.T) {

@@ -179,7 +179,7 @@ func (p *Ngrok) Start(ctx context.Context, t Target) (Tunnel, error) {
 	u := ep.URL()
 	if u == nil {
 		ep.Close()
-		sdk.Disconnect()
+		_ = sdk.Disconnect() // closing anyway
 		return nil, &Error{Provider: "ngrok", Class: ClassRejected, Err: errors.New("the endpoint has no URL"), Hint: "try again"}
 	}
 	nt.setURL(strings.TrimSuffix(u.String(), "/"))
@@ -187,7 +187,7 @@ func (p *Ngrok) Start(ctx context.Context, t Target) (Tunnel, error) {
 	nt.srv = &http.Server{Handler: t.Handler, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}
 	nt.markReady()
-	go nt.srv.Serve(ep)
+	go func() { _ = nt.srv.Serve(ep) }() // ends with an error when the tunnel closes
 	go nt.watch()
 	return nt, nil
 }
@@ -231,7 +231,7 @@ func (t *ngrokTunnel) watch() {
 		return
 	}
 	t.srv.Close()
-	t.sdk.Disconnect()
+	_ = t.sdk.Disconnect() // closing anyway
 	t.finish(&Error{Provider: "ngrok", Class: ClassRejected, Err: errors.New("ngrok closed the endpoint"),
 		Hint: "the endpoint may have been stopped from the ngrok dashboard; restart s2s listen"})
 }
@@ -240,7 +240,7 @@ func (t *ngrokTunnel) Close() error {
 	if t.markClosing() {
 		t.srv.Close()
 		t.ep.Close()
-		t.sdk.Disconnect()
+		_ = t.sdk.Disconnect() // closing anyway
 		// Endpoints close their Done channel asynchronously; do not wait on the SDK.
 		t.finish(nil)
 	}

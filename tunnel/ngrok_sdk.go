@@ -46,7 +46,7 @@ func (r *realNgrok) Listen(ctx context.Context, cfg NgrokConfig) (NgrokEndpoint,
 	}
 	l, err := agent.Listen(ctx, eopts...)
 	if err != nil {
-		agent.Disconnect()
+		_ = agent.Disconnect() // closing anyway
 		return nil, err
 	}
 	r.mu.Lock()

@@ -314,7 +314,7 @@ func (t *sshTunnel) pipe(nc ssh.NewChannel) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	lc, err := d.Dial("tcp", t.local)
 	if err != nil {
-		nc.Reject(ssh.ConnectionFailed, "local listener unreachable")
+		_ = nc.Reject(ssh.ConnectionFailed, "local listener unreachable") // the client may be gone
 		fmt.Fprintf(t.logw, "tunnel ssh: forwarded connection dropped: %v\n", err)
 		return
 	}
@@ -326,13 +326,13 @@ func (t *sshTunnel) pipe(nc ssh.NewChannel) {
 	go ssh.DiscardRequests(reqs)
 	done := make(chan struct{})
 	go func() {
-		io.Copy(ch, lc)
-		ch.CloseWrite()
+		_, _ = io.Copy(ch, lc) // ends when either side closes
+		_ = ch.CloseWrite()    // the peer may be gone
 		close(done)
 	}()
-	io.Copy(lc, ch)
+	_, _ = io.Copy(lc, ch) // ends when either side closes
 	if tc, ok := lc.(*net.TCPConn); ok {
-		tc.CloseWrite()
+		_ = tc.CloseWrite() // the peer may be gone
 	}
 	<-done
 	ch.Close()

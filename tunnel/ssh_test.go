@@ -27,9 +27,11 @@ func localReceiver(t *testing.T) (addr string, got <-chan string) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		ch <- r.Method + " " + r.URL.Path + " " + string(body)
-		io.WriteString(w, "stored")
+		if _, err := io.WriteString(w, "stored"); err != nil {
+			t.Error(err)
+		}
 	})}
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // ends with an error when l is closed
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().String(), ch
 }

@@ -131,7 +131,7 @@ func HTTPCheck(client *http.Client) CheckFunc {
 			return classifyCheckError(err)
 		}
 		defer resp.Body.Close()
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // drained so the connection is reused; the status is the answer
 		if appstore.Accepted(resp.StatusCode) {
 			return appstore.ResultSuccess, fmt.Sprintf("GET %s answered %s through the tunnel", url, resp.Status)
 		}

@@ -26,7 +26,11 @@ func TestAnswersHaveApplesShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := appstore.Credentials{KeyID: "K", IssuerID: "I", BundleID: "com.example", Key: key}
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			t.Error(err)
+		}
+	}))
 	defer receiver.Close()
 	srv := Start(t, Options{KeyID: "K", IssuerID: "I", BundleID: "com.example", PublicKey: key.Public(), NotificationURL: receiver.URL, PageSize: 1})
 	for range 2 {
@@ -63,7 +67,9 @@ func TestAnswersHaveApplesShape(t *testing.T) {
 
 	_, tokBody := call("POST", "/inApps/v1/notifications/test", nil)
 	var tok appstore.TestNotificationToken
-	json.Unmarshal(tokBody, &tok)
+	if err := json.Unmarshal(tokBody, &tok); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-srv.Delivered():
 	case <-ctx.Done():
@@ -121,8 +127,12 @@ func TestAnswersHaveApplesShape(t *testing.T) {
 	resp.Body.Close()
 	want, _ := os.ReadFile(filepath.Join(payloads, "apiTooManyRequestsException.json"))
 	var w, g any
-	json.Unmarshal(want, &w)
-	json.Unmarshal(b, &g)
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 429 || shapeDiff("", w, g) != "" || g.(map[string]any)["errorCode"] != float64(4290000) {
 		t.Errorf("429 answer: %d %s", resp.StatusCode, b)
 	}

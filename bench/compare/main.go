@@ -380,10 +380,12 @@ func (s *server) stop() (int, time.Duration) {
 		_ = s.cmd.Process.Kill()
 	}
 	select {
-	case <-s.done:
+	case err := <-s.done:
+		_ = err // stopped: its exit status is the signal's
 	case <-time.After(30 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-s.done
+		err := <-s.done
+		_ = err // killed: its exit status is the signal's
 	}
 	var cpu time.Duration
 	if ps := s.cmd.ProcessState; ps != nil {

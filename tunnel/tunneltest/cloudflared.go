@@ -59,7 +59,10 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s %s %s\n", time.Now().UTC().Format(time.RFC3339), level, fmt.Sprintf(format, a...))
 	}
 	if p := os.Getenv(FakeCloudflaredPIDFile); p != "" {
-		os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o600)
+		if err := os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+			fmt.Fprintln(stderr, "fake cloudflared:", err)
+			return 1
+		}
 	}
 	if len(args) == 0 || args[0] != "tunnel" {
 		fmt.Fprintln(stderr, "fake cloudflared: only `tunnel` is implemented")
@@ -138,11 +141,11 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 	})
 	if scenario != ScenarioStderrOnly {
 		mux.HandleFunc("GET /quicktunnel", func(w http.ResponseWriter, r *http.Request) {
-			json.NewEncoder(w).Encode(map[string]string{"hostname": hostname})
+			_ = json.NewEncoder(w).Encode(map[string]string{"hostname": hostname}) // the client may be gone
 		})
 	}
 	mux.HandleFunc("GET /__args", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(args)
+		_ = json.NewEncoder(w).Encode(args) // the client may be gone
 	})
 	// POST /__edge?up=0 drops the edge connection, up=1 restores it.
 	mux.HandleFunc("POST /__edge", func(w http.ResponseWriter, r *http.Request) {
@@ -167,9 +170,12 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		mux.ServeHTTP(w, r)
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }() // ends with Shutdown
 	if p := os.Getenv(FakeCloudflaredAddrFile); p != "" {
-		os.WriteFile(p, []byte(ln.Addr().String()), 0o600)
+		if err := os.WriteFile(p, []byte(ln.Addr().String()), 0o600); err != nil {
+			fmt.Fprintln(stderr, "fake cloudflared:", err)
+			return 1
+		}
 	}
 	if scenario != ScenarioNeverReady {
 		logf("INF", "Registered tunnel connection connIndex=0 connection=00000000-0000-0000-0000-000000000000 event=0 ip=198.41.192.7 location=ams01 protocol=quic")
@@ -180,7 +186,7 @@ func FakeCloudflaredMain(args []string, stderr io.Writer) int {
 		logf("INF", "Initiating graceful shutdown due to signal terminated ...")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		_ = srv.Shutdown(ctx) // exiting anyway
 		return 0
 	case <-crash:
 		logf("ERR", "Serve tunnel error error=\"connection with edge closed\" connIndex=0")

@@ -122,7 +122,7 @@ func (s *SSHServer) Announce(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ch := range s.sess {
-		io.WriteString(ch, line+"\r\n")
+		_, _ = io.WriteString(ch, line+"\r\n") // the client may be gone
 	}
 }
 
@@ -207,7 +207,7 @@ func (s *SSHServer) handle(nc net.Conn) {
 	go s.globalRequests(c, reqs)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
-			nch.Reject(ssh.UnknownChannelType, "only sessions")
+			_ = nch.Reject(ssh.UnknownChannelType, "only sessions") // the client may be gone
 			continue
 		}
 		ch, creqs, err := nch.Accept()
@@ -216,7 +216,7 @@ func (s *SSHServer) handle(nc net.Conn) {
 		}
 		go s.session(c, ch, creqs)
 	}
-	sc.Wait()
+	_ = sc.Wait() // the client went away: how is not this double's concern
 }
 
 func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
@@ -228,12 +228,12 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 				Port uint32
 			}
 			if s.opts.DenyForward || ssh.Unmarshal(r.Payload, &bind) != nil {
-				r.Reply(false, nil)
+				_ = r.Reply(false, nil) // the client may be gone
 				continue
 			}
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
-				r.Reply(false, nil)
+				_ = r.Reply(false, nil) // the client may be gone
 				continue
 			}
 			if s.opts.TLS != nil {
@@ -251,7 +251,7 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 			if first {
 				close(c.urlSet)
 			}
-			r.Reply(true, nil)
+			_ = r.Reply(true, nil) // the client may be gone
 			go s.relay(c, l, bind.Addr, bind.Port)
 			select {
 			case s.events <- l.Addr().String():
@@ -259,11 +259,11 @@ func (s *SSHServer) globalRequests(c *conn, reqs <-chan *ssh.Request) {
 			}
 		case "keepalive@openssh.com":
 			if !s.opts.StallKeepalives {
-				r.Reply(true, nil)
+				_ = r.Reply(true, nil) // the client may be gone
 			}
 		default:
 			if r.WantReply {
-				r.Reply(false, nil)
+				_ = r.Reply(false, nil) // the client may be gone
 			}
 		}
 	}
@@ -299,13 +299,13 @@ func (s *SSHServer) relay(c *conn, l net.Listener, bindAddr string, bindPort uin
 			go ssh.DiscardRequests(reqs)
 			done := make(chan struct{})
 			go func() {
-				io.Copy(ch, pc)
-				ch.CloseWrite()
+				_, _ = io.Copy(ch, pc) // ends when either side closes
+				_ = ch.CloseWrite()    // the peer may be gone
 				close(done)
 			}()
-			io.Copy(pc, ch)
+			_, _ = io.Copy(pc, ch)                                  // ends when either side closes
 			if cw, ok := pc.(interface{ CloseWrite() error }); ok { // *net.TCPConn and *tls.Conn
-				cw.CloseWrite()
+				_ = cw.CloseWrite() // the peer may be gone
 			}
 			<-done
 			ch.Close()
@@ -317,16 +317,16 @@ func (s *SSHServer) session(c *conn, ch ssh.Channel, reqs <-chan *ssh.Request) {
 	for r := range reqs {
 		switch r.Type {
 		case "shell", "exec":
-			r.Reply(true, nil)
+			_ = r.Reply(true, nil) // the client may be gone
 			s.mu.Lock()
 			s.sess = append(s.sess, ch)
 			s.mu.Unlock()
 			go s.greet(c, ch)
 		case "pty-req", "env":
-			r.Reply(true, nil)
+			_ = r.Reply(true, nil) // the client may be gone
 		default:
 			if r.WantReply {
-				r.Reply(false, nil)
+				_ = r.Reply(false, nil) // the client may be gone
 			}
 		}
 	}
