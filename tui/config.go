@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
@@ -136,4 +138,7 @@ type Config struct {
 	// after the first reading. Now reads the time, only in Cmds (nil: time.Now); tests fix it.
 	Clock time.Duration
 	Now   func() time.Time
+	// Clipboard is the Cmd that puts copied text on the clipboard (nil: tea.SetClipboard, OSC
+	// 52); tests record the text through it.
+	Clipboard func(text string) tea.Cmd
 }

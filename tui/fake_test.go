@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -20,6 +22,18 @@ type fakeSource struct {
 	deliveries map[int64][]store.Delivery
 	lists      []store.Filter
 	gets       []int64
+
+	// t and inUpdate make every read fail the test when it happens inside Update, which must do
+	// no I/O (the harness sets inUpdate around each Update call).
+	t        testing.TB
+	inUpdate atomic.Bool
+}
+
+// io is called by every read: a read from inside Update fails the test.
+func (f *fakeSource) io(method string) {
+	if f.t != nil && f.inUpdate.Load() {
+		f.t.Errorf("Source.%s called inside Update: reads belong in Cmds", method)
+	}
 }
 
 func newFake(caps ...store.Capture) *fakeSource {
@@ -42,6 +56,7 @@ func (f *fakeSource) listCalls() []store.Filter {
 }
 
 func (f *fakeSource) List(_ context.Context, flt store.Filter) ([]store.Capture, error) {
+	f.io("List")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists = append(f.lists, flt)
@@ -69,6 +84,7 @@ func (f *fakeSource) List(_ context.Context, flt store.Filter) ([]store.Capture,
 }
 
 func (f *fakeSource) Count(_ context.Context, flt store.Filter) (int, error) {
+	f.io("Count")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -81,6 +97,7 @@ func (f *fakeSource) Count(_ context.Context, flt store.Filter) (int, error) {
 }
 
 func (f *fakeSource) Get(_ context.Context, id int64) (*store.Capture, error) {
+	f.io("Get")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gets = append(f.gets, id)
@@ -94,6 +111,7 @@ func (f *fakeSource) Get(_ context.Context, id int64) (*store.Capture, error) {
 }
 
 func (f *fakeSource) Stats(context.Context) (store.Stats, error) {
+	f.io("Stats")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := store.Stats{Total: len(f.caps), ByType: map[string]int{}, ByTrust: map[string]int{}}
@@ -108,12 +126,14 @@ func (f *fakeSource) Stats(context.Context) (store.Stats, error) {
 }
 
 func (f *fakeSource) Deliveries(_ context.Context, id int64) ([]store.Delivery, error) {
+	f.io("Deliveries")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]store.Delivery(nil), f.deliveries[id]...), nil
 }
 
 func (f *fakeSource) Forwardings(_ context.Context, ids []int64) (map[int64]store.Forwarding, error) {
+	f.io("Forwardings")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := map[int64]store.Forwarding{}

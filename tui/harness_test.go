@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +32,7 @@ type harness struct {
 func newHarness(t testing.TB, cfg Config, caps ...store.Capture) *harness {
 	t.Helper()
 	src := newFake(caps...)
+	src.t = t
 	if cfg.Source == nil {
 		cfg.Source = src
 	}
@@ -59,7 +60,14 @@ func newHarness(t testing.TB, cfg Config, caps ...store.Capture) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cfg.Context = ctx
-	h := &harness{t: t, m: New(cfg), src: src}
+	h := &harness{t: t, src: src}
+	if cfg.Clipboard == nil {
+		cfg.Clipboard = func(text string) tea.Cmd {
+			h.clipboard = append(h.clipboard, text)
+			return nil
+		}
+	}
+	h.m = New(cfg)
 	h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
 	h.run(h.m.Init())
 	return h
@@ -86,23 +94,22 @@ func (h *harness) run(cmd tea.Cmd) {
 		case tea.QuitMsg:
 			h.quit = true
 		default:
-			// tea's own requests (background colour, clipboard) are unexported types.
-			if t := reflect.TypeOf(msg); t.PkgPath() == reflect.TypeOf(tea.QuitMsg{}).PkgPath() {
-				if t.Name() == "setClipboardMsg" {
-					h.clipboard = append(h.clipboard, reflect.ValueOf(msg).String())
-				}
-				continue
-			}
-			_, next := h.m.Update(msg)
-			queue = append(queue, next)
+			queue = append(queue, h.update(msg))
 		}
 	}
 }
 
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
+	h.run(h.update(msg))
+}
+
+// update calls Update with the fake source refusing reads, as Update must do no I/O.
+func (h *harness) update(msg tea.Msg) tea.Cmd {
+	h.src.inUpdate.Store(true)
+	defer h.src.inUpdate.Store(false)
 	_, cmd := h.m.Update(msg)
-	h.run(cmd)
+	return cmd
 }
 
 // press sends key presses: single characters as typed text, longer names as special keys.
@@ -181,9 +188,77 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run go test ./tui -update to create it)", err)
 	}
 	if string(want) != got {
-		t.Errorf("%s differs from the golden file (run go test ./tui -update if the change is intended)\n--- want\n%s\n--- got\n%s",
-			path, want, got)
+		t.Errorf("%s differs from the golden file (run go test ./tui -update if the change is intended):\n%s",
+			path, lineDiff(string(want), got))
 	}
 }
 
+// lineDiff shows the lines of want and got that differ, numbered, with the lines around them.
+func lineDiff(want, got string) string {
+	w, g := lines(want), lines(got)
+	n := max(len(w), len(g))
+	at := func(ls []string, i int) (string, bool) {
+		if i < len(ls) {
+			return ls[i], true
+		}
+		return "", false
+	}
+	var b strings.Builder
+	last := -2
+	for i := 0; i < n; i++ {
+		wl, wok := at(w, i)
+		gl, gok := at(g, i)
+		if wok == gok && wl == gl {
+			continue
+		}
+		if i > last+1 {
+			if c, ok := at(w, i-1); ok && i > 0 {
+				fmt.Fprintf(&b, "  %3d   %s\n", i, c)
+			}
+		}
+		if wok {
+			fmt.Fprintf(&b, "- %3d | %s\n", i+1, wl)
+		}
+		if gok {
+			fmt.Fprintf(&b, "+ %3d | %s\n", i+1, gl)
+		}
+		last = i
+	}
+	return b.String()
+}
+
 func lines(s string) []string { return strings.Split(s, "\n") }
+
+// recordingTB notes failures instead of failing, to test the test helpers themselves.
+type recordingTB struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestFakeSourceRefusesReadsInsideUpdate(t *testing.T) {
+	rec := &recordingTB{TB: t}
+	f := newFake()
+	f.t = rec
+	if _, err := f.Count(context.Background(), store.Filter{}); err != nil || len(rec.errors) != 0 {
+		t.Fatalf("a read outside Update: %v %v", err, rec.errors)
+	}
+	f.inUpdate.Store(true)
+	if _, err := f.Count(context.Background(), store.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "Source.Count called inside Update") {
+		t.Errorf("errors %q", rec.errors)
+	}
+}
+
+func TestGoldenMismatchShowsALineDiff(t *testing.T) {
+	got := lineDiff("header\nsame\nold line\ntail\n", "header\nsame\nnew line\ntail\n")
+	want := "    2   same\n-   3 | old line\n+   3 | new line\n"
+	if got != want {
+		t.Errorf("lineDiff =\n%s\nwant\n%s", got, want)
+	}
+}

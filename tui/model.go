@@ -126,6 +126,9 @@ func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Clipboard == nil {
+		cfg.Clipboard = tea.SetClipboard
+	}
 	m := &Model{
 		cfg:       cfg,
 		ctx:       cfg.Context,
@@ -284,7 +287,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case clipboardMsg:
 		m.setStatus(fmt.Sprintf("copied the %s of #%d (%d bytes) to the clipboard (OSC 52)", msg.what, msg.id, len(msg.text)), false)
-		return m, tea.SetClipboard(msg.text)
+		return m, m.cfg.Clipboard(msg.text)
 	}
 	if m.editing {
 		var cmd tea.Cmd
