@@ -244,13 +244,13 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	}
 
 	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
-	sender := &relay.Sender{Timeout: o.Timeout, Now: o.f.Now}
+	poster := &relay.Poster{Timeout: o.Timeout, Now: o.f.Now}
 	if roots, err := trustedCAs(o.f, o.CAFile); err != nil {
 		return err
 	} else if roots != nil {
-		sender.Client = relay.NewClientTrusting(roots)
+		poster.Client = relay.NewClientTrusting(roots)
 	}
-	replayer := &relay.Replayer{Store: st, Sender: sender, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
+	replayer := &relay.Replayer{Store: st, Poster: poster, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
 	pacer := &relay.Pacer{Every: every}
 	// A dry run is one table; results are printed as they come, in columns sized up front.
 	var table *tabwriter.Writer

@@ -61,7 +61,7 @@ type Config struct {
 // Replayer interfaces stand for (cmd wires them; relay imports only the event stream).
 type Forwarder struct {
 	cfg    Config
-	sender *Sender
+	poster *Poster
 	ctx    context.Context
 	cancel context.CancelFunc
 	// slots bounds the attempts in flight to each target URL. A shared pool would let a target
@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	f := &Forwarder{
 		cfg:      cfg,
-		sender:   &Sender{Client: cfg.Client, Timeout: cfg.Timeout, Now: cfg.Now},
+		poster:   &Poster{Client: cfg.Client, Timeout: cfg.Timeout, Now: cfg.Now},
 		ctx:      ctx,
 		cancel:   cancel,
 		slots:    map[string]chan struct{}{},
@@ -200,7 +200,7 @@ func (f *Forwarder) Replay(ctx context.Context, c *store.Capture) error {
 			}
 		}
 	}
-	r := &Replayer{Store: f.cfg.Store, Sender: f.sender, SkipAccepted: skipAccepted, Now: f.cfg.Now}
+	r := &Replayer{Store: f.cfg.Store, Poster: f.poster, SkipAccepted: skipAccepted, Now: f.cfg.Now}
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -391,7 +391,7 @@ func (f *Forwarder) release(prev *store.Delivery) {
 }
 
 // attempt makes one recorded attempt now.
-func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Result) {
+func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Answer) {
 	d, stored, _ := f.reserve(ctx, c, target, attempt, kind, prev)
 	res := f.perform(ctx, c, &d, stored, kind)
 	return d, res
@@ -430,9 +430,9 @@ func (f *Forwarder) reserve(ctx context.Context, c *store.Capture, target string
 }
 
 // perform sends the request for a reserved attempt and records and publishes the outcome.
-func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Result {
+func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Answer {
 	d.StartedAt = f.cfg.Now()
-	res := f.sender.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt})
+	res := f.poster.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt})
 	if kind == kindForward && !res.OK() && f.ctx.Err() != nil {
 		// Shutting down: the row stays pending and the next run makes this attempt again. Say so,
 		// or the attempt would vanish from the output without a word.
@@ -483,7 +483,7 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 }
 
 // explain says what went wrong, what s2s does about it and what the developer can do.
-func (f *Forwarder) explain(c *store.Capture, res Result, target string, kind attemptKind, attempt int, wait time.Duration) string {
+func (f *Forwarder) explain(c *store.Capture, res Answer, target string, kind attemptKind, attempt int, wait time.Duration) string {
 	parts := []string{Cause(res, target, f.cfg.Timeout)}
 	down := res.Err != nil
 	// What to do depends on how it failed: a refused connection means the server is not running,

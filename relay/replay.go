@@ -18,7 +18,7 @@ type ReplayStore interface {
 // ReplayOutcome is one replay of a capture to one target.
 type ReplayOutcome struct {
 	Delivery *store.Delivery // the attempt, as recorded; nil when nothing was sent
-	Result   Result          // the HTTP outcome when something was sent
+	Result   Answer          // the target's answer when something was sent
 	Skipped  string          // why nothing was sent, "" when it was
 	Busy     bool            // skipped because an attempt to that target is in flight: not done
 	TookOver bool            // the replay replaced a pending forward retry (so that one is not made)
@@ -32,7 +32,7 @@ type ReplayOutcome struct {
 // SkipAccepted is false. Both the TUI's r (in listen's process) and s2s replay (in its own) use it.
 type Replayer struct {
 	Store        ReplayStore
-	Sender       *Sender
+	Poster       *Poster
 	SkipAccepted bool
 	Now          func() time.Time // nil: time.Now
 }
@@ -62,7 +62,7 @@ func (r *Replayer) Replay(ctx context.Context, c *store.Capture, body []byte, ta
 			target, c.ID, to.Accepted.Status, to.Accepted.StartedAt.Local().Format("15:04:05"))}, nil
 	}
 	out := ReplayOutcome{TookOver: len(to.Taken) > 0}
-	res := r.Sender.Send(ctx, c, body, target, meta)
+	res := r.Poster.Send(ctx, c, body, target, meta)
 	d := store.Delivery{
 		CaptureID: c.ID, Target: target, Attempt: meta.Attempt, StartedAt: now().Add(-res.Latency),
 		Status: res.Status, Latency: res.Latency, Response: res.Response, Replay: true,
@@ -70,12 +70,12 @@ func (r *Replayer) Replay(ctx context.Context, c *store.Capture, body []byte, ta
 	}
 	if !res.OK() {
 		d.State = store.DeliveryFailed
-		d.Error = Cause(res, target, r.Sender.timeout())
+		d.Error = Cause(res, target, r.Poster.timeout())
 		switch {
 		case res.Refused():
 			d.Error += "; start your server and replay again"
 		case res.TimedOut():
-			d.Error += fmt.Sprintf("; make your server answer within %s and replay again", r.Sender.timeout())
+			d.Error += fmt.Sprintf("; make your server answer within %s and replay again", r.Poster.timeout())
 		}
 		if out.TookOver {
 			// The retry it replaced goes back on its schedule: a failed replay loses nothing.

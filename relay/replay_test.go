@@ -39,7 +39,7 @@ func TestReplayTakesOverPendingRetry(t *testing.T) {
 						return f.Replay(context.Background(), c)
 					}
 					// s2s replay: its own store handle and sender, no forwarder.
-					r := &Replayer{Store: st, Sender: &Sender{}, SkipAccepted: true}
+					r := &Replayer{Store: st, Poster: &Poster{}, SkipAccepted: true}
 					out, err := r.Replay(context.Background(), c, c.Body, srv.URL, Meta{})
 					if err == nil && out.Delivery.State != store.DeliverySucceeded {
 						return &replayErr{out.Delivery.Error}

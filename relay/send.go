@@ -53,8 +53,8 @@ func Hops(c *store.Capture) int {
 // compress an answer s2s only shows the start of.
 var forwardedHeaders = []string{"Content-Type", "Content-Encoding", "User-Agent", "Accept", "Accept-Language"}
 
-// Result is the outcome of one HTTP attempt.
-type Result struct {
+// Answer is what a target answered one HTTP attempt (or the error that stopped it).
+type Answer struct {
 	Status   int // 0 when there was no answer
 	Latency  time.Duration
 	Response string // start of the answer's body
@@ -66,19 +66,23 @@ type Result struct {
 }
 
 // OK reports whether the attempt counts as delivered, by Apple's rule.
-func (r Result) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
+func (r Answer) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
 
 // TimedOut reports whether the target did not answer in time.
-func (r Result) TimedOut() bool {
+func (r Answer) TimedOut() bool {
 	var ne net.Error
 	return errors.Is(r.Err, context.DeadlineExceeded) || (errors.As(r.Err, &ne) && ne.Timeout())
 }
 
 // Refused reports whether nothing was listening at the target.
-func (r Result) Refused() bool { return errors.Is(r.Err, syscall.ECONNREFUSED) }
+func (r Answer) Refused() bool { return errors.Is(r.Err, syscall.ECONNREFUSED) }
 
-// Sender makes single delivery attempts; it is safe for concurrent use.
-type Sender struct {
+// Poster makes single delivery attempts of stored captures, with the forwarding headers; it is
+// safe for concurrent use. (s2s has three HTTP posters, each for its own question: sender posts a
+// body the way Apple does, with Apple's retry schedule and a load mode, to rehearse a receiver;
+// relay posts stored captures on to the developer's servers and records each attempt; probe
+// drives the connection step by step to name the sendAttemptResult Apple would record.)
+type Poster struct {
 	Client  *http.Client  // nil: NewClient()
 	Timeout time.Duration // 0: DefaultTimeout
 	Now     func() time.Time
@@ -174,7 +178,7 @@ func forwardedFor(c *store.Capture) string {
 }
 
 // Send makes one attempt to deliver body (the capture's bytes, or a re-signed version) to target.
-func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) Result {
+func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) Answer {
 	now := s.Now
 	if now == nil {
 		now = time.Now
@@ -189,11 +193,11 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 	start := now()
 	req, err := Request(ctx, c, body, target, m)
 	if err != nil {
-		return Result{Err: err}
+		return Answer{Err: err}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Result{Err: err, Latency: now().Sub(start)}
+		return Answer{Err: err, Latency: now().Sub(start)}
 	}
 	defer resp.Body.Close()
 	var answer []byte
@@ -206,7 +210,7 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 	}
 	// Draining a little more lets the connection be reused; a huge answer is cut off.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	r := Result{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix), Answer: answer}
+	r := Answer{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix), Answer: answer}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		r.Location = resp.Header.Get("Location")
 	}
@@ -215,7 +219,7 @@ func (s *Sender) Send(ctx context.Context, c *store.Capture, body []byte, target
 
 var defaultClient = NewClient()
 
-func (s *Sender) timeout() time.Duration {
+func (s *Poster) timeout() time.Duration {
 	if s.Timeout <= 0 {
 		return DefaultTimeout
 	}
@@ -230,7 +234,7 @@ func printable(b []byte) string {
 }
 
 // Cause explains in one phrase why an attempt failed, in words that say where to look.
-func Cause(r Result, target string, timeout time.Duration) string {
+func Cause(r Answer, target string, timeout time.Duration) string {
 	if r.Err == nil {
 		if r.OK() {
 			return ""
@@ -288,7 +292,7 @@ func Cause(r Result, target string, timeout time.Duration) string {
 // Explain says in one phrase why a request to target got no answer (err, as http.Client.Do
 // returned it): the same words for send-test, replay and forwarding.
 func Explain(err error, target string, timeout time.Duration) string {
-	return Cause(Result{Err: err}, target, timeout)
+	return Cause(Answer{Err: err}, target, timeout)
 }
 
 // EnvCAFile names a PEM file of extra certificate authorities that send-test, replay, probe and

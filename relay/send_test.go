@@ -44,7 +44,7 @@ func TestCause(t *testing.T) {
 		{"untrusted certificate", selfSigned.URL, false, "presented a certificate that is not trusted"},
 		{"hang-up", hangUp.URL, false, "closed the connection without answering"},
 	}
-	s := &Sender{Timeout: 5 * time.Second}
+	s := &Poster{Timeout: 5 * time.Second}
 	c := &store.Capture{ID: 1, Body: []byte(`{}`), Headers: http.Header{}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestPrintable(t *testing.T) {
 // A send cut short by s2s itself (Ctrl-C) is not the target's fault.
 func TestCauseInterrupted(t *testing.T) {
 	err := &url.Error{Op: "Post", URL: "http://localhost:3000/apple", Err: context.Canceled}
-	if got := Cause(Result{Err: err}, "http://localhost:3000/apple", 0); got != "interrupted before localhost:3000 answered" {
+	if got := Cause(Answer{Err: err}, "http://localhost:3000/apple", 0); got != "interrupted before localhost:3000 answered" {
 		t.Errorf("Cause = %q", got)
 	}
 }
