@@ -98,7 +98,7 @@ func typedArgErrors(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(c *cobra.Command, args []string) error {
 			if err := check(c, args); err != nil {
-				if ours := inOurWords(c, args, err); ours != err {
+				if ours := inOurWords(c, args, err); ours != err { //nolint:errorlint // identity: was err put in other words?
 					return ours
 				}
 				return &UsageError{Err: err}

@@ -288,7 +288,7 @@ func TestInOurWords(t *testing.T) {
 		}
 	}
 	other := errors.New("capture 9 not found")
-	if got := inOurWords(c, nil, other); got != other {
+	if got := inOurWords(c, nil, other); got != other { //nolint:errorlint // identity: returned unchanged
 		t.Errorf("an ordinary error became %v", got)
 	}
 }
