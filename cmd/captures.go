@@ -123,13 +123,6 @@ func noStoreFor(id int64, storePath string) error {
 	return fmt.Errorf("capture %d not found: no capture store at %s (run \"s2s listen\" first, or give --store)", id, storePath)
 }
 
-func capWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 // ---- list ----
 
 type capturesListOptions struct {
@@ -311,7 +304,7 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 	s, err := o.open()
 	if errors.Is(err, errCapNoStore) {
 		if o.JSON {
-			return capWriteJSON(ios.Out, []store.Capture{})
+			return writeJSON(ios.Out, []store.Capture{})
 		}
 		fmt.Fprintf(ios.ErrOut, "No captures yet: %s does not exist (\"s2s listen\" creates it).\n", o.path())
 		return nil
@@ -335,7 +328,7 @@ func runCapturesList(ctx context.Context, o *capturesListOptions) error {
 		return err
 	}
 	if o.JSON {
-		return capWriteJSON(ios.Out, capListJSON(caps, fwd))
+		return writeJSON(ios.Out, capListJSON(caps, fwd))
 	}
 	if len(caps) == 0 {
 		fmt.Fprintf(ios.ErrOut, "No captures match in %s.\n", s.Path())
@@ -521,7 +514,7 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 		if err != nil {
 			return err
 		}
-		return capWriteJSON(ios.Out, struct {
+		return writeJSON(ios.Out, struct {
 			Capture    *store.Capture   `json:"capture"`
 			Deliveries []store.Delivery `json:"deliveries"`
 			Decoded    json.RawMessage  `json:"decoded"`
@@ -824,7 +817,7 @@ func (o *capturesRmOptions) reportRm(n int, ids []int64) error {
 		if ids == nil {
 			ids = []int64{}
 		}
-		return capWriteJSON(o.f.IO.Out, struct {
+		return writeJSON(o.f.IO.Out, struct {
 			Deleted int     `json:"deleted"`
 			IDs     []int64 `json:"ids"`
 		}{n, ids})
@@ -872,7 +865,7 @@ func runCapturesStats(ctx context.Context, o *capturesStatsOptions) error {
 	}
 	ios := o.f.IO
 	if o.JSON {
-		return capWriteJSON(ios.Out, st)
+		return writeJSON(ios.Out, st)
 	}
 	bw := bufio.NewWriter(ios.Out)
 	fmt.Fprintf(bw, "%s in %s\n", plural(st.Total, "capture"), o.path())

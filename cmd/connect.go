@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -218,7 +217,7 @@ func runConnectStatus(ctx context.Context, o *connectOptions) error {
 				SetURL:          rec.SetURL, PID: rec.PID, Running: rec.Running(),
 			}
 		}
-		enc := json.NewEncoder(f.IO.Out)
+		enc := jsonEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}

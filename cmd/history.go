@@ -182,7 +182,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 		}
 		fmt.Fprintln(tw, header)
 	}
-	enc := json.NewEncoder(ios.Out)
+	enc := jsonEncoder(ios.Out)
 	var total, undelivered, imported, already int
 	seen := map[appstore.SendAttemptResult]bool{}
 	fmt.Fprintf(ios.ErrOut, "Asking Apple (%s, %s) for notifications from %s to %s…\n", env, o.BundleID,

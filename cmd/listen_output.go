@@ -36,7 +36,7 @@ type lineStyles struct {
 }
 
 func newEventPrinter(ios *IOStreams, output string) *eventPrinter {
-	p := &eventPrinter{io: ios, json: output == "json", enc: json.NewEncoder(ios.Out)}
+	p := &eventPrinter{io: ios, json: output == "json", enc: jsonEncoder(ios.Out)}
 	if ios.ColorOut() {
 		p.styles = lineStyles{
 			dim:  lipgloss.NewStyle().Faint(true),

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -211,12 +210,6 @@ type appleProbeResult struct {
 type probeJSON struct {
 	*probe.Report
 	Apple *appleProbeResult `json:"apple,omitempty"`
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 const (

@@ -3,7 +3,6 @@ package cmd
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -408,7 +407,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", plural(len(batch), "notification"), url)
 	}
-	enc := json.NewEncoder(ios.Out)
+	enc := jsonEncoder(ios.Out)
 	width := 0
 	for _, s := range batch {
 		width = max(width, len(stLabel(s)))
@@ -538,7 +537,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 			Latency   map[string]float64 `json:"latencyMs"`
 		}{url, first.Type, first.Subtype, rep, stMillis(rep.Elapsed), map[string]float64{
 			"p50": stMillis(rep.P50), "p90": stMillis(rep.P90), "p99": stMillis(rep.P99), "max": stMillis(rep.Max)}}
-		if e := json.NewEncoder(ios.Out).Encode(out); e != nil {
+		if e := jsonEncoder(ios.Out).Encode(out); e != nil {
 			return e
 		}
 	} else {
@@ -565,7 +564,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 
 func printSendTestList(w io.Writer, asJSON bool) error {
 	if asJSON {
-		return json.NewEncoder(w).Encode(struct {
+		return jsonEncoder(w).Encode(struct {
 			Types     []fixtures.TypeInfo     `json:"types"`
 			Scenarios []fixtures.ScenarioInfo `json:"scenarios"`
 			SetRoots  []fixtures.SetRoot      `json:"setRoots"`

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -127,7 +126,7 @@ func runSendTestRealtime(ctx context.Context, opts *sendTestOptions) error {
 		a, sent := realtimeVerdict(r, url, budget)
 		a.RequestIdentifier, a.URL = first.RequestIdentifier, url
 		if opts.JSON {
-			if err := json.NewEncoder(ios.Out).Encode(a); err != nil {
+			if err := jsonEncoder(ios.Out).Encode(a); err != nil {
 				return err
 			}
 		} else {
@@ -295,7 +294,7 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 		rep.SuccessRate = float64(rep.Succeeded) / float64(n)
 	}
 	if opts.JSON {
-		if err := json.NewEncoder(ios.Out).Encode(rep); err != nil {
+		if err := jsonEncoder(ios.Out).Encode(rep); err != nil {
 			return err
 		}
 	} else {

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -158,7 +157,7 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 	}
 
 	if o.JSON {
-		enc := json.NewEncoder(ios.Out)
+		enc := jsonEncoder(ios.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(view)
 	}
