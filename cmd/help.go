@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -160,7 +161,7 @@ func (h *helpWriter) title(t string) {
 	h.blank()
 	t = strings.ToUpper(t)
 	if h.color {
-		t = ansiBold + t + ansiReset
+		t = lipgloss.NewStyle().Bold(true).Render(t)
 	}
 	h.line(t)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/appstore"
@@ -212,26 +213,28 @@ type probeJSON struct {
 	Apple *appleProbeResult `json:"apple,omitempty"`
 }
 
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiDim    = "\x1b[2m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-)
+// probeStyles colour the probe's report; the zero value prints plain text.
+type probeStyles struct{ ok, warn, bad, dim, bold lipgloss.Style }
+
+func newProbeStyles(color bool) probeStyles {
+	if !color {
+		return probeStyles{}
+	}
+	return probeStyles{
+		ok:   lipgloss.NewStyle().Foreground(lipgloss.Green),
+		warn: lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		bad:  lipgloss.NewStyle().Foreground(lipgloss.Red),
+		dim:  lipgloss.NewStyle().Faint(true),
+		bold: lipgloss.NewStyle().Bold(true),
+	}
+}
 
 // writeProbeReport prints one line per step, a fix under each warning or failure, then the verdict.
 // Details and reasons quote what the server answered (headers, body, certificate names): every
 // text goes through termsafe, before any colour.
 func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 	ts := termsafe.String
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
+	st := newProbeStyles(color)
 	titleWidth := 0
 	for _, s := range r.Steps {
 		titleWidth = max(titleWidth, len([]rune(s.Title)))
@@ -239,13 +242,13 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 	indent := strings.Repeat(" ", 4+titleWidth+2+8+2)
 	fmt.Fprintf(w, "Probing %s\n\n", ts(r.URL))
 	for _, s := range r.Steps {
-		mark := map[probe.Status]string{probe.StatusOK: paint(ansiGreen, "✓"), probe.StatusWarn: paint(ansiYellow, "!"), probe.StatusFail: paint(ansiRed, "✗")}[s.Status]
+		mark := map[probe.Status]string{probe.StatusOK: st.ok.Render("✓"), probe.StatusWarn: st.warn.Render("!"), probe.StatusFail: st.bad.Render("✗")}[s.Status]
 		dur := ""
 		if s.Duration > 0 {
 			dur = s.Duration.String()
 		}
 		title := s.Title + strings.Repeat(" ", titleWidth-len([]rune(s.Title)))
-		fmt.Fprintf(w, "  %s %s  %s  %s\n", mark, ts(title), paint(ansiDim, fmt.Sprintf("%8s", dur)), ts(s.Detail))
+		fmt.Fprintf(w, "  %s %s  %s  %s\n", mark, ts(title), st.dim.Render(fmt.Sprintf("%8s", dur)), ts(s.Detail))
 		if s.Fix != "" && s.Status != probe.StatusOK {
 			fmt.Fprintf(w, "%sfix: %s\n", indent, ts(s.Fix))
 		}
@@ -254,11 +257,11 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 	if r.HTTPStatus != 0 && r.Verdict != probe.Success {
 		verdict += fmt.Sprintf(" (HTTP %d)", r.HTTPStatus)
 	}
-	code := ansiGreen
+	verdictStyle := st.ok
 	if !r.OK() {
-		code = ansiRed
+		verdictStyle = st.bad
 	}
-	fmt.Fprintf(w, "\nVerdict: %s  %s\n", paint(ansiBold+code, ts(verdict)), ts(r.Meaning))
+	fmt.Fprintf(w, "\nVerdict: %s  %s\n", verdictStyle.Inherit(st.bold).Render(ts(verdict)), ts(r.Meaning))
 	if !r.OK() {
 		fmt.Fprintf(w, "Reason:  %s\n", ts(r.Reason))
 		if r.Fix != "" {

@@ -100,7 +100,8 @@ func TestWriteProbeReport(t *testing.T) {
 	if plain.String() != want {
 		t.Errorf("plain report:\n%s\nwant:\n%s", plain.String(), want)
 	}
-	if !strings.Contains(colored.String(), ansiRed+"✗"+ansiReset) || !strings.Contains(colored.String(), ansiGreen+"✓"+ansiReset) {
+	st := newProbeStyles(true)
+	if !strings.Contains(colored.String(), "\x1b[") || !strings.Contains(colored.String(), st.bad.Render("✗")) || !strings.Contains(colored.String(), st.ok.Render("✓")) {
 		t.Errorf("coloured report lacks coloured marks:\n%q", colored.String())
 	}
 }
