@@ -448,7 +448,7 @@ func (o *decodeOptions) open(ctx context.Context, arg string, st **store.Store) 
 		if *st == nil {
 			path := captureStorePath(o.f, o.Store)
 			s, err := openExistingStore(path)
-			if errors.Is(err, errCapNoStore) {
+			if errors.Is(err, errNoStore) {
 				return nil, fmt.Errorf("capture %d: no capture store at %s (run \"s2s listen\" first, or give --store)", id, path)
 			}
 			if err != nil {

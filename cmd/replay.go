@@ -119,7 +119,7 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 	fl.DurationVar(&o.Timeout, "timeout", relay.DefaultTimeout, "how long the target may take to answer each send")
 	addCAFlag(fl, &o.CAFile)
 	_ = c.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{"Sandbox", "Production", "Xcode"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(capTrustLabels, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions(store.TrustLabels(), cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -197,7 +197,7 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 		storePath = dest.store // the pending retries to take over are in listen's store
 	}
 	st, err := openExistingStore(storePath)
-	if errors.Is(err, errCapNoStore) {
+	if errors.Is(err, errNoStore) {
 		return fmt.Errorf("no captures yet: %s does not exist (\"s2s listen\" creates it)", storePath)
 	}
 	if err != nil {

@@ -410,7 +410,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	enc := jsonEncoder(ios.Out)
 	width := 0
 	for _, s := range batch {
-		width = max(width, len(stLabel(s)))
+		width = max(width, len(signedLabel(s)))
 	}
 	var failed int
 	explained := false
@@ -418,7 +418,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		if opts.JSON {
 			a := attemptJSON{Type: s.Type, Subtype: s.Subtype, NotificationUUID: s.NotificationUUID, URL: url,
 				Attempt: r.Attempt, Duplicate: r.Duplicate, Status: r.Status, Outcome: r.Outcome(), OK: r.OK(),
-				LatencyMs: stMillis(r.Latency), Slow: r.Slow(), NextRetryMs: stMillis(next)}
+				LatencyMs: millis(r.Latency), Slow: r.Slow(), NextRetryMs: millis(next)}
 			if r.Err != nil {
 				a.Error = relay.Explain(r.Err, url, sender.AppleTimeout)
 			}
@@ -438,7 +438,7 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 			if r.Slow() {
 				notes = append(notes, "SLOW")
 			}
-			line := fmt.Sprintf("%-*s  %s  %-3s  %7s", width, stLabel(s), s.NotificationUUID, status, stLatency(r.Latency))
+			line := fmt.Sprintf("%-*s  %s  %-3s  %7s", width, signedLabel(s), s.NotificationUUID, status, latencyText(r.Latency))
 			if len(notes) > 0 {
 				line += "  " + strings.Join(notes, ", ")
 			}
@@ -447,14 +447,14 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 		if r.Err != nil {
 			fmt.Fprintf(ios.ErrOut, "  %s: %s\n", r.Outcome(), termsafe.String(relay.Explain(r.Err, url, sender.AppleTimeout)))
 		} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
-			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, stOneLine(r.Response, 160))
+			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, oneLine(r.Response, 160))
 		}
 		if r.Slow() {
-			fmt.Fprintf(ios.ErrOut, "  warning: the receiver took %s to answer. Apple wants an answer within a few seconds and gives up after about %s (TIMED_OUT, then retries); acknowledge first, process later.\n", stLatency(r.Latency), sender.AppleTimeout)
+			fmt.Fprintf(ios.ErrOut, "  warning: the receiver took %s to answer. Apple wants an answer within a few seconds and gives up after about %s (TIMED_OUT, then retries); acknowledge first, process later.\n", latencyText(r.Latency), sender.AppleTimeout)
 		}
 		switch {
 		case next > 0:
-			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", stHours(sender.AppleRetrySchedule()[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
+			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", hoursText(sender.AppleRetrySchedule()[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
 		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule()):
 			fmt.Fprintf(ios.ErrOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
 		case !r.OK() && opts.Retry == "none" && !explained:
@@ -498,7 +498,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 	ios := opts.f.IO
 	snd.MaxConns = opts.Concurrency
 	if !opts.JSON {
-		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, stLabel(first), url, opts.Concurrency)
+		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, signedLabel(first), url, opts.Concurrency)
 	}
 	lastDone := -1
 	progress := func(done, ok, failed int) {
@@ -535,8 +535,8 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 			sender.LoadReport
 			ElapsedMs float64            `json:"elapsedMs"`
 			Latency   map[string]float64 `json:"latencyMs"`
-		}{url, first.Type, first.Subtype, rep, stMillis(rep.Elapsed), map[string]float64{
-			"p50": stMillis(rep.P50), "p90": stMillis(rep.P90), "p99": stMillis(rep.P99), "max": stMillis(rep.Max)}}
+		}{url, first.Type, first.Subtype, rep, millis(rep.Elapsed), map[string]float64{
+			"p50": millis(rep.P50), "p90": millis(rep.P90), "p99": millis(rep.P99), "max": millis(rep.Max)}}
 		if e := jsonEncoder(ios.Out).Encode(out); e != nil {
 			return e
 		}
@@ -547,7 +547,7 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 		}
 		fmt.Fprintf(ios.Out, "sent      %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
 		fmt.Fprintf(ios.Out, "accepted  %d, not accepted %d\n", rep.OK, rep.Failed)
-		fmt.Fprintf(ios.Out, "latency   p50 %s  p90 %s  p99 %s  max %s\n", stLatency(rep.P50), stLatency(rep.P90), stLatency(rep.P99), stLatency(rep.Max))
+		fmt.Fprintf(ios.Out, "latency   p50 %s  p90 %s  p99 %s  max %s\n", latencyText(rep.P50), latencyText(rep.P90), latencyText(rep.P99), latencyText(rep.Max))
 		fmt.Fprintf(ios.Out, "answers   %s\n", strings.Join(st, ", "))
 	}
 	if rep.Slow > 0 {
@@ -608,24 +608,24 @@ func printSendTestList(w io.Writer, asJSON bool) error {
 	return tw.Flush()
 }
 
-func stLabel(s *fixtures.Signed) string {
+func signedLabel(s *fixtures.Signed) string {
 	if s.Subtype == "" {
 		return s.Type
 	}
 	return s.Type + "/" + s.Subtype
 }
 
-// stHours prints Apple's whole-hour waits as "12h" rather than "12h0m0s".
-func stHours(d time.Duration) string {
+// hoursText prints Apple's whole-hour waits as "12h" rather than "12h0m0s".
+func hoursText(d time.Duration) string {
 	if d%time.Hour == 0 {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return d.String()
 }
 
-func stMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func stLatency(d time.Duration) string {
+func latencyText(d time.Duration) string {
 	switch {
 	case d >= time.Second:
 		return fmt.Sprintf("%.2fs", d.Seconds())
@@ -648,9 +648,9 @@ func plural(n int, forms ...string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// stOneLine is the start of a receiver's answer on one line: its whitespace folded, the rest
+// oneLine is the start of a receiver's answer on one line: its whitespace folded, the rest
 // made terminal-safe (the answer is the receiver's own text) and cut after n characters.
-func stOneLine(s string, n int) string {
+func oneLine(s string, n int) string {
 	return termsafe.Limit(strings.Join(strings.Fields(s), " "), n)
 }
 

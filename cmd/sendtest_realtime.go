@@ -59,7 +59,7 @@ type realtimeAnswerJSON struct {
 
 // realtimeVerdict judges one answer. sent is false when the request never reached a server.
 func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) (a realtimeAnswerJSON, sent bool) {
-	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: stMillis(r.Latency), BudgetMs: stMillis(budget), Answer: string(r.Body)}
+	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: millis(r.Latency), BudgetMs: millis(budget), Answer: string(r.Body)}
 	switch {
 	case r.TimedOut:
 		a.Problems = []string{fmt.Sprintf("no whole answer within the budget of %s: Apple gives up and the request fails", budget)}
@@ -78,7 +78,7 @@ func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) 
 		a.Choice = resp.Choice()
 	}
 	if !a.WithinBudget {
-		a.Problems = append(a.Problems, fmt.Sprintf("answered in %s, over the budget of %s: Apple would have given up", stLatency(r.Latency), budget))
+		a.Problems = append(a.Problems, fmt.Sprintf("answered in %s, over the budget of %s: Apple would have given up", latencyText(r.Latency), budget))
 	}
 	a.Valid = len(a.Problems) == 0
 	return a, true
@@ -157,9 +157,9 @@ func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a r
 	}
 	budget := time.Duration(a.BudgetMs * float64(time.Millisecond))
 	if a.Status == 0 {
-		fmt.Fprintf(w, "answer     none after %s (budget %s)  %s\n", stLatency(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
+		fmt.Fprintf(w, "answer     none after %s (budget %s)  %s\n", latencyText(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
 	} else {
-		fmt.Fprintf(w, "answer     HTTP %d in %s (budget %s)  %s\n", a.Status, stLatency(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
+		fmt.Fprintf(w, "answer     HTTP %d in %s (budget %s)  %s\n", a.Status, latencyText(time.Duration(a.LatencyMs*float64(time.Millisecond))), budget, verdict)
 	}
 	for _, p := range a.Problems {
 		fmt.Fprintf(w, "  - %s\n", termsafe.String(p))
@@ -234,7 +234,7 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 	}()
 	var (
 		mu  sync.Mutex
-		rep = realtimeLoadJSON{URL: url, Count: opts.Count, Concurrency: opts.Concurrency, BudgetMs: stMillis(budget), Problems: map[string]int{}}
+		rep = realtimeLoadJSON{URL: url, Count: opts.Count, Concurrency: opts.Concurrency, BudgetMs: millis(budget), Problems: map[string]int{}}
 		lat []time.Duration
 		wg  sync.WaitGroup
 	)
@@ -285,8 +285,8 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 		return err
 	}
 	st := sender.Latencies(lat)
-	rep.Latency = map[string]float64{"average": stMillis(st.Average), "p50": stMillis(st.P50), "p90": stMillis(st.P90), "p95": stMillis(st.P95), "p99": stMillis(st.P99), "max": stMillis(st.Max)}
-	rep.ElapsedMs = stMillis(elapsed)
+	rep.Latency = map[string]float64{"average": millis(st.Average), "p50": millis(st.P50), "p90": millis(st.P90), "p95": millis(st.P95), "p99": millis(st.P99), "max": millis(st.Max)}
+	rep.ElapsedMs = millis(elapsed)
 	if elapsed > 0 {
 		rep.ThroughputSec = float64(rep.Sent+rep.NotSent) / elapsed.Seconds()
 	}
@@ -301,7 +301,7 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 		w := ios.Out
 		fmt.Fprintf(w, "sent        %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, elapsed.Round(time.Millisecond), rep.ThroughputSec)
 		fmt.Fprintf(w, "success     %d of %d (%.1f%%): valid answers within the budget of %s\n", rep.Succeeded, rep.Count, 100*rep.SuccessRate, budget)
-		fmt.Fprintf(w, "latency     average %s  p50 %s  p90 %s  p95 %s  p99 %s  max %s\n", stLatency(st.Average), stLatency(st.P50), stLatency(st.P90), stLatency(st.P95), stLatency(st.P99), stLatency(st.Max))
+		fmt.Fprintf(w, "latency     average %s  p50 %s  p90 %s  p95 %s  p99 %s  max %s\n", latencyText(st.Average), latencyText(st.P50), latencyText(st.P90), latencyText(st.P95), latencyText(st.P99), latencyText(st.Max))
 		fmt.Fprintf(w, "over budget %d\n", rep.OverBudget)
 		fmt.Fprintf(w, "invalid     %d\n", rep.Invalid)
 		if rep.NotSent > 0 {

@@ -135,7 +135,7 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 		if err != nil {
 			return fmt.Errorf("opening the store for --import: %w", err)
 		}
-	} else if st, err = openExistingStore(path); errors.Is(err, errCapNoStore) {
+	} else if st, err = openExistingStore(path); errors.Is(err, errNoStore) {
 		st = nil
 	} else if err != nil {
 		return err

@@ -46,17 +46,20 @@ var filterKeys = []struct {
 	{"type", []string{"t"}, "a notificationType such as DID_RENEW, or TYPE/SUBTYPE such as SUBSCRIBED/RESUBSCRIBE"},
 	{"subtype", []string{"sub", "s"}, "a subtype such as VOLUNTARY"},
 	{"env", []string{"environment", "e"}, strings.Join(decode.Environments(), ", ")},
-	{"trust", []string{"label"}, strings.Join(TrustLabels, ", ")},
+	{"trust", []string{"label"}, strings.Join(TrustLabels(), ", ")},
 	{"product", []string{"p"}, "a product ID or part of one"},
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
 	{"otid", []string{"original", "original-transaction-id"}, "an originalTransactionId"},
 	{"uuid", []string{"notificationuuid"}, "a notificationUUID"},
 }
 
-// TrustLabels are the trust labels a filter accepts, in the order messages list them.
-var TrustLabels = []string{
-	string(decode.LabelVerified), string(decode.LabelSimulated), string(decode.LabelXcode),
-	string(decode.LabelLegacyV1), string(decode.LabelInvalid),
+// TrustLabels are the trust labels a filter accepts, in the order messages list them. Each call
+// returns a new slice the caller may change.
+func TrustLabels() []string {
+	return []string{
+		string(decode.LabelVerified), string(decode.LabelSimulated), string(decode.LabelXcode),
+		string(decode.LabelLegacyV1), string(decode.LabelInvalid),
+	}
 }
 
 // FilterKeys lists the keys of the grammar.
