@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -168,95 +169,148 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 }
 
 func runListen(ctx context.Context, o *listenOptions) error {
-	f := o.f
 	respond, output, err := o.validate()
 	if err != nil {
 		return err
 	}
-	fwdPlan, err := o.Forward.plan(f)
+	fwdPlan, err := o.Forward.plan(o.f)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := o.build(ctx, output, fwdPlan)
+	if err != nil {
+		s.close()
+		return err
+	}
+	defer s.close()
+	return s.serve(ctx, cancel, respond)
+}
 
-	storePath := captureStorePath(f, o.StorePath)
+// listenSession is what listen has opened before it serves: the log, the verifier, the store, the
+// event bus, the forwarder and the listening socket. close releases them in reverse order.
+type listenSession struct {
+	o         *listenOptions
+	output    string
+	storePath string
+	logPath   string
+	logw      io.Writer
+	log       *slog.Logger
+	roots     []*x509.Certificate // --root and the local test chain's root
+	chain     *fixtures.Chain     // nil when the local test chain is unavailable
+	verifier  *decode.Verifier
+	st        *store.Store
+	bus       *events.Bus
+	evs       <-chan events.Event
+	fwd       forwarder // nil without --forward-to
+	ln        net.Listener
+	closers   []func()
+}
+
+func (s *listenSession) onClose(fn func()) { s.closers = append(s.closers, fn) }
+
+func (s *listenSession) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// build opens everything listen needs, in the order a failure is cheapest: the log file, the
+// roots, the store (checked writable), the forwarder, then the listening socket. On error, what
+// was opened is released by close.
+func (o *listenOptions) build(ctx context.Context, output string, fwdPlan *forwardPlan) (*listenSession, error) {
+	f := o.f
+	s := &listenSession{o: o, output: output, storePath: captureStorePath(f, o.StorePath), logPath: paths.LogFile(f.Getenv), logw: f.IO.ErrOut}
 
 	// While the TUI owns the terminal, log lines go to a file.
-	logPath := paths.LogFile(f.Getenv)
-	var logw io.Writer = f.IO.ErrOut
 	if output == "tui" {
-		lf, err := openLogFile(logPath)
+		lf, err := openLogFile(s.logPath)
 		if err != nil {
-			return err
+			return s, err
 		}
-		defer lf.Close()
-		logw = lf
+		s.onClose(func() { lf.Close() })
+		s.logw = lf
 	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s.log = slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	roots, err := loadRoots(o.Roots)
 	if err != nil {
-		return err
+		return s, err
 	}
 	chain, err := fixtures.LoadDefault(f.Getenv)
 	if err != nil {
-		log.Warn("local test chain unavailable; simulated notifications will show as invalid", "error", err)
+		s.log.Warn("local test chain unavailable; simulated notifications will show as invalid", "error", err)
 	} else {
 		roots = append(roots, chain.Root())
+		s.chain = chain
 	}
-	verifier := decode.NewVerifier(decode.Options{
+	s.roots = roots
+	s.verifier = decode.NewVerifier(decode.Options{
 		ExtraRoots:  roots,
 		BundleID:    o.BundleID,
 		AppAppleID:  o.AppAppleID,
 		Environment: o.Environment,
 	})
 
-	st, err := store.Open(storePath)
+	st, err := store.Open(s.storePath)
 	if err != nil {
-		return storeFault(storePath, err)
+		return s, storeFault(s.storePath, err)
 	}
-	defer st.Close()
+	s.onClose(func() { st.Close() })
+	s.st = st
 	// Every notification would be answered 500: better to find out now, and say what to do.
 	if err := st.CheckWritable(ctx); err != nil {
-		return storeFault(storePath, err)
+		return s, storeFault(s.storePath, err)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	s.bus = events.NewBus()
+	evs, unsubscribe := s.bus.Subscribe(4096)
+	s.onClose(unsubscribe)
+	s.evs = evs
 
-	bus := events.NewBus()
-	evs, unsubscribe := bus.Subscribe(4096)
-	defer unsubscribe()
-
-	fwd, err := newForwarder(ctx, f, fwdPlan, st, bus)
+	fwd, err := newForwarder(ctx, f, fwdPlan, st, s.bus)
 	if err != nil {
-		return err
+		return s, err
 	}
-	var forwarderArg receiver.Forwarder
 	if fwd != nil {
-		defer fwd.Close()
-		forwarderArg = fwd
+		s.onClose(func() { fwd.Close() })
+		s.fwd = fwd
 	}
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%s is already in use (another s2s listen?); choose another with --addr, e.g. --addr 127.0.0.1:0 for a free port", o.Addr)
+			return s, fmt.Errorf("%s is already in use (another s2s listen?); choose another with --addr, e.g. --addr 127.0.0.1:0 for a free port", o.Addr)
 		}
-		return fmt.Errorf("listening on %s: %w", o.Addr, err)
+		return s, fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
-	localURL := "http://" + ln.Addr().String() + "/"
+	s.ln = ln
+	return s, nil
+}
 
+// serve answers on the socket, opens the public side (tunnel, --connect), says it is ready, lets
+// the UI or the printer present the session until it ends, and shuts down in order.
+func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, respond receiver.Respond) error {
+	o, f := s.o, s.o.f
+	localURL := "http://" + s.ln.Addr().String() + "/"
+
+	var forwarderArg receiver.Forwarder
+	if s.fwd != nil {
+		forwarderArg = s.fwd
+	}
 	handler := receiver.New(receiver.Options{
-		Store:            st,
-		Verifier:         verifier,
-		Bus:              bus,
+		Store:            s.st,
+		Verifier:         s.verifier,
+		Bus:              s.bus,
 		Forwarder:        forwarderArg,
 		Respond:          respond,
 		MaxBody:          o.MaxBody,
 		BehindTunnel:     o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
 		BehindCloudflare: behindCloudflare(o.Tunnel),
 		Now:              f.Now,
-		Log:              log,
+		Log:              s.log,
 		Realtime:         o.Realtime.config,
 	})
 	srv := &http.Server{
@@ -267,15 +321,15 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(s.ln) }()
 	if o.ready != nil {
-		o.ready(ln.Addr().String())
+		o.ready(s.ln.Addr().String())
 	}
 
-	tun, err := o.Connect.startPublic(ctx, f, o.Tunnel, ln.Addr().String(), handler, bus, logw)
+	tun, err := o.Connect.startPublic(ctx, f, o.Tunnel, s.ln.Addr().String(), handler, s.bus, s.logw)
 	if err != nil {
 		shutdown(srv)
 		handler.Wait()
@@ -286,7 +340,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 		defer tun.Close()
 		publicURL = tun.PublicURL()
 	}
-	conn, err := o.Connect.start(ctx, f, publicURL, bus)
+	conn, err := o.Connect.start(ctx, f, publicURL, s.bus)
 	if err != nil {
 		shutdown(srv)
 		handler.Wait()
@@ -295,76 +349,77 @@ func runListen(ctx context.Context, o *listenOptions) error {
 
 	statePath := paths.ListenerStateFile(f.Getenv)
 	if err := state.Write(statePath, state.Listener{
-		PID: os.Getpid(), URL: localURL, PublicURL: publicURL, Store: storePath, Started: f.Now(),
+		PID: os.Getpid(), URL: localURL, PublicURL: publicURL, Store: s.storePath, Started: f.Now(),
 		Forward: o.Forward.Targets,
 	}); err != nil {
-		log.Warn("could not write the listener state file; send-test will need a URL", "error", err)
+		s.log.Warn("could not write the listener state file; send-test will need a URL", "error", err)
 	}
 	defer state.Remove(statePath, os.Getpid())
 
-	bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: storePath})
+	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath})
 	if tun != nil {
 		tun.Watch()
 	}
 	conn.ready(ctx, f)
 
-	var (
-		runErr    error
-		printer   *eventPrinter
-		signalled bool
-	)
-	switch output {
-	case "tui":
-		ui := listenUI{
-			Store: st, Events: evs, LocalURL: localURL, PublicURL: publicURL, Verifier: verifier,
-			StorePath: storePath, LogPath: logPath, Log: logw,
-			SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
-		}
-		if apple := o.Connect.appleTest(f, logw); apple != nil {
-			ui.SendTest = apple
-		}
-		ui.AppleView, ui.ImportApple = subscriptionForTUI(f, o.BundleID, o.Environment, roots, st, logw)
-		if fwd != nil {
-			ui.Forward = targetNames(fwd)
-			ui.Replay = func(ctx context.Context, id int64) error {
-				c, err := st.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				return fwd.Replay(ctx, c)
-			}
-		}
-		var interrupted bool
-		interrupted, runErr = runListenTUI(ctx, f, ui)
-		// Quitting with q ends ctx too; only a signal that ended it first, or ctrl+c (a key in
-		// the UI's raw mode, not SIGINT), is an interruption.
-		signalled = ctx.Err() != nil || interrupted
-		cancel()
-	default:
-		printer = newEventPrinter(f.IO, output)
-		printer.dropped = func() uint64 { return bus.Dropped(evs) }
-		runErr = printer.run(ctx, evs, serveErr)
-	}
+	printer, signalled, runErr := s.present(ctx, cancel, localURL, publicURL, serveErr)
 
 	shutdown(srv)
 	handler.Wait()
-	if fwd != nil {
+	if s.fwd != nil {
 		// Stop forwarding before the last drain, so the outcome of every attempt that was under
 		// way is printed too (an interrupted one stays pending and resumes at the next start).
-		_ = fwd.Close()
+		_ = s.fwd.Close()
 	}
 	if printer != nil {
 		// Requests that were in flight when the signal came were answered during shutdown; a
 		// script reading the output must see them too.
-		printer.drain(evs)
+		printer.drain(s.evs)
 	}
 	// What --connect changed in App Store Connect goes back, however listen ends.
 	runErr = errors.Join(runErr, conn.finish(f))
-	if runErr == nil && (signalled || output != "tui" && ctx.Err() != nil) {
-		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", storePath)
+	if runErr == nil && (signalled || s.output != "tui" && ctx.Err() != nil) {
+		fmt.Fprintln(f.IO.ErrOut, "s2s: stopped; every acknowledged notification is in", s.storePath)
 		return &SilentError{Code: ExitInterrupted}
 	}
 	return runErr
+}
+
+// present shows the session until it ends: the terminal UI, or lines or JSON events. It reports
+// the printer (to drain after shutdown; nil for the UI) and whether a signal or ctrl+c ended it.
+func (s *listenSession) present(ctx context.Context, cancel context.CancelFunc, localURL, publicURL string, serveErr <-chan error) (*eventPrinter, bool, error) {
+	o, f := s.o, s.o.f
+	if s.output != "tui" {
+		printer := newEventPrinter(f.IO, s.output)
+		printer.dropped = func() uint64 { return s.bus.Dropped(s.evs) }
+		return printer, false, printer.run(ctx, s.evs, serveErr)
+	}
+	st, fwd, chain := s.st, s.fwd, s.chain
+	ui := listenUI{
+		Store: st, Events: s.evs, LocalURL: localURL, PublicURL: publicURL, Verifier: s.verifier,
+		StorePath: s.storePath, LogPath: s.logPath, Log: s.logw,
+		SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
+	}
+	if apple := o.Connect.appleTest(f, s.logw); apple != nil {
+		ui.SendTest = apple
+	}
+	ui.AppleView, ui.ImportApple = subscriptionForTUI(f, o.BundleID, o.Environment, s.roots, st, s.logw)
+	if fwd != nil {
+		ui.Forward = targetNames(fwd)
+		ui.Replay = func(ctx context.Context, id int64) error {
+			c, err := st.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			return fwd.Replay(ctx, c)
+		}
+	}
+	interrupted, err := runListenTUI(ctx, f, ui)
+	// Quitting with q ends ctx too; only a signal that ended it first, or ctrl+c (a key in the
+	// UI's raw mode, not SIGINT), is an interruption.
+	signalled := ctx.Err() != nil || interrupted
+	cancel()
+	return nil, signalled, err
 }
 
 // looksLikeTunnelSpec reports whether s names a tunnel provider (ssh=HOST included).
