@@ -122,9 +122,8 @@ func classify(err error) error {
 }
 
 // dirWritable reports whether files can be created in dir, by creating one: unlike permission
-// bits, that also answers for root, a read-only mount and an immutable directory. A variable so
-// tests can inject the fault where they cannot make it.
-var dirWritable = func(dir string) bool {
+// bits, that also answers for root, a read-only mount and an immutable directory.
+func dirWritable(dir string) bool {
 	f, err := os.CreateTemp(dir, ".s2s-check-*")
 	if err != nil {
 		return false
@@ -134,14 +133,9 @@ var dirWritable = func(dir string) bool {
 	return true
 }
 
-// emptyWait is how long Open waits for an existing 0-byte file to be filled by the process that
-// created it a moment ago (a listen and a captures list started together) before calling it
-// ErrEmptyFile.
-var emptyWait = time.Second
-
-// waitNotEmpty returns ErrEmptyFile when the file at abs stays 0 bytes for emptyWait.
-func waitNotEmpty(abs string) error {
-	deadline := time.Now().Add(emptyWait)
+// waitNotEmpty returns ErrEmptyFile when the file at abs stays 0 bytes for wait.
+func waitNotEmpty(abs string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	for {
 		st, err := os.Stat(abs)
 		if err != nil || st.Size() > 0 {

@@ -75,10 +75,7 @@ func TestCheckWritable(t *testing.T) {
 		// "directory cannot be written" below and in the e2e tests.
 		path := filepath.Join(t.TempDir(), "captures.db")
 		seed(t, path)
-		old := dirWritable
-		dirWritable = func(string) bool { return false }
-		defer func() { dirWritable = old }()
-		checkReadOnlyStore(t, path)
+		checkReadOnlyStore(t, path, func(o *options) { o.dirWritable = func(string) bool { return false } })
 	})
 
 	t.Run("directory cannot be written", func(t *testing.T) {
@@ -107,10 +104,10 @@ func seed(t *testing.T, path string) {
 
 // checkReadOnlyStore: the store at path opens read-only, reads its capture, and refuses writes
 // and the start-up check with ErrReadOnly.
-func checkReadOnlyStore(t *testing.T, path string) {
+func checkReadOnlyStore(t *testing.T, path string, opts ...Option) {
 	t.Helper()
 	ctx := testCtx(t)
-	s, err := Open(path)
+	s, err := Open(path, opts...)
 	if err != nil {
 		t.Fatalf("Open of a store in a directory that cannot be written: %v", err)
 	}

@@ -42,6 +42,13 @@ type Option func(*options)
 
 type options struct {
 	busyTimeout time.Duration
+	// emptyWait is how long Open waits for an existing 0-byte file to be filled by the process
+	// that created it a moment ago (a listen and a captures list started together) before
+	// calling it ErrEmptyFile.
+	emptyWait time.Duration
+	// dirWritable answers whether files can be created in a directory; tests inject the fault
+	// where they cannot make it.
+	dirWritable func(dir string) bool
 }
 
 // WithBusyTimeout sets how long a statement waits for another process's lock before it fails
@@ -143,7 +150,7 @@ type job struct {
 // its schema up to date. A file this user cannot write is opened read-only: reads work, writes
 // return ErrReadOnly.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{busyTimeout: DefaultBusyTimeout}
+	o := options{busyTimeout: DefaultBusyTimeout, emptyWait: time.Second, dirWritable: dirWritable}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -154,7 +161,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	readOnly, immutable, err := prepareFile(abs)
+	readOnly, immutable, err := prepareFile(abs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +216,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 // -shm files) cannot. Such a store is opened immutable when SQLite could not create the -shm
 // file it needs to read a WAL database: a read-only mount or directory still reads. An existing
 // file of 0 bytes is ErrEmptyFile, not a new store.
-func prepareFile(abs string) (readOnly, immutable bool, err error) {
+func prepareFile(abs string, o options) (readOnly, immutable bool, err error) {
 	dir := filepath.Dir(abs)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, false, fmt.Errorf("store: %w", err)
@@ -228,10 +235,10 @@ func prepareFile(abs string) (readOnly, immutable bool, err error) {
 	if _, statErr := os.Stat(abs); statErr != nil {
 		return false, false, fmt.Errorf("store: %w", classify(err))
 	}
-	if err := waitNotEmpty(abs); err != nil {
+	if err := waitNotEmpty(abs, o.emptyWait); err != nil {
 		return false, false, err
 	}
-	dw := dirWritable(dir)
+	dw := o.dirWritable(dir)
 	f, err = os.OpenFile(abs, os.O_RDWR, 0)
 	switch {
 	case err == nil:

@@ -533,14 +533,11 @@ func TestMigrations(t *testing.T) {
 	t.Run("empty file", func(t *testing.T) {
 		// An existing 0-byte file is not a store (a failed copy, a full disk): Open says so and
 		// leaves it alone rather than starting a new store over it.
-		old := emptyWait
-		emptyWait = 0
-		defer func() { emptyWait = old }()
 		path := filepath.Join(dir, "empty.db")
 		if err := os.WriteFile(path, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := Open(path); !errors.Is(err, ErrEmptyFile) {
+		if s, err := Open(path, func(o *options) { o.emptyWait = 0 }); !errors.Is(err, ErrEmptyFile) {
 			if err == nil {
 				s.Close()
 			}
