@@ -590,7 +590,7 @@ func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
 }
 
 func summaryLine(s decode.Summary, st decodeStyles) string {
-	s = s.Printable() // before styling: the fields come from the payload
+	s = printableSummary(s) // before styling: the fields come from the payload
 	var parts []string
 	if s.Label == decode.LabelInvalid {
 		// Decoded fields of an invalid payload never appear without this marker before them.
