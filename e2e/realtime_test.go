@@ -224,7 +224,8 @@ func startRealtimeListen(t *testing.T, dir string, args ...string) (string, func
 			done := make(chan error, 1)
 			go func() { done <- listen.Wait() }()
 			select {
-			case <-done:
+			case err := <-done:
+				_ = err // stopped by a signal: its exit status is the signal's
 			case <-time.After(20 * time.Second):
 				_ = listen.Process.Kill()
 				t.Errorf("listen did not stop within 20s; stderr: %s", errOut.String())

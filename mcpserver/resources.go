@@ -41,7 +41,7 @@ func (s *server) addResources(srv *mcp.Server) {
 				Meaning string `json:"meaning"`
 			}
 			var out []label
-			for _, l := range store.TrustLabels {
+			for _, l := range store.TrustLabels() {
 				out = append(out, label{l, trustLabels[l]})
 			}
 			return json.MarshalIndent(out, "", "  ")

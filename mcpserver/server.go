@@ -106,7 +106,7 @@ func (s *server) invoke(ctx context.Context, what string, args []string, stdin [
 	res := Result{Exit: o.Exit, Messages: strings.TrimSpace(string(o.Stderr))}
 	data, err := jsonValues(o.Stdout)
 	if err != nil {
-		return nil, res, fmt.Errorf("%s: reading the command's JSON output: %v", what, err)
+		return nil, res, fmt.Errorf("%s: reading the command's JSON output: %w", what, err)
 	}
 	res.Data = data
 	success := o.Exit == 0 || containsInt(ok, o.Exit)

@@ -391,7 +391,7 @@ func (f *Forwarder) release(prev *store.Delivery) {
 }
 
 // attempt makes one recorded attempt now.
-func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Answer) {
+func (f *Forwarder) attempt(ctx context.Context, c *store.Capture, target string, attempt int, kind attemptKind, prev *store.Delivery) (store.Delivery, Outcome) {
 	d, stored, _ := f.reserve(ctx, c, target, attempt, kind, prev)
 	res := f.perform(ctx, c, &d, stored, kind)
 	return d, res
@@ -430,7 +430,7 @@ func (f *Forwarder) reserve(ctx context.Context, c *store.Capture, target string
 }
 
 // perform sends the request for a reserved attempt and records and publishes the outcome.
-func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Answer {
+func (f *Forwarder) perform(ctx context.Context, c *store.Capture, d *store.Delivery, stored bool, kind attemptKind) Outcome {
 	d.StartedAt = f.cfg.Now()
 	res := f.poster.Send(ctx, c, c.Body, d.Target, Meta{Attempt: d.Attempt})
 	if kind == kindForward && !res.OK() && f.ctx.Err() != nil {
@@ -483,7 +483,7 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 }
 
 // explain says what went wrong, what s2s does about it and what the developer can do.
-func (f *Forwarder) explain(c *store.Capture, res Answer, target string, kind attemptKind, attempt int, wait time.Duration) string {
+func (f *Forwarder) explain(c *store.Capture, res Outcome, target string, kind attemptKind, attempt int, wait time.Duration) string {
 	parts := []string{Cause(res, target, f.cfg.Timeout)}
 	down := res.Err != nil
 	// What to do depends on how it failed: a refused connection means the server is not running,

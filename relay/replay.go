@@ -18,7 +18,7 @@ type ReplayStore interface {
 // ReplayOutcome is one replay of a capture to one target.
 type ReplayOutcome struct {
 	Delivery *store.Delivery // the attempt, as recorded; nil when nothing was sent
-	Result   Answer          // the target's answer when something was sent
+	Result   Outcome         // the target's answer when something was sent
 	Skipped  string          // why nothing was sent, "" when it was
 	Busy     bool            // skipped because an attempt to that target is in flight: not done
 	TookOver bool            // the replay replaced a pending forward retry (so that one is not made)

@@ -53,8 +53,8 @@ func Hops(c *store.Capture) int {
 // compress an answer s2s only shows the start of.
 var forwardedHeaders = []string{"Content-Type", "Content-Encoding", "User-Agent", "Accept", "Accept-Language"}
 
-// Answer is what a target answered one HTTP attempt (or the error that stopped it).
-type Answer struct {
+// Outcome is what a target answered one HTTP attempt (or the error that stopped it).
+type Outcome struct {
 	Status   int // 0 when there was no answer
 	Latency  time.Duration
 	Response string // start of the answer's body
@@ -66,16 +66,16 @@ type Answer struct {
 }
 
 // OK reports whether the attempt counts as delivered, by Apple's rule.
-func (r Answer) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
+func (r Outcome) OK() bool { return r.Err == nil && appstore.Accepted(r.Status) }
 
 // TimedOut reports whether the target did not answer in time.
-func (r Answer) TimedOut() bool {
+func (r Outcome) TimedOut() bool {
 	var ne net.Error
 	return errors.Is(r.Err, context.DeadlineExceeded) || (errors.As(r.Err, &ne) && ne.Timeout())
 }
 
 // Refused reports whether nothing was listening at the target.
-func (r Answer) Refused() bool { return errors.Is(r.Err, syscall.ECONNREFUSED) }
+func (r Outcome) Refused() bool { return errors.Is(r.Err, syscall.ECONNREFUSED) }
 
 // Poster makes single delivery attempts of stored captures, with the forwarding headers; it is
 // safe for concurrent use. (s2s has three HTTP posters, each for its own question: sender posts a
@@ -178,7 +178,7 @@ func forwardedFor(c *store.Capture) string {
 }
 
 // Send makes one attempt to deliver body (the capture's bytes, or a re-signed version) to target.
-func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) Answer {
+func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target string, m Meta) Outcome {
 	now := s.Now
 	if now == nil {
 		now = time.Now
@@ -193,11 +193,11 @@ func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target
 	start := now()
 	req, err := Request(ctx, c, body, target, m)
 	if err != nil {
-		return Answer{Err: err}
+		return Outcome{Err: err}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Answer{Err: err, Latency: now().Sub(start)}
+		return Outcome{Err: err, Latency: now().Sub(start)}
 	}
 	defer resp.Body.Close()
 	var answer []byte
@@ -210,7 +210,7 @@ func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target
 	}
 	// Draining a little more lets the connection be reused; a huge answer is cut off.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	r := Answer{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix), Answer: answer}
+	r := Outcome{Status: resp.StatusCode, Latency: now().Sub(start), Response: printable(prefix), Answer: answer}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		r.Location = resp.Header.Get("Location")
 	}
@@ -234,7 +234,7 @@ func printable(b []byte) string {
 }
 
 // Cause explains in one phrase why an attempt failed, in words that say where to look.
-func Cause(r Answer, target string, timeout time.Duration) string {
+func Cause(r Outcome, target string, timeout time.Duration) string {
 	if r.Err == nil {
 		if r.OK() {
 			return ""
@@ -292,7 +292,7 @@ func Cause(r Answer, target string, timeout time.Duration) string {
 // Explain says in one phrase why a request to target got no answer (err, as http.Client.Do
 // returned it): the same words for send-test, replay and forwarding.
 func Explain(err error, target string, timeout time.Duration) string {
-	return Cause(Answer{Err: err}, target, timeout)
+	return Cause(Outcome{Err: err}, target, timeout)
 }
 
 // EnvCAFile names a PEM file of extra certificate authorities that send-test, replay, probe and

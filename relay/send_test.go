@@ -74,7 +74,7 @@ func TestPrintable(t *testing.T) {
 // A send cut short by s2s itself (Ctrl-C) is not the target's fault.
 func TestCauseInterrupted(t *testing.T) {
 	err := &url.Error{Op: "Post", URL: "http://localhost:3000/apple", Err: context.Canceled}
-	if got := Cause(Answer{Err: err}, "http://localhost:3000/apple", 0); got != "interrupted before localhost:3000 answered" {
+	if got := Cause(Outcome{Err: err}, "http://localhost:3000/apple", 0); got != "interrupted before localhost:3000 answered" {
 		t.Errorf("Cause = %q", got)
 	}
 }
