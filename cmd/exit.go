@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes are the contract scripts rely on; every command maps its errors here and nowhere else.
@@ -200,4 +201,34 @@ func flagList(names, conj string) string {
 		return flags[0]
 	}
 	return strings.Join(flags[:len(flags)-1], ", ") + " " + conj + " " + flags[len(flags)-1]
+}
+
+// flagErrorInOurWords rewrites pflag's errors for a flag value that does not parse or is missing,
+// which quote Go's parsers ("strconv.ParseInt: parsing \"abc\": invalid syntax", "time: missing
+// unit in duration"), as what the flag takes. Other errors (an unknown flag) are kept.
+func flagErrorInOurWords(err error) error {
+	var missing *pflag.ValueRequiredError
+	if errors.As(err, &missing) && missing.GetFlag() != nil {
+		return fmt.Errorf("--%s needs a value", missing.GetFlag().Name)
+	}
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) || bad.GetFlag() == nil {
+		return err
+	}
+	name := "--" + bad.GetFlag().Name
+	var takes string
+	switch bad.GetFlag().Value.Type() {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "count":
+		takes = "a whole number"
+	case "float32", "float64":
+		takes = "a number"
+	case "duration":
+		takes = "a duration with its unit: 500ms, 10s, 2m, 1h"
+	case "bool":
+		takes = "true or false"
+	default:
+		// s2s's own flag types say what is wrong in their own error.
+		return fmt.Errorf("invalid %s %q: %v", name, bad.GetValue(), errors.Unwrap(err))
+	}
+	return fmt.Errorf("invalid %s %q: use %s", name, bad.GetValue(), takes)
 }

@@ -56,7 +56,7 @@ Apple would record for your notification URL.`,
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagErrorInOurWords(err)} })
 	root.AddGroup(
 		&cobra.Group{ID: "receive", Title: "Receive and inspect"},
 		&cobra.Group{ID: "simulate", Title: "Simulate Apple"},

@@ -143,6 +143,11 @@ func TestUsageErrorsInOwnWords(t *testing.T) {
 		{[]string{"captures", "show"}, "s2s: captures show takes 1 argument (ID); none given\n"},
 		{[]string{"send-test", "--type", "TEST", "--all"}, "s2s: --all and --type cannot be used together: give one of them\n"},
 		{[]string{"version", "extra"}, "s2s: version takes no arguments; 1 given: \"extra\"\n"},
+		// A flag value that does not parse: what the flag takes, not Go's parser's error.
+		{[]string{"captures", "list", "--limit", "abc"}, "s2s: invalid --limit \"abc\": use a whole number\n"},
+		{[]string{"send-test", "-n", "x"}, "s2s: invalid --count \"x\": use a whole number\n"},
+		{[]string{"probe", "--timeout", "5", "https://127.0.0.1/"}, "s2s: invalid --timeout \"5\": use a duration with its unit: 500ms, 10s, 2m, 1h\n"},
+		{[]string{"send-test", "--realtime"}, "s2s: --realtime needs a value\n"},
 	} {
 		code, _, stderr := s2sIn(t, dir, nil, tc.args...)
 		if code != 2 || !strings.HasPrefix(stderr, tc.want) {
