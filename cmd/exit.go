@@ -228,7 +228,7 @@ func flagErrorInOurWords(err error) error {
 		takes = "true or false"
 	default:
 		// s2s's own flag types say what is wrong in their own error.
-		return fmt.Errorf("invalid %s %q: %v", name, bad.GetValue(), errors.Unwrap(err))
+		return fmt.Errorf("invalid %s %q: %w", name, bad.GetValue(), errors.Unwrap(err))
 	}
 	return fmt.Errorf("invalid %s %q: use %s", name, bad.GetValue(), takes)
 }
