@@ -88,6 +88,9 @@ type Poster struct {
 	Now     func() time.Time
 }
 
+// maxAnswerHeader bounds the headers of a target's answer.
+const maxAnswerHeader = 64 << 10
+
 // NewClient returns the client forwarding uses: no automatic compression (it would add an
 // Accept-Encoding header Apple did not send) and no redirects (a 3xx is reported, as Apple
 // records it, rather than silently followed).
@@ -102,6 +105,9 @@ func NewClientTrusting(roots *x509.CertPool) *http.Client {
 	}
 	tr.DisableCompression = true
 	tr.MaxIdleConnsPerHost = 8
+	// The transport's default allows 10 MiB of answer headers for each attempt in flight; a
+	// server's answer to a notification needs a few hundred bytes of them.
+	tr.MaxResponseHeaderBytes = maxAnswerHeader
 	return &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

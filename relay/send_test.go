@@ -78,3 +78,33 @@ func TestCauseInterrupted(t *testing.T) {
 		t.Errorf("Cause = %q", got)
 	}
 }
+
+// TestSendBoundsTheAnswer: a target's answer is read within bounds: headers beyond
+// maxAnswerHeader are refused (the transport's default allows 10 MiB for each of the attempts in
+// flight), and an endless body is cut off.
+func TestSendBoundsTheAnswer(t *testing.T) {
+	hugeHeaders := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 64 {
+			w.Header().Set("X-Pad-"+strings.Repeat("p", i+1), strings.Repeat("a", 4<<10))
+		}
+	}))
+	t.Cleanup(hugeHeaders.Close)
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 32<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(endless.Close)
+	c := &store.Capture{ID: 1, Headers: http.Header{}}
+	s := &Poster{Client: NewClient(), Timeout: 10 * time.Second}
+	if r := s.Send(context.Background(), c, []byte("{}"), hugeHeaders.URL, Meta{}); r.Err == nil {
+		t.Errorf("an answer with 256 KiB of headers was read: status %d", r.Status)
+	}
+	r := s.Send(context.Background(), c, []byte("{}"), endless.URL, Meta{})
+	if r.Err != nil || r.Status != http.StatusOK || len(r.Response) > ResponsePrefix {
+		t.Errorf("endless answer: %v %d, %d bytes kept", r.Err, r.Status, len(r.Response))
+	}
+}
