@@ -60,7 +60,7 @@ func runMCP(ctx context.Context, o *mcpOptions) error {
 		}
 	}
 	var types bytes.Buffer
-	if err := printSendTestList(&types, true); err != nil {
+	if err := printSendTestList(&types, true, 0); err != nil {
 		return err
 	}
 	srv, err := mcpserver.New(mcpserver.Config{

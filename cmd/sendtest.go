@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -266,7 +265,7 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 	}
 	ios := opts.f.IO
 	if opts.List {
-		return printSendTestList(ios.Out, opts.JSON)
+		return printSendTestList(ios.Out, opts.JSON, helpWidth(opts.f))
 	}
 	if opts.Apple {
 		env := opts.Environment // read by appstore.ParseEnvironment
@@ -562,7 +561,9 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 	return nil
 }
 
-func printSendTestList(w io.Writer, asJSON bool) error {
+// printSendTestList prints the types, scenarios and --set roots, wrapped to width columns as help
+// is: the subtypes and descriptions are long enough that one row per type used to be 195 columns.
+func printSendTestList(w io.Writer, asJSON bool, width int) error {
 	if asJSON {
 		return jsonEncoder(w).Encode(struct {
 			Types     []fixtures.TypeInfo     `json:"types"`
@@ -570,9 +571,35 @@ func printSendTestList(w io.Writer, asJSON bool) error {
 			SetRoots  []fixtures.SetRoot      `json:"setRoots"`
 		}{fixtures.Types(), fixtures.Scenarios(), fixtures.SetRoots()})
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tSUBTYPES\tABOUT")
-	for _, t := range fixtures.Types() {
+	var lines []string
+	// row puts name in a column col wide and words after it, wrapped under themselves.
+	row := func(col int, name string, words []string) {
+		ls := wrapWords(words, width, col, col)
+		if len(name)+2 > col || len(ls) == 0 {
+			lines = append(lines, name)
+		} else {
+			ls[0] = name + ls[0][len(name):]
+		}
+		lines = append(lines, ls...)
+	}
+	// below puts words on lines of their own, indented under the name.
+	below := func(indent int, words []string) { lines = append(lines, wrapWords(words, width, indent, indent)...) }
+	colOf := func(names []string) int {
+		n := 0
+		for _, s := range names {
+			n = max(n, len(s))
+		}
+		return min(n+2, width/2)
+	}
+
+	types := fixtures.Types()
+	var names []string
+	for _, t := range types {
+		names = append(names, t.Type)
+	}
+	col := colOf(names)
+	row(col, "TYPE", []string{"SUBTYPES,", "and", "what", "it", "means"})
+	for _, t := range types {
 		var subs []string
 		for _, s := range t.Subtypes {
 			if s == "" {
@@ -580,32 +607,41 @@ func printSendTestList(w io.Writer, asJSON bool) error {
 			}
 			subs = append(subs, s)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Type, strings.Join(subs, " "), t.About)
+		row(col, t.Type, subs)
+		below(4, strings.Fields(t.About))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+
+	lines = append(lines, "")
+	names = names[:0]
+	for _, sc := range fixtures.Scenarios() {
+		names = append(names, sc.Name)
 	}
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tABOUT")
-	for _, s := range fixtures.Scenarios() {
+	col = colOf(names)
+	row(col, "SCENARIO", []string{"ABOUT"})
+	for _, sc := range fixtures.Scenarios() {
 		var steps []string
-		for _, st := range s.Steps {
+		for i, st := range sc.Steps {
+			if i > 0 {
+				steps = append(steps, "→")
+			}
 			steps = append(steps, st.String())
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.About)
-		fmt.Fprintf(tw, "\t  %s\n", strings.Join(steps, " → "))
+		row(col, sc.Name, strings.Fields(sc.About))
+		below(col+2, steps)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "--set ROOT\tABOUT")
+
+	lines = append(lines, "")
+	names = names[:0]
 	for _, r := range fixtures.SetRoots() {
-		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.About)
+		names = append(names, r.Name)
 	}
-	return tw.Flush()
+	col = colOf(append(names, "--set ROOT"))
+	row(col, "--set ROOT", []string{"ABOUT"})
+	for _, r := range fixtures.SetRoots() {
+		row(col, r.Name, strings.Fields(r.About))
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
+	return err
 }
 
 func signedLabel(s *fixtures.Signed) string {
