@@ -286,7 +286,7 @@ func (o *listenOptions) build(ctx context.Context, output string, fwdPlan *forwa
 		}
 		return s, fmt.Errorf("listening on %s: %w", o.Addr, err)
 	}
-	s.ln = ln
+	s.ln = receiver.Limit(ln, receiver.MaxConns)
 	return s, nil
 }
 
@@ -313,16 +313,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 		Log:              s.log,
 		Realtime:         o.Realtime.config,
 	})
-	srv := &http.Server{
-		Handler: handler,
-		// A slow or stalled client must not hold a connection: Apple itself sends small bodies fast.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       20 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := receiver.NewServer(handler, slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(s.ln) }()
 	if o.ready != nil {

@@ -33,6 +33,10 @@ type Store interface {
 // delivery is given up and a replay is one key away.
 const DefaultBackoffSpec = "1s,5s,30s,2m,10m"
 
+// DefaultMaxWaiting is Config.MaxWaiting's default: with the 64 KiB of headers a request may carry
+// at most, 256 waiting attempts hold at most 16 MiB per target.
+const DefaultMaxWaiting = 256
+
 // DefaultBackoff is DefaultBackoffSpec parsed, so the flag's default and the library's cannot
 // drift apart. Each call returns a new slice the caller may change.
 func DefaultBackoff() []time.Duration { return mustParseBackoff(DefaultBackoffSpec) }
@@ -52,8 +56,14 @@ type Config struct {
 	// Concurrency is how many attempts may be in flight at once to each target; 0: 8. Every
 	// target has its own slots, so one that hangs delays only its own deliveries.
 	Concurrency int
-	Client      *http.Client
-	Now         func() time.Time
+	// MaxWaiting is how many attempts to one target may wait in memory for a slot; 0:
+	// DefaultMaxWaiting. A waiting attempt holds a goroutine and the request's headers, so without
+	// a bound anyone who re-POSTs a genuine notification while a target is slow grows memory
+	// without limit. Attempts beyond it wait in the store as queued rows (pending, attempt 0)
+	// that the retry loop starts, oldest first, when the target has room.
+	MaxWaiting int
+	Client     *http.Client
+	Now        func() time.Time
 }
 
 // Forwarder passes captures on to the targets, records every attempt and retries failures,
@@ -69,7 +79,9 @@ type Forwarder struct {
 	// wait out the other's timeouts (and its retries would run late).
 	slots map[string]chan struct{}
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// waiting counts, per target, the attempts started in memory that do not hold a slot yet.
+	waiting  map[string]int
 	wg       sync.WaitGroup
 	closed   bool
 	inflight map[int64]bool // delivery rows being worked on, so a poll never doubles them
@@ -98,6 +110,9 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
 	}
+	if cfg.MaxWaiting <= 0 {
+		cfg.MaxWaiting = DefaultMaxWaiting
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -108,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Forwarder, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		slots:    map[string]chan struct{}{},
+		waiting:  map[string]int{},
 		inflight: map[int64]bool{},
 		started:  cfg.Now(),
 	}
@@ -298,13 +314,24 @@ const (
 
 // goAttempt runs an attempt in the background; prev is the pending row it retries, if any. The
 // attempt's row is written before it waits for a free slot, so work still queued at shutdown is
-// found pending by the next run.
+// found pending by the next run. When MaxWaiting attempts already wait for target, no goroutine is
+// started: a new delivery is queued in the store instead (queue), and a retry's row stays pending
+// for a later poll.
 func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev *store.Delivery) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.closed {
+		f.mu.Unlock()
 		return
 	}
+	if f.waiting[target] >= f.cfg.MaxWaiting {
+		f.mu.Unlock()
+		if prev == nil {
+			f.queue(c, target)
+		}
+		return
+	}
+	f.waiting[target]++
+	defer f.mu.Unlock()
 	if prev != nil {
 		f.inflight[prev.ID] = true
 	}
@@ -314,6 +341,12 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 	c = &cc
 	f.wg.Go(func() {
 		defer f.release(prev)
+		stopWaiting := sync.OnceFunc(func() {
+			f.mu.Lock()
+			f.waiting[target]--
+			f.mu.Unlock()
+		})
+		defer stopWaiting()
 		d, stored, taken := f.reserve(f.ctx, c, target, attempt, kindForward, prev)
 		if taken {
 			return // a replay delivered it instead
@@ -329,9 +362,29 @@ func (f *Forwarder) goAttempt(c *store.Capture, target string, attempt int, prev
 		if !f.take(slot, c, stored) {
 			return
 		}
+		stopWaiting()
 		defer func() { <-slot }()
 		f.perform(f.ctx, c, &d, stored, kindForward)
 	})
+}
+
+// queue records a delivery that found MaxWaiting attempts already waiting for its target: a
+// pending row with attempt 0 (none made yet), due now, so the retry loop makes its first attempt
+// when the target has room, in order of due time. A replay takes it over like any pending retry.
+func (f *Forwarder) queue(c *store.Capture, target string) {
+	now := f.cfg.Now()
+	d := store.Delivery{CaptureID: c.ID, Target: target, Attempt: 0, StartedAt: now,
+		State: store.DeliveryPending, NextRetryAt: now}
+	if err := f.cfg.Store.AddDelivery(context.WithoutCancel(f.ctx), &d); err != nil {
+		f.storeError("queueing a delivery", err)
+	}
+}
+
+// Waiting is how many attempts to target wait in memory for a slot (at most Config.MaxWaiting).
+func (f *Forwarder) Waiting(target string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.waiting[target]
 }
 
 // take waits for a free slot. An attempt that has to wait (its target hangs, say) and whose row
@@ -619,6 +672,9 @@ func (f *Forwarder) retry(until time.Time, limit int, earlier bool) {
 		if !f.hasTarget(d.Target) {
 			f.giveUp(d, fmt.Sprintf("not retried: %s is no longer a --forward-to target", d.Target))
 			continue
+		}
+		if f.Waiting(d.Target) >= f.cfg.MaxWaiting {
+			continue // the row stays pending; a later poll starts it when the target has room
 		}
 		c, err := f.cfg.Store.Get(f.ctx, d.CaptureID)
 		if errors.Is(err, store.ErrNotFound) {

@@ -738,3 +738,108 @@ func TestQueuedAttemptsReadTheBodyWhenTheirTurnComes(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitingAttemptsAreBounded: while a target hangs, deliveries beyond MaxWaiting wait in the
+// store (queued rows), not as goroutines holding headers; once the target answers, every capture
+// is delivered exactly once, as its first attempt.
+func TestWaitingAttemptsAreBounded(t *testing.T) {
+	for _, kind := range storeKinds() {
+		t.Run(kind.name, func(t *testing.T) {
+			st, _ := kind.open(t)
+			release := make(chan struct{})
+			var mu sync.Mutex
+			received := map[string]int{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+				mu.Lock()
+				received[r.Header.Get(HeaderCaptureID)]++
+				mu.Unlock()
+			}))
+			t.Cleanup(srv.Close)
+			t.Cleanup(func() {
+				select {
+				case <-release:
+				default:
+					close(release)
+				}
+			})
+			const (
+				slots   = 2
+				waiting = 3
+				n       = 20
+			)
+			target := mustTarget(t, srv.URL)
+			f := newForwarder(t, Config{
+				Targets: []Target{target}, Store: st, Timeout: time.Hour,
+				Concurrency: slots, MaxWaiting: waiting,
+			})
+			var ids []int64
+			for range n {
+				c := insert(t, st, &store.Capture{Body: []byte(`{}`)})
+				ids = append(ids, c.ID)
+				f.Enqueue(c)
+				if w := f.Waiting(target.URL); w > waiting {
+					t.Fatalf("%d attempts wait in memory, want at most %d", w, waiting)
+				}
+			}
+			queued := 0
+			for _, id := range ids {
+				ds, err := st.Deliveries(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range ds {
+					if d.Attempt == 0 && d.State == store.DeliveryPending {
+						queued++
+					}
+				}
+			}
+			// At most slots+waiting attempts can be in memory at once, so the rest were queued.
+			if queued < n-slots-waiting {
+				t.Errorf("%d deliveries queued in the store, want at least %d", queued, n-slots-waiting)
+			}
+			close(release)
+			deadline := time.After(20 * time.Second)
+			for _, id := range ids {
+				for {
+					ds, err := st.Deliveries(context.Background(), id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var ok []store.Delivery
+					for _, d := range ds {
+						if d.State == store.DeliverySucceeded {
+							ok = append(ok, d)
+						}
+					}
+					if len(ok) == 1 {
+						if ok[0].Attempt != 1 {
+							t.Errorf("capture %d was delivered as attempt %d, want 1", id, ok[0].Attempt)
+						}
+						break
+					}
+					if len(ok) > 1 {
+						t.Fatalf("capture %d was delivered %d times", id, len(ok))
+					}
+					select {
+					case <-deadline:
+						t.Fatalf("capture %d was not delivered: %+v", id, ds)
+					case <-time.After(5 * time.Millisecond): // polling the store, not timing it
+					}
+				}
+			}
+			f.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, id := range ids {
+				if got := received[fmt.Sprint(id)]; got != 1 {
+					t.Errorf("the target received capture %d %d times, want 1", id, got)
+				}
+			}
+		})
+	}
+}

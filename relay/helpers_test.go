@@ -104,6 +104,8 @@ func (m *memStore) RetryDelivery(_ context.Context, prevID int64, next *store.De
 	if m.deliveries[prevID-1].State != store.DeliveryPending {
 		return false, nil
 	}
+	// The real store deletes a queued row (attempt 0); rows here are indexed by ID, so it is
+	// marked instead, in a way no test mistakes for an attempt.
 	m.deliveries[prevID-1].State = store.DeliveryFailed
 	m.deliveries[prevID-1].NextRetryAt = time.Time{}
 	next.ID = int64(len(m.deliveries) + 1)

@@ -211,7 +211,8 @@ func isForeignKey(err error) bool {
 }
 
 // RetryDelivery starts the retry of the pending delivery prevID: in one transaction it retires
-// prevID (state failed) and records next, the new attempt, setting next.ID. If prevID is no
+// prevID (state failed; a queued row of attempt 0 is deleted) and records next, the new attempt,
+// setting next.ID. If prevID is no
 // longer pending (a replay took it over, in this process or another), nothing is written and it
 // returns false: exactly one of the retry and the replay delivers.
 func (s *Store) RetryDelivery(ctx context.Context, prevID int64, next *Delivery) (bool, error) {
@@ -227,7 +228,19 @@ func (s *Store) RetryDelivery(ctx context.Context, prevID int64, next *Delivery)
 		taken bool
 	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE deliveries SET state = 'failed', next_retry_at = 0 WHERE id = ? AND state = 'pending'`, prevID)
+		// A queued row (attempt 0: no attempt made yet, it waited in the store for a free slot)
+		// is replaced by the first attempt, not kept beside it as a failure.
+		res, err := tx.Exec(`DELETE FROM deliveries WHERE id = ? AND state = 'pending' AND attempt = 0`, prevID)
+		if err != nil {
+			return fmt.Errorf("store: retry delivery %d: %w", prevID, err)
+		}
+		deleted, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if deleted == 0 {
+			res, err = tx.Exec(`UPDATE deliveries SET state = 'failed', next_retry_at = 0 WHERE id = ? AND state = 'pending'`, prevID)
+		}
 		if err != nil {
 			return fmt.Errorf("store: retry delivery %d: %w", prevID, err)
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/s2s-dev/s2s/receiver"
 )
 
 // NgrokEndpoint is what the ngrok provider needs from an SDK endpoint: a listener that yields the
@@ -184,10 +186,10 @@ func (p *Ngrok) Start(ctx context.Context, t Target) (Tunnel, error) {
 	}
 	nt.setURL(strings.TrimSuffix(u.String(), "/"))
 	nt.ep = ep
-	nt.srv = &http.Server{Handler: t.Handler, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}
+	// The same bounds as the local socket's: this endpoint faces the internet too.
+	nt.srv = receiver.NewServer(t.Handler, slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn))
 	nt.markReady()
-	go func() { _ = nt.srv.Serve(ep) }() // ends with an error when the tunnel closes
+	go func() { _ = nt.srv.Serve(receiver.Limit(ep, receiver.MaxConns)) }() // ends with an error when the tunnel closes
 	go nt.watch()
 	return nt, nil
 }
