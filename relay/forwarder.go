@@ -21,7 +21,7 @@ type Store interface {
 	UpdateDelivery(ctx context.Context, d *store.Delivery) error
 	// DueDeliveries returns pending rows only; RetryDelivery checks the state again, atomically,
 	// since a replay may take a due retry over.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DueDeliveries(ctx context.Context, now time.Time, limit int, except ...string) ([]store.Delivery, error)
 	RetryDelivery(ctx context.Context, prevID int64, next *store.Delivery) (bool, error)
 	Deliveries(ctx context.Context, captureID int64) ([]store.Delivery, error)
 	ReplayStore
@@ -380,6 +380,19 @@ func (f *Forwarder) queue(c *store.Capture, target string) {
 	}
 }
 
+// fullTargets lists the targets whose MaxWaiting attempts already wait in memory.
+func (f *Forwarder) fullTargets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var full []string
+	for t, n := range f.waiting {
+		if n >= f.cfg.MaxWaiting {
+			full = append(full, t)
+		}
+	}
+	return full
+}
+
 // Waiting is how many attempts to target wait in memory for a slot (at most Config.MaxWaiting).
 func (f *Forwarder) Waiting(target string) int {
 	f.mu.Lock()
@@ -654,7 +667,9 @@ func (f *Forwarder) retryDue() {
 // retry starts the pending deliveries due at or before until; at start (earlier) only those an
 // earlier run left, not the ones this run has just begun.
 func (f *Forwarder) retry(until time.Time, limit int, earlier bool) {
-	due, err := f.cfg.Store.DueDeliveries(f.ctx, until, limit)
+	// Targets without room are left out of the query: their queued rows (a flood re-posted while
+	// one target is slow) would otherwise fill every page and starve the other targets' retries.
+	due, err := f.cfg.Store.DueDeliveries(f.ctx, until, limit, f.fullTargets()...)
 	if err != nil {
 		if f.ctx.Err() == nil {
 			f.storeError("looking for due retries", err)

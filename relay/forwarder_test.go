@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -838,6 +839,46 @@ func TestWaitingAttemptsAreBounded(t *testing.T) {
 			for _, id := range ids {
 				if got := received[fmt.Sprint(id)]; got != 1 {
 					t.Errorf("the target received capture %d %d times, want 1", id, got)
+				}
+			}
+		})
+	}
+}
+
+// TestQueuedDeliveriesDoNotStarveAnotherTarget: a flood queued in the store for a target that
+// hangs must not fill every page of due retries: another target's retry is still made.
+func TestQueuedDeliveriesDoNotStarveAnotherTarget(t *testing.T) {
+	for _, kind := range storeKinds() {
+		t.Run(kind.name, func(t *testing.T) {
+			st, _ := kind.open(t)
+			hanging, _ := hangingTarget(t)
+			var calls atomic.Int32
+			hits := make(chan int32, 8)
+			flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := calls.Add(1)
+				hits <- n
+				if n == 1 {
+					w.WriteHeader(http.StatusInternalServerError) // the first attempt fails: a retry is due
+				}
+			}))
+			t.Cleanup(flaky.Close)
+			f := newForwarder(t, Config{
+				Targets: []Target{mustTarget(t, "env=Sandbox=>"+hanging.URL), mustTarget(t, "env=Production=>"+flaky.URL)},
+				Store:   st, Timeout: time.Hour, Backoff: []time.Duration{time.Millisecond},
+				Concurrency: 1, MaxWaiting: 1,
+			})
+			for range 150 { // more queued rows than a page of due retries
+				f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Environment: "Sandbox"}))
+			}
+			f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Environment: "Production"}))
+			for want := int32(1); want <= 2; want++ {
+				select {
+				case n := <-hits:
+					if n != want {
+						t.Fatalf("call %d, want %d", n, want)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("the other target's attempt %d was not made while the hanging target's deliveries were queued", want)
 				}
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -67,12 +68,12 @@ func (m *memStore) UpdateDelivery(_ context.Context, d *store.Delivery) error {
 	return nil
 }
 
-func (m *memStore) DueDeliveries(_ context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+func (m *memStore) DueDeliveries(_ context.Context, now time.Time, limit int, except ...string) ([]store.Delivery, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var due []store.Delivery
 	for _, d := range m.deliveries {
-		if d.State == store.DeliveryPending && !d.NextRetryAt.After(now) {
+		if d.State == store.DeliveryPending && !d.NextRetryAt.After(now) && !slices.Contains(except, d.Target) {
 			due = append(due, d)
 		}
 	}

@@ -110,14 +110,21 @@ func (s *Store) Deliveries(ctx context.Context, captureID int64) ([]Delivery, er
 }
 
 // DueDeliveries returns pending deliveries whose NextRetryAt is at or before now, the most
-// overdue first, at most limit (0: 100).
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+// overdue first, at most limit (0: 100), leaving out those to the targets in except (a forwarder's
+// targets that have no room now, whose queued rows would otherwise fill every page).
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int, except ...string) ([]Delivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE state = 'pending' AND next_retry_at <= ? ORDER BY next_retry_at, id LIMIT ?`,
-		nanos(now), limit)
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE state = 'pending' AND next_retry_at <= ?`
+	args := []any{nanos(now)}
+	if len(except) > 0 {
+		q += ` AND target NOT IN (?` + strings.Repeat(`,?`, len(except)-1) + `)`
+		for _, t := range except {
+			args = append(args, t)
+		}
+	}
+	return s.queryDeliveries(ctx, q+` ORDER BY next_retry_at, id LIMIT ?`, append(args, limit)...)
 }
 
 // Forwarding sums up a capture's deliveries for a list: its best outcome and its latest attempt,
