@@ -107,8 +107,15 @@ func colorJSON(s styles, raw []byte) string {
 			note = ""
 			i++
 		default:
-			out.WriteByte(c)
-			i++
+			// White space between tokens, and whatever json.Indent keeps after the value (it
+			// copies trailing white space, a carriage return included): shown as the rest of the
+			// text is, so a CR cannot move the cursor.
+			j := i + 1
+			for j < len(src) && strings.IndexByte(" \t\r\n", src[j]) >= 0 && (src[j] != '\n' || note == "") {
+				j++
+			}
+			out.WriteString(termsafe.Text(src[i:j]))
+			i = j
 		}
 	}
 	if note != "" {
