@@ -78,6 +78,8 @@ type Options struct {
 	Log              *slog.Logger
 	// Realtime configures the answers to Retention Messaging real-time requests.
 	Realtime Realtime
+	// HubOutbox puts every capture in the hub's outbox in the transaction that stores it (s2s hub).
+	HubOutbox bool
 }
 
 // Handler is the receiver's http.Handler.
@@ -197,6 +199,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SourceIP = h.sourceIP(r)
 	c.AppleRange = AppleRange(c.SourceIP)
+	c.HubPending = h.o.HubOutbox
 
 	// One URL takes notifications and real-time requests alike: the payload says which it is.
 	d := h.o.Verifier.DecodeEndpointBody(body)
@@ -274,6 +277,38 @@ func (h *Handler) finishRealtime(w http.ResponseWriter, r *http.Request, c *stor
 		}
 	}(c.ID, c.ResponseStatus, c.Latency)
 }
+
+// Accept takes a capture that arrived from a hub rather than over HTTP (c.HubOrigin set, its
+// summary empty): it verifies the raw body itself, whatever the hub said of it, stores it, and
+// then forwards and shows it as a POST would be. It returns once the capture is durably stored;
+// a redelivery of a capture already stored (c.HubRedelivery) is neither forwarded nor shown again.
+func (h *Handler) Accept(ctx context.Context, c *store.Capture) error {
+	d := h.o.Verifier.DecodeEndpointBody(c.Body)
+	c.SetSummary(d.Summary())
+	c.IdentityMismatch = ""
+	if cl := d.Verification.Class; cl == decode.ClassIdentity || cl == decode.ClassEnvironment {
+		c.IdentityMismatch = d.Verification.Message
+	}
+	c.HubPending = h.o.HubOutbox
+	if err := h.o.Store.Insert(context.WithoutCancel(ctx), c); err != nil {
+		h.o.Bus.Publish(events.Event{Kind: events.Error, Err: "could not store a notification from the hub (it stays in the hub and is delivered again): " + err.Error()})
+		return err
+	}
+	if c.HubRedelivery {
+		return nil
+	}
+	if h.o.Forwarder != nil {
+		h.o.Forwarder.Enqueue(c)
+	}
+	shown := *c
+	shown.Body = nil
+	h.o.Bus.Publish(events.Event{Kind: events.Notification, Time: c.ReceivedAt, Capture: &shown})
+	return nil
+}
+
+// Decode is the summary the handler's verifier gives body: a hub consumer filters on it, never on
+// the hub's word.
+func (h *Handler) Decode(body []byte) decode.Summary { return h.o.Verifier.DecodeEndpointBody(body).Summary() }
 
 // Wait blocks until every answer sent so far is recorded; call it after the server has shut
 // down and before the store is closed.

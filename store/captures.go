@@ -28,13 +28,29 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 	if err != nil {
 		return err
 	}
-	var id, dup int64
+	var (
+		id, dup int64
+		again   bool
+	)
 	err = s.writeSized(ctx, len(row.Body), func(tx *sql.Tx) error {
 		var err error
+		again = false
+		if row.HubOrigin != "" {
+			// A message the hub delivers again (no acknowledgement reached it) is the capture
+			// already stored.
+			err := s.queryRow(tx, `SELECT id, coalesce(duplicate_of, 0) FROM captures WHERE hub_origin = ?`, row.HubOrigin).Scan(&id, &dup)
+			if err == nil {
+				again = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: hub origin check: %w", err)
+			}
+		}
 		id, dup, err = s.insertCapture(tx, &row, headers)
 		return err
 	}, func() {
-		c.ID, c.DuplicateOf, c.BodySize, c.ReceivedAt = id, dup, row.BodySize, row.ReceivedAt
+		c.ID, c.DuplicateOf, c.BodySize, c.ReceivedAt, c.HubRedelivery = id, dup, row.BodySize, row.ReceivedAt, again
 	})
 	return err
 }
@@ -46,8 +62,8 @@ const (
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
 		original_transaction_id, transaction_id, product_id, signed_date,
 		trust, trust_class, trust_message, identity_mismatch, duplicate_of,
-		response_status, latency_ns, kind
-	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?)`
+		response_status, latency_ns, kind, hub_pending, hub_origin
+	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?)`
 	qInsertBody  = `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`
 	qSetResponse = `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`
 )
@@ -68,7 +84,7 @@ func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup i
 		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
 		c.Trust, c.TrustClass, c.TrustMessage, c.IdentityMismatch, nullID(dup),
-		c.ResponseStatus, int64(c.Latency), c.Kind)
+		c.ResponseStatus, int64(c.Latency), c.Kind, c.HubPending, c.HubOrigin)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
 	}
@@ -98,7 +114,7 @@ const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.header
 	c.source_ip, c.apple_range, c.body_size, c.notification_uuid, c.type, c.subtype, c.environment,
 	c.bundle_id, c.app_apple_id, c.original_transaction_id, c.transaction_id, c.product_id,
 	c.signed_date, c.trust, c.trust_class, c.trust_message, c.identity_mismatch,
-	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns, c.kind`
+	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns, c.kind, c.hub_pending, c.hub_origin`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -136,7 +152,7 @@ func scanCapture(sc scanner, extra ...any) (Capture, error) {
 		&c.SourceIP, &c.AppleRange, &c.BodySize, &c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment,
 		&c.BundleID, &c.AppAppleID, &c.OriginalTransactionID, &c.TransactionID, &c.ProductID,
 		&signed, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch,
-		&c.DuplicateOf, &c.ResponseStatus, &lt, &c.Kind}
+		&c.DuplicateOf, &c.ResponseStatus, &lt, &c.Kind, &c.HubPending, &c.HubOrigin}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Capture{}, err
 	}

@@ -87,6 +87,21 @@ CREATE TABLE capture_answers (
 	problems   TEXT    NOT NULL DEFAULT '[]' -- JSON array of sentences; [] when the answer is valid
 );
 `,
+	// 3: s2s hub. The hub's outbox: hub_pending is set in the same transaction as the capture and
+	// cleared once JetStream has acknowledged it, so a crash in between republishes at start. A
+	// listener fed by a hub records which hub capture each capture is (hub_origin), unique, so a
+	// redelivery is not a new capture. hub_meta holds the hub's identity (the prefix of its
+	// message IDs), stable across restarts.
+	`
+ALTER TABLE captures ADD COLUMN hub_pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE captures ADD COLUMN hub_origin  TEXT    NOT NULL DEFAULT '';
+CREATE INDEX captures_hub_pending ON captures(id) WHERE hub_pending = 1;
+CREATE UNIQUE INDEX captures_hub_origin ON captures(hub_origin) WHERE hub_origin <> '';
+CREATE TABLE hub_meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -53,6 +53,15 @@ type Capture struct {
 	// both only from Get, and only for real-time requests.
 	Answer         []byte   `json:"-"`
 	AnswerProblems []string `json:"answerProblems,omitempty"`
+
+	// HubPending is set by s2s hub: the capture is in the outbox until JetStream acknowledges it.
+	HubPending bool `json:"hubPending,omitempty"`
+	// HubOrigin names the hub capture this one was received from (HUB-ID/CAPTURE-ID), "" when it
+	// arrived over HTTP. Unique in a store: a redelivered message is not a new capture.
+	HubOrigin string `json:"hubOrigin,omitempty"`
+	// HubRedelivery is set by Insert when a capture with the same HubOrigin was already stored:
+	// nothing was written and ID is that capture's.
+	HubRedelivery bool `json:"-"`
 }
 
 // Delivery is one forwarding (or replay) attempt of a capture to a target.

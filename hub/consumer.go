@@ -1,0 +1,111 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/store"
+)
+
+// Sink is the listener's pipeline, as the receiver offers it.
+type Sink interface {
+	// Decode verifies a body with the listener's own roots and expectations.
+	Decode(body []byte) decode.Summary
+	// Accept stores c durably (or finds it stored: c.HubRedelivery), then forwards and shows it.
+	Accept(ctx context.Context, c *store.Capture) error
+}
+
+// Consumer takes the hub's captures that match Filter into Sink, with a durable consumer Name:
+// JetStream remembers what it acknowledged, so a listener that was away gets what it missed.
+type Consumer struct {
+	JS      jetstream.JetStream
+	Stream  string // DefaultStream when empty
+	Name    string
+	Filter  store.Filter
+	MaxBody int64
+	Sink    Sink
+	Log     *slog.Logger
+}
+
+// ValidName reports whether name can be a durable consumer's name.
+func ValidName(name string) bool { return name != "" && validID(name) }
+
+// Run consumes until ctx ends; it returns an error only when the consumer cannot be set up.
+func (c *Consumer) Run(ctx context.Context) error {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	cons, err := c.JS.CreateOrUpdateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{
+		Durable:       c.Name,
+		Description:   "s2s listen --hub --name " + c.Name,
+		DeliverPolicy: jetstream.DeliverAllPolicy, // a new listener gets what the stream holds
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1,
+		MaxAckPending: 256,
+	})
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("the hub has no stream %s: is this the URL s2s hub printed?", c.Stream)
+		}
+		return fmt.Errorf("creating the durable consumer %s: %w", c.Name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("consuming from the hub: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		it.Stop()
+	}()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			c.Log.Warn("hub consumer", "error", err)
+			continue
+		}
+		c.handle(ctx, m)
+	}
+}
+
+// handle takes one message: a malformed one is terminated (it can never be stored), one the
+// filter refuses is acknowledged unstored, one stored (or found stored) is acknowledged; one the
+// store could not take is delivered again later.
+func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
+	capture, err := Decode(m.Headers(), m.Data(), c.MaxBody)
+	if err != nil {
+		c.Log.Warn("hub message refused: not stored", "subject", m.Subject(), "error", err)
+		_ = m.Term()
+		return
+	}
+	// The filter sees what this listener verified, never the hub's summary.
+	probe := *capture
+	probe.SetSummary(c.Sink.Decode(capture.Body))
+	if !c.Filter.Match(&probe) {
+		_ = m.Ack()
+		return
+	}
+	if err := c.Sink.Accept(ctx, capture); err != nil {
+		c.Log.Warn("hub message not stored; delivered again later", "origin", capture.HubOrigin, "error", err)
+		_ = m.NakWithDelay(2 * time.Second)
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := m.DoubleAck(actx); err != nil {
+		// Stored already: the redelivery that follows is recognised by its origin.
+		c.Log.Warn("acknowledging a hub message", "origin", capture.HubOrigin, "error", err)
+	}
+}
