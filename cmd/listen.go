@@ -44,6 +44,10 @@ type listenOptions struct {
 	Forward     forwardOptions
 	Connect     connectListenOptions  // --connect, --public-url (listen_connect.go)
 	Realtime    realtimeListenOptions // --realtime-response, --realtime-budget (listen_realtime.go)
+	Hub         hubListenOptions      // --hub, --name, --hub-filter (listen_hub.go)
+
+	// hubServe is set by s2s hub: the listener is the hub, publishing every capture (hub.go).
+	hubServe *hubServeOptions
 
 	// ready, when set, is told the bound address once the listener serves (tests use it).
 	ready func(addr string)
@@ -80,25 +84,39 @@ into App Store Connect (App Information → App Store Server Notifications).
 
   # For scripts: one JSON object per event on stdout
   s2s listen --output json --addr 127.0.0.1:0`,
-		// `--tunnel` alone means ssh, so pflag cannot read `--tunnel cloudflared` as one flag; the
-		// provider then arrives as an argument, and is taken back here.
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return nil
-			}
-			if len(args) == 1 && cmd.Flags().Changed("tunnel") && o.Tunnel == "ssh" {
-				if !looksLikeTunnelSpec(args[0]) {
-					return usageErrorf("unknown --tunnel provider %q: use none, ssh[=HOST[:PORT]], cloudflared or ngrok", args[0])
-				}
-				o.Tunnel = args[0]
-				return nil
-			}
-			return usageErrorf("listen takes no arguments (got %q); see s2s listen --help", strings.Join(args, " "))
-		},
+		Args: o.tunnelArgs("listen"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runListen(cmd.Context(), o)
 		},
 	}
+	o.addReceiverFlags(c)
+	o.Forward.addFlags(c.Flags())
+	o.Connect.addFlags(c.Flags())
+	o.Hub.addFlags(c.Flags())
+	return c
+}
+
+// tunnelArgs is the argument check of listen and hub.
+func (o *listenOptions) tunnelArgs(name string) cobra.PositionalArgs {
+	// `--tunnel` alone means ssh, so pflag cannot read `--tunnel cloudflared` as one flag; the
+	// provider then arrives as an argument, and is taken back here.
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		if len(args) == 1 && cmd.Flags().Changed("tunnel") && o.Tunnel == "ssh" {
+			if !looksLikeTunnelSpec(args[0]) {
+				return usageErrorf("unknown --tunnel provider %q: use none, ssh[=HOST[:PORT]], cloudflared or ngrok", args[0])
+			}
+			o.Tunnel = args[0]
+			return nil
+		}
+		return usageErrorf("%s takes no arguments (got %q); see s2s %s --help", name, strings.Join(args, " "), name)
+	}
+}
+
+// addReceiverFlags adds the receiver's flags, which listen and hub share.
+func (o *listenOptions) addReceiverFlags(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&o.StorePath, "store", "", "capture database (default $S2S_STORE or "+filepath.Join("$XDG_DATA_HOME", "s2s", "captures.db")+")")
@@ -111,13 +129,10 @@ into App Store Connect (App Information → App Store Server Notifications).
 	fs.StringVar(&o.Environment, "environment", "", "expected environment: Sandbox or Production")
 	fs.StringArrayVar(&o.Roots, "root", nil, "an extra trusted test root, as a PEM file (payloads chaining to it are 'simulated')")
 	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
-	o.Forward.addFlags(fs)
-	o.Connect.addFlags(fs)
 	o.Realtime.addFlags(fs)
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("respond", cobra.FixedCompletions([]string{"auto", "passthrough", "200", "500", "503"}, cobra.ShellCompDirectiveNoFileComp))
-	return c
 }
 
 // validate checks the flags before anything is opened, and resolves the answer mode and the
@@ -151,6 +166,14 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 	}
 	if err := o.Connect.validate(o.Tunnel); err != nil {
 		return receiver.Respond{}, "", err
+	}
+	if err := o.Hub.validate(); err != nil {
+		return receiver.Respond{}, "", err
+	}
+	if o.hubServe != nil {
+		if err := o.hubServe.validate(); err != nil {
+			return receiver.Respond{}, "", err
+		}
 	}
 	if o.MaxBody < 1 {
 		return receiver.Respond{}, "", usageErrorf("--max-body must be a positive number of bytes, not %d", o.MaxBody)
@@ -312,7 +335,19 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 		Now:              f.Now,
 		Log:              s.log,
 		Realtime:         o.Realtime.config,
+		HubOutbox:        o.hubServe != nil,
 	})
+	// The hub (its server, stream and outbox) or this listener's hub consumer starts before the
+	// listener serves, and stops after it has, before the store closes.
+	hubR, err := o.startHub(ctx, s.st, s.storePath, handler, s.bus, s.log)
+	if err != nil {
+		return err
+	}
+	defer hubR.stop()
+	hubURL := ""
+	if hubR != nil {
+		hubURL = hubR.URL
+	}
 	srv := receiver.NewServer(handler, slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(s.ln) }()
@@ -347,7 +382,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	}
 	defer state.Remove(statePath, os.Getpid())
 
-	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath})
+	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath, Hub: hubURL})
 	if tun != nil {
 		tun.Watch()
 	}

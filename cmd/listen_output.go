@@ -217,6 +217,9 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 			line += "  " + s.bad.Render(realtimeAnswerNote(c.AnswerProblems))
 		}
 	}
+	if c.HubOrigin != "" {
+		line += s.dim.Render("  via hub " + termsafe.String(c.HubOrigin))
+	}
 	if c.IdentityMismatch != "" {
 		line += s.bad.Render("  " + c.IdentityMismatch)
 	} else if c.Trust == "invalid" && c.TrustMessage != "" {

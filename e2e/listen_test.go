@@ -26,6 +26,7 @@ import (
 // Listener is a running `s2s listen --output json` started by a test.
 type Listener struct {
 	URL    string
+	Ready  map[string]any // the ready event
 	Dir    string
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
@@ -36,7 +37,13 @@ type Listener struct {
 // StartListener runs the real binary in dir (an isolated home) and waits for its ready event.
 func StartListener(t *testing.T, dir string, args ...string) *Listener {
 	t.Helper()
-	args = append([]string{"listen", "--output", "json", "--addr", "127.0.0.1:0"}, args...)
+	return startReceiver(t, dir, "listen", args...)
+}
+
+// startReceiver runs `s2s listen` or `s2s hub` with JSON output and waits for its ready event.
+func startReceiver(t *testing.T, dir, command string, args ...string) *Listener {
+	t.Helper()
+	args = append([]string{command, "--output", "json", "--addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(Binary, args...)
 	cmd.Env = Env(dir)
 	stdout, err := cmd.StdoutPipe()
@@ -70,6 +77,7 @@ func StartListener(t *testing.T, dir string, args ...string) *Listener {
 			}
 			if e["event"] == "ready" {
 				l.URL = e["url"].(string)
+				l.Ready = e
 				return l
 			}
 		case <-deadline:

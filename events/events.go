@@ -34,6 +34,7 @@ type Event struct {
 	URL       string `json:"url,omitempty"`
 	PublicURL string `json:"publicUrl,omitempty"`
 	Store     string `json:"store,omitempty"`
+	Hub       string `json:"hub,omitempty"` // s2s hub: the NATS URL teammates pass to listen --hub
 	// Probe fields
 	Verdict appstore.SendAttemptResult `json:"verdict,omitempty"`
 	Message string                     `json:"message,omitempty"`

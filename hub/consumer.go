@@ -31,13 +31,16 @@ type Consumer struct {
 	MaxBody int64
 	Sink    Sink
 	Log     *slog.Logger
+
+	cons jetstream.Consumer
 }
 
 // ValidName reports whether name can be a durable consumer's name.
 func ValidName(name string) bool { return name != "" && validID(name) }
 
-// Run consumes until ctx ends; it returns an error only when the consumer cannot be set up.
-func (c *Consumer) Run(ctx context.Context) error {
+// Open creates (or finds) the durable consumer, so that a wrong stream or name is an error at
+// start rather than in the background.
+func (c *Consumer) Open(ctx context.Context) error {
 	if c.Stream == "" {
 		c.Stream = DefaultStream
 	}
@@ -49,7 +52,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		Description:   "s2s listen --hub --name " + c.Name,
 		DeliverPolicy: jetstream.DeliverAllPolicy, // a new listener gets what the stream holds
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		// A listener that died holding messages gets them again this long after.
+		AckWait:       10 * time.Second,
 		MaxDeliver:    -1,
 		MaxAckPending: 256,
 	})
@@ -59,7 +63,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("creating the durable consumer %s: %w", c.Name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	c.cons = cons
+	return nil
+}
+
+// Run consumes until ctx ends (after Open).
+func (c *Consumer) Run(ctx context.Context) error {
+	if c.cons == nil {
+		if err := c.Open(ctx); err != nil {
+			return err
+		}
+	}
+	it, err := c.cons.Messages(jetstream.PullMaxMessages(64))
 	if err != nil {
 		return fmt.Errorf("consuming from the hub: %w", err)
 	}

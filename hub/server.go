@@ -53,7 +53,10 @@ func StartServer(o ServerOptions) (*Server, error) {
 		Authorization: o.Token,
 		NoSigs:        true, // s2s handles signals
 		NoLog:         true,
-		HTTPPort:      0,
+		// JetStream acknowledges a message once it is on disk: the hub then forgets it, and a
+		// crash of the hub's process (which is the server's) must not lose it.
+		SyncAlways: true,
+		HTTPPort:   0,
 	}
 	if o.MaxMsg > 0 {
 		opts.MaxPayload = o.MaxMsg

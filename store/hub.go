@@ -75,6 +75,32 @@ func (s *Store) HubMeta(ctx context.Context, key string, create func() (string, 
 	return v, err
 }
 
+// SetHubMeta stores value under key.
+func (s *Store) SetHubMeta(ctx context.Context, key, value string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.exec(tx, `INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+			return fmt.Errorf("store: hub meta: %w", err)
+		}
+		return nil
+	}, nil)
+}
+
+// HubMetaValue is the value under key, "" when there is none.
+func (s *Store) HubMetaValue(ctx context.Context, key string) (string, error) {
+	if err := s.readable(); err != nil {
+		return "", err
+	}
+	var v string
+	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM hub_meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: hub meta: %w", err)
+	}
+	return v, nil
+}
+
 // RandomHex is n random bytes in hex, for identities and tokens.
 func RandomHex(n int) (string, error) {
 	b := make([]byte, n)

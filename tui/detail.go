@@ -172,6 +172,9 @@ func (m *Model) summaryTab() string {
 	if c.DuplicateOf != 0 {
 		kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
 	}
+	if c.HubOrigin != "" {
+		kv("Via hub", termsafe.String(c.HubOrigin)+" (verified again here)")
+	}
 	b.WriteString("\n")
 	kv("Signed", m.bothParts(c.SignedDate)...)
 	if w := c.DelayWords(); w != "" {

@@ -1,0 +1,137 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s2s-dev/s2s/hub"
+	"github.com/s2s-dev/s2s/internal/termsafe"
+)
+
+func newHubCmd(f *Factory) *cobra.Command {
+	o := &listenOptions{f: f, hubServe: &hubServeOptions{}}
+	c := &cobra.Command{
+		Use:   "hub",
+		Short: "One sandbox notification URL for a whole team, shared over NATS JetStream",
+		Long: `Run the receiver of s2s listen (durable capture before the answer, verification, labels,
+every limit) and publish each capture, raw body byte for byte with its headers, to a NATS
+JetStream stream. Teammates run "s2s listen --hub URL --name NAME --hub-filter EXPR" and each get
+the notifications their filter selects, with their own store, UI and forwarding.
+
+Publishing is an outbox: a capture is answered once it is in the hub's store, then published
+until JetStream acknowledges it; what a crash left unpublished is published at the next start.
+
+By default s2s hub starts an embedded NATS server with JetStream (file storage beside the
+store) on --nats-listen, protected by a token, and prints the URL teammates use, token included.
+--nats URL uses an existing NATS server or cluster instead (see docs/hub.md).`,
+		Example: `  # The team's hub, on a public URL through a tunnel
+  s2s hub --tunnel ssh --nats-listen 0.0.0.0:4222
+
+  # A developer's listener: only their app's notifications
+  s2s listen --hub nats://TOKEN@hub.local:4222 --name alice --hub-filter bundle:com.example.a
+
+  # Stream, consumers and their lag, and the outbox
+  s2s hub status`,
+		Args: o.tunnelArgs("hub"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runListen(cmd.Context(), o)
+		},
+	}
+	o.addReceiverFlags(c)
+	o.Connect.addFlags(c.Flags())
+	o.hubServe.addFlags(c.Flags())
+	c.AddCommand(newHubStatusCmd(f))
+	return c
+}
+
+type hubStatusOptions struct {
+	f         *Factory
+	StorePath string
+	NatsURL   string
+	JSON      bool
+}
+
+func newHubStatusCmd(f *Factory) *cobra.Command {
+	o := &hubStatusOptions{f: f}
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show the hub's stream, its consumers and their lag, and the outbox",
+		Long: `Show the hub's JetStream stream (messages, bytes, retention), each listener's durable
+consumer with its lag (messages it has not acknowledged yet), and how many captures wait in the
+hub's outbox. The hub is found through its store (--store), or --nats URL.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runHubStatus(cmd.Context(), o) },
+	}
+	c.Flags().StringVar(&o.StorePath, "store", "", "the hub's capture database (default $S2S_STORE or the default store)")
+	c.Flags().StringVar(&o.NatsURL, "nats", "", "the NATS URL (with credentials), instead of the one the hub's store records")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object")
+	return c
+}
+
+// hubStatusReport is hub status's JSON.
+type hubStatusReport struct {
+	hub.Status
+	Outbox int `json:"outbox"`
+}
+
+func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
+	f := o.f
+	storePath := captureStorePath(f, o.StorePath)
+	st, err := openExistingStore(storePath)
+	if errors.Is(err, errCapNoStore) {
+		return fmt.Errorf("there is no store at %s: s2s hub status reads the hub's store (--store) for its URL and outbox", storePath)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	url := o.NatsURL
+	if url == "" {
+		if url, err = st.HubMetaValue(ctx, "url"); err != nil {
+			return err
+		}
+		if url == "" {
+			return fmt.Errorf("%s holds no hub: start s2s hub with this store, or pass --nats URL", storePath)
+		}
+	}
+	outbox, err := st.HubPendingCount(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	nc, js, err := hub.Connect(ctx, url, "s2s hub status")
+	if err != nil {
+		return fmt.Errorf("%w (is s2s hub running?)", err)
+	}
+	defer nc.Close()
+	status, err := hub.StreamStatus(ctx, js, "")
+	if err != nil {
+		return err
+	}
+	r := hubStatusReport{Status: status, Outbox: outbox}
+	if o.JSON {
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	out := f.IO.Out
+	fmt.Fprintf(out, "Stream   %s: %d messages, %d bytes, kept %s, %d replica(s)\n", r.Stream, r.Messages, r.Bytes, r.MaxAge, r.Replicas)
+	fmt.Fprintf(out, "Outbox   %d capture(s) stored, not yet acknowledged by JetStream\n", r.Outbox)
+	if len(r.Consumers) == 0 {
+		fmt.Fprintln(out, "No listener has consumed yet (s2s listen --hub URL --name NAME).")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONSUMER\tLAG\tUNDELIVERED\tUNACKNOWLEDGED\tREDELIVERED\tACKNOWLEDGED UP TO")
+	for _, c := range r.Consumers {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", termsafe.String(c.Name), c.Lag(), c.Pending, c.AckPending, c.Redelivered, c.AckFloor)
+	}
+	return tw.Flush()
+}
