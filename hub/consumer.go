@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,6 +83,23 @@ func (c *Consumer) Run(ctx context.Context) error {
 		<-ctx.Done()
 		it.Stop()
 	}()
+	// Several messages are stored at once, so the store commits them together; each is
+	// acknowledged once its own commit is durable.
+	work := make(chan jetstream.Msg)
+	var wg sync.WaitGroup
+	for range consumeWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				c.handle(ctx, m)
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
 	for {
 		m, err := it.Next()
 		if err != nil {
@@ -91,9 +109,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.Log.Warn("hub consumer", "error", err)
 			continue
 		}
-		c.handle(ctx, m)
+		work <- m
 	}
 }
+
+// consumeWorkers is how many messages a listener stores at once.
+const consumeWorkers = 16
 
 // handle takes one message: a malformed one is terminated (it can never be stored), one the
 // filter refuses is acknowledged unstored, one stored (or found stored) is acknowledged; one the

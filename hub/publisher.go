@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -56,11 +57,14 @@ func (p *Publisher) Run(ctx context.Context) {
 	}
 }
 
-// drain publishes the whole outbox in capture order.
+// drain publishes the whole outbox: each batch asynchronously (JetStream acknowledges the
+// messages in flight together), then marks what was acknowledged in one transaction; what was not
+// is published again after a pause.
 func (p *Publisher) drain(ctx context.Context) {
 	var after int64
+	wait := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		batch, err := p.Store.HubPending(ctx, after, 100)
+		batch, err := p.Store.HubPending(ctx, after, 256)
 		if err != nil {
 			p.Log.Warn("reading the hub outbox", "error", err)
 			return
@@ -68,56 +72,84 @@ func (p *Publisher) drain(ctx context.Context) {
 		if len(batch) == 0 {
 			return
 		}
-		for i := range batch {
-			c := &batch[i]
-			if !p.publish(ctx, c) {
+		ids, seqs, err := p.publishBatch(ctx, batch)
+		if len(ids) > 0 {
+			// Marked after the acknowledgements: a crash in between republishes, and JetStream's
+			// duplicate window (or the listener's unique origin) drops the second copy.
+			if merr := p.Store.HubPublished(context.WithoutCancel(ctx), ids...); merr != nil {
+				err = merr
+			} else if p.Published != nil {
+				for i := range batch {
+					if seq, ok := seqs[batch[i].ID]; ok {
+						p.Published(&batch[i], seq)
+					}
+				}
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
 				return
 			}
-			after = c.ID
-		}
-	}
-}
-
-// publish sends one capture until JetStream acknowledges it and the outbox forgets it; false when
-// ctx ended first (the capture stays in the outbox).
-func (p *Publisher) publish(ctx context.Context, c *store.Capture) bool {
-	wait := 100 * time.Millisecond
-	for {
-		seq, err := p.once(ctx, c)
-		if err == nil {
-			if p.Published != nil {
-				p.Published(c, seq)
+			p.Log.Warn("publishing captures to the hub stream; retrying", "error", err, "in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
 			}
-			return true
+			wait = min(2*wait, 5*time.Second)
+			after = 0
+			continue
 		}
-		if ctx.Err() != nil {
-			return false
-		}
-		p.Log.Warn("publishing a capture to the hub stream; retrying", "capture", c.ID, "error", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
+		wait = 100 * time.Millisecond
+		after = batch[len(batch)-1].ID
 	}
 }
 
-func (p *Publisher) once(ctx context.Context, c *store.Capture) (uint64, error) {
-	m, err := Encode(p.HubID, c)
-	if err != nil {
-		return 0, err
+// publishBatch publishes batch and returns the IDs JetStream acknowledged, with their stream
+// sequences, and the first error.
+func (p *Publisher) publishBatch(ctx context.Context, batch []store.Capture) ([]int64, map[int64]uint64, error) {
+	type pending struct {
+		id int64
+		f  jetstream.PubAckFuture
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	ack, err := p.JS.PublishMsg(pctx, m, jetstream.WithMsgID(Origin(p.HubID, c.ID)))
-	if err != nil {
-		return 0, err
+	var (
+		inflight []pending
+		first    error
+	)
+	for i := range batch {
+		m, err := Encode(p.HubID, &batch[i])
+		if err == nil {
+			var f jetstream.PubAckFuture
+			f, err = p.JS.PublishMsgAsync(m, jetstream.WithMsgID(Origin(p.HubID, batch[i].ID)))
+			if err == nil {
+				inflight = append(inflight, pending{batch[i].ID, f})
+				continue
+			}
+		}
+		first = err
+		break
 	}
-	// Marked after the acknowledgement: a crash between the two republishes, and JetStream's
-	// duplicate window (or the listener's unique origin) drops the second copy.
-	if err := p.Store.HubPublished(context.WithoutCancel(ctx), c.ID); err != nil {
-		return 0, err
+	ids := make([]int64, 0, len(inflight))
+	seqs := make(map[int64]uint64, len(inflight))
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for _, pf := range inflight {
+		select {
+		case ack := <-pf.f.Ok():
+			ids = append(ids, pf.id)
+			seqs[pf.id] = ack.Sequence
+		case err := <-pf.f.Err():
+			if first == nil {
+				first = err
+			}
+		case <-timeout.C:
+			if first == nil {
+				first = errors.New("no acknowledgement from JetStream within 30s")
+			}
+			return ids, seqs, first
+		case <-ctx.Done():
+			return ids, seqs, ctx.Err()
+		}
 	}
-	return ack.Sequence, nil
+	return ids, seqs, first
 }

@@ -27,12 +27,14 @@ func (s *Store) HubPending(ctx context.Context, afterID int64, limit int) ([]Cap
 		WHERE c.hub_pending = 1 AND c.id > ? ORDER BY c.id LIMIT ?`, afterID, limit)
 }
 
-// HubPublished takes the capture id out of the outbox: JetStream has acknowledged it.
-func (s *Store) HubPublished(ctx context.Context, id int64) error {
+// HubPublished takes the captures ids out of the outbox, in one transaction: JetStream has
+// acknowledged them.
+func (s *Store) HubPublished(ctx context.Context, ids ...int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(tx, `UPDATE captures SET hub_pending = 0 WHERE id = ?`, id)
-		if err != nil {
-			return fmt.Errorf("store: hub published %d: %w", id, err)
+		for _, id := range ids {
+			if _, err := s.exec(tx, `UPDATE captures SET hub_pending = 0 WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("store: hub published %d: %w", id, err)
+			}
 		}
 		return nil
 	}, nil)
