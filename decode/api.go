@@ -132,6 +132,7 @@ type Summary struct {
 	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
 	TransactionID         string    `json:"transactionId,omitempty"`
 	ProductID             string    `json:"productId,omitempty"`
+	AppAccountToken       string    `json:"appAccountToken,omitempty"`   // the app's own account ID for the customer
 	RequestIdentifier     string    `json:"requestIdentifier,omitempty"` // real-time requests
 	UserLocale            string    `json:"userLocale,omitempty"`        // real-time requests
 	SignedDate            time.Time `json:"signedDate,omitzero"`

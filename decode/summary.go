@@ -30,6 +30,9 @@ func (d *Decoded) Summary() Summary {
 			if s.ProductID == "" {
 				s.ProductID = r.RenewalInfo.ProductID
 			}
+			if s.AppAccountToken == "" {
+				s.AppAccountToken = r.RenewalInfo.AppAccountToken
+			}
 		}
 		if a := d.SignedAppTransactionInfo; a != nil && a.AppTransaction != nil && s.TransactionID == "" {
 			s.TransactionID = a.AppTransaction.AppTransactionID
@@ -82,6 +85,7 @@ func (d *Decoded) Summary() Summary {
 
 func fillTransaction(s *Summary, t *Transaction) {
 	s.OriginalTransactionID, s.TransactionID, s.ProductID = t.OriginalTransactionID, t.TransactionID, t.ProductID
+	s.AppAccountToken = t.AppAccountToken
 	s.PurchaseDate, s.ExpiresDate = t.PurchaseDate.Time(), t.ExpiresDate.Time()
 }
 

@@ -62,8 +62,8 @@ const (
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,
 		original_transaction_id, transaction_id, product_id, signed_date,
 		trust, trust_class, trust_message, identity_mismatch, duplicate_of,
-		response_status, latency_ns, kind, hub_pending, hub_origin
-	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?)`
+		response_status, latency_ns, kind, hub_pending, hub_origin, app_account_token
+	) VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?)`
 	qInsertBody  = `INSERT INTO capture_bodies (capture_id, body) VALUES (?, ?)`
 	qSetResponse = `UPDATE captures SET response_status = ?, latency_ns = ? WHERE id = ?`
 )
@@ -84,7 +84,7 @@ func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup i
 		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
 		c.Trust, c.TrustClass, c.TrustMessage, c.IdentityMismatch, nullID(dup),
-		c.ResponseStatus, int64(c.Latency), c.Kind, c.HubPending, c.HubOrigin)
+		c.ResponseStatus, int64(c.Latency), c.Kind, c.HubPending, c.HubOrigin, c.AppAccountToken)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
 	}
@@ -114,7 +114,7 @@ const captureColumns = `c.id, c.received_at, c.method, c.path, c.query, c.header
 	c.source_ip, c.apple_range, c.body_size, c.notification_uuid, c.type, c.subtype, c.environment,
 	c.bundle_id, c.app_apple_id, c.original_transaction_id, c.transaction_id, c.product_id,
 	c.signed_date, c.trust, c.trust_class, c.trust_message, c.identity_mismatch,
-	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns, c.kind, c.hub_pending, c.hub_origin`
+	coalesce(c.duplicate_of, 0), c.response_status, c.latency_ns, c.kind, c.hub_pending, c.hub_origin, c.app_account_token`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -152,7 +152,7 @@ func scanCapture(sc scanner, extra ...any) (Capture, error) {
 		&c.SourceIP, &c.AppleRange, &c.BodySize, &c.NotificationUUID, &c.Type, &c.Subtype, &c.Environment,
 		&c.BundleID, &c.AppAppleID, &c.OriginalTransactionID, &c.TransactionID, &c.ProductID,
 		&signed, &c.Trust, &c.TrustClass, &c.TrustMessage, &c.IdentityMismatch,
-		&c.DuplicateOf, &c.ResponseStatus, &lt, &c.Kind, &c.HubPending, &c.HubOrigin}
+		&c.DuplicateOf, &c.ResponseStatus, &lt, &c.Kind, &c.HubPending, &c.HubOrigin, &c.AppAccountToken}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Capture{}, err
 	}

@@ -26,6 +26,7 @@ type Filter struct {
 	Products               []string // part of the product ID, any case
 	OriginalTransactionIDs []string // exact
 	NotificationUUIDs      []string // exact
+	AccountTokens          []string // appAccountToken, exact (any case: it is a UUID)
 	Text                   string   // free text over type, subtype, product, ids, bundle, path
 	Since, Until           time.Time
 	BeforeID               int64 // newest first: only captures with a smaller ID
@@ -35,7 +36,7 @@ type Filter struct {
 }
 
 // FilterHelp is the grammar in one paragraph, for help texts and error messages.
-const FilterHelp = `KEY:VALUE terms and free text. Keys: type (TYPE or TYPE/SUBTYPE), subtype, env, trust, product (part of the ID), bundle, otid, uuid. A key given twice, or VALUE,VALUE, matches either value; different keys must all match; other words search type, product, IDs, bundle and path.`
+const FilterHelp = `KEY:VALUE terms and free text. Keys: type (TYPE or TYPE/SUBTYPE), subtype, env, trust, product (part of the ID), bundle, otid, uuid, account (appAccountToken). A key given twice, or VALUE,VALUE, matches either value; different keys must all match; other words search type, product, IDs, bundle and path.`
 
 // filterKeys are the keys of the grammar with their aliases, in the order messages list them.
 var filterKeys = []struct {
@@ -51,6 +52,7 @@ var filterKeys = []struct {
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
 	{"otid", []string{"original", "original-transaction-id"}, "an originalTransactionId"},
 	{"uuid", []string{"notificationuuid"}, "a notificationUUID"},
+	{"account", []string{"appaccounttoken"}, "an appAccountToken"},
 }
 
 // TrustLabels are the trust labels a filter accepts, in the order messages list them. Each call
@@ -211,6 +213,8 @@ func (f *Filter) addValue(name, v string) error {
 		add(&f.OriginalTransactionIDs, v)
 	case "uuid":
 		add(&f.NotificationUUIDs, v)
+	case "account":
+		add(&f.AccountTokens, strings.ToLower(v))
 	}
 	return nil
 }
@@ -277,7 +281,7 @@ func (f Filter) String() string {
 	}{
 		{"type", f.Types}, {"subtype", f.Subtypes}, {"env", f.Environments}, {"trust", f.Trusts},
 		{"product", f.Products}, {"bundle", f.BundleIDs}, {"otid", f.OriginalTransactionIDs},
-		{"uuid", f.NotificationUUIDs},
+		{"uuid", f.NotificationUUIDs}, {"account", f.AccountTokens},
 	} {
 		if len(t.vals) > 0 {
 			parts = append(parts, t.key+":"+strings.Join(t.vals, ","))
@@ -330,6 +334,10 @@ func (f Filter) where() (string, []any) {
 	})
 	anyOf(f.OriginalTransactionIDs, eq("original_transaction_id"))
 	anyOf(f.NotificationUUIDs, eq("notification_uuid"))
+	anyOf(f.AccountTokens, func(v string) string {
+		args = append(args, v)
+		return "lower(c.app_account_token) = ?"
+	})
 	if !f.Since.IsZero() {
 		conds = append(conds, "c.received_at >= ?")
 		args = append(args, nanos(f.Since))
@@ -372,7 +380,7 @@ func (f Filter) Match(c *Capture) bool {
 	in := func(vals []string, got string) bool { return len(vals) == 0 || slices.Contains(vals, got) }
 	if !in(f.Subtypes, c.Subtype) || !in(f.Environments, c.Environment) || !in(f.Trusts, c.Trust) ||
 		!in(f.BundleIDs, c.BundleID) || !in(f.OriginalTransactionIDs, c.OriginalTransactionID) ||
-		!in(f.NotificationUUIDs, c.NotificationUUID) {
+		!in(f.NotificationUUIDs, c.NotificationUUID) || !in(f.AccountTokens, strings.ToLower(c.AppAccountToken)) {
 		return false
 	}
 	if len(f.Types) > 0 && !slices.ContainsFunc(f.Types, func(v string) bool {

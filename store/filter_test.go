@@ -118,3 +118,29 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+// account: selects by appAccountToken, in the store's query and in Match alike, without regard
+// to case (it is a UUID).
+func TestFilterAccount(t *testing.T) {
+	s := openTemp(t)
+	ctx := testCtx(t)
+	for _, tok := range []string{"7E3FB20B-4CDB-47CC-936D-99D65F608138", "", "a1b2c3d4-0000-4000-8000-000000000000"} {
+		if err := s.Insert(ctx, &Capture{Method: "POST", Path: "/", Body: []byte("{}"), AppAccountToken: tok}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := ParseFilter("account:7e3fb20b-4cdb-47cc-936d-99d65f608138")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].AppAccountToken != "7E3FB20B-4CDB-47CC-936D-99D65F608138" || !f.Match(&got[0]) {
+		t.Fatalf("account filter: %+v", got)
+	}
+	if f.Match(&Capture{AppAccountToken: "a1b2c3d4-0000-4000-8000-000000000000"}) || f.Match(&Capture{}) {
+		t.Fatal("Match took another account")
+	}
+}

@@ -102,6 +102,12 @@ CREATE TABLE hub_meta (
 	value TEXT NOT NULL
 );
 `,
+	// 4: the appAccountToken of a notification's transaction (or renewal info), for the filter
+	// key account: ('' before schema 4).
+	`
+ALTER TABLE captures ADD COLUMN app_account_token TEXT NOT NULL DEFAULT '';
+CREATE INDEX captures_account ON captures(app_account_token) WHERE app_account_token <> '';
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

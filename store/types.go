@@ -35,6 +35,7 @@ type Capture struct {
 	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
 	TransactionID         string    `json:"transactionId,omitempty"`
 	ProductID             string    `json:"productId,omitempty"`
+	AppAccountToken       string    `json:"appAccountToken,omitempty"`
 	SignedDate            time.Time `json:"signedDate,omitzero"`
 	Trust                 string    `json:"trust"`                // decode.Label
 	TrustClass            string    `json:"trustClass,omitempty"` // decode.Class
@@ -109,6 +110,7 @@ func (c *Capture) SetSummary(s decode.Summary) {
 	c.OriginalTransactionID = s.OriginalTransactionID
 	c.TransactionID = s.TransactionID
 	c.ProductID = s.ProductID
+	c.AppAccountToken = s.AppAccountToken
 	c.SignedDate = s.SignedDate
 	c.Trust = string(s.Label)
 	c.TrustClass = string(s.Class)
