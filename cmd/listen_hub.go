@@ -164,8 +164,17 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 		return r, err
 	}
 	pub := hub.NewPublisher(js, st, hubID, log)
+	// The hub's output says which listeners acknowledged each capture.
+	acks := &hub.AckWatcher{JS: js, Acked: func(id int64, consumer string) {
+		bus.Publish(events.Event{Kind: events.HubAck, CaptureID: id, Consumer: consumer})
+	}}
+	pub.Published = func(c *store.Capture, seq uint64) { acks.Add(c.ID, seq) }
 	wake, unsubscribe := bus.Subscribe(1024)
-	r.wg.Add(2)
+	r.wg.Add(3)
+	go func() {
+		defer r.wg.Done()
+		acks.Run(ctx)
+	}()
 	go func() {
 		defer r.wg.Done()
 		pub.Run(ctx)

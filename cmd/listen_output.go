@@ -131,6 +131,8 @@ func (p *eventPrinter) print(e events.Event) {
 		fmt.Fprintln(p.io.Out, formatCaptureLine(e.Capture, s))
 	case events.Delivery:
 		fmt.Fprintln(p.io.Out, formatDeliveryLine(e.Delivery, s))
+	case events.HubAck:
+		fmt.Fprintf(p.io.Out, "#%d acknowledged by %s\n", e.CaptureID, termsafe.String(e.Consumer))
 	case events.Tunnel:
 		if e.Err != "" {
 			// The message says what happens next (reconnecting, or the end); the error says why.

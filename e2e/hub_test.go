@@ -142,6 +142,22 @@ func TestHubTwoListeners(t *testing.T) {
 	a.waitNotifications(t, 1)
 	b = StartListener(t, dir, "--store", bStore, "--hub", hubURL, "--name", "bob", "--hub-filter", "bundle:com.example.b")
 	b.waitNotifications(t, 2)
+	// The hub's output says which listeners acknowledged each capture.
+	acked := map[string]int{}
+	deadline := time.After(60 * time.Second)
+	for acked["alice"] < 7 || acked["bob"] < 7 {
+		select {
+		case e, ok := <-h.events:
+			if !ok {
+				t.Fatalf("hub exited: %s", h.stderr)
+			}
+			if e["event"] == "hub-ack" {
+				acked[e["consumer"].(string)]++
+			}
+		case <-deadline:
+			t.Fatalf("hub-ack events after 60s: %v", acked)
+		}
+	}
 	_ = a.Stop(t)
 	_ = b.Stop(t)
 	wantExactly(t, aStore, as)

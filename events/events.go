@@ -22,6 +22,7 @@ const (
 	Probe        Kind = "probe"        // a self-check through the public URL finished
 	Error        Kind = "error"        // the receiver could not store a request
 	Connect      Kind = "connect"      // listen --connect changed App Store Connect (Message), or failed to (Err)
+	HubAck       Kind = "hub-ack"      // s2s hub: the consumer Consumer acknowledged the capture CaptureID
 )
 
 // Event is one thing that happened in a listening session.
@@ -35,6 +36,9 @@ type Event struct {
 	PublicURL string `json:"publicUrl,omitempty"`
 	Store     string `json:"store,omitempty"`
 	Hub       string `json:"hub,omitempty"` // s2s hub: the NATS URL teammates pass to listen --hub
+	// HubAck fields
+	CaptureID int64  `json:"captureId,omitempty"`
+	Consumer  string `json:"consumer,omitempty"`
 	// Probe fields
 	Verdict appstore.SendAttemptResult `json:"verdict,omitempty"`
 	Message string                     `json:"message,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -62,4 +63,80 @@ func StreamStatus(ctx context.Context, js jetstream.JetStream, stream string) (S
 	}
 	sort.Slice(st.Consumers, func(i, j int) bool { return st.Consumers[i].Name < st.Consumers[j].Name })
 	return st, nil
+}
+
+// AckWatcher follows which consumers acknowledged the captures the hub published: Add a capture
+// with its stream sequence, and Run tells Acked once per consumer whose acknowledgement floor
+// reaches it. It remembers at most a bounded number of captures (the oldest are forgotten).
+type AckWatcher struct {
+	JS    jetstream.JetStream
+	Acked func(captureID int64, consumer string)
+
+	mu      sync.Mutex
+	pending []ackEntry
+	wake    chan struct{}
+}
+
+type ackEntry struct {
+	id, seq uint64
+	seen    map[string]bool
+}
+
+const ackWatchLimit = 10000
+
+// Add follows capture id, published at stream sequence seq.
+func (w *AckWatcher) Add(id int64, seq uint64) {
+	w.mu.Lock()
+	if len(w.pending) >= ackWatchLimit {
+		w.pending = w.pending[1:]
+	}
+	w.pending = append(w.pending, ackEntry{id: uint64(id), seq: seq, seen: map[string]bool{}})
+	w.mu.Unlock()
+}
+
+// Run polls the consumers' state once a second while captures are followed, until ctx ends.
+func (w *AckWatcher) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		w.mu.Lock()
+		n := len(w.pending)
+		w.mu.Unlock()
+		if n == 0 {
+			continue
+		}
+		st, err := StreamStatus(ctx, w.JS, "")
+		if err != nil {
+			continue
+		}
+		w.mu.Lock()
+		keep := w.pending[:0]
+		type ack struct {
+			id   int64
+			name string
+		}
+		var acks []ack
+		for _, e := range w.pending {
+			for _, c := range st.Consumers {
+				if !e.seen[c.Name] && c.AckFloor >= e.seq {
+					e.seen[c.Name] = true
+					acks = append(acks, ack{int64(e.id), c.Name})
+				}
+			}
+			// Kept until every consumer known now has acknowledged it.
+			if len(e.seen) < len(st.Consumers) || len(st.Consumers) == 0 {
+				keep = append(keep, e)
+			}
+		}
+		w.pending = keep
+		w.mu.Unlock()
+		for _, a := range acks {
+			w.Acked(a.id, a.name)
+		}
+	}
 }
