@@ -54,8 +54,6 @@ func (o *hubListenOptions) validate() error {
 type hubServeOptions struct {
 	NatsListen string
 	NatsAuth   string
-	NatsCert   string
-	NatsKey    string
 	NatsURL    string
 	MaxAge     time.Duration
 	Replicas   int
@@ -64,19 +62,14 @@ type hubServeOptions struct {
 func (o *hubServeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NatsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server (port 0 picks a free port)")
 	fs.StringVar(&o.NatsAuth, "nats-auth", "", "token clients must present to the embedded NATS server (default: one generated at the first start and kept in the store, so the URL stays the same)")
-	fs.StringVar(&o.NatsCert, "nats-cert", "", "TLS certificate (PEM) for the embedded NATS server; with --nats-key")
-	fs.StringVar(&o.NatsKey, "nats-key", "", "TLS private key (PEM) for the embedded NATS server; with --nats-cert")
 	fs.StringVar(&o.NatsURL, "nats", "", "use this NATS server or cluster (URL with credentials) instead of the embedded one")
 	fs.DurationVar(&o.MaxAge, "retention", hub.DefaultMaxAge, "how long the stream keeps captures for listeners that are away")
 	fs.IntVar(&o.Replicas, "replicas", 1, "stream replicas (3 on a three-node NATS cluster)")
 }
 
 func (o *hubServeOptions) validate() error {
-	if o.NatsURL != "" && (o.NatsAuth != "" || o.NatsCert != "" || o.NatsKey != "") {
-		return usageErrorf("--nats uses an existing NATS server: --nats-auth, --nats-cert and --nats-key configure the embedded one")
-	}
-	if (o.NatsCert == "") != (o.NatsKey == "") {
-		return usageErrorf("--nats-cert and --nats-key go together")
+	if o.NatsURL != "" && o.NatsAuth != "" {
+		return usageErrorf("--nats uses an existing NATS server (credentials in its URL): --nats-auth is the embedded server's token")
 	}
 	if o.MaxAge < time.Minute {
 		return usageErrorf("--retention must be at least 1m, not %s", o.MaxAge)
@@ -143,7 +136,7 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 		}
 		srv, err := hub.StartServer(hub.ServerOptions{
 			Listen: s.NatsListen, StoreDir: filepath.Join(filepath.Dir(storePath), "hub-jetstream"),
-			Token: token, CertFile: s.NatsCert, KeyFile: s.NatsKey, MaxMsg: hub.MaxMsg(o.MaxBody),
+			Token: token, MaxMsg: hub.MaxMsg(o.MaxBody),
 		})
 		if err != nil {
 			return r, err
