@@ -291,3 +291,27 @@ func TestHubCrashes(t *testing.T) {
 		}
 	}
 }
+
+// --nats: a hub that uses an existing NATS server (here, another hub's embedded one) publishes to
+// the same stream; a listener gets the captures of both, each from its own hub.
+func TestHubExistingNATS(t *testing.T) {
+	dir := t.TempDir()
+	h1 := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--store", filepath.Join(dir, "hub1", "captures.db"))
+	url := h1.Ready["hub"].(string)
+	h2 := startReceiver(t, dir, "hub", "--nats", url, "--store", filepath.Join(dir, "hub2", "captures.db"))
+	if h2.Ready["hub"] != url {
+		t.Fatalf("hub with --nats: ready %v", h2.Ready)
+	}
+	aStore := filepath.Join(dir, "a", "captures.db")
+	a := StartListener(t, dir, "--store", aStore, "--hub", url, "--name", "alice", "--hub-filter", "bundle:com.example.a")
+	bodies := hubBodies(t, dir, "com.example.a", 2)
+	postAll(t, h1.URL, bodies[:1])
+	postAll(t, h2.URL, bodies[1:])
+	a.waitNotifications(t, 2)
+	_ = a.Stop(t)
+	wantExactly(t, aStore, bodies)
+	_, list := storedBodies(t, aStore)
+	if strings.Split(list[0].HubOrigin, "/")[0] == strings.Split(list[1].HubOrigin, "/")[0] {
+		t.Fatalf("two hubs, one identity: %s %s", list[0].HubOrigin, list[1].HubOrigin)
+	}
+}
