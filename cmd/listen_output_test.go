@@ -130,3 +130,13 @@ func TestEventPrinterReportsDrops(t *testing.T) {
 		}
 	}
 }
+
+// The hub's lines say which listener acknowledged a capture, its name made safe for a terminal.
+func TestEventPrinterHubAck(t *testing.T) {
+	ios, _, out, _ := TestIO()
+	p := newEventPrinter(ios, "lines")
+	p.print(events.Event{Kind: events.HubAck, CaptureID: 12, Consumer: "alice\x1b[2J"})
+	if got := out.String(); !strings.HasPrefix(got, "#12 acknowledged by alice") || strings.Contains(got, "\x1b") {
+		t.Fatalf("hub-ack line %q", got)
+	}
+}
