@@ -20,10 +20,12 @@ import (
 
 // Stream and subjects: one subject per capture under SubjectPrefix.
 const (
-	DefaultStream  = "S2S_CAPTURES"
-	SubjectPrefix  = "s2s.captures."
-	DefaultMaxAge  = 7 * 24 * time.Hour
-	headerOverhead = 64 << 10 // room for the request's headers beside the body
+	DefaultStream = "S2S_CAPTURES"
+	SubjectPrefix = "s2s.captures."
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// headerOverhead is room for the request's headers beside the body: the receiver reads at
+	// most 64 KiB of them, and JSON may write a byte as six (\u00XX).
+	headerOverhead = 512 << 10
 )
 
 // Message headers. Nats-Msg-Id (the hub capture identity) lets JetStream drop a republished

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/s2s-dev/s2s/store"
@@ -22,7 +23,8 @@ type Publisher struct {
 	// Published, when set, is told each capture JetStream acknowledged, with its stream sequence.
 	Published func(c *store.Capture, seq uint64)
 
-	wake chan struct{}
+	wake   chan struct{}
+	tooBig map[int64]bool // captures already reported as too large for the server
 }
 
 // NewPublisher returns a publisher; call Run.
@@ -30,7 +32,7 @@ func NewPublisher(js jetstream.JetStream, st *store.Store, hubID string, log *sl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Publisher{JS: js, Store: st, HubID: hubID, Log: log, wake: make(chan struct{}, 1)}
+	return &Publisher{JS: js, Store: st, HubID: hubID, Log: log, wake: make(chan struct{}, 1), tooBig: map[int64]bool{}}
 }
 
 // Wake asks the publisher to look at the outbox now; it never blocks.
@@ -125,6 +127,16 @@ func (p *Publisher) publishBatch(ctx context.Context, batch []store.Capture) ([]
 				inflight = append(inflight, pending{batch[i].ID, f})
 				continue
 			}
+		}
+		if errors.Is(err, nats.ErrMaxPayload) {
+			// This server will never take it (an existing server's max_payload is below
+			// --max-body plus headers): it stays in the outbox, counted by hub status, and the
+			// captures after it go on.
+			if !p.tooBig[batch[i].ID] {
+				p.tooBig[batch[i].ID] = true
+				p.Log.Error("a capture is larger than the NATS server accepts; it stays in the outbox (raise max_payload)", "capture", batch[i].ID, "size", len(batch[i].Body))
+			}
+			continue
 		}
 		first = err
 		break
