@@ -237,6 +237,9 @@ func noteOf(c store.Capture) string {
 	if c.DuplicateOf != 0 {
 		notes = append(notes, fmt.Sprintf("duplicate of %d", c.DuplicateOf))
 	}
+	if c.HubOrigin != "" {
+		notes = append(notes, "via hub")
+	}
 	if c.IdentityMismatch != "" {
 		notes = append(notes, "identity mismatch")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -177,6 +178,9 @@ func writeCaptureMeta(w io.Writer, raw *store.Capture, deliveries []store.Delive
 	}
 	if c.DuplicateOf != 0 {
 		row("duplicate", "of capture %d (same notificationUUID %s)", c.DuplicateOf, c.NotificationUUID)
+	}
+	if c.HubOrigin != "" {
+		row("via hub", "hub capture %s (received by s2s hub, verified again here)", termsafe.String(c.HubOrigin))
 	}
 	if c.IdentityMismatch != "" {
 		row("identity", "MISMATCH: %s", c.IdentityMismatch)

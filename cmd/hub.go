@@ -84,7 +84,7 @@ func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
 	f := o.f
 	storePath := captureStorePath(f, o.StorePath)
 	st, err := openExistingStore(storePath)
-	if errors.Is(err, errCapNoStore) {
+	if errors.Is(err, errNoStore) {
 		return fmt.Errorf("there is no store at %s: s2s hub status reads the hub's store (--store) for its URL and outbox", storePath)
 	}
 	if err != nil {

@@ -341,6 +341,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	// listener serves, and stops after it has, before the store closes.
 	hubR, err := o.startHub(ctx, s.st, s.storePath, handler, s.bus, s.log)
 	if err != nil {
+		s.ln.Close()
 		return err
 	}
 	defer hubR.stop()
