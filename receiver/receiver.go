@@ -308,7 +308,9 @@ func (h *Handler) Accept(ctx context.Context, c *store.Capture) error {
 
 // Decode is the summary the handler's verifier gives body: a hub consumer filters on it, never on
 // the hub's word.
-func (h *Handler) Decode(body []byte) decode.Summary { return h.o.Verifier.DecodeEndpointBody(body).Summary() }
+func (h *Handler) Decode(body []byte) decode.Summary {
+	return h.o.Verifier.DecodeEndpointBody(body).Summary()
+}
 
 // Wait blocks until every answer sent so far is recorded; call it after the server has shut
 // down and before the store is closed.
