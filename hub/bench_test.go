@@ -92,7 +92,9 @@ func benchHub(b *testing.B, inflight int) {
 	defer unsub2()
 	sink := receiver.New(receiver.Options{Store: listenStore, Verifier: verifier, Bus: listenBus})
 	filter, _ := store.ParseFilter("bundle:com.example.a")
-	go (&Consumer{JS: js, Name: "bench", Filter: filter, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
+	go func() {
+		_ = (&Consumer{JS: js, Name: "bench", Filter: filter, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
+	}()
 
 	var mu sync.Mutex
 	sent := make([]time.Time, b.N)

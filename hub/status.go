@@ -74,7 +74,6 @@ type AckWatcher struct {
 
 	mu      sync.Mutex
 	pending []ackEntry
-	wake    chan struct{}
 }
 
 type ackEntry struct {
