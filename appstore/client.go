@@ -227,27 +227,43 @@ func (c *Client) GetNotificationHistory(ctx context.Context, req NotificationHis
 // NotificationHistory fetches every page, calling page for each (page numbers from 1). It stops
 // at the first error, including one returned by page.
 func (c *Client) NotificationHistory(ctx context.Context, req NotificationHistoryRequest, page func(n int, p *NotificationHistoryResponse) error) error {
+	return followPages(
+		func(token string) (*NotificationHistoryResponse, error) {
+			return c.GetNotificationHistory(ctx, req, token)
+		},
+		func(p *NotificationHistoryResponse) (bool, string) { return p.HasMore, p.PaginationToken },
+		page,
+		"App Store Server API: page %d says hasMore but gives no new paginationToken",
+		"App Store Server API: notification history still has more after %d pages; stopped")
+}
+
+// followPages fetches pages until one says it has no more, calling page for each (numbers from
+// 1). more tells whether a page has a next one and the token that leads to it. A page that says
+// it has more but gives no new token (noNext), or more than maxHistoryPages pages (tooMany), is
+// an error: a stand-in or a proxy that loops must not keep s2s fetching for ever.
+func followPages[P any](fetch func(token string) (P, error), more func(P) (bool, string), page func(int, P) error, noNext, tooMany string) error {
 	token := ""
 	seen := map[string]bool{}
 	for n := 1; ; n++ {
-		p, err := c.GetNotificationHistory(ctx, req, token)
+		p, err := fetch(token)
 		if err != nil {
 			return err
 		}
 		if err := page(n, p); err != nil {
 			return err
 		}
-		if !p.HasMore {
+		hasMore, next := more(p)
+		if !hasMore {
 			return nil
 		}
-		if p.PaginationToken == "" || seen[p.PaginationToken] {
-			return fmt.Errorf("App Store Server API: page %d says hasMore but gives no new paginationToken", n)
+		if next == "" || seen[next] {
+			return fmt.Errorf(noNext, n)
 		}
 		if n >= maxHistoryPages {
-			return fmt.Errorf("App Store Server API: notification history still has more after %d pages; stopped", n)
+			return fmt.Errorf(tooMany, n)
 		}
-		seen[p.PaginationToken] = true
-		token = p.PaginationToken
+		seen[next] = true
+		token = next
 	}
 }
 

@@ -100,26 +100,12 @@ const maxHistoryPages = 1000
 // TransactionHistory fetches every page, calling page for each (page numbers from 1). It stops at
 // the first error, including one returned by page.
 func (c *Client) TransactionHistory(ctx context.Context, transactionID string, req TransactionHistoryRequest, page func(n int, p *TransactionHistoryResponse) error) error {
-	revision := ""
-	seen := map[string]bool{}
-	for n := 1; ; n++ {
-		p, err := c.GetTransactionHistory(ctx, transactionID, req, revision)
-		if err != nil {
-			return err
-		}
-		if err := page(n, p); err != nil {
-			return err
-		}
-		if !p.HasMore {
-			return nil
-		}
-		if p.Revision == "" || seen[p.Revision] {
-			return fmt.Errorf("App Store Server API: transaction history page %d says hasMore but gives no new revision", n)
-		}
-		if n >= maxHistoryPages {
-			return fmt.Errorf("App Store Server API: transaction history still has more after %d pages; stopped", n)
-		}
-		seen[p.Revision] = true
-		revision = p.Revision
-	}
+	return followPages(
+		func(revision string) (*TransactionHistoryResponse, error) {
+			return c.GetTransactionHistory(ctx, transactionID, req, revision)
+		},
+		func(p *TransactionHistoryResponse) (bool, string) { return p.HasMore, p.Revision },
+		page,
+		"App Store Server API: transaction history page %d says hasMore but gives no new revision",
+		"App Store Server API: transaction history still has more after %d pages; stopped")
 }
