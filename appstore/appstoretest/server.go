@@ -28,8 +28,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/s2s-dev/s2s/appstore"
 )
 
@@ -339,43 +337,18 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rec *Request) in
 
 // checkToken verifies the bearer token as Apple does; the error says why it was refused.
 func (s *Server) checkToken(header string) error {
-	raw, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || raw == "" {
-		return errors.New("no bearer token")
-	}
 	now := s.opts.Now()
-	claims := jwt.MapClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid != s.opts.KeyID {
-			return nil, fmt.Errorf("kid %q is not the key id %q", kid, s.opts.KeyID)
-		}
-		return s.opts.PublicKey, nil
-	},
-		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
-		jwt.WithAudience(appstore.Audience),
-		jwt.WithIssuer(s.opts.IssuerID),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
+	claims, iat, exp, err := CheckBearerToken(header, s.opts.KeyID, s.opts.PublicKey, appstore.Audience, s.opts.IssuerID, now)
 	if err != nil {
 		return err
-	}
-	if typ, _ := tok.Header["typ"].(string); typ != "JWT" {
-		return fmt.Errorf("typ %q, want JWT", typ)
 	}
 	if bid, _ := claims["bid"].(string); bid != s.opts.BundleID {
 		return fmt.Errorf("bid %q is not the bundle id %q", bid, s.opts.BundleID)
 	}
-	iat, err := claims.GetIssuedAt()
-	if err != nil || iat == nil {
-		return errors.New("no iat")
+	if now.Sub(iat) > s.opts.MaxTokenAge {
+		return fmt.Errorf("iat %s is older than %s", iat.UTC().Format(time.RFC3339), s.opts.MaxTokenAge)
 	}
-	exp, _ := claims.GetExpirationTime()
-	if now.Sub(iat.Time) > s.opts.MaxTokenAge {
-		return fmt.Errorf("iat %s is older than %s", iat.Time.UTC().Format(time.RFC3339), s.opts.MaxTokenAge)
-	}
-	if exp.Time.Sub(iat.Time) > time.Hour {
+	if exp.Sub(iat) > time.Hour {
 		return errors.New("token lifetime longer than 60 minutes")
 	}
 	return nil

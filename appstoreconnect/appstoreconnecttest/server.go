@@ -14,7 +14,6 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -27,8 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/s2s-dev/s2s/appstore/appstoretest"
 	"github.com/s2s-dev/s2s/appstoreconnect"
 )
 
@@ -189,37 +187,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rec *Request) in
 
 // checkToken verifies the bearer token as Apple does; the error says why it was refused.
 func (s *Server) checkToken(header string) error {
-	raw, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || raw == "" {
-		return errors.New("no bearer token")
-	}
-	now := s.opts.Now()
-	claims := jwt.MapClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid != s.opts.KeyID {
-			return nil, fmt.Errorf("kid %q is not the key id %q", kid, s.opts.KeyID)
-		}
-		return s.opts.PublicKey, nil
-	},
-		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
-		jwt.WithAudience(appstoreconnect.Audience),
-		jwt.WithIssuer(s.opts.IssuerID),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
+	_, iat, exp, err := appstoretest.CheckBearerToken(header, s.opts.KeyID, s.opts.PublicKey, appstoreconnect.Audience, s.opts.IssuerID, s.opts.Now())
 	if err != nil {
 		return err
 	}
-	if typ, _ := tok.Header["typ"].(string); typ != "JWT" {
-		return fmt.Errorf("typ %q, want JWT", typ)
-	}
-	iat, err := claims.GetIssuedAt()
-	if err != nil || iat == nil {
-		return errors.New("no iat")
-	}
-	exp, _ := claims.GetExpirationTime()
-	if exp.Time.Sub(iat.Time) > appstoreconnect.MaxTokenLifetime {
+	if exp.Sub(iat) > appstoreconnect.MaxTokenLifetime {
 		return errors.New("exp is more than 20 minutes after iat")
 	}
 	return nil
