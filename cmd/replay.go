@@ -166,32 +166,10 @@ func (o *replayOptions) filter() (store.Filter, bool, error) {
 }
 
 func runReplay(ctx context.Context, o *replayOptions) error {
-	ios := o.f.IO
-	flt, filtered, err := o.filter()
+	flt, every, dest, err := o.check()
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(o.IDs) == 0 && !filtered:
-		return usageErrorf("name the captures to replay by ID (s2s replay 12 13), or select them with filters (--filter, --type, --subtype, --env, --trust, --since, --until)")
-	case len(o.IDs) > 0 && filtered:
-		return usageErrorf("give capture IDs or filters, not both")
-	case !o.Resign && (len(o.Sets) > 0 || o.KeepUUID):
-		return usageErrorf("--set and --keep-uuid edit and re-sign the payload: add --resign")
-	}
-	if err := fixtures.ParseSets(o.Sets); err != nil {
-		return &UsageError{Err: err}
-	}
-	every, err := relay.ParseRate(o.Rate)
-	if err != nil {
-		return usageErrorf("invalid --rate: %v", err)
-	}
-	dest, err := o.destination()
-	if err != nil {
-		return err
-	}
-	to := dest.label
-
 	storePath := captureStorePath(o.f, o.StorePath)
 	if dest.store != "" && o.StorePath == "" {
 		storePath = dest.store // the pending retries to take over are in listen's store
@@ -209,147 +187,241 @@ func runReplay(ctx context.Context, o *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(o.IDs) == 0 && len(caps) == o.Limit {
-		// A replay after an outage must not drop the oldest in silence: say --limit cut it.
-		if n, err := st.Count(ctx, flt); err == nil && n > len(caps) {
-			fmt.Fprintf(ios.ErrOut, "%d captures match; only the newest %d are selected (--limit %d): --limit %d selects them all.\n", n, len(caps), o.Limit, n)
-		}
-	}
+	o.warnLimitCut(ctx, st, flt, len(caps))
 	if len(caps) == 0 {
-		if o.JSON {
-			return writeJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
-		}
-		fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
-		for _, t := range flt.UnknownTypes() {
-			fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
-		}
-		return nil
+		return o.reportNoCaptures(dest.label, storePath, flt)
 	}
-
-	var chain *fixtures.Chain
-	if o.Resign {
-		if chain, err = fixtures.LoadDefault(o.f.Getenv); err != nil {
-			return fmt.Errorf("loading the local test chain: %w", err)
-		}
-	}
-	if !o.JSON {
-		switch {
-		case dest.viaListener:
-			fmt.Fprintf(ios.ErrOut, "Sending to the running s2s listen at %s: it stores them again (it has no --forward-to targets).\n", to)
-		case dest.listenTargets && o.AllTargets:
-			fmt.Fprintf(ios.ErrOut, "Sending to %s, also where already accepted.\n", to)
-		case dest.listenTargets:
-			fmt.Fprintf(ios.ErrOut, "Sending to %s, except where already accepted (--all-targets sends there too).\n", to)
-		}
-	}
-
-	sum := replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}}
-	poster := &relay.Poster{Timeout: o.Timeout, Now: o.f.Now}
-	if roots, err := trustedCAs(o.f, o.CAFile); err != nil {
+	run, err := o.newReplayRun(dest, st, storePath, every, caps)
+	if err != nil {
 		return err
-	} else if roots != nil {
-		poster.Client = relay.NewClientTrusting(roots)
 	}
-	replayer := &relay.Replayer{Store: st, Poster: poster, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
-	pacer := &relay.Pacer{Every: every}
-	// A dry run is one table; results are printed as they come, in columns sized up front.
-	var table *tabwriter.Writer
-	if !o.JSON && o.DryRun {
-		table = tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
-	}
-	cols := replayColumns(caps)
-	recordWarned := false
 	for _, c := range caps {
-		base := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
-		body := c.Body
-		meta := relay.Meta{Replay: true, Attempt: 1}
-		if _, err := decode.ReadBody(c.Body); err != nil {
-			// A body stored before bodies were read with exact keys may carry a label it no
-			// longer earns: the header never says more than the body's reading allows.
-			meta.Trust = string(decode.LabelInvalid)
-		}
-		if o.Resign {
-			base.Resigned = true
-			resigned, err := chain.Resign(c.Body, o.Sets, o.KeepUUID)
-			if err != nil {
-				base.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
-			} else {
-				body, base.BodySize, meta.Trust = resigned, len(resigned), "simulated"
-			}
-		}
-		targets := dest.targetsFor(&c)
-		if len(targets) == 0 {
-			r := base
-			r.Skipped = fmt.Sprintf("not sent: no --forward-to target of s2s listen takes capture %d (%s %s); give --to", c.ID, orDash(c.Environment), orDash(c.Type))
-			sum.Skipped++
-			sum.Results = append(sum.Results, r)
-			if !o.JSON && !o.DryRun {
-				printReplayResult(ios.Out, r, cols, dest.listenTargets)
-			}
-			continue
-		}
-		for _, target := range targets {
-			r := base
-			r.Target = target
-			if o.DryRun {
-				sum.Results = append(sum.Results, r)
-				if table != nil {
-					printReplayPlan(table, r, target, o)
-				}
-				continue
-			}
-			if r.Error == "" {
-				if err := pacer.Wait(ctx); err != nil {
-					break
-				}
-				out, err := replayer.Replay(ctx, &c, body, target, meta)
-				if err != nil && !recordWarned {
-					recordWarned = true
-					fmt.Fprintf(ios.ErrOut, "s2s: replays are not recorded in %s: %s\n", storePath, errorText(err))
-				}
-				r.Skipped, r.TookOver, r.Delivery = out.Skipped, out.TookOver, out.Delivery
-				if d := out.Delivery; d != nil {
-					sum.Sent++
-					if d.State != store.DeliverySucceeded {
-						r.Error = d.Error
-					}
-				}
-			}
-			switch {
-			case r.Skipped != "":
-				sum.Skipped++
-			case r.Error == "":
-				sum.Succeeded++
-			default:
-				sum.Failed++
-			}
-			sum.Results = append(sum.Results, r)
-			if !o.JSON {
-				printReplayResult(ios.Out, r, cols, dest.listenTargets)
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
+		run.replayCapture(ctx, &c)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	if table != nil {
-		table.Flush()
+	return run.finish(ctx, len(caps))
+}
+
+// check reads the flags that select and shape a replay; every mistake is a usage error found
+// before the store is opened.
+func (o *replayOptions) check() (flt store.Filter, every time.Duration, dest replayDestination, err error) {
+	flt, filtered, err := o.filter()
+	if err != nil {
+		return flt, 0, dest, err
 	}
+	switch {
+	case len(o.IDs) == 0 && !filtered:
+		return flt, 0, dest, usageErrorf("name the captures to replay by ID (s2s replay 12 13), or select them with filters (--filter, --type, --subtype, --env, --trust, --since, --until)")
+	case len(o.IDs) > 0 && filtered:
+		return flt, 0, dest, usageErrorf("give capture IDs or filters, not both")
+	case !o.Resign && (len(o.Sets) > 0 || o.KeepUUID):
+		return flt, 0, dest, usageErrorf("--set and --keep-uuid edit and re-sign the payload: add --resign")
+	}
+	if err := fixtures.ParseSets(o.Sets); err != nil {
+		return flt, 0, dest, &UsageError{Err: err}
+	}
+	if every, err = relay.ParseRate(o.Rate); err != nil {
+		return flt, 0, dest, usageErrorf("invalid --rate: %v", err)
+	}
+	dest, err = o.destination()
+	return flt, every, dest, err
+}
+
+// warnLimitCut says when --limit left out older captures that match: a replay after an outage
+// must not drop the oldest in silence.
+func (o *replayOptions) warnLimitCut(ctx context.Context, st *store.Store, flt store.Filter, selected int) {
+	if len(o.IDs) != 0 || selected != o.Limit {
+		return
+	}
+	if n, err := st.Count(ctx, flt); err == nil && n > selected {
+		fmt.Fprintf(o.f.IO.ErrOut, "%d captures match; only the newest %d are selected (--limit %d): --limit %d selects them all.\n", n, selected, o.Limit, n)
+	}
+}
+
+// reportNoCaptures is the outcome of a selection that matched nothing: not an error.
+func (o *replayOptions) reportNoCaptures(to, storePath string, flt store.Filter) error {
+	ios := o.f.IO
 	if o.JSON {
+		return writeJSON(ios.Out, replaySummary{To: to, DryRun: o.DryRun, Results: []replayResult{}})
+	}
+	fmt.Fprintf(ios.ErrOut, "No captures match in %s; nothing sent.\n", storePath)
+	for _, t := range flt.UnknownTypes() {
+		fmt.Fprintf(ios.ErrOut, "%s is not a notificationType Apple documents; s2s send-test --list shows them.\n", t)
+	}
+	return nil
+}
+
+// replayRun is a replay under way: how it sends, and the tally so far.
+type replayRun struct {
+	o            *replayOptions
+	dest         replayDestination
+	storePath    string
+	chain        *fixtures.Chain // with --resign: the local test chain that signs again
+	replayer     *relay.Replayer
+	pacer        *relay.Pacer
+	table        *tabwriter.Writer // a human --dry-run: one table, flushed at the end
+	cols         columnWidths      // result lines are printed as they come, in columns sized up front
+	sum          replaySummary
+	recordWarned bool // the store refused to record a replay once: said once
+}
+
+// newReplayRun loads what sending needs (the test chain for --resign, the trusted CAs) and says
+// where the captures go.
+func (o *replayOptions) newReplayRun(dest replayDestination, st *store.Store, storePath string, every time.Duration, caps []store.Capture) (*replayRun, error) {
+	run := &replayRun{
+		o: o, dest: dest, storePath: storePath, cols: replayColumns(caps),
+		sum: replaySummary{To: dest.label, DryRun: o.DryRun, Results: []replayResult{}},
+	}
+	if o.Resign {
+		chain, err := fixtures.LoadDefault(o.f.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("loading the local test chain: %w", err)
+		}
+		run.chain = chain
+	}
+	if !o.JSON {
+		o.announce(dest)
+	}
+	poster := &relay.Poster{Timeout: o.Timeout, Now: o.f.Now}
+	if roots, err := trustedCAs(o.f, o.CAFile); err != nil {
+		return nil, err
+	} else if roots != nil {
+		poster.Client = relay.NewClientTrusting(roots)
+	}
+	run.replayer = &relay.Replayer{Store: st, Poster: poster, SkipAccepted: dest.listenTargets && !o.AllTargets, Now: o.f.Now}
+	run.pacer = &relay.Pacer{Every: every}
+	if !o.JSON && o.DryRun {
+		run.table = tabwriter.NewWriter(o.f.IO.Out, 0, 0, 2, ' ', 0)
+	}
+	return run, nil
+}
+
+// announce says, when the destination is not a plain --to, what the listener will do with them.
+func (o *replayOptions) announce(dest replayDestination) {
+	w := o.f.IO.ErrOut
+	switch {
+	case dest.viaListener:
+		fmt.Fprintf(w, "Sending to the running s2s listen at %s: it stores them again (it has no --forward-to targets).\n", dest.label)
+	case dest.listenTargets && o.AllTargets:
+		fmt.Fprintf(w, "Sending to %s, also where already accepted.\n", dest.label)
+	case dest.listenTargets:
+		fmt.Fprintf(w, "Sending to %s, except where already accepted (--all-targets sends there too).\n", dest.label)
+	}
+}
+
+// replayCapture sends c to each of its targets (or, on --dry-run, lists them).
+func (run *replayRun) replayCapture(ctx context.Context, c *store.Capture) {
+	base, body, meta := run.prepare(c)
+	targets := run.dest.targetsFor(c)
+	if len(targets) == 0 {
+		r := base
+		r.Skipped = fmt.Sprintf("not sent: no --forward-to target of s2s listen takes capture %d (%s %s); give --to", c.ID, orDash(c.Environment), orDash(c.Type))
+		run.sum.Skipped++
+		run.sum.Results = append(run.sum.Results, r)
+		if !run.o.JSON && !run.o.DryRun {
+			printReplayResult(run.o.f.IO.Out, r, run.cols, run.dest.listenTargets)
+		}
+		return
+	}
+	for _, target := range targets {
+		r := base
+		r.Target = target
+		if run.o.DryRun {
+			run.sum.Results = append(run.sum.Results, r)
+			if run.table != nil {
+				printReplayPlan(run.table, r, target, run.o)
+			}
+			continue
+		}
+		if r.Error == "" {
+			if err := run.pacer.Wait(ctx); err != nil {
+				return
+			}
+			run.send(ctx, c, body, target, meta, &r)
+		}
+		run.tally(r)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// prepare is what is sent for c: its stored bytes, or with --resign the edited payload signed
+// again; base is the result every target of c starts from (with the error that stops it being sent).
+func (run *replayRun) prepare(c *store.Capture) (base replayResult, body []byte, meta relay.Meta) {
+	base = replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
+	body = c.Body
+	meta = relay.Meta{Replay: true, Attempt: 1}
+	if _, err := decode.ReadBody(c.Body); err != nil {
+		// A body stored before bodies were read with exact keys may carry a label it no
+		// longer earns: the header never says more than the body's reading allows.
+		meta.Trust = string(decode.LabelInvalid)
+	}
+	if run.o.Resign {
+		base.Resigned = true
+		resigned, err := run.chain.Resign(c.Body, run.o.Sets, run.o.KeepUUID)
+		if err != nil {
+			base.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
+		} else {
+			body, base.BodySize, meta.Trust = resigned, len(resigned), "simulated"
+		}
+	}
+	return base, body, meta
+}
+
+// send makes one delivery of body to target and records its outcome in r.
+func (run *replayRun) send(ctx context.Context, c *store.Capture, body []byte, target string, meta relay.Meta, r *replayResult) {
+	out, err := run.replayer.Replay(ctx, c, body, target, meta)
+	if err != nil && !run.recordWarned {
+		run.recordWarned = true
+		fmt.Fprintf(run.o.f.IO.ErrOut, "s2s: replays are not recorded in %s: %s\n", run.storePath, errorText(err))
+	}
+	r.Skipped, r.TookOver, r.Delivery = out.Skipped, out.TookOver, out.Delivery
+	if d := out.Delivery; d != nil {
+		run.sum.Sent++
+		if d.State != store.DeliverySucceeded {
+			r.Error = d.Error
+		}
+	}
+}
+
+// tally counts r and prints its line.
+func (run *replayRun) tally(r replayResult) {
+	switch {
+	case r.Skipped != "":
+		run.sum.Skipped++
+	case r.Error == "":
+		run.sum.Succeeded++
+	default:
+		run.sum.Failed++
+	}
+	run.sum.Results = append(run.sum.Results, r)
+	if !run.o.JSON {
+		printReplayResult(run.o.f.IO.Out, r, run.cols, run.dest.listenTargets)
+	}
+}
+
+// finish prints the summary (or the JSON, or the dry run's count) and turns the outcome into the
+// exit status: interrupted, 1 when any send failed, else 0.
+func (run *replayRun) finish(ctx context.Context, selected int) error {
+	ios, sum := run.o.f.IO, run.sum
+	if run.table != nil {
+		run.table.Flush()
+	}
+	if run.o.JSON {
 		if err := writeJSON(ios.Out, sum); err != nil {
 			return err
 		}
-	} else if !o.DryRun {
+	} else if !run.o.DryRun {
 		printReplaySummary(ios.ErrOut, sum)
 	} else {
-		fmt.Fprintf(ios.ErrOut, "Dry run: %d would be sent to %s; nothing sent.\n", len(sum.Results), to)
+		fmt.Fprintf(ios.ErrOut, "Dry run: %d would be sent to %s; nothing sent.\n", len(sum.Results), sum.To)
 	}
 	if ctx.Err() != nil {
-		if !o.DryRun {
-			fmt.Fprintf(ios.ErrOut, "Interrupted: %d of %d not sent.\n", len(caps)-len(sum.Results), len(caps))
+		if !run.o.DryRun {
+			fmt.Fprintf(ios.ErrOut, "Interrupted: %d of %d not sent.\n", selected-len(sum.Results), selected)
 		}
 		return &SilentError{Code: ExitInterrupted}
 	}
