@@ -168,7 +168,7 @@ func v1Environment(e string) string {
 // or a signedPayload); KindUnknown lets the payload's fields decide.
 func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	// An endpoint's body is read as a notification, the common case, unless its keys say it is
-	// a real-time request (see the kind check below).
+	// a real-time request (see settleKind).
 	accept := want
 	if want == kindEndpoint {
 		want = KindNotification
@@ -176,6 +176,24 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	if want != KindUnknown {
 		d.Kind = want
 	}
+	j, compact, ok := v.readJWS(d, compact, want)
+	if !ok {
+		return
+	}
+	if !v.settleKind(d, j, compact, want, accept, depth) {
+		return
+	}
+	facts, typeErr, ok := v.readPayload(d, j.payload, depth)
+	if !ok {
+		return
+	}
+	d.Own = v.verifyPayload(d, j, facts, typeErr)
+	d.Verification = combine(d)
+}
+
+// readJWS parses compact into d's JWS, header and payload; false when it is not a JWS whose
+// payload is a JSON object (d then carries the reason). The compact it returns is the one parsed.
+func (v *Verifier) readJWS(d *Decoded, compact []byte, want Kind) (*jws, []byte, bool) {
 	if trimmed := bytes.TrimSpace(compact); len(trimmed) != len(compact) {
 		// A JWS in a body, a nested field or an API answer is the exact string the developer's
 		// server verifies: Apple's libraries check the signature over it as it is, space and
@@ -183,7 +201,7 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		if want != KindUnknown {
 			d.JWS = string(compact)
 			d.setOwn(invalid(ClassFormat, "the JWS has white space around it: Apple sends the compact JWS alone, and Apple's libraries verify the string as it is, so the developer's server would reject it"))
-			return
+			return nil, compact, false
 		}
 		compact = trimmed
 	}
@@ -191,32 +209,38 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 	j, err := v.parseJWS(d.JWS, compact)
 	if err != nil {
 		d.setOwn(invalid(ClassFormat, err.Error()))
-		return
+		return nil, compact, false
 	}
 	d.Header = j.header
 	d.Payload = j.payload
 	if p := bytes.TrimLeft(j.payload, " \t\r\n"); len(p) == 0 || p[0] != '{' {
 		d.setOwn(invalid(ClassFormat, "the JWS payload is not a JSON object"))
-		return
+		return nil, compact, false
 	}
+	return j, compact, true
+}
+
+// settleKind checks the payload strictly and settles d.Kind: from its keys for a bare JWS, or
+// the kind the context wants. False when d is finished (invalid, or decoded as another kind).
+func (v *Verifier) settleKind(d *Decoded, j *jws, compact []byte, want, accept Kind, depth int) bool {
 	// One strict pass reads the top-level keys (they tell the kind) and refuses any payload that
 	// two readers could read differently: a verified signature over an ambiguous payload would
 	// vouch for whichever reading the developer's server makes.
 	signals, err := checkJSON(j.payload, payloadWhere(want), schemaFor(want), nil)
 	if err != nil {
 		d.setOwn(invalid(ClassFormat, err.Error()))
-		return
+		return false
 	}
 	if want == KindUnknown {
 		// A bare JWS: its keys tell its kind, and the payload is checked again against that
 		// kind's fields (decode's command line only; bodies and nested fields know their kind).
 		if d.Kind = signals.kind(); d.Kind == KindUnknown {
-			d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info, app transaction or real-time request"))
-			return
+			d.setOwn(invalid(ClassFormat, notAnAppStoreObject))
+			return false
 		}
 		if _, err := checkJSON(j.payload, payloadWhere(d.Kind), schemaFor(d.Kind), nil); err != nil {
 			d.setOwn(invalid(ClassFormat, err.Error()))
-			return
+			return false
 		}
 	} else if got := signals.kind(); !signals.has(want) && got != KindUnknown && got != want {
 		// A genuine transaction (or other signed object) where a notification belongs is not a
@@ -226,66 +250,77 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		// request is what it says it is.
 		v.decodeJWS(d, compact, got, depth)
 		if accept == kindEndpoint && got == KindRealtimeRequest {
-			return
+			return false
 		}
 		d.setOwn(kindMismatch(d.Own, got, want, depth))
-		return
+		return false
 	}
-	var typeErr error
-	unmarshal := func(dst any) {
-		if err := json.Unmarshal(j.payload, dst); err != nil {
-			typeErr = err
-		}
-	}
-	var (
-		date      time.Time
-		dateField = "signedDate"
-		env       string
-		hint      time.Time
-		hintOf    string
-	)
+	return true
+}
+
+const notAnAppStoreObject = "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info, app transaction or real-time request"
+
+// payloadFacts are what verification needs from a decoded payload.
+type payloadFacts struct {
+	date      time.Time // the payload's own signing date
+	dateField string    // its name, for messages
+	env       string
+	hint      time.Time // a nested object's signing date, when the payload's own is missing
+	hintOf    string
+}
+
+// readPayload decodes the payload into d's typed field for d.Kind (a notification's nested JWSs
+// too). typeErr is a payload that does not fit its type; false when d.Kind is no App Store object.
+func (v *Verifier) readPayload(d *Decoded, payload []byte, depth int) (f payloadFacts, typeErr error, ok bool) {
+	f.dateField = "signedDate"
 	switch d.Kind {
 	case KindNotification:
 		n := &Notification{}
-		unmarshal(n)
+		typeErr = json.Unmarshal(payload, n)
 		d.Notification = n
-		date = n.SignedDate.Time()
-		env, _, _, _ = notificationIdentity(n)
+		f.date = n.SignedDate.Time()
+		f.env, _, _, _ = notificationIdentity(n)
 		if depth < maxNesting {
 			v.decodeNested(d, n)
 		}
 		if t := d.SignedTransactionInfo; t != nil && t.Transaction != nil {
-			hint, hintOf = t.Transaction.SignedDate.Time(), "its signed transaction"
+			f.hint, f.hintOf = t.Transaction.SignedDate.Time(), "its signed transaction"
 		}
-		if hint.IsZero() && d.SignedRenewalInfo != nil && d.SignedRenewalInfo.RenewalInfo != nil {
-			hint, hintOf = d.SignedRenewalInfo.RenewalInfo.SignedDate.Time(), "its signed renewal info"
+		if f.hint.IsZero() && d.SignedRenewalInfo != nil && d.SignedRenewalInfo.RenewalInfo != nil {
+			f.hint, f.hintOf = d.SignedRenewalInfo.RenewalInfo.SignedDate.Time(), "its signed renewal info"
 		}
 	case KindTransaction:
 		t := &Transaction{}
-		unmarshal(t)
+		typeErr = json.Unmarshal(payload, t)
 		d.Transaction = t
-		date, env = t.SignedDate.Time(), t.Environment
+		f.date, f.env = t.SignedDate.Time(), t.Environment
 	case KindRenewalInfo:
 		r := &RenewalInfo{}
-		unmarshal(r)
+		typeErr = json.Unmarshal(payload, r)
 		d.RenewalInfo = r
-		date, env = r.SignedDate.Time(), r.Environment
+		f.date, f.env = r.SignedDate.Time(), r.Environment
 	case KindAppTransaction:
 		a := &AppTransaction{}
-		unmarshal(a)
+		typeErr = json.Unmarshal(payload, a)
 		d.AppTransaction = a
-		date, env, dateField = a.ReceiptCreationDate.Time(), a.ReceiptType, "receiptCreationDate"
+		f.date, f.env, f.dateField = a.ReceiptCreationDate.Time(), a.ReceiptType, "receiptCreationDate"
 	case KindRealtimeRequest:
 		r := &RealtimeRequest{}
-		unmarshal(r)
+		typeErr = json.Unmarshal(payload, r)
 		d.RealtimeRequest = r
-		date, env = r.SignedDate.Time(), r.Environment
+		f.date, f.env = r.SignedDate.Time(), r.Environment
 	default:
-		d.setOwn(invalid(ClassFormat, "the JWS payload is not an App Store object: it has none of the fields of a notification, transaction, renewal info, app transaction or real-time request"))
-		return
+		d.setOwn(invalid(ClassFormat, notAnAppStoreObject))
+		return f, nil, false
 	}
+	return f, typeErr, true
+}
+
+// verifyPayload is the payload's own label: its type, then its signature (or Xcode's), then its
+// identity (bundle ID, app, environment).
+func (v *Verifier) verifyPayload(d *Decoded, j *jws, f payloadFacts, typeErr error) Verification {
 	var own Verification
-	ct := v.effectiveTime(date, dateField, hint, hintOf)
+	ct := v.effectiveTime(f.date, f.dateField, f.hint, f.hintOf)
 	switch {
 	case typeErr != nil:
 		var te *json.UnmarshalTypeError
@@ -294,19 +329,18 @@ func (v *Verifier) decodeJWS(d *Decoded, compact []byte, want Kind, depth int) {
 		} else {
 			own = invalid(ClassFormat, fmt.Sprintf("the %s payload is not valid JSON: %v", d.Kind, typeErr))
 		}
-	case isXcode(j, env):
+	case isXcode(j, f.env):
 		own = Verification{Label: LabelXcode, Message: "StoreKit Testing in Xcode data: signed by Xcode's local key, not by the App Store; its signature and certificate are not checked"}
 	default:
 		own = v.verifySignature(j, ct)
 	}
 	if own.Label != LabelInvalid {
-		if bad, ok := v.checkIdentity(d, env, own.Label); !ok {
+		if bad, ok := v.checkIdentity(d, f.env, own.Label); !ok {
 			bad.EffectiveTime, bad.TimeSource, bad.Leaf, bad.Root, bad.RootSHA256 = own.EffectiveTime, own.TimeSource, own.Leaf, own.Root, own.RootSHA256
 			own = bad
 		}
 	}
-	d.Own = own
-	d.Verification = combine(d)
+	return own
 }
 
 // kindSignals are the top-level keys of a payload that tell its kind.
