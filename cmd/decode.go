@@ -114,18 +114,10 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 	if err != nil {
 		return err
 	}
-	ios := opts.f.IO
-	if len(opts.Args) == 0 {
-		if ios.IsStdinTTY() {
-			return usageErrorf("nothing to decode: give a file, a JWS or a capture ID, or pipe a body on standard input")
-		}
-		opts.Args = []string{"-"}
-	}
-	if i := slices.Index(opts.Args, "-"); i >= 0 && slices.Contains(opts.Args[i+1:], "-") {
-		return usageErrorf(`"-" (standard input) can be given once: it is read to its end the first time`)
+	if err := opts.checkInputs(); err != nil {
+		return err
 	}
 	v := decode.NewVerifier(vopts)
-	color := ios.ColorOut()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if opts.f.Getenv == nil || opts.f.Getenv("GOGC") == "" {
@@ -134,9 +126,44 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 		// memory to tens of megabytes.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
+	p := &decodePrinter{opts: opts, order: opts.startDecoding(ctx, v), out: bufio.NewWriterSize(opts.f.IO.Out, 64<<10)}
+	if err := p.printAll(ctx); err != nil {
+		return err
+	}
+	if err := p.out.Flush(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch {
+	case p.failed:
+		return &SilentError{Code: ExitError}
+	case p.unproven:
+		return &ResultError{Silent: true}
+	}
+	return nil
+}
 
-	// Inputs are read and cut one at a time, verified and rendered on every core, and printed in
-	// input order; at most window of them are held at once, so memory does not grow with the input.
+// checkInputs makes no arguments mean standard input (unless it is a terminal), given once.
+func (opts *decodeOptions) checkInputs() error {
+	if len(opts.Args) == 0 {
+		if opts.f.IO.IsStdinTTY() {
+			return usageErrorf("nothing to decode: give a file, a JWS or a capture ID, or pipe a body on standard input")
+		}
+		opts.Args = []string{"-"}
+	}
+	if i := slices.Index(opts.Args, "-"); i >= 0 && slices.Contains(opts.Args[i+1:], "-") {
+		return usageErrorf(`"-" (standard input) can be given once: it is read to its end the first time`)
+	}
+	return nil
+}
+
+// startDecoding reads and cuts the inputs one at a time, and verifies and renders them on every
+// core; the jobs come out of the channel it returns in input order, each to be waited for. At most
+// window of them are held at once, so memory does not grow with the input.
+func (opts *decodeOptions) startDecoding(ctx context.Context, v *decode.Verifier) <-chan *decodeJob {
+	color := opts.f.IO.ColorOut()
 	workers := runtime.GOMAXPROCS(0)
 	window := 4 * workers
 	work := make(chan *decodeJob)
@@ -153,101 +180,105 @@ func runDecode(ctx context.Context, opts *decodeOptions) error {
 		defer close(order)
 		opts.produce(ctx, order, work)
 	}()
+	return order
+}
 
-	out := bufio.NewWriterSize(ios.Out, 64<<10)
-	var (
-		failed   bool // an input could not be read or was malformed
-		unproven bool // an input decoded but is not verified
-		count    int
-	)
-	// next waits for what comes next in input order, flushing the output first when it is not
-	// ready yet, so a slow or interactive input is printed as it is decoded.
-	next := func() (*decodeJob, error) {
-		var j *decodeJob
-		var ok bool
-		select {
-		case j, ok = <-order:
-		default:
-			if err := out.Flush(); err != nil {
-				return nil, err
-			}
-			select {
-			case j, ok = <-order:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		if !ok {
-			return nil, nil
-		}
-		select {
-		case <-j.done:
-			return j, nil
-		default:
-		}
-		if err := out.Flush(); err != nil {
-			return nil, err
-		}
-		select {
-		case <-j.done:
-			return j, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+// decodePrinter prints the decoded inputs in input order, and keeps what the exit status says.
+type decodePrinter struct {
+	opts     *decodeOptions
+	order    <-chan *decodeJob
+	out      *bufio.Writer
+	failed   bool // an input could not be read or was malformed
+	unproven bool // an input decoded but is not verified
+	count    int
+}
+
+// printAll prints every input as it is decoded; an error stops it (the output is flushed by the caller).
+func (p *decodePrinter) printAll(ctx context.Context) error {
 	for {
-		j, err := next()
+		j, err := p.next(ctx)
 		if err != nil {
 			return err
 		}
 		if j == nil {
-			break
+			return nil
 		}
 		if j.message != "" {
-			if err := out.Flush(); err != nil {
+			if err := p.out.Flush(); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {
 				return ctx.Err() // Ctrl-C while reading: 130, not "unreadable input"
 			}
-			fmt.Fprintf(ios.ErrOut, "s2s: %s\n", termsafe.String(j.message)) // errors may quote the input
-			failed = true
+			fmt.Fprintf(p.opts.f.IO.ErrOut, "s2s: %s\n", termsafe.String(j.message)) // errors may quote the input
+			p.failed = true
 			continue
 		}
 		if j.err != nil {
 			return j.err
 		}
-		if count > 0 && !opts.JSON {
-			_ = out.WriteByte('\n') // a bufio.Writer keeps its first error for Flush, which is checked
-		}
-		count++
-		_, err = out.Write(j.out)
-		if opts.JSON {
-			putOutBuf(j.out)
-		}
-		if err != nil {
+		if err := p.print(j); err != nil {
 			return err
 		}
-		switch {
-		case j.d.Verification.Class == decode.ClassFormat:
-			failed = true
-		case !opts.accepted(j.d):
-			unproven = true
-		}
 	}
-	if err := out.Flush(); err != nil {
-		return err
+}
+
+// print writes one decoded input and notes its outcome.
+func (p *decodePrinter) print(j *decodeJob) error {
+	if p.count > 0 && !p.opts.JSON {
+		_ = p.out.WriteByte('\n') // a bufio.Writer keeps its first error for Flush, which is checked
 	}
-	if err := ctx.Err(); err != nil {
+	p.count++
+	_, err := p.out.Write(j.out)
+	if p.opts.JSON {
+		putOutBuf(j.out)
+	}
+	if err != nil {
 		return err
 	}
 	switch {
-	case failed:
-		return &SilentError{Code: ExitError}
-	case unproven:
-		return &ResultError{Silent: true}
+	case j.d.Verification.Class == decode.ClassFormat:
+		p.failed = true
+	case !p.opts.accepted(j.d):
+		p.unproven = true
 	}
 	return nil
+}
+
+// next waits for what comes next in input order (nil at the end), flushing the output first when
+// it is not ready yet, so a slow or interactive input is printed as it is decoded.
+func (p *decodePrinter) next(ctx context.Context) (*decodeJob, error) {
+	var j *decodeJob
+	var ok bool
+	select {
+	case j, ok = <-p.order:
+	default:
+		if err := p.out.Flush(); err != nil {
+			return nil, err
+		}
+		select {
+		case j, ok = <-p.order:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if !ok {
+		return nil, nil
+	}
+	select {
+	case <-j.done:
+		return j, nil
+	default:
+	}
+	if err := p.out.Flush(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-j.done:
+		return j, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // decodeJob is one input on its way through runDecode, or a message about an argument that gave
