@@ -164,97 +164,125 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	verifier := appleVerifier(o.f, o.BundleID, env)
-
-	var st *store.Store
+	l := &historyListing{o: o, env: env, host: apiHost(client), verifier: appleVerifier(o.f, o.BundleID, env), seen: map[appstore.SendAttemptResult]bool{}}
 	if o.Import {
-		if st, err = store.Open(captureStorePath(o.f, o.StorePath)); err != nil {
+		if l.st, err = store.Open(captureStorePath(o.f, o.StorePath)); err != nil {
 			return fmt.Errorf("opening the store for --import: %w", err)
 		}
-		defer st.Close()
+		defer l.st.Close()
 	}
-
-	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	l.tw = tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	l.enc = jsonEncoder(ios.Out)
 	if !o.JSON {
 		header := "SIGNED (UTC)\tTYPE\tTRUST\tSEND ATTEMPTS"
 		if o.Import {
 			header += "\tCAPTURE"
 		}
-		fmt.Fprintln(tw, header)
+		fmt.Fprintln(l.tw, header)
 	}
-	enc := jsonEncoder(ios.Out)
-	var total, undelivered, imported, already int
-	seen := map[appstore.SendAttemptResult]bool{}
 	fmt.Fprintf(ios.ErrOut, "Asking Apple (%s, %s) for notifications from %s to %s…\n", env, o.BundleID,
 		req.StartDate.Time().Format(time.RFC3339), req.EndDate.Time().Format(time.RFC3339))
 	err = client.NotificationHistory(ctx, req, func(n int, page *appstore.NotificationHistoryResponse) error {
-		total += len(page.NotificationHistory)
-		more := ""
-		if page.HasMore {
-			more = ", more to come"
-		}
-		fmt.Fprintf(ios.ErrOut, "page %d: %s (%d so far%s)\n", n, plural(len(page.NotificationHistory), "notification"), total, more)
-		for _, item := range page.NotificationHistory {
-			d := verifier.DecodeSignedPayload([]byte(item.SignedPayload))
-			sum := d.Summary()
-			row := historyRow{Notification: sum, Delivered: item.Delivered(), SignedPayload: item.SignedPayload}
-			if !row.Delivered {
-				undelivered++
-			}
-			for _, a := range item.SendAttempts {
-				seen[a.SendAttemptResult] = true
-				row.SendAttempts = append(row.SendAttempts, historyAttemptJSON{a.AttemptDate.Time(), a.SendAttemptResult, a.SendAttemptResult.Meaning()})
-			}
-			if st != nil {
-				id, fresh, err := importHistoryItem(ctx, st, item, sum, o.f.Now(), env, apiHost(client))
-				if err != nil {
-					return err
-				}
-				row.CaptureID, row.Imported = id, fresh
-				if fresh {
-					imported++
-				} else {
-					already++
-				}
-			}
-			if o.JSON {
-				if err := enc.Encode(row); err != nil {
-					return err
-				}
-				continue
-			}
-			fmt.Fprintln(tw, historyTableLine(row, o.Import))
-		}
-		return nil
+		return l.page(ctx, n, page)
 	})
 	// A failure before the first page leaves only the error: an empty table would read as "Apple
 	// sent nothing".
-	if !o.JSON && (err == nil || total > 0) {
-		if ferr := tw.Flush(); err == nil {
+	if !o.JSON && (err == nil || l.total > 0) {
+		if ferr := l.tw.Flush(); err == nil {
 			err = ferr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if !o.JSON && len(seen) > 0 {
-		writeResultLegend(ios.Out, seen)
+	if !o.JSON && len(l.seen) > 0 {
+		writeResultLegend(ios.Out, l.seen)
 	}
-	summary := plural(total, "notification")
-	if undelivered > 0 {
-		summary += fmt.Sprintf(", %d never delivered", undelivered)
+	fmt.Fprintln(ios.ErrOut, l.summary()+".")
+	return nil
+}
+
+// historyListing is s2s history's output as Apple's pages come in, and its counts.
+type historyListing struct {
+	o        *historyOptions
+	env      appstore.Environment
+	host     string // the API's host, recorded on imported captures
+	verifier *decode.Verifier
+	st       *store.Store // with --import
+	tw       *tabwriter.Writer
+	enc      *json.Encoder
+
+	total, undelivered, imported, already int
+	seen                                  map[appstore.SendAttemptResult]bool // for the legend
+}
+
+// page lists (and with --import stores) the notifications of Apple's page n.
+func (l *historyListing) page(ctx context.Context, n int, page *appstore.NotificationHistoryResponse) error {
+	l.total += len(page.NotificationHistory)
+	more := ""
+	if page.HasMore {
+		more = ", more to come"
 	}
-	if o.Import {
-		summary += fmt.Sprintf("; imported %d into %s", imported, st.Path())
-		switch {
-		case already == 1:
-			summary += " (1 was already there)"
-		case already > 1:
-			summary += fmt.Sprintf(" (%d were already there)", already)
+	fmt.Fprintf(l.o.f.IO.ErrOut, "page %d: %s (%d so far%s)\n", n, plural(len(page.NotificationHistory), "notification"), l.total, more)
+	for _, item := range page.NotificationHistory {
+		row, err := l.row(ctx, item)
+		if err != nil {
+			return err
+		}
+		if l.o.JSON {
+			if err := l.enc.Encode(row); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintln(l.tw, historyTableLine(row, l.o.Import))
+	}
+	return nil
+}
+
+// row verifies and decodes one of Apple's items (and imports it with --import).
+func (l *historyListing) row(ctx context.Context, item appstore.NotificationHistoryItem) (historyRow, error) {
+	d := l.verifier.DecodeSignedPayload([]byte(item.SignedPayload))
+	sum := d.Summary()
+	row := historyRow{Notification: sum, Delivered: item.Delivered(), SignedPayload: item.SignedPayload}
+	if !row.Delivered {
+		l.undelivered++
+	}
+	for _, a := range item.SendAttempts {
+		l.seen[a.SendAttemptResult] = true
+		row.SendAttempts = append(row.SendAttempts, historyAttemptJSON{a.AttemptDate.Time(), a.SendAttemptResult, a.SendAttemptResult.Meaning()})
+	}
+	if l.st != nil {
+		id, fresh, err := importHistoryItem(ctx, l.st, item, sum, l.o.f.Now(), l.env, l.host)
+		if err != nil {
+			return row, err
+		}
+		row.CaptureID, row.Imported = id, fresh
+		if fresh {
+			l.imported++
+		} else {
+			l.already++
 		}
 	}
-	fmt.Fprintln(ios.ErrOut, summary+".")
-	return nil
+	return row, nil
+}
+
+// summary is the closing line: how many, how many never delivered, and what --import did.
+func (l *historyListing) summary() string {
+	summary := plural(l.total, "notification")
+	if l.undelivered > 0 {
+		summary += fmt.Sprintf(", %d never delivered", l.undelivered)
+	}
+	if l.o.Import {
+		summary += fmt.Sprintf("; imported %d into %s", l.imported, l.st.Path())
+		switch {
+		case l.already == 1:
+			summary += " (1 was already there)"
+		case l.already > 1:
+			summary += fmt.Sprintf(" (%d were already there)", l.already)
+		}
+	}
+	return summary
 }
 
 // historyTableLine is one row of the table: signed date, type/subtype, trust label, attempts.
