@@ -49,15 +49,20 @@ Every subcommand takes --json for scripts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	c.PersistentFlags().StringVar(&o.StorePath, "store", "", "capture store PATH (default: $S2S_STORE or the user data directory)")
+	o.addFlags(c)
 	c.AddCommand(
-		newCapturesListCmd(o),
-		newCapturesShowCmd(o),
-		newCapturesExportCmd(o),
-		newCapturesRmCmd(o),
-		newCapturesStatsCmd(o),
+		newCapturesListCmd(o, nil),
+		newCapturesShowCmd(o, nil),
+		newCapturesExportCmd(o, nil),
+		newCapturesRmCmd(o, nil),
+		newCapturesStatsCmd(o, nil),
 	)
 	return c
+}
+
+// addFlags adds the flags every subcommand shares to c and the commands below it.
+func (o *capturesOptions) addFlags(c *cobra.Command) {
+	c.PersistentFlags().StringVar(&o.StorePath, "store", "", "capture store PATH (default: $S2S_STORE or the user data directory)")
 }
 
 // captureStorePath is the store file a command works on: its --store flag, else $S2S_STORE or

@@ -20,7 +20,7 @@ type capturesExportOptions struct {
 	JSON   bool
 }
 
-func newCapturesExportCmd(co *capturesOptions) *cobra.Command {
+func newCapturesExportCmd(co *capturesOptions, runF func(*capturesExportOptions) error) *cobra.Command {
 	o := &capturesExportOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:   "export ID",
@@ -45,6 +45,9 @@ and the body as a string (or as base64 in bodyBase64 when it is not UTF-8).`,
 				return err
 			}
 			o.ID = id
+			if runF != nil {
+				return runF(o)
+			}
 			return runCapturesExport(cmd.Context(), o)
 		},
 	}

@@ -29,7 +29,7 @@ type capturesListOptions struct {
 	JSON                              bool
 }
 
-func newCapturesListCmd(co *capturesOptions) *cobra.Command {
+func newCapturesListCmd(co *capturesOptions, runF func(*capturesListOptions) error) *cobra.Command {
 	o := &capturesListOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:     "list",
@@ -47,7 +47,12 @@ take RFC 3339 times, dates (local midnight) or durations back from now (90s, 15m
   # IDs of today's refunds, for a script
   s2s captures list --type REFUND --since 24h --json | jq '.[].id'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCapturesList(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runCapturesList(cmd.Context(), o)
+		},
 	}
 	fl := c.Flags()
 	fl.StringArrayVar(&o.Type, "type", nil, "only this notificationType, or TYPE/SUBTYPE (DID_RENEW, SUBSCRIBED/RESUBSCRIBE, ...; repeatable)")

@@ -20,7 +20,7 @@ type capturesRmOptions struct {
 	JSON bool
 }
 
-func newCapturesRmCmd(co *capturesOptions) *cobra.Command {
+func newCapturesRmCmd(co *capturesOptions, runF func(*capturesRmOptions) error) *cobra.Command {
 	o := &capturesRmOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:     "rm ID... | --all",
@@ -44,6 +44,9 @@ nothing is deleted. IDs are never reused.
 					return err
 				}
 				o.IDs = append(o.IDs, id)
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return runCapturesRm(cmd.Context(), o)
 		},

@@ -27,7 +27,7 @@ type capturesShowOptions struct {
 	JSON  bool
 }
 
-func newCapturesShowCmd(co *capturesOptions) *cobra.Command {
+func newCapturesShowCmd(co *capturesOptions, runF func(*capturesShowOptions) error) *cobra.Command {
 	o := &capturesShowOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:   "show ID",
@@ -48,6 +48,9 @@ Unlike "s2s decode", show exits 0 whatever the trust label: it reports, it does 
 				return err
 			}
 			o.ID = id
+			if runF != nil {
+				return runF(o)
+			}
 			return runCapturesShow(cmd.Context(), o)
 		},
 	}

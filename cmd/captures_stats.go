@@ -21,7 +21,7 @@ type capturesStatsOptions struct {
 	JSON bool
 }
 
-func newCapturesStatsCmd(co *capturesOptions) *cobra.Command {
+func newCapturesStatsCmd(co *capturesOptions, runF func(*capturesStatsOptions) error) *cobra.Command {
 	o := &capturesStatsOptions{capturesOptions: co}
 	c := &cobra.Command{
 		Use:   "stats",
@@ -32,7 +32,12 @@ do not count as arrivals).`,
 		Example: `  s2s captures stats
   s2s captures stats --json | jq .byTrust`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCapturesStats(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runCapturesStats(cmd.Context(), o)
+		},
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "print the counts as JSON")
 	return c

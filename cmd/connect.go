@@ -88,6 +88,7 @@ type connectOptions struct {
 	BundleID string
 	JSON     bool
 	// set
+	URL         string
 	Environment string
 	Version     string
 	Yes         bool
@@ -115,18 +116,35 @@ public URL and restores the old one when it stops. See docs/connect.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
+	o.addFlags(c)
+	c.AddCommand(newConnectStatusCmd(o, nil), newConnectSetCmd(o, nil), newConnectRestoreCmd(o, nil))
+	return c
+}
+
+// addFlags adds the flags every subcommand shares to c and the commands below it.
+func (o *connectOptions) addFlags(c *cobra.Command) {
 	pf := c.PersistentFlags()
 	o.creds.addFlags(pf)
 	pf.StringVar(&o.BundleID, "bundle-id", "", "the app's bundle ID, exactly as in App Store Connect (default $"+envBundleID+")")
+}
 
+func newConnectStatusCmd(o *connectOptions, runF func(*connectOptions) error) *cobra.Command {
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show the app's notification URLs for both environments",
 		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runConnectStatus(c.Context(), o) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runConnectStatus(c.Context(), o)
+		},
 	}
 	status.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return status
+}
 
+func newConnectSetCmd(o *connectOptions, runF func(*connectOptions) error) *cobra.Command {
 	set := &cobra.Command{
 		Use:   "set URL",
 		Short: "Set the app's notification URL (Sandbox unless --environment Production)",
@@ -134,21 +152,34 @@ public URL and restores the old one when it stops. See docs/connect.md.`,
 --environment Production is given; Production is changed only with --yes or after you confirm on
 a terminal, since it is where your customers' real notifications go.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return runConnectSet(c.Context(), o, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			o.URL = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runConnectSet(c.Context(), o)
+		},
 	}
 	set.Flags().StringVar(&o.Environment, "environment", "Sandbox", "Sandbox or Production")
 	set.Flags().StringVar(&o.Version, "version", "V2", "notification version: V2 or V1")
 	set.Flags().BoolVarP(&o.Yes, "yes", "y", false, "change Production without asking")
 	_ = set.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
+	return set
+}
 
+func newConnectRestoreCmd(o *connectOptions, runF func(*connectOptions) error) *cobra.Command {
 	restore := &cobra.Command{
 		Use:   "restore",
 		Short: `Put back the sandbox URL that the last "s2s listen --connect" replaced`,
 		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runConnectRestore(c.Context(), o) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runConnectRestore(c.Context(), o)
+		},
 	}
-	c.AddCommand(status, set, restore)
-	return c
+	return restore
 }
 
 // bundleID is --bundle-id or $S2S_BUNDLE_ID, checked against Apple's bundle ID alphabet.
@@ -261,8 +292,8 @@ func describeNotificationURL(u appstoreconnect.NotificationURL, none string) str
 // safeRemote is how Apple's text is shown to a person.
 func safeRemote(s string) string { return termsafe.String(s) }
 
-func runConnectSet(ctx context.Context, o *connectOptions, rawURL string) error {
-	f := o.f
+func runConnectSet(ctx context.Context, o *connectOptions) error {
+	f, rawURL := o.f, o.URL
 	id, err := o.bundleID("connect set")
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ type decodeOptions struct {
 	userRoots map[string]bool // SHA-256 fingerprints of the --root certificates
 }
 
-func newDecodeCmd(f *Factory) *cobra.Command {
+func newDecodeCmd(f *Factory, runF func(*decodeOptions) error) *cobra.Command {
 	opts := &decodeOptions{f: f}
 	c := &cobra.Command{
 		Use:   "decode [FILE|-|JWS|CAPTURE-ID ...]",
@@ -89,6 +89,9 @@ input, 2 usage, 3 decoded but not verified.`,
   s2s decode 42`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
 			return runDecode(cmd.Context(), opts)
 		},
 	}

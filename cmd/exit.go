@@ -203,6 +203,12 @@ func flagList(names, conj string) string {
 	return strings.Join(flags[:len(flags)-1], ", ") + " " + conj + " " + flags[len(flags)-1]
 }
 
+// flagUsageError is the root's flag error function: a flag that does not parse is a usage error
+// (exit 2), in s2s's words.
+func flagUsageError(_ *cobra.Command, err error) error {
+	return &UsageError{Err: flagErrorInOurWords(err)}
+}
+
 // flagErrorInOurWords rewrites pflag's errors for a flag value that does not parse or is missing,
 // which quote Go's parsers ("strconv.ParseInt: parsing \"abc\": invalid syntax", "time: missing
 // unit in duration"), as what the flag takes. Other errors (an unknown flag) are kept.

@@ -37,7 +37,7 @@ type historyOptions struct {
 	StorePath    string
 }
 
-func newHistoryCmd(f *Factory) *cobra.Command {
+func newHistoryCmd(f *Factory, runF func(*historyOptions) error) *cobra.Command {
 	opts := &historyOptions{f: f}
 	c := &cobra.Command{
 		Use:   "history --since TIME [--until TIME] [filters]",
@@ -68,7 +68,12 @@ S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
   # Refunds only
   s2s history --since 2026-11-01 --until 2026-11-15 --type REFUND --environment Production`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runHistory(c.Context(), opts) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runHistory(c.Context(), opts)
+		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&opts.BundleID, "bundle-id", "", "the app's bundle ID (default $"+envBundleID+")")

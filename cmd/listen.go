@@ -53,7 +53,7 @@ type listenOptions struct {
 	ready func(addr string)
 }
 
-func newListenCmd(f *Factory) *cobra.Command {
+func newListenCmd(f *Factory, runF func(*listenOptions) error) *cobra.Command {
 	o := &listenOptions{f: f}
 	c := &cobra.Command{
 		Use:   "listen",
@@ -86,6 +86,9 @@ into App Store Connect (App Information → App Store Server Notifications).
   s2s listen --output json --addr 127.0.0.1:0`,
 		Args: o.tunnelArgs("listen"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return runListen(cmd.Context(), o)
 		},
 	}

@@ -21,12 +21,8 @@ func TestListenTunnelFlagForms(t *testing.T) {
 		{[]string{"stray"}, "", true},
 		{[]string{"--tunnel", "bogus"}, "unknown --tunnel provider \"bogus\"", true},
 	} {
-		f, _, _, _ := TestIO()
-		c := newListenCmd(&Factory{IO: f})
-		if err := c.ParseFlags(tc.args); err != nil {
-			t.Fatalf("%v: %v", tc.args, err)
-		}
-		err := c.Args(c, c.Flags().Args())
+		var o *listenOptions
+		err := execFlags(t, newListenCmd(testFactory(), keep(&o)), tc.args...)
 		if tc.bad {
 			if err == nil || ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%v: err %v, want a usage error saying %q", tc.args, err, tc.want)
@@ -37,8 +33,8 @@ func TestListenTunnelFlagForms(t *testing.T) {
 			t.Errorf("%v: %v", tc.args, err)
 			continue
 		}
-		if got := c.Flags().Lookup("tunnel").Value.String(); got != tc.want {
-			t.Errorf("%v: tunnel %q, want %q", tc.args, got, tc.want)
+		if o.Tunnel != tc.want {
+			t.Errorf("%v: tunnel %q, want %q", tc.args, o.Tunnel, tc.want)
 		}
 	}
 }

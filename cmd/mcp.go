@@ -22,7 +22,7 @@ type mcpOptions struct {
 	AllowApple bool
 }
 
-func newMCPCmd(f *Factory) *cobra.Command {
+func newMCPCmd(f *Factory, runF func(*mcpOptions) error) *cobra.Command {
 	o := &mcpOptions{f: f}
 	c := &cobra.Command{
 		Use:   "mcp",
@@ -39,7 +39,12 @@ Nothing but the protocol is written to stdout; messages go to stderr. See docs/m
   s2s mcp
   s2s mcp --store ./captures.db --allow-url staging.example.com`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMCP(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runMCP(cmd.Context(), o)
+		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&o.StorePath, "store", "", "capture store PATH (default: $S2S_STORE or the user data directory)")

@@ -33,7 +33,7 @@ type probeOptions struct {
 	Apple       appleCredentials
 }
 
-func newProbeCmd(f *Factory) *cobra.Command {
+func newProbeCmd(f *Factory, runF func(*probeOptions) error) *cobra.Command {
 	opts := &probeOptions{f: f}
 	c := &cobra.Command{
 		Use:   "probe URL",
@@ -78,6 +78,9 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.URL = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
 			return runProbe(cmd.Context(), opts)
 		},
 	}

@@ -70,7 +70,7 @@ func TestProbeCommand(t *testing.T) {
 
 func TestProbeHelpNamesItsOwnFlags(t *testing.T) {
 	// The credential flags are shared with send-test, whose switch is --apple; probe has none.
-	u := newProbeCmd(&Factory{}).Flags().Lookup("apple-wait").Usage
+	u := newProbeCmd(&Factory{}, nil).Flags().Lookup("apple-wait").Usage
 	if !strings.Contains(u, "--via-apple") {
 		t.Errorf("--apple-wait usage %q should name probe's --via-apple", u)
 	}

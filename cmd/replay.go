@@ -43,7 +43,7 @@ type replayOptions struct {
 	CAFile                            string
 }
 
-func newReplayCmd(f *Factory) *cobra.Command {
+func newReplayCmd(f *Factory, runF func(*replayOptions) error) *cobra.Command {
 	o := &replayOptions{f: f}
 	c := &cobra.Command{
 		Use:   "replay [CAPTURE-ID...] [--type T --since TIME ...] [--to URL]",
@@ -94,6 +94,9 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
 					return err
 				}
 				o.IDs = append(o.IDs, id)
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return runReplay(cmd.Context(), o)
 		},

@@ -56,7 +56,7 @@ Apple would record for your notification URL.`,
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagErrorInOurWords(err)} })
+	root.SetFlagErrorFunc(flagUsageError)
 	root.AddGroup(
 		&cobra.Group{ID: "receive", Title: "Receive and inspect"},
 		&cobra.Group{ID: "simulate", Title: "Simulate Apple"},
@@ -68,19 +68,19 @@ Apple would record for your notification URL.`,
 	// The everyday commands come first in --help; these last.
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
-	for _, c := range []*cobra.Command{newListenCmd(f), newHubCmd(f), newDecodeCmd(f), newCapturesCmd(f)} {
+	for _, c := range []*cobra.Command{newListenCmd(f, nil), newHubCmd(f), newDecodeCmd(f, nil), newCapturesCmd(f)} {
 		c.GroupID = "receive"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f), newReplayCmd(f)} {
+	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f, nil), newReplayCmd(f, nil)} {
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newHistoryCmd(f), newSubscriptionCmd(f), newConnectCmd(f)} {
+	for _, c := range []*cobra.Command{newHistoryCmd(f, nil), newSubscriptionCmd(f, nil), newConnectCmd(f)} {
 		c.GroupID = "apple"
 		root.AddCommand(c)
 	}
-	mcpCmd := newMCPCmd(f)
+	mcpCmd := newMCPCmd(f, nil)
 	mcpCmd.GroupID = "other"
 	root.AddCommand(mcpCmd)
 	version := newVersionCmd(f)

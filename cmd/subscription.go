@@ -34,7 +34,7 @@ type subscriptionOptions struct {
 	Roots         []string
 }
 
-func newSubscriptionCmd(f *Factory) *cobra.Command {
+func newSubscriptionCmd(f *Factory, runF func(*subscriptionOptions) error) *cobra.Command {
 	opts := &subscriptionOptions{f: f}
 	c := &cobra.Command{
 		Use:   "subscription TRANSACTION_ID",
@@ -77,6 +77,9 @@ S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.TransactionID = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
 			return runSubscription(c.Context(), opts)
 		},
 	}
