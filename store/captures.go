@@ -38,7 +38,7 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 		if row.HubOrigin != "" {
 			// A message the hub delivers again (no acknowledgement reached it) is the capture
 			// already stored.
-			err := s.queryRow(tx, `SELECT id, coalesce(duplicate_of, 0) FROM captures WHERE hub_origin = ?`, row.HubOrigin).Scan(&id, &dup)
+			err := s.queryRow(tx, qHubOrigin, row.HubOrigin).Scan(&id, &dup)
 			if err == nil {
 				again = true
 				return nil
@@ -56,7 +56,10 @@ func (s *Store) Insert(ctx context.Context, c *Capture) error {
 }
 
 const (
-	qDuplicate     = `SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`
+	qDuplicate = `SELECT id FROM captures WHERE notification_uuid = ? ORDER BY id LIMIT 1`
+	// qHubOrigin repeats the partial index's condition (hub_origin <> ''): without it SQLite
+	// cannot prove a bound value non-empty, and scans every capture for each hub message.
+	qHubOrigin     = `SELECT id, coalesce(duplicate_of, 0) FROM captures WHERE hub_origin = ? AND hub_origin <> ''`
 	qInsertCapture = `INSERT INTO captures (
 		received_at, method, path, query, headers, remote_addr, source_ip, apple_range, body_size,
 		notification_uuid, type, subtype, environment, bundle_id, app_apple_id,

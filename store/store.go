@@ -104,7 +104,7 @@ func (s *Store) prepare() error {
 		st.Close()
 	}
 	s.prepared = map[string]*sql.Stmt{}
-	for _, q := range []string{qSavepoint, qRelease, qRollbackTo, qDuplicate, qInsertCapture, qInsertBody, qSetResponse} {
+	for _, q := range []string{qSavepoint, qRelease, qRollbackTo, qDuplicate, qHubOrigin, qInsertCapture, qInsertBody, qSetResponse} {
 		st, err := s.wdb.Prepare(q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)

@@ -1202,3 +1202,33 @@ func TestForwardingBestAndLatest(t *testing.T) {
 		t.Errorf("after a replay succeeded: %q", got)
 	}
 }
+
+// A listener fed by a hub looks up each message's origin before storing it: the lookup must use
+// the unique index, not scan every capture the listener holds.
+func TestHubOriginLookupUsesItsIndex(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "captures.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.rdb.QueryContext(testCtx(t), "EXPLAIN QUERY PLAN "+qHubOrigin, "hub/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "INDEX captures_hub_origin") {
+		t.Fatalf("query plan %q: want a search of captures_hub_origin", plan)
+	}
+}
