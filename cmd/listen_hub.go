@@ -19,9 +19,10 @@ import (
 
 // hubListenOptions are listen's flags for consuming from an s2s hub.
 type hubListenOptions struct {
-	URL    string
-	Name   string
-	Filter string
+	URL     string
+	Name    string
+	Filter  string
+	AckWait time.Duration
 
 	filter store.Filter
 }
@@ -30,14 +31,18 @@ func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.URL, "hub", "", "also take notifications from an s2s hub: the NATS URL it printed (nats://TOKEN@HOST:PORT)")
 	fs.StringVar(&o.Name, "name", "", "with --hub: your durable consumer's name (letters, digits, - and _); the hub keeps what you have not acknowledged under it")
 	fs.StringVar(&o.Filter, "hub-filter", "", "with --hub: take only the notifications this filter selects, in the filter language of captures list ("+store.FilterHelp+")")
+	fs.DurationVar(&o.AckWait, "hub-ack-wait", hub.DefaultAckWait, "with --hub: how long the hub waits for this listener's acknowledgement before delivering a message again (what a killed listener held comes back this long after)")
 }
 
 func (o *hubListenOptions) validate() error {
 	if o.URL == "" {
-		if o.Name != "" || o.Filter != "" {
-			return usageErrorf("--name and --hub-filter go with --hub")
+		if o.Name != "" || o.Filter != "" || o.AckWait != hub.DefaultAckWait {
+			return usageErrorf("--name, --hub-filter and --hub-ack-wait go with --hub")
 		}
 		return nil
+	}
+	if o.AckWait < time.Second || o.AckWait > time.Hour {
+		return usageErrorf("--hub-ack-wait must be from 1s to 1h, not %s", o.AckWait)
 	}
 	if !hub.ValidName(o.Name) {
 		return usageErrorf("--hub needs --name NAME (letters, digits, - and _, up to 64), the durable consumer the hub keeps for you, e.g. --name alice")
@@ -211,7 +216,7 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 		return r, fmt.Errorf("--hub: %w", err)
 	}
 	r.close = append(r.close, nc.Close)
-	c := &hub.Consumer{JS: js, Name: o.Hub.Name, Filter: o.Hub.filter, MaxBody: o.MaxBody, Sink: handler, Log: log}
+	c := &hub.Consumer{JS: js, Name: o.Hub.Name, Filter: o.Hub.filter, AckWait: o.Hub.AckWait, MaxBody: o.MaxBody, Sink: handler, Log: log}
 	if err := c.Open(ctx); err != nil {
 		return r, fmt.Errorf("--hub: %w", err)
 	}

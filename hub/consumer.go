@@ -16,25 +16,34 @@ import (
 
 // Sink is the listener's pipeline, as the receiver offers it.
 type Sink interface {
-	// Decode verifies a body with the listener's own roots and expectations.
-	Decode(body []byte) decode.Summary
-	// Accept stores c durably (or finds it stored: c.HubRedelivery), then forwards and shows it.
-	Accept(ctx context.Context, c *store.Capture) error
+	// Verify verifies a body with the listener's own roots and expectations.
+	Verify(body []byte) *decode.Decoded
+	// Accept stores c with v, Verify's verdict on c.Body, durably (or finds it stored:
+	// c.HubRedelivery), then forwards and shows it.
+	Accept(ctx context.Context, c *store.Capture, v *decode.Decoded) error
 }
 
 // Consumer takes the hub's captures that match Filter into Sink, with a durable consumer Name:
 // JetStream remembers what it acknowledged, so a listener that was away gets what it missed.
 type Consumer struct {
-	JS      jetstream.JetStream
-	Stream  string // DefaultStream when empty
-	Name    string
-	Filter  store.Filter
+	JS     jetstream.JetStream
+	Stream string // DefaultStream when empty
+	Name   string
+	Filter store.Filter
+	// AckWait is how long JetStream waits for an acknowledgement before delivering a message
+	// again (DefaultAckWait when 0). The consumer takes it at each start, so a listener that
+	// restarts with a shorter one gets what its killed predecessor held that much sooner.
+	AckWait time.Duration
 	MaxBody int64
 	Sink    Sink
 	Log     *slog.Logger
 
 	cons jetstream.Consumer
 }
+
+// DefaultAckWait is how long a message a listener took and never acknowledged (it died between
+// storing and acknowledging) waits before JetStream delivers it again.
+const DefaultAckWait = 10 * time.Second
 
 // ValidName reports whether name can be a durable consumer's name.
 func ValidName(name string) bool { return name != "" && validID(name) }
@@ -48,13 +57,16 @@ func (c *Consumer) Open(ctx context.Context) error {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	if c.AckWait <= 0 {
+		c.AckWait = DefaultAckWait
+	}
 	cons, err := c.JS.CreateOrUpdateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{
 		Durable:       c.Name,
 		Description:   "s2s listen --hub --name " + c.Name,
 		DeliverPolicy: jetstream.DeliverAllPolicy, // a new listener gets what the stream holds
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		// A listener that died holding messages gets them again this long after.
-		AckWait:       10 * time.Second,
+		AckWait:       c.AckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: 256,
 	})
@@ -83,8 +95,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		<-ctx.Done()
 		it.Stop()
 	}()
-	// Several messages are stored at once, so the store commits them together; each is
-	// acknowledged once its own commit is durable.
+	// Several messages are verified at once (on every core) and stored at once, so the store
+	// commits them together; each is acknowledged once its own commit is durable.
 	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
 	for range consumeWorkers {
@@ -113,12 +125,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// consumeWorkers is how many messages a listener stores at once.
+// consumeWorkers is how many messages a listener verifies and stores at once.
 const consumeWorkers = 16
 
 // handle takes one message: a malformed one is terminated (it can never be stored), one the
 // filter refuses is acknowledged unstored, one stored (or found stored) is acknowledged; one the
 // store could not take is delivered again later.
+//
+// The body is verified once, and that verdict both filters and labels the capture. The
+// acknowledgement is sent only after the store's commit, without waiting for the server's reply
+// (the connection batches acknowledgements as it writes): one that is lost, like one a killed
+// listener never sent, makes JetStream deliver the message again after AckWait, and the store
+// recognises it by its origin.
 func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 	capture, err := Decode(m.Headers(), m.Data(), c.MaxBody)
 	if err != nil {
@@ -127,20 +145,19 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	// The filter sees what this listener verified, never the hub's summary.
+	v := c.Sink.Verify(capture.Body)
 	probe := *capture
-	probe.SetSummary(c.Sink.Decode(capture.Body))
+	probe.SetSummary(v.Summary())
 	if !c.Filter.Match(&probe) {
 		_ = m.Ack()
 		return
 	}
-	if err := c.Sink.Accept(ctx, capture); err != nil {
+	if err := c.Sink.Accept(ctx, capture, v); err != nil {
 		c.Log.Warn("hub message not stored; delivered again later", "origin", capture.HubOrigin, "error", err)
 		_ = m.NakWithDelay(2 * time.Second)
 		return
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := m.DoubleAck(actx); err != nil {
+	if err := m.Ack(); err != nil {
 		// Stored already: the redelivery that follows is recognised by its origin.
 		c.Log.Warn("acknowledging a hub message", "origin", capture.HubOrigin, "error", err)
 	}

@@ -144,7 +144,7 @@ func TestPublishConsumeFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	re := &store.Capture{Method: "POST", Path: "/", Body: again.Body, HubOrigin: again.HubOrigin, ReceivedAt: again.ReceivedAt}
-	if err := sink.Accept(ctx, re); err != nil {
+	if err := sink.Accept(ctx, re, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !re.HubRedelivery || re.ID != list[0].ID {

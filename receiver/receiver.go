@@ -5,6 +5,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -279,11 +280,15 @@ func (h *Handler) finishRealtime(w http.ResponseWriter, r *http.Request, c *stor
 }
 
 // Accept takes a capture that arrived from a hub rather than over HTTP (c.HubOrigin set, its
-// summary empty): it verifies the raw body itself, whatever the hub said of it, stores it, and
-// then forwards and shows it as a POST would be. It returns once the capture is durably stored;
-// a redelivery of a capture already stored (c.HubRedelivery) is neither forwarded nor shown again.
-func (h *Handler) Accept(ctx context.Context, c *store.Capture) error {
-	d := h.o.Verifier.DecodeEndpointBody(c.Body)
+// summary empty) with d, this handler's own verdict on its raw body (Verify), whatever the hub
+// said of it; a verdict on other bytes, or none, is replaced by verifying the body here. It stores
+// the capture, then forwards and shows it as a POST would be. It returns once the capture is
+// durably stored; a redelivery of a capture already stored (c.HubRedelivery) is neither forwarded
+// nor shown again.
+func (h *Handler) Accept(ctx context.Context, c *store.Capture, d *decode.Decoded) error {
+	if d == nil || !bytes.Equal(d.Raw, c.Body) {
+		d = h.Verify(c.Body)
+	}
 	c.SetSummary(d.Summary())
 	c.IdentityMismatch = ""
 	if cl := d.Verification.Class; cl == decode.ClassIdentity || cl == decode.ClassEnvironment {
@@ -306,10 +311,10 @@ func (h *Handler) Accept(ctx context.Context, c *store.Capture) error {
 	return nil
 }
 
-// Decode is the summary the handler's verifier gives body: a hub consumer filters on it, never on
-// the hub's word.
-func (h *Handler) Decode(body []byte) decode.Summary {
-	return h.o.Verifier.DecodeEndpointBody(body).Summary()
+// Verify is this handler's verdict on body, as a POST of it would get: a hub consumer filters
+// and labels on it, never on the hub's word.
+func (h *Handler) Verify(body []byte) *decode.Decoded {
+	return h.o.Verifier.DecodeEndpointBody(body)
 }
 
 // Wait blocks until every answer sent so far is recorded; call it after the server has shut
