@@ -36,7 +36,8 @@ func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
 
 func (o *hubListenOptions) validate() error {
 	if o.URL == "" {
-		if o.Name != "" || o.Filter != "" || o.AckWait != hub.DefaultAckWait {
+		// (s2s hub has no --hub-ack-wait: zero there.)
+		if o.Name != "" || o.Filter != "" || o.AckWait != 0 && o.AckWait != hub.DefaultAckWait {
 			return usageErrorf("--name, --hub-filter and --hub-ack-wait go with --hub")
 		}
 		return nil

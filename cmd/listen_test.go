@@ -57,6 +57,8 @@ func TestListenFlagValues(t *testing.T) {
 		{[]string{"--forward-to", "3000", "--forward-retries", "bogus"}, `retry schedule "bogus"`},
 		{[]string{"--forward-to", "3000", "--forward-timeout", "-1s"}, "--forward-timeout must be positive"},
 		{[]string{"--forward-invalid"}, "--forward-invalid needs at least one --forward-to target"},
+		{[]string{"--hub-ack-wait", "5s"}, "--name, --hub-filter and --hub-ack-wait go with --hub"},
+		{[]string{"--hub", "nats://t@127.0.0.1:1", "--name", "a", "--hub-ack-wait", "100ms"}, "--hub-ack-wait must be from 1s to 1h, not 100ms"},
 		// Accepted: the error is the next check's, about --addr.
 		{[]string{"--environment", "sandbox", "--addr", "x"}, `--addr "x"`},
 		{[]string{"--environment", "production", "--addr", "x"}, `--addr "x"`},
