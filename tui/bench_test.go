@@ -2,11 +2,15 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -70,6 +74,48 @@ func BenchmarkLiveArrival(b *testing.B) {
 		next++
 		c := store.Capture{ID: next, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"}
 		h.send(eventsMsg{events: []events.Event{{Kind: events.Notification, Capture: &c}}})
+		_ = h.m.Render()
+	}
+}
+
+// realNotification is a capture of a real Apple notification (a REFUND with its transaction and
+// renewal info), decoded by the real verifier.
+func realNotification(b *testing.B) (store.Capture, Decoder) {
+	b.Helper()
+	jws, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", "real", "19-notification-2025-10-16-REFUND-sandbox.jws"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`)
+	c := store.Capture{ID: 1, ReceivedAt: base, Method: "POST", Path: "/", Body: body, BodySize: len(body),
+		Type: "REFUND", Environment: "Sandbox", ProductID: "com.getsession.org.pro_sub", Trust: "verified",
+		OriginalTransactionID: "2000001024993299", SignedDate: time.UnixMilli(1760592122788), ResponseStatus: 200}
+	return c, VerifierDecoder(decode.NewVerifier(decode.Options{}))
+}
+
+// BenchmarkDetailOpen opens a real notification's detail: read, verify, decode, render.
+func BenchmarkDetailOpen(b *testing.B) {
+	c, dec := realNotification(b)
+	h := newHarness(b, Config{Decode: dec}, c)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.send(keyMsg("enter"))
+		_ = h.m.Render()
+		h.send(keyMsg("esc"))
+	}
+}
+
+// BenchmarkDetailTabs switches between the Summary and the Decoded tab of an open real
+// notification: each switch renders the tab again.
+func BenchmarkDetailTabs(b *testing.B) {
+	c, dec := realNotification(b)
+	h := newHarness(b, Config{Decode: dec}, c)
+	h.send(keyMsg("enter"))
+	b.ReportAllocs()
+	for b.Loop() {
+		h.send(keyMsg("2"))
+		_ = h.m.Render()
+		h.send(keyMsg("1"))
 		_ = h.m.Render()
 	}
 }
