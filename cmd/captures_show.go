@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/decodeview"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -115,7 +116,7 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 		return err
 	}
 	fmt.Fprintln(ios.Out)
-	return renderDecodedHuman(ios.Out, d, ios.ColorOut())
+	return decodeview.Write(ios.Out, d, decodeview.NewStyles(ios.ColorOut()))
 }
 
 // keepStoredIdentityVerdict keeps one label per capture. The decode above knows nothing of the

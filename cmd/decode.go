@@ -17,10 +17,10 @@ import (
 	"sync"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/decodeview"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -303,7 +303,7 @@ func (j *decodeJob) run(v *decode.Verifier, asJSON, color bool) {
 		return
 	}
 	var b bytes.Buffer
-	j.err = renderDecodedHuman(&b, j.d, color)
+	j.err = decodeview.Write(&b, j.d, decodeview.NewStyles(color))
 	j.out = b.Bytes()
 }
 
@@ -529,50 +529,6 @@ func describeArg(arg string) string {
 	return arg
 }
 
-// decodeStyles colour human output; the zero value prints plain text.
-type decodeStyles struct {
-	key, str, num, lit, dim, bold, ok, sim, warn, bad lipgloss.Style
-}
-
-func newDecodeStyles(color bool) decodeStyles {
-	if !color {
-		return decodeStyles{}
-	}
-	return decodeStyles{
-		key:  lipgloss.NewStyle().Foreground(lipgloss.Blue),
-		str:  lipgloss.NewStyle().Foreground(lipgloss.Green),
-		num:  lipgloss.NewStyle().Foreground(lipgloss.Magenta),
-		lit:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
-		dim:  lipgloss.NewStyle().Faint(true),
-		bold: lipgloss.NewStyle().Bold(true),
-		ok:   lipgloss.NewStyle().Foreground(lipgloss.Green).Bold(true),
-		sim:  lipgloss.NewStyle().Foreground(lipgloss.Cyan).Bold(true),
-		warn: lipgloss.NewStyle().Foreground(lipgloss.Yellow).Bold(true),
-		bad:  lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
-	}
-}
-
-func (s decodeStyles) label(l decode.Label, c decode.Class) string {
-	text := string(l)
-	if c != decode.ClassNone {
-		text += "/" + string(c)
-	}
-	return s.labelStyle(l).Render(text)
-}
-
-// labelStyle colours a label by its tone, as every output does.
-func (s decodeStyles) labelStyle(l decode.Label) lipgloss.Style {
-	switch l.Tone() {
-	case decode.ToneApple:
-		return s.ok
-	case decode.ToneTest:
-		return s.sim
-	case decode.ToneUnsigned:
-		return s.warn
-	}
-	return s.bad
-}
-
 // renderDecodedJSON writes the --json document of one decoded input, indented, with a newline:
 // Decoded's MarshalJSON (key order and number text kept) as json.Indent would lay it out.
 func renderDecodedJSON(w io.Writer, d *decode.Decoded) error {
@@ -582,185 +538,4 @@ func renderDecodedJSON(w io.Writer, d *decode.Decoded) error {
 	}
 	_, err = w.Write(b)
 	return err
-}
-
-// renderDecodedHuman writes one decoded input for a reader: the summary line, the verdicts,
-// then the payload with nested signed objects decoded in place and dates spelled out.
-func renderDecodedHuman(w io.Writer, d *decode.Decoded, color bool) error {
-	st := newDecodeStyles(color)
-	var b strings.Builder
-	b.WriteString(summaryLine(d.Summary(), st))
-	b.WriteByte('\n')
-	ver := d.Verification
-	if ver.Label == decode.LabelInvalid {
-		fmt.Fprintf(&b, "%s the fields below are NOT verified\n", st.bad.Render("UNVERIFIED:"))
-	}
-	writeVerdict(&b, "trust", d.Own, st, "")
-	for _, p := range d.NestedParts() {
-		if nv := ver.Nested[p.Field]; nv != nil {
-			writeVerdict(&b, p.Field, *nv, st, "  ")
-		}
-	}
-	if h := headerLine(d); h != "" {
-		fmt.Fprintf(&b, "%s %s\n", st.dim.Render("header:"), termsafe.String(h))
-	}
-	if t := d.Tree(); t != nil {
-		writeNode(&b, t, "", "", st)
-		b.WriteByte('\n')
-	} else if len(d.Payload) > 0 {
-		// Not JSON: one escaped line, so its newlines cannot fake lines of this report
-		// (decode --json has every byte).
-		b.WriteString(termsafe.String(string(d.Payload)))
-		b.WriteByte('\n')
-	} else if d.Kind == decode.KindUnknown && len(bytes.TrimSpace(d.Raw)) > 0 {
-		raw := string(bytes.TrimSpace(d.Raw))
-		if len(raw) > 200 {
-			raw = raw[:200] + "…"
-		}
-		fmt.Fprintf(&b, "%s %q\n", st.dim.Render("input:"), raw)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func summaryLine(s decode.Summary, st decodeStyles) string {
-	s = printableSummary(s) // before styling: the fields come from the payload
-	var parts []string
-	if s.Label == decode.LabelInvalid {
-		// Decoded fields of an invalid payload never appear without this marker before them.
-		parts = append(parts, st.bad.Render("UNVERIFIED"))
-	}
-	what := s.Type
-	if what == "" {
-		what = string(s.Kind)
-	}
-	if s.Subtype != "" {
-		what += "/" + s.Subtype
-	}
-	parts = append(parts, st.bold.Render(what))
-	for _, p := range []string{s.Environment, s.BundleID} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	kv := func(k, v string) {
-		if v != "" {
-			parts = append(parts, st.dim.Render(k+"=")+v)
-		}
-	}
-	kv("product", s.ProductID)
-	kv("locale", s.UserLocale)
-	kv("originalTransactionId", s.OriginalTransactionID)
-	kv("transactionId", s.TransactionID)
-	for _, d := range []struct {
-		k string
-		t time.Time
-	}{{"signed", s.SignedDate}, {"purchased", s.PurchaseDate}, {"expires", s.ExpiresDate}} {
-		if !d.t.IsZero() {
-			kv(d.k, d.t.UTC().Format(time.RFC3339))
-		}
-	}
-	parts = append(parts, st.label(s.Label, s.Class))
-	return strings.Join(parts, "  ")
-}
-
-func writeVerdict(b *strings.Builder, name string, v decode.Verification, st decodeStyles, indent string) {
-	// The message may quote the payload, the leaf's names are the signer's own words.
-	fmt.Fprintf(b, "%s%s %s  %s\n", indent, st.dim.Render(name+":"), st.label(v.Shown(), v.Class), termsafe.String(v.Message))
-	if v.Leaf != nil {
-		fmt.Fprintf(b, "%s  %s %s, serial %s, valid %s to %s\n", indent, st.dim.Render("leaf:"), termsafe.String(v.Leaf.Subject), termsafe.String(v.Leaf.Serial),
-			v.Leaf.NotBefore.Format(time.RFC3339), v.Leaf.NotAfter.Format(time.RFC3339))
-	}
-}
-
-func headerLine(d *decode.Decoded) string {
-	h := d.HeaderForDisplay()
-	if h == nil {
-		return ""
-	}
-	var parts []string
-	for _, k := range []string{"alg", "kid", "typ"} {
-		if v, ok := h[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s %v", k, v))
-		}
-	}
-	if certs, ok := h["x5c"].([]decode.CertSummary); ok {
-		var names []string
-		for _, c := range certs {
-			if c.Error != "" {
-				names = append(names, "("+c.Error+")")
-			} else {
-				names = append(names, strconv.Quote(c.Subject))
-			}
-		}
-		parts = append(parts, fmt.Sprintf("x5c [%s]", strings.Join(names, ", ")))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// writeNode prints a JSON tree indented, in payload order, with nested signed objects decoded in
-// place (their label before the brace) and millisecond dates followed by their ISO form.
-func writeNode(b *strings.Builder, n *decode.Node, key, indent string, st decodeStyles) {
-	if n.Nested != nil {
-		v := n.Nested.Own
-		fmt.Fprintf(b, "%s ", st.dim.Render("<"+string(n.Nested.Kind)+", ")+st.label(v.Shown(), v.Class)+st.dim.Render(">"))
-	}
-	switch n.Kind {
-	case decode.NodeObject:
-		if len(n.Members) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteString("{\n")
-		for i, m := range n.Members {
-			b.WriteString(indent + "  ")
-			b.WriteString(st.key.Render(termsafe.String(strconv.Quote(m.Key))))
-			b.WriteString(": ")
-			writeNode(b, m.Value, m.Key, indent+"  ", st)
-			if i < len(n.Members)-1 {
-				b.WriteByte(',')
-			}
-			if note := dateNote(m.Key, m.Value); note != "" {
-				b.WriteString("  " + st.dim.Render("// "+note))
-			}
-			b.WriteByte('\n')
-		}
-		b.WriteString(indent + "}")
-	case decode.NodeArray:
-		if len(n.Elems) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteString("[\n")
-		for i, e := range n.Elems {
-			b.WriteString(indent + "  ")
-			writeNode(b, e, "", indent+"  ", st)
-			if i < len(n.Elems)-1 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('\n')
-		}
-		b.WriteString(indent + "]")
-	case decode.NodeString:
-		// The raw token: JSON escapes stay as written, but C1, bidi and zero-width characters
-		// may be there unescaped, and a value may run to megabytes.
-		b.WriteString(st.str.Render(termsafe.String(string(n.Raw))))
-	case decode.NodeNumber:
-		b.WriteString(st.num.Render(string(n.Raw)))
-	default:
-		b.WriteString(st.lit.Render(string(n.Raw)))
-	}
-}
-
-// dateNote spells out a millisecond date (decode.DateNote); a nested signed object is not one.
-func dateNote(key string, n *decode.Node) string {
-	switch {
-	case n.Nested != nil:
-		return ""
-	case n.Kind == decode.NodeNumber:
-		return decode.DateNote(key, string(n.Raw))
-	case n.Kind == decode.NodeString:
-		return decode.DateNote(key, n.String())
-	}
-	return ""
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/benchgen"
+	"github.com/s2s-dev/s2s/internal/decodeview"
 )
 
 // decodeStreamFactory is a Factory whose test chain directory is private to the test.
@@ -84,7 +85,7 @@ func TestDecodeManyInputsInOrder(t *testing.T) {
 				if asJSON {
 					err = renderDecodedJSON(&want, d)
 				} else {
-					err = renderDecodedHuman(&want, d, false)
+					err = decodeview.Write(&want, d, decodeview.Styles{})
 				}
 				if err != nil {
 					t.Fatal(err)

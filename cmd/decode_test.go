@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/s2s-dev/s2s/decode"
 )
 
 func decodeVector(t *testing.T, rel string) []byte {
@@ -19,35 +17,6 @@ func decodeVector(t *testing.T, rel string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// TestRenderDecodedHuman: colour only when asked, an UNVERIFIED marker on invalid payloads, and
-// the same text once the escapes are removed.
-func TestRenderDecodedHuman(t *testing.T) {
-	v := decode.NewVerifier(decode.Options{})
-	d := v.Decode(decodeVector(t, "real/05-notification-2025-10-01-DID_RENEW-sandbox.jws"))
-	var plain, color strings.Builder
-	if err := renderDecodedHuman(&plain, d, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := renderDecodedHuman(&color, d, true); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(plain.String(), "\x1b[") || !strings.Contains(color.String(), "\x1b[") {
-		t.Fatal("colour escapes in plain output, or none in coloured output")
-	}
-	if strings.Contains(plain.String(), "UNVERIFIED") {
-		t.Error("a verified payload is marked UNVERIFIED")
-	}
-	bad := v.Decode(decodeVector(t, "real/02-notification-2022-03-04-DID_RENEW-sandbox.jws"))
-	var out strings.Builder
-	if err := renderDecodedHuman(&out, bad, false); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(out.String(), "\n")
-	if !strings.HasPrefix(lines[0], "UNVERIFIED  DID_RENEW  Sandbox") || !strings.HasSuffix(lines[0], "invalid/chain") || lines[1] != "UNVERIFIED: the fields below are NOT verified" {
-		t.Errorf("invalid payload output starts:\n%s\n%s", lines[0], lines[1])
-	}
 }
 
 func TestDecodeUsage(t *testing.T) {
