@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 	"github.com/s2s-dev/s2s/subscription"
@@ -157,9 +157,9 @@ type detail struct {
 	id         int64
 	err        error
 	capture    *store.Capture
-	decoded    Decoded
-	decodeErr  error
-	doc        any // the decoded JSON parsed, for the Summary's lookups
+	decoded    *decode.Decoded // decode's typed result; nil when nothing decoded it
+	summary    decode.Summary  // decoded's, read once
+	json       []byte          // decoded as its --json document, payload first: what a copy takes
 	deliveries []store.Delivery
 	timeline   []timelineEntry
 	base       []timelineEntry // the store's timeline, before Apple's view is merged in
@@ -222,9 +222,11 @@ func fetchDetail(ctx context.Context, src Source, dec Decoder, id int64) *detail
 	cleanCapture(&shown) // the body stays exact for copies and exports
 	d.capture = &shown
 	if dec != nil {
-		d.decoded, d.decodeErr = dec(c.Body)
-		if len(d.decoded.JSON) > 0 {
-			_ = json.Unmarshal(d.decoded.JSON, &d.doc)
+		if d.decoded = dec(c.Body); d.decoded != nil {
+			d.summary = d.decoded.Summary()
+			if js, err := d.decoded.MarshalJSON(); err == nil {
+				d.json = payloadFirst(js)
+			}
 		}
 	}
 	if d.deliveries, err = src.Deliveries(ctx, id); err != nil {
@@ -323,15 +325,12 @@ func payload(d *detail, decoded bool) ([]byte, error) {
 	if !decoded {
 		return d.capture.Body, nil
 	}
-	if len(d.decoded.JSON) == 0 {
-		if d.decodeErr != nil {
-			return nil, d.decodeErr
-		}
+	if len(d.json) == 0 {
 		return nil, errors.New("nothing decoded")
 	}
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, d.decoded.JSON, "", "  "); err != nil {
-		return d.decoded.JSON, nil
+	if err := json.Indent(&buf, d.json, "", "  "); err != nil {
+		return d.json, nil
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
@@ -407,63 +406,4 @@ func writeNew(dir, base, ext string, data []byte) (string, error) {
 		return name, f.Close()
 	}
 	return "", fmt.Errorf("too many files named %s*%s", base, ext)
-}
-
-// findKey returns the first value under key anywhere in a decoded JSON document, depth first in
-// key order, so the Summary works whatever nesting the decoder chooses.
-func findKey(doc any, key string) (any, bool) {
-	switch v := doc.(type) {
-	case map[string]any:
-		if x, ok := v[key]; ok {
-			return x, true
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if x, ok := findKey(v[k], key); ok {
-				return x, true
-			}
-		}
-	case []any:
-		for _, e := range v {
-			if x, ok := findKey(e, key); ok {
-				return x, true
-			}
-		}
-	}
-	return nil, false
-}
-
-// asTime reads a JSON date: Apple's milliseconds since the epoch, or an RFC 3339 string.
-func asTime(v any) (time.Time, bool) {
-	switch x := v.(type) {
-	case float64:
-		return time.UnixMilli(int64(x)), true
-	case string:
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-func asText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return cleanLine(x) // "\u001b" in JSON is a real escape once decoded
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprint(int64(x))
-		}
-		return fmt.Sprint(x)
-	case bool:
-		return fmt.Sprint(x)
-	}
-	b, _ := json.Marshal(v)
-	return strings.TrimSpace(string(b))
 }

@@ -28,31 +28,17 @@ type Source interface {
 	Forwardings(ctx context.Context, captureIDs []int64) (map[int64]store.Forwarding, error)
 }
 
-// Decoded is what the detail view needs from decoding a body.
-type Decoded struct {
-	JSON    []byte         // the decoded document, nested JWS decoded in place
-	Summary decode.Summary // dates and identity fields
-}
+// Decoder decodes a capture's body into decode's typed result, verdicts included: the Summary
+// reads its fields by type and the Decoded tab shows it as s2s decode does. Tests inject one
+// built from fixtures so golden views do not depend on a signing chain.
+type Decoder func(body []byte) *decode.Decoded
 
-// Decoder decodes a capture's body. Tests inject a fixed one so golden views do not depend on the
-// decode package's output format.
-type Decoder func(body []byte) (Decoded, error)
-
-// VerifierDecoder decodes with v and renders (*decode.Decoded).MarshalJSON.
-func VerifierDecoder(v *decode.Verifier) Decoder {
-	return func(body []byte) (Decoded, error) {
-		d := v.DecodeBody(body)
-		js, err := d.MarshalJSON()
-		if err != nil {
-			return Decoded{Summary: d.Summary()}, err
-		}
-		return Decoded{JSON: payloadFirst(js), Summary: d.Summary()}, nil
-	}
-}
+// VerifierDecoder decodes with v.
+func VerifierDecoder(v *decode.Verifier) Decoder { return v.DecodeBody }
 
 // payloadFirst moves the document's "payload" (the notification, nested JWS decoded) to the top:
 // decode puts its summary and verification details first, a screen and more of them, and the
-// notification is what the Decoded tab and a copy are for. The other members keep their order.
+// notification is what a copy is for. The other members keep their order.
 func payloadFirst(doc []byte) []byte {
 	type member struct {
 		key string
@@ -104,7 +90,7 @@ type Config struct {
 	Context   context.Context // ends every Cmd's work; nil: context.Background()
 	Source    Source
 	Events    <-chan events.Event // nil: no live updates
-	Decode    Decoder             // nil: Apple's root only
+	Decode    Decoder             // nil: Apple's root only, with no identity checks
 	Version   string
 	LocalURL  string
 	PublicURL string

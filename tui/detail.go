@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/decodeview"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -116,144 +117,204 @@ func (m *Model) bothParts(t time.Time) []string {
 	return []string{local.Format("2006-01-02 15:04:05 MST"), m.st.Dim.Render("(" + t.UTC().Format("2006-01-02 15:04:05") + " UTC)")}
 }
 
+// summaryTab is the capture in words: what it is and whether to trust it, its dates, what the
+// customer bought and how the subscription renews, and how it arrived.
 func (m *Model) summaryTab() string {
-	s, d, c := m.st, m.det, m.det.capture
-	var b strings.Builder
-	// A value is made of parts that are never cut (a date, an ID): a narrow window moves a part
-	// to the next line, under the value column, instead of breaking it mid-token.
-	kv := func(k string, parts ...string) {
-		ls := fill(max(20, m.width-summaryPad), parts...)
-		if len(ls) == 0 {
-			return
-		}
-		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-18s", k)), ls[0])
-		for _, l := range ls[1:] {
-			b.WriteString(strings.Repeat(" ", summaryPad) + l + "\n")
-		}
+	w := &summaryWriter{m: m}
+	m.summaryWhat(w)
+	w.b.WriteString("\n")
+	m.summaryDates(w)
+	m.summaryPurchase(w)
+	w.b.WriteString("\n")
+	m.summaryArrival(w)
+	return strings.TrimRight(w.b.String(), "\n")
+}
+
+// summaryWriter lays out the Summary: a label column and the values after it.
+type summaryWriter struct {
+	m *Model
+	b strings.Builder
+}
+
+// kv writes a row. A value is made of parts that are never cut (a date, an ID): a narrow window
+// moves a part to the next line, under the value column, instead of breaking it mid-token.
+func (w *summaryWriter) kv(k string, parts ...string) {
+	ls := fill(max(20, w.m.width-summaryPad), parts...)
+	if len(ls) == 0 {
+		return
 	}
+	fmt.Fprintf(&w.b, "%s %s\n", w.m.st.Label.Render(fmt.Sprintf("%-18s", k)), ls[0])
+	for _, l := range ls[1:] {
+		w.b.WriteString(strings.Repeat(" ", summaryPad) + l + "\n")
+	}
+}
+
+// under writes text word-wrapped under the value column.
+func (w *summaryWriter) under(text string, st lipgloss.Style) {
+	w.b.WriteString(w.m.indented(text, st))
+}
+
+// date writes a row for a date that is set.
+func (w *summaryWriter) date(k string, t time.Time) {
+	if !t.IsZero() {
+		w.kv(k, w.m.bothParts(t)...)
+	}
+}
+
+// coded writes a row for one of Apple's numeric codes, with its meaning when known.
+func (w *summaryWriter) coded(k string, code int, words map[int]string) {
+	t := fmt.Sprint(code)
+	if m := words[code]; m != "" {
+		t += " (" + m + ")"
+	}
+	w.kv(k, t)
+}
+
+// summaryWhat is the notification, the verdict on it, and whose it is.
+func (m *Model) summaryWhat(w *summaryWriter) {
+	s, c := m.st, m.det.capture
 	typ := s.Kind[kindOf(c.Type)].Render(typeText(c))
 	if c.Type != "" {
-		kv("Notification", typ, s.Dim.Render("— "+lifecycle(c.Type, c.Subtype)))
+		w.kv("Notification", typ, s.Dim.Render("— "+lifecycle(c.Type, c.Subtype)))
 	} else {
-		kv("Notification", typ)
+		w.kv("Notification", typ)
 	}
 	// The verdict once: the label, and what it means in words after it.
-	kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))+" "+s.Value.Render("— "+trustWords(c.Trust, c.TrustClass)))
+	w.kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))+" "+s.Value.Render("— "+trustWords(c.Trust, c.TrustClass)))
 	if c.TrustMessage != "" {
-		b.WriteString(m.indented(c.TrustMessage, s.Dim))
+		w.under(c.TrustMessage, s.Dim)
 	}
 	if c.IdentityMismatch != "" {
-		kv("Identity", s.Error.Render(c.IdentityMismatch))
+		w.kv("Identity", s.Error.Render(c.IdentityMismatch))
 	}
 	if c.Kind == string(decode.KindRealtimeRequest) {
 		// The answer Apple would show the customer, and what is wrong with it.
 		if len(c.AnswerProblems) == 0 {
-			kv("Answer", s.OK.Render("valid"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
+			w.kv("Answer", s.OK.Render("valid"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
 		} else {
-			kv("Answer", s.Error.Render("INVALID"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
+			w.kv("Answer", s.Error.Render("INVALID"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
 			for _, p := range c.AnswerProblems {
-				b.WriteString(m.indented("- "+termsafe.String(p), s.Error))
+				w.under("- "+termsafe.String(p), s.Error)
 			}
 		}
 		if len(c.Answer) > 0 {
-			b.WriteString(m.indented(termsafe.Text(string(c.Answer)), s.Value))
+			w.under(termsafe.Text(string(c.Answer)), s.Value)
 		}
 	}
-	kv("Environment", s.env(c.Environment).Render(c.Environment))
+	w.kv("Environment", s.env(c.Environment).Render(c.Environment))
 	if c.AppAppleID != 0 {
-		kv("App", c.BundleID, s.Dim.Render(fmt.Sprintf("(App Apple ID %d)", c.AppAppleID)))
+		w.kv("App", c.BundleID, s.Dim.Render(fmt.Sprintf("(App Apple ID %d)", c.AppAppleID)))
 	} else {
-		kv("App", c.BundleID)
+		w.kv("App", c.BundleID)
 	}
-	kv("Product", c.ProductID)
-	kv("Original txn ID", c.OriginalTransactionID)
-	kv("Transaction ID", c.TransactionID)
-	kv("Notification UUID", c.NotificationUUID)
+	w.kv("Product", c.ProductID)
+	w.kv("Original txn ID", c.OriginalTransactionID)
+	w.kv("Transaction ID", c.TransactionID)
+	w.kv("Notification UUID", c.NotificationUUID)
 	if c.DuplicateOf != 0 {
-		kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
+		w.kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
 	}
 	if c.HubOrigin != "" {
-		kv("Via hub", termsafe.String(c.HubOrigin)+" (verified again here)")
+		w.kv("Via hub", termsafe.String(c.HubOrigin)+" (verified again here)")
 	}
-	b.WriteString("\n")
-	kv("Signed", m.bothParts(c.SignedDate)...)
-	if w := c.DelayWords(); w != "" {
+}
+
+// summaryDates are when Apple signed it and the dates of the purchase and the subscription.
+func (m *Model) summaryDates(w *summaryWriter) {
+	s, c := m.st, m.det.capture
+	w.kv("Signed", m.bothParts(c.SignedDate)...)
+	if d := c.DelayWords(); d != "" {
 		// Apple sends within seconds: a minute or more is worth a look (a retry, an old payload).
 		st := s.Value
 		if c.DelayUnusual() {
 			st = s.Warn
 		}
-		kv("Delay", st.Render(w))
+		w.kv("Delay", st.Render(d))
 	}
-	sum := d.decoded.Summary
-	if !sum.PurchaseDate.IsZero() {
-		kv("Purchased", m.bothParts(sum.PurchaseDate)...)
+	w.date("Purchased", m.det.summary.PurchaseDate)
+	w.date("Expires", m.det.summary.ExpiresDate)
+	if r := renewalOf(m.det.decoded); r != nil {
+		w.date("Grace period ends", r.GracePeriodExpiresDate.Time())
+		w.date("Renews", r.RenewalDate.Time())
 	}
-	exp := sum.ExpiresDate
-	if exp.IsZero() {
-		if v, ok := findKey(d.doc, "expiresDate"); ok {
-			exp, _ = asTime(v)
+	if t := transactionOf(m.det.decoded); t != nil {
+		w.date("Revoked", t.RevocationDate.Time())
+	}
+}
+
+// summaryPurchase is what the customer bought and how the subscription renews: the transaction's
+// fields from the transaction, the renewal's from the renewal info, the status from the
+// notification's data.
+func (m *Model) summaryPurchase(w *summaryWriter) {
+	t, r := transactionOf(m.det.decoded), renewalOf(m.det.decoded)
+	if r != nil {
+		if r.AutoRenewStatus != nil {
+			w.kv("Auto-renew", map[int]string{1: "on", 0: "off"}[*r.AutoRenewStatus])
+		}
+		if p := cleanLine(r.AutoRenewProductID); p != "" && p != m.det.capture.ProductID {
+			w.kv("Renews into", p)
 		}
 	}
-	if !exp.IsZero() {
-		kv("Expires", m.bothParts(exp)...)
+	if t != nil && (t.Price != 0 || t.Currency != "") {
+		w.kv("Price", price(t.Price, t.Currency))
 	}
-	for _, f := range []struct{ key, label string }{
-		{"gracePeriodExpiresDate", "Grace period ends"},
-		{"renewalDate", "Renews"},
-		{"revocationDate", "Revoked"},
-	} {
-		if v, ok := findKey(d.doc, f.key); ok {
-			if t, ok := asTime(v); ok {
-				kv(f.label, m.bothParts(t)...)
-			}
-		}
+	if r != nil && r.RenewalPrice != 0 && t != nil && (r.RenewalPrice != t.Price || r.Currency != t.Currency) {
+		// A price increase, a change of plan or of storefront: the next renewal costs otherwise.
+		w.kv("Renewal price", price(r.RenewalPrice, r.Currency))
 	}
-	if v, ok := findKey(d.doc, "autoRenewStatus"); ok {
-		kv("Auto-renew", map[string]string{"1": "on", "0": "off"}[asText(v)])
+	if t != nil && t.RevocationReason != nil {
+		w.coded("Refund reason", *t.RevocationReason, map[int]string{0: "another reason", 1: "an issue in your app"})
 	}
-	if v, ok := findKey(d.doc, "autoRenewProductId"); ok && asText(v) != c.ProductID {
-		kv("Renews into", asText(v))
+	if r != nil && r.ExpirationIntent != 0 {
+		w.coded("Why it expired", r.ExpirationIntent, map[int]string{1: "the customer cancelled", 2: "billing error",
+			3: "price increase not accepted", 4: "product not available", 5: "other"})
 	}
-	if v, ok := findKey(d.doc, "price"); ok {
-		price := asText(v)
-		if f, ok := v.(float64); ok {
-			price = fmt.Sprintf("%.2f", f/1000) // Apple gives milliunits
-		}
-		if cur, ok := findKey(d.doc, "currency"); ok {
-			price += " " + asText(cur)
-		}
-		kv("Price", price)
+	if t != nil && t.OfferType != 0 {
+		w.coded("Offer type", t.OfferType, map[int]string{1: "introductory", 2: "promotional", 3: "offer code", 4: "win-back"})
 	}
-	for _, f := range []struct {
-		key, label string
-		words      map[string]string
-	}{
-		{"revocationReason", "Refund reason", map[string]string{"0": "another reason", "1": "an issue in your app"}},
-		{"expirationIntent", "Why it expired", map[string]string{"1": "the customer cancelled", "2": "billing error",
-			"3": "price increase not accepted", "4": "product not available", "5": "other"}},
-		{"offerType", "Offer type", map[string]string{"1": "introductory", "2": "promotional", "3": "offer code", "4": "win-back"}},
-		{"inAppOwnershipType", "Ownership", nil},
-	} {
-		if v, ok := findKey(d.doc, f.key); ok {
-			t := asText(v)
-			if w := f.words[t]; w != "" {
-				t += " (" + w + ")"
-			}
-			kv(f.label, t)
-		}
+	if t != nil && t.InAppOwnershipType != "" {
+		w.kv("Ownership", cleanLine(t.InAppOwnershipType))
 	}
-	if v, ok := findKey(d.doc, "status"); ok {
-		st := asText(v)
-		if w := map[string]string{"1": "active", "2": "expired", "3": "in billing retry", "4": "in grace period", "5": "revoked"}[st]; w != "" {
-			st += " (" + w + ")"
-		}
-		kv("Subscription", st)
+	if n := m.det.decoded; n != nil && n.Notification != nil && n.Notification.Data != nil && n.Notification.Data.Status != 0 {
+		w.coded("Subscription", n.Notification.Data.Status, map[int]string{decode.StatusActive: "active", decode.StatusExpired: "expired",
+			decode.StatusBillingRetry: "in billing retry", decode.StatusBillingGracePeriod: "in grace period", decode.StatusRevoked: "revoked"})
 	}
-	if d.decodeErr != nil {
-		kv("Decode", s.Error.Render(cleanLine(d.decodeErr.Error())))
+}
+
+// price is an amount in Apple's milliunits with its currency.
+func price(milli int64, currency string) string {
+	return strings.TrimSpace(fmt.Sprintf("%.2f %s", float64(milli)/1000, cleanLine(currency)))
+}
+
+// transactionOf is the transaction d is or holds (a notification's signedTransactionInfo).
+func transactionOf(d *decode.Decoded) *decode.Transaction {
+	switch {
+	case d == nil:
+		return nil
+	case d.Transaction != nil:
+		return d.Transaction
+	case d.SignedTransactionInfo != nil:
+		return d.SignedTransactionInfo.Transaction
 	}
-	b.WriteString("\n")
+	return nil
+}
+
+// renewalOf is the renewal info d is or holds (a notification's signedRenewalInfo).
+func renewalOf(d *decode.Decoded) *decode.RenewalInfo {
+	switch {
+	case d == nil:
+		return nil
+	case d.RenewalInfo != nil:
+		return d.RenewalInfo
+	case d.SignedRenewalInfo != nil:
+		return d.SignedRenewalInfo.RenewalInfo
+	}
+	return nil
+}
+
+// summaryArrival is how the notification came, what s2s answered and where it forwarded it.
+func (m *Model) summaryArrival(w *summaryWriter) {
+	s, d, c := m.st, m.det, m.det.capture
 	from := c.SourceIP
 	if from == "" {
 		from = c.RemoteAddr
@@ -264,13 +325,13 @@ func (m *Model) summaryTab() string {
 	} else if from != "" {
 		fromNote = s.Dim.Render("(not an Apple address)")
 	}
-	kv("Received", m.bothParts(c.ReceivedAt)...)
-	kv("From", from, fromNote)
+	w.kv("Received", m.bothParts(c.ReceivedAt)...)
+	w.kv("From", from, fromNote)
 	answered := "-"
 	if c.ResponseStatus != 0 {
 		answered = s.code(c.ResponseStatus).Render(fmt.Sprint(c.ResponseStatus)) + " in " + shortDur(c.Latency)
 	}
-	kv("Answered", answered)
+	w.kv("Answered", answered)
 	if n := len(d.deliveries); n > 0 {
 		// The target first and the outcome under it: the full explanation is in Deliveries.
 		last := d.deliveries[n-1]
@@ -278,13 +339,12 @@ func (m *Model) summaryTab() string {
 		if n > 1 {
 			attempts = fmt.Sprintf("%d attempts", n)
 		}
-		kv("Forwarded", last.Target)
-		b.WriteString(m.indented(m.deliveryResult(last)+" · "+attempts+", see Deliveries", s.Value))
+		w.kv("Forwarded", last.Target)
+		w.under(m.deliveryResult(last)+" · "+attempts+", see Deliveries", s.Value)
 	} else if sk, ok := m.lastDel[c.ID]; ok && skipped(sk) {
-		kv("Forwarded", s.Warn.Render("no"))
-		b.WriteString(m.indented(sk.Error, s.Dim))
+		w.kv("Forwarded", s.Warn.Render("no"))
+		w.under(sk.Error, s.Dim)
 	}
-	return strings.TrimRight(b.String(), "\n")
 }
 
 // summaryPad is where the Summary's values start: an 18-column label and a space.
@@ -311,19 +371,39 @@ func (m *Model) deliveryResult(d store.Delivery) string {
 	return d.State
 }
 
+// decodedTab is what s2s decode prints for the body, from the one shared renderer: the summary
+// line, the verdicts and the header, word-wrapped to the window, then the payload with its nested
+// signed objects decoded in place.
 func (m *Model) decodedTab() string {
-	d := m.det
-	if len(d.decoded.JSON) == 0 {
-		if d.decodeErr != nil {
-			return m.st.Error.Render(cleanLine("cannot decode: " + d.decodeErr.Error()))
-		}
+	if m.det.decoded == nil {
 		return m.st.Dim.Render("nothing decoded")
 	}
-	out := colorJSON(m.st, d.decoded.JSON)
-	if d.capture.Trust == "invalid" {
-		out = m.st.Error.Render("UNVERIFIED: this payload failed verification; do not trust these fields.") + "\n" + out
+	var head, b strings.Builder
+	decodeview.WriteVerdicts(&head, m.det.decoded, m.st.Decoded)
+	for _, l := range strings.Split(strings.TrimSuffix(head.String(), "\n"), "\n") {
+		b.WriteString(hanging(l, m.width-1) + "\n")
 	}
-	return out
+	decodeview.WritePayload(&b, m.det.decoded, m.st.Decoded)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// hanging word-wraps a line to width with its continuation lines two columns further in than
+// the line, so a wrapped verdict still reads as one.
+func hanging(line string, width int) string {
+	if ansi.StringWidth(line) <= width {
+		return line
+	}
+	text := strings.TrimLeft(line, " ")
+	indent := strings.Repeat(" ", len(line)-len(text))
+	ls := strings.Split(wordwrap(text, max(20, width-len(indent)-2)), "\n")
+	for i := range ls {
+		if i == 0 {
+			ls[i] = indent + ls[i]
+		} else {
+			ls[i] = indent + "  " + ls[i]
+		}
+	}
+	return strings.Join(ls, "\n")
 }
 
 func (m *Model) headersTab() string {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -198,29 +199,53 @@ func lifeOfASubscription() []store.Capture {
 	return caps
 }
 
-// fakeDecoder returns a fixed decoded document per capture, shaped like a V2 notification with
-// its transaction and renewal info decoded in place.
+// fakeDecoder returns a fixed decoded notification per capture, with its transaction and
+// renewal info decoded in place, as the verifier would give it.
 func fakeDecoder(caps []store.Capture) Decoder {
 	byBody := map[string]*store.Capture{}
 	for i := range caps {
 		byBody[string(caps[i].Body)] = &caps[i]
 	}
-	return func(body []byte) (Decoded, error) {
+	return func(body []byte) *decode.Decoded {
 		c, ok := byBody[string(body)]
 		if !ok {
-			return Decoded{}, fmt.Errorf("not an App Store payload")
+			bad := decode.Verification{Label: decode.LabelInvalid, Class: decode.ClassFormat, Message: "not an App Store payload"}
+			return &decode.Decoded{Kind: decode.KindUnknown, Raw: body, Verification: bad, Own: bad}
 		}
-		js := fmt.Sprintf(`{"notificationType":%q,"subtype":%q,"notificationUUID":%q,"version":"2.0","signedDate":%d,`+
-			`"data":{"environment":%q,"bundleId":%q,"appAppleId":%d,"status":1,`+
-			`"signedTransactionInfo":{"transactionId":%q,"originalTransactionId":%q,"productId":%q,"purchaseDate":%d,"expiresDate":%d,"price":2990,"currency":"EUR","inAppOwnershipType":"PURCHASED"},`+
-			`"signedRenewalInfo":{"autoRenewStatus":0,"autoRenewProductId":%q,"renewalDate":%d}},`+
-			`"verification":{"label":%q,"message":"ok"}}`,
-			c.Type, c.Subtype, c.NotificationUUID, c.SignedDate.UnixMilli(), c.Environment, c.BundleID, c.AppAppleID,
-			c.TransactionID, c.OriginalTransactionID, c.ProductID, c.SignedDate.Add(-time.Hour).UnixMilli(),
-			c.SignedDate.Add(30*24*time.Hour).UnixMilli(), c.ProductID, c.SignedDate.Add(30*24*time.Hour).UnixMilli(), c.Trust)
-		return Decoded{JSON: []byte(js), Summary: decode.Summary{
-			Type: c.Type, PurchaseDate: c.SignedDate.Add(-time.Hour), ExpiresDate: c.SignedDate.Add(30 * 24 * time.Hour),
-			Label: decode.Label(c.Trust),
-		}}, nil
+		ver := decode.Verification{Label: decode.Label(c.Trust), Class: decode.Class(c.TrustClass), Message: "fixture"}
+		return decodedNotification(ver,
+			fmt.Sprintf(`{"notificationType":%q,"subtype":%q,"notificationUUID":%q,"version":"2.0","signedDate":%d,`+
+				`"data":{"environment":%q,"bundleId":%q,"appAppleId":%d,"status":1,"signedTransactionInfo":"x.tx.sig","signedRenewalInfo":"x.ri.sig"}}`,
+				c.Type, c.Subtype, c.NotificationUUID, c.SignedDate.UnixMilli(), c.Environment, c.BundleID, c.AppAppleID),
+			fmt.Sprintf(`{"transactionId":%q,"originalTransactionId":%q,"productId":%q,"purchaseDate":%d,"expiresDate":%d,"price":2990,"currency":"EUR","inAppOwnershipType":"PURCHASED"}`,
+				c.TransactionID, c.OriginalTransactionID, c.ProductID, c.SignedDate.Add(-time.Hour).UnixMilli(), c.SignedDate.Add(30*24*time.Hour).UnixMilli()),
+			fmt.Sprintf(`{"autoRenewStatus":0,"autoRenewProductId":%q,"renewalDate":%d}`, c.ProductID, c.SignedDate.Add(30*24*time.Hour).UnixMilli()))
+	}
+}
+
+// decodedNotification builds what the verifier gives for a notification whose payload, nested
+// transaction and renewal info are the JSON given, every part with the verdict ver: the typed
+// fields and the exact payloads, so the Summary and the Decoded tab read them as they would a
+// real one. An empty transaction or renewal info is left out.
+func decodedNotification(ver decode.Verification, payload, transaction, renewal string) *decode.Decoded {
+	d := &decode.Decoded{Kind: decode.KindNotification, Own: ver, Verification: ver, Payload: []byte(payload)}
+	mustUnmarshal(payload, &d.Notification)
+	d.Verification.Nested = map[string]*decode.Verification{}
+	if transaction != "" {
+		d.SignedTransactionInfo = &decode.Decoded{Kind: decode.KindTransaction, Own: ver, Verification: ver, Payload: []byte(transaction)}
+		mustUnmarshal(transaction, &d.SignedTransactionInfo.Transaction)
+		d.Verification.Nested["signedTransactionInfo"] = &ver
+	}
+	if renewal != "" {
+		d.SignedRenewalInfo = &decode.Decoded{Kind: decode.KindRenewalInfo, Own: ver, Verification: ver, Payload: []byte(renewal)}
+		mustUnmarshal(renewal, &d.SignedRenewalInfo.RenewalInfo)
+		d.Verification.Nested["signedRenewalInfo"] = &ver
+	}
+	return d
+}
+
+func mustUnmarshal(js string, v any) {
+	if err := json.Unmarshal([]byte(js), v); err != nil {
+		panic(fmt.Sprintf("%v: %s", err, js))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -128,6 +129,9 @@ func New(cfg Config) *Model {
 	}
 	if cfg.Clipboard == nil {
 		cfg.Clipboard = tea.SetClipboard
+	}
+	if cfg.Decode == nil {
+		cfg.Decode = VerifierDecoder(decode.NewVerifier(decode.Options{}))
 	}
 	m := &Model{
 		cfg:       cfg,

@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"charm.land/lipgloss/v2"
+	"github.com/s2s-dev/s2s/internal/decodeview"
 )
 
 // kind groups notification types for colour: what a developer scans the list for.
@@ -28,6 +29,8 @@ type styles struct {
 	TrustOK, TrustSim, TrustWeak, TrustBad                         lipgloss.Style
 	JSONKey, JSONString, JSONNumber, JSONBool, JSONNull, JSONPunct lipgloss.Style
 	CodeOK, CodeWarn, CodeBad                                      lipgloss.Style
+	// Decoded colours the Decoded tab, s2s decode's view (plain without colour).
+	Decoded decodeview.Styles
 }
 
 func newStyles(isDark, noColor bool) styles {
@@ -103,5 +106,7 @@ func newStyles(isDark, noColor bool) styles {
 			kindTest:     plain.Foreground(purple),
 		},
 	}
+	s.Decoded = decodeview.Styles{Key: s.JSONKey, String: s.JSONString, Number: s.JSONNumber, Literal: s.JSONBool,
+		Dim: s.Dim, Bold: plain.Bold(true).Foreground(fg), OK: s.TrustOK, Sim: s.TrustSim, Warn: s.TrustWeak, Bad: s.TrustBad}
 	return s
 }

@@ -71,23 +71,38 @@ func (s Styles) LabelStyle(l decode.Label) lipgloss.Style {
 // with nested signed objects decoded in place and dates spelled out. It ends with a newline.
 func Write(w io.Writer, d *decode.Decoded, st Styles) error {
 	var b strings.Builder
+	WriteVerdicts(&b, d, st)
+	WritePayload(&b, d, st)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteVerdicts writes the first part of Write: the summary line, the UNVERIFIED marker of an
+// invalid input, each verdict with its signer, and the JWS header. Its lines are text that a
+// narrow window may word-wrap; the payload's are not.
+func WriteVerdicts(b *strings.Builder, d *decode.Decoded, st Styles) {
 	b.WriteString(summaryLine(d.Summary(), st))
 	b.WriteByte('\n')
 	ver := d.Verification
 	if ver.Label == decode.LabelInvalid {
-		fmt.Fprintf(&b, "%s the fields below are NOT verified\n", st.Bad.Render("UNVERIFIED:"))
+		fmt.Fprintf(b, "%s the fields below are NOT verified\n", st.Bad.Render("UNVERIFIED:"))
 	}
-	writeVerdict(&b, "trust", d.Own, st, "")
+	writeVerdict(b, "trust", d.Own, st, "")
 	for _, p := range d.NestedParts() {
 		if nv := ver.Nested[p.Field]; nv != nil {
-			writeVerdict(&b, p.Field, *nv, st, "  ")
+			writeVerdict(b, p.Field, *nv, st, "  ")
 		}
 	}
 	if h := headerLine(d); h != "" {
-		fmt.Fprintf(&b, "%s %s\n", st.Dim.Render("header:"), termsafe.String(h))
+		fmt.Fprintf(b, "%s %s\n", st.Dim.Render("header:"), termsafe.String(h))
 	}
+}
+
+// WritePayload writes the rest of Write: the payload as an indented tree, or the input shown
+// safely when it is no JSON.
+func WritePayload(b *strings.Builder, d *decode.Decoded, st Styles) {
 	if t := d.Tree(); t != nil {
-		writeNode(&b, t, st, "")
+		writeNode(b, t, st, "")
 		b.WriteByte('\n')
 	} else if len(d.Payload) > 0 {
 		// Not JSON: one escaped line, so its newlines cannot fake lines of this report
@@ -99,10 +114,8 @@ func Write(w io.Writer, d *decode.Decoded, st Styles) error {
 		if len(raw) > 200 {
 			raw = raw[:200] + "…"
 		}
-		fmt.Fprintf(&b, "%s %q\n", st.Dim.Render("input:"), raw)
+		fmt.Fprintf(b, "%s %q\n", st.Dim.Render("input:"), raw)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func summaryLine(s decode.Summary, st Styles) string {
