@@ -38,6 +38,7 @@ func TestRealRefundThroughTheVerifier(t *testing.T) {
 		"Refund reason      0 (another reason)",
 		"Renews into        com.getsession.org.pro_sub_3_months",
 		"Price              1.99 AUD",
+		"Renewal price      5.99 AUD", // the renewal info's: it renews into the 3-month product
 	} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("Summary lacks %q:\n%s", want, scr)
