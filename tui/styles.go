@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"charm.land/lipgloss/v2"
+
 	"github.com/s2s-dev/s2s/internal/decodeview"
 )
 
@@ -22,13 +23,13 @@ const (
 // styles is built from semantic colours for a light or dark background; with noColor every style
 // is plain and the screen relies on markers (▸, [tab]) alone.
 type styles struct {
-	Title, Dim, Label, Value, URL, Notice, Warn, Error, OK         lipgloss.Style
-	ColHeader, Selected, Tab, ActiveTab, Status, Follow, Bar       lipgloss.Style
-	Kind                                                           map[kind]lipgloss.Style
-	EnvProd, EnvSandbox, EnvOther                                  lipgloss.Style
-	TrustOK, TrustSim, TrustWeak, TrustBad                         lipgloss.Style
-	JSONKey, JSONString, JSONNumber, JSONBool, JSONNull, JSONPunct lipgloss.Style
-	CodeOK, CodeWarn, CodeBad                                      lipgloss.Style
+	Title, Dim, Label, Value, URL, Notice, Warn, Error, OK   lipgloss.Style
+	ColHeader, Selected, Tab, ActiveTab, Status, Follow, Bar lipgloss.Style
+	Kind                                                     map[kind]lipgloss.Style
+	EnvProd, EnvSandbox, EnvOther                            lipgloss.Style
+	TrustOK, TrustSim, TrustWeak, TrustBad                   lipgloss.Style
+	JSONKey, JSONString, JSONNumber, JSONBool                lipgloss.Style
+	CodeOK, CodeWarn, CodeBad                                lipgloss.Style
 	// Decoded colours the Decoded tab, s2s decode's view (plain without colour).
 	Decoded decodeview.Styles
 }
@@ -40,7 +41,7 @@ func newStyles(isDark, noColor bool) styles {
 		for _, p := range []*lipgloss.Style{&s.Title, &s.Dim, &s.Label, &s.Value, &s.URL, &s.Notice, &s.Warn,
 			&s.Error, &s.OK, &s.ColHeader, &s.Selected, &s.Tab, &s.ActiveTab, &s.Status, &s.Follow, &s.Bar,
 			&s.EnvProd, &s.EnvSandbox, &s.EnvOther, &s.TrustOK, &s.TrustSim, &s.TrustWeak, &s.TrustBad,
-			&s.JSONKey, &s.JSONString, &s.JSONNumber, &s.JSONBool, &s.JSONNull, &s.JSONPunct,
+			&s.JSONKey, &s.JSONString, &s.JSONNumber, &s.JSONBool,
 			&s.CodeOK, &s.CodeWarn, &s.CodeBad} {
 			*p = plain
 		}
@@ -92,8 +93,6 @@ func newStyles(isDark, noColor bool) styles {
 		JSONString: plain.Foreground(green),
 		JSONNumber: plain.Foreground(purple),
 		JSONBool:   plain.Foreground(yellow),
-		JSONNull:   plain.Foreground(dim),
-		JSONPunct:  plain.Foreground(dim),
 		CodeOK:     plain.Foreground(green),
 		CodeWarn:   plain.Foreground(yellow),
 		CodeBad:    plain.Bold(true).Foreground(red),
