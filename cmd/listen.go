@@ -427,7 +427,7 @@ func (s *listenSession) present(ctx context.Context, cancel context.CancelFunc, 
 	st, fwd, chain := s.st, s.fwd, s.chain
 	ui := listenUI{
 		Store: st, Events: s.evs, LocalURL: localURL, PublicURL: publicURL, Verifier: s.verifier,
-		StorePath: s.storePath, LogPath: s.logPath, Log: s.logw,
+		StorePath: s.storePath, LogPath: s.logPath, Log: s.logw, Hub: o.hubServe != nil,
 		SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 	}
 	if apple := o.Connect.appleTest(f, s.logw); apple != nil {

@@ -97,6 +97,10 @@ type Config struct {
 	StorePath string
 	LogPath   string
 
+	// Hub: this is s2s hub's UI. The list has an ACKED BY column and the detail a row naming
+	// the listeners (durable consumers) that acknowledged each capture, from hub-ack events.
+	Hub bool
+
 	SendTest func(ctx context.Context) error           // t; nil: disabled
 	Replay   func(ctx context.Context, id int64) error // r; nil: no forward targets
 	Forward  []string                                  // the --forward-to targets, for the header

@@ -217,6 +217,14 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 	if c.HubOrigin != "" {
 		w.kv("Via hub", termsafe.String(c.HubOrigin)+" (verified again here)")
 	}
+	if m.cfg.Hub {
+		// Names come cleaned from the events; the hub follows what it published since it started.
+		if names := m.hubAcks[c.ID]; len(names) > 0 {
+			w.kv("Acknowledged by", s.OK.Render(strings.Join(names, ", ")))
+		} else {
+			w.kv("Acknowledged by", s.Dim.Render("no listener yet (since this hub started)"))
+		}
+	}
 }
 
 // summaryDates are when Apple signed it and the dates of the purchase and the subscription.

@@ -21,6 +21,14 @@ func TestGoldenViews(t *testing.T) {
 		h.src.deliveries[8] = []store.Delivery{d}
 		h.send(eventsMsg{events: []events.Event{{Kind: events.Delivery, Delivery: &d}}})
 	}
+	hubAcks := func(h *harness) {
+		h.send(eventsMsg{events: []events.Event{
+			{Kind: events.HubAck, CaptureID: 9, Consumer: "alice"},
+			{Kind: events.HubAck, CaptureID: 8, Consumer: "bob"},
+			{Kind: events.HubAck, CaptureID: 8, Consumer: "alice"},
+			{Kind: events.HubAck, CaptureID: 8, Consumer: "alice"}, // a second poll says it again
+		}})
+	}
 	tests := []struct {
 		name    string
 		cfg     Config
@@ -63,6 +71,10 @@ func TestGoldenViews(t *testing.T) {
 		{name: "tab_decoded_ansi", keys: []string{"j", "enter", "2"}, profile: colorprofile.ANSI},
 		{name: "list_light_ansi", setup: func(h *harness) { h.send(tea.BackgroundColorMsg{Color: lightBg{}}) }, keys: []string{"j"},
 			profile: colorprofile.ANSI256},
+		{name: "hub_list", cfg: Config{Hub: true}, setup: hubAcks, keys: []string{"j"}},
+		{name: "hub_list_80x24", cfg: Config{Hub: true}, size: [2]int{80, 24}, setup: hubAcks},
+		{name: "hub_tab_summary", cfg: Config{Hub: true}, setup: hubAcks, keys: []string{"j", "enter"}},
+		{name: "hub_tab_summary_none", cfg: Config{Hub: true}, setup: hubAcks, keys: []string{"j", "j", "enter"}},
 		{name: "list_nocolor_ascii", cfg: Config{NoColor: true}, keys: []string{"j"}, profile: colorprofile.ASCII},
 	}
 	for _, tt := range tests {

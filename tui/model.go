@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -86,6 +87,10 @@ type Model struct {
 	bestDel map[int64]store.Delivery
 	// fwdWide: some capture has both (200 · replay failed), so the FORWARD column is wider.
 	fwdWide bool
+	// hubAcks names, sorted, the listeners that acknowledged each capture (s2s hub); hubAcked
+	// is the order captures got their first one, so the oldest are forgotten past hubAckLimit.
+	hubAcks  map[int64][]string
+	hubAcked []int64
 	// unusualDelays: a loaded row arrived a minute or more from its signedDate, so the list
 	// shows a DELAY column; it stays until the list is read again.
 	unusualDelays bool
@@ -142,6 +147,7 @@ func New(cfg Config) *Model {
 		publicURL: cfg.PublicURL,
 		lastDel:   map[int64]store.Delivery{},
 		bestDel:   map[int64]store.Delivery{},
+		hubAcks:   map[int64][]string{},
 		byTrust:   map[string]int{},
 		follow:    true,
 		loading:   true,
@@ -450,6 +456,10 @@ func (m *Model) onEvent(e events.Event) tea.Cmd {
 		if e.Capture != nil {
 			m.addCapture(*e.Capture, true)
 		}
+	case events.HubAck:
+		if m.noteHubAck(e.CaptureID, cleanLine(e.Consumer)) && m.screen == screenDetail && m.detID == e.CaptureID {
+			m.refreshDetail()
+		}
 	case events.Delivery:
 		if e.Delivery != nil {
 			d := *e.Delivery
@@ -468,6 +478,28 @@ func (m *Model) onEvent(e events.Event) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// hubAckLimit bounds how many captures' acknowledgements the hub's UI remembers.
+const hubAckLimit = 10000
+
+// noteHubAck records that consumer acknowledged capture id; it reports whether that is news.
+func (m *Model) noteHubAck(id int64, consumer string) bool {
+	names := m.hubAcks[id]
+	if consumer == "" || slices.Contains(names, consumer) {
+		return false
+	}
+	if len(names) == 0 {
+		m.hubAcked = append(m.hubAcked, id)
+		if len(m.hubAcked) > hubAckLimit {
+			delete(m.hubAcks, m.hubAcked[0])
+			m.hubAcked = m.hubAcked[1:]
+		}
+	}
+	names = append(names, consumer)
+	slices.Sort(names)
+	m.hubAcks[id] = names
+	return true
 }
 
 // addCapture puts a capture at the top of the list (or updates it in place), keeping the

@@ -1165,3 +1165,40 @@ func TestBidiAndZeroWidthKeepColumns(t *testing.T) {
 		t.Fatalf("no list on screen:\n%s", scr)
 	}
 }
+
+// TestHubAcks: s2s hub's UI names the listeners that acknowledged each capture, live in the list
+// and in an open detail; a name is shown escaped, once however often the hub repeats it; only
+// the latest hubAckLimit captures are remembered.
+func TestHubAcks(t *testing.T) {
+	h := newHarness(t, Config{Hub: true}, lifeOfASubscription()...)
+	h.press("enter")
+	if scr := h.plain(); !strings.Contains(scr, "Acknowledged by    no listener yet") {
+		t.Fatalf("detail before any acknowledgement:\n%s", scr)
+	}
+	ack := func(id int64, name string) {
+		h.send(eventsMsg{events: []events.Event{{Kind: events.HubAck, CaptureID: id, Consumer: name}}})
+	}
+	ack(9, "bob")
+	ack(9, "al\x1b[2Jice")
+	ack(9, "bob")
+	scr := h.plain()
+	if !strings.Contains(scr, `Acknowledged by    al\x1b[2Jice, bob`) || strings.Contains(scr, "\x1b[2J") {
+		t.Fatalf("the open detail after acknowledgements:\n%s", scr)
+	}
+	h.press("esc")
+	if scr := h.plain(); !strings.Contains(scr, `ACKED BY`) || !strings.Contains(scr, `al\x1b[2Jic…`) {
+		t.Fatalf("list after acknowledgements:\n%s", scr)
+	}
+	for id := int64(100); id < 100+hubAckLimit; id++ {
+		ack(id, "carol")
+	}
+	if _, ok := h.m.hubAcks[9]; ok || len(h.m.hubAcks) != hubAckLimit {
+		t.Fatalf("remembered %d captures, capture 9 among them: %v", len(h.m.hubAcks), ok)
+	}
+	// listen's own UI has no such column.
+	l := newHarness(t, Config{}, lifeOfASubscription()...)
+	l.send(eventsMsg{events: []events.Event{{Kind: events.HubAck, CaptureID: 9, Consumer: "bob"}}})
+	if scr := l.plain(); strings.Contains(scr, "ACKED BY") || strings.Contains(scr, "bob") {
+		t.Fatalf("listen's list shows acknowledgements:\n%s", scr)
+	}
+}

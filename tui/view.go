@@ -305,7 +305,7 @@ func (m *Model) helpLines() []string {
 }
 
 // columns are the list's column widths for the current window width.
-type columns struct{ time, delay, env, typ, product, trust, ans, fwd int }
+type columns struct{ time, delay, env, typ, product, trust, ans, fwd, acked int }
 
 func (m *Model) columns() columns {
 	c := columns{time: 8, env: 5, trust: 12, ans: 3}
@@ -322,9 +322,15 @@ func (m *Model) columns() columns {
 		// Only while the list holds a delay worth a look: the usual few seconds are noise.
 		c.delay = 6
 	}
+	if m.cfg.Hub {
+		c.acked = 12
+	}
 	fixed := 2 + c.time + 1 + c.env + 1 + 1 + 1 + c.trust + 1 + c.ans
 	if c.fwd > 0 {
 		fixed += 1 + c.fwd
+	}
+	if c.acked > 0 {
+		fixed += 1 + c.acked
 	}
 	if c.delay > 0 {
 		fixed += 1 + c.delay
@@ -354,6 +360,9 @@ func (m *Model) listLines() []string {
 		cell("PRODUCT", c.product) + " " + cell("TRUST", c.trust) + " " + cell("ANS", c.ans)
 	if c.fwd > 0 {
 		head += " " + cell("FORWARD", c.fwd)
+	}
+	if c.acked > 0 {
+		head += " " + cell("ACKED BY", c.acked)
 	}
 	if m.editing && m.filterErr != "" {
 		// In place of the column titles: the whole message, which the status line may have to
@@ -403,6 +412,10 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 	if col.fwd > 0 {
 		cells = append(cells, cell(fwd, col.fwd))
 	}
+	acked := m.hubAcks[c.ID]
+	if col.acked > 0 {
+		cells = append(cells, cell(strings.Join(acked, ","), col.acked))
+	}
 	delay := ""
 	if col.delay > 0 && c.DelayUnusual() {
 		d, _ := c.Delay()
@@ -423,6 +436,9 @@ func (m *Model) row(c *store.Capture, col columns, selected bool) string {
 			st = s.code(d.Status)
 		}
 		styled = append(styled, st.Render(cells[6]))
+	}
+	if col.acked > 0 {
+		styled = append(styled, s.OK.Render(cells[len(cells)-1]))
 	}
 	if col.delay > 0 {
 		styled = slices.Insert(styled, 1, s.Warn.Render(cell(delay, col.delay)))
