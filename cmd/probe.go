@@ -17,6 +17,7 @@ import (
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/internal/version"
 	"github.com/s2s-dev/s2s/probe"
+	"github.com/s2s-dev/s2s/sender"
 )
 
 type probeOptions struct {
@@ -31,6 +32,11 @@ type probeOptions struct {
 	BundleID    string
 	Environment string
 	Apple       appleCredentials
+
+	// Realtime probes a Get Retention Message endpoint (Retention Messaging) with a signed
+	// real-time request, timed against RealtimeBudget.
+	Realtime       bool
+	RealtimeBudget time.Duration
 }
 
 func newProbeCmd(f *Factory, runF func(*probeOptions) error) *cobra.Command {
@@ -57,6 +63,14 @@ With --via-apple, s2s also asks Apple (App Store Server API) to send a real TEST
 to the URL configured in App Store Connect for --bundle-id, and prints Apple's recorded result
 beside the local verdict.
 
+With --realtime, URL is a Retention Messaging "Get Retention Message" endpoint: the same
+transport checks, then a POST of a real-time request signed by the s2s test chain (as send-test
+--realtime signs it, for --environment), cut at --realtime-budget (700ms, Apple's) as Apple cuts
+it. SUCCESS then means what Apple needs: HTTP 200 with a valid response body (exactly one of
+message, alternateProduct, promotionalOffer, advancedCommerceInfo, Apple's exact keys) within
+the budget; TIMED_OUT an answer over the budget; INVALID_RESPONSE a body Apple cannot use;
+UNSUCCESSFUL_HTTP_RESPONSE_CODE any status but 200.
+
 Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did), 3 otherwise,
 1 when the probe could not run, 2 for bad flags.`,
 		Example: `  # Check a public notification URL
@@ -70,6 +84,9 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 
   # Give a flaky server two more chances and ten seconds each
   s2s probe https://example.com/apple/notifications --retries 2 --timeout 10s
+
+  # A Retention Messaging endpoint: transport, a timed real-time request, its answer
+  s2s probe --realtime https://example.com/apple/retention
 
   # Compare with what Apple itself records
   s2s probe https://example.com/apple/notifications --via-apple --bundle-id com.example.app \
@@ -92,6 +109,8 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 	fl.BoolVar(&opts.ViaApple, "via-apple", false, "also ask Apple to send a real TEST notification and show its recorded result")
 	fl.StringVar(&opts.BundleID, "bundle-id", "", "the app's bundle ID (for the simulated notification, and required by --via-apple; env S2S_BUNDLE_ID)")
 	fl.StringVar(&opts.Environment, "environment", "Sandbox", "Sandbox or Production")
+	fl.BoolVar(&opts.Realtime, "realtime", false, "probe a Retention Messaging Get Retention Message endpoint with a timed, signed real-time request")
+	fl.DurationVar(&opts.RealtimeBudget, "realtime-budget", sender.RealtimeBudget, "with --realtime: the time the whole answer must come within (Apple's)")
 	opts.Apple.addFlags(fl)
 	fl.Lookup("apple-wait").Usage = "with --via-apple, how long to wait for Apple to record its send attempt"
 	return c
@@ -113,6 +132,14 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	if opts.BundleID == "" {
 		opts.BundleID = f.Getenv(envBundleID)
 	}
+	if opts.Realtime {
+		if opts.ViaApple {
+			return usageErrorf("--via-apple asks Apple for a TEST notification; it does not combine with --realtime (Apple offers no test of a real-time URL but the sandbox performance test)")
+		}
+		if opts.RealtimeBudget <= 0 {
+			return usageErrorf("the value of --realtime-budget must be greater than 0 (Apple's is %s)", sender.RealtimeBudget)
+		}
+	}
 	if opts.ViaApple && opts.BundleID == "" {
 		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or %s): Apple sends the TEST notification to that app's configured URL", envBundleID)
 	}
@@ -129,7 +156,7 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		return err
 	}
 
-	report := probe.Run(ctx, probe.Options{
+	po := probe.Options{
 		URL:        opts.URL,
 		Body:       body,
 		Timeout:    opts.Timeout,
@@ -137,7 +164,11 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 		Retries:    opts.Retries,
 		Now:        f.Now,
 		UserAgent:  "s2s-probe/" + version.Get().Version,
-	})
+	}
+	if opts.Realtime {
+		po.Realtime = &probe.Realtime{Budget: opts.RealtimeBudget}
+	}
+	report := probe.Run(ctx, po)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -189,11 +220,19 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 }
 
 // probeBody is a TEST notification signed by this machine's test chain: the body shape Apple
-// sends, which a receiver can decode (and, trusting the test root, verify as "simulated").
+// sends, which a receiver can decode (and, trusting the test root, verify as "simulated"). With
+// --realtime it is a real-time request, signed as send-test --realtime signs one.
 func probeBody(f *Factory, opts *probeOptions) ([]byte, error) {
 	chain, err := fixtures.LoadDefault(f.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("loading the local test signing chain: %w", err)
+	}
+	if opts.Realtime {
+		r, err := chain.RealtimeRequest(fixtures.Overrides{Environment: opts.Environment})
+		if err != nil {
+			return nil, fmt.Errorf("signing the real-time request: %w", err)
+		}
+		return r.Body, nil
 	}
 	body, err := chain.Notification("TEST", "", fixtures.Overrides{BundleID: opts.BundleID, Environment: opts.Environment})
 	if err != nil {
@@ -243,7 +282,11 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 		titleWidth = max(titleWidth, len([]rune(s.Title)))
 	}
 	indent := strings.Repeat(" ", 4+titleWidth+2+8+2)
-	fmt.Fprintf(w, "Probing %s\n\n", ts(r.URL))
+	if r.Realtime != nil {
+		fmt.Fprintf(w, "Probing %s (real-time request, budget %s)\n\n", ts(r.URL), time.Duration(r.Realtime.Budget))
+	} else {
+		fmt.Fprintf(w, "Probing %s\n\n", ts(r.URL))
+	}
 	for _, s := range r.Steps {
 		mark := map[probe.Status]string{probe.StatusOK: st.ok.Render("✓"), probe.StatusWarn: st.warn.Render("!"), probe.StatusFail: st.bad.Render("✗")}[s.Status]
 		dur := ""
@@ -273,6 +316,9 @@ func writeProbeReport(w io.Writer, r *probe.Report, color bool) {
 	} else if n := r.Warnings(); n > 0 {
 		fmt.Fprintf(w, "%d warning%s above: Apple would deliver, but read them.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	}
+	if r.Realtime != nil {
+		writeProbeRealtimeAnswer(w, r.Realtime)
+	}
 	if len(r.Attempts) > 1 {
 		parts := make([]string, len(r.Attempts))
 		for i, a := range r.Attempts {
@@ -301,5 +347,17 @@ func writeAppleComparison(w io.Writer, r *probe.Report, a *appleProbeResult) {
 		fmt.Fprintln(w, "They differ: Apple delivered, so the probed URL may not be the configured one, or the local failure is specific to this machine (a --ca trust, the test chain's signature refused by the receiver).")
 	default:
 		fmt.Fprintln(w, "They differ: check that the probed URL is the one configured in App Store Connect for this environment.")
+	}
+}
+
+// writeProbeRealtimeAnswer prints the body a real-time endpoint answered, made terminal-safe and
+// cut as send-test cuts it; bytes that are not UTF-8 are only counted (--json has them exactly).
+func writeProbeRealtimeAnswer(w io.Writer, ra *probe.RealtimeAnswer) {
+	switch {
+	case ra.Answer != nil && *ra.Answer != "":
+		fmt.Fprintf(w, "Answer:\n%s\n", indentLines(termsafe.Text(cutAnswer(*ra.Answer)), "  "))
+	case ra.AnswerBase64 != "":
+		b, _ := ra.AnswerJSON.Bytes()
+		fmt.Fprintf(w, "Answer:  %d bytes that are not UTF-8 text (--json has them, base64)\n", len(b))
 	}
 }

@@ -69,10 +69,7 @@ func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) 
 		return a, false
 	}
 	a.WithinBudget = r.Latency <= budget
-	if r.Status != 200 {
-		a.Problems = append(a.Problems, fmt.Sprintf("HTTP %d: Apple uses an answer only with status 200", r.Status))
-	}
-	resp, problems := decode.ValidateRealtimeResponse(r.Body)
+	resp, problems := decode.CheckRealtimeAnswer(r.Status, r.Body)
 	a.Problems = append(a.Problems, problems...)
 	if resp != nil {
 		a.Choice = resp.Choice()
@@ -165,12 +162,17 @@ func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a r
 		fmt.Fprintf(w, "  - %s\n", termsafe.String(p))
 	}
 	if a.Answer != "" {
-		body := a.Answer
-		if len(body) > 2048 {
-			body = body[:2048] + "…"
-		}
-		fmt.Fprintf(w, "body\n%s\n", indentLines(termsafe.Text(body), "  "))
+		fmt.Fprintf(w, "body\n%s\n", indentLines(termsafe.Text(cutAnswer(a.Answer)), "  "))
 	}
+}
+
+// cutAnswer keeps the first 2 KiB of an answer for people to read; Apple's answers are a few
+// hundred bytes.
+func cutAnswer(body string) string {
+	if len(body) > 2048 {
+		return body[:2048] + "…"
+	}
+	return body
 }
 
 func indentLines(s, indent string) string {

@@ -2,12 +2,14 @@ package decode
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // The answer of a Get Retention Message endpoint is plain JSON, not signed: Apple's
@@ -190,4 +192,49 @@ func jsonTypeName(t reflect.Type) string {
 		return "object"
 	}
 	return t.String()
+}
+
+// CheckRealtimeAnswer judges a whole answer as Apple uses it: status 200, and a body that is a
+// valid response (ValidateRealtimeResponse). The problems are sentences, none when Apple can use it.
+func CheckRealtimeAnswer(status int, body []byte) (*RealtimeResponse, []string) {
+	var problems []string
+	if status != 200 {
+		problems = append(problems, fmt.Sprintf("HTTP %d: Apple uses an answer only with status 200", status))
+	}
+	r, p := ValidateRealtimeResponse(body)
+	return r, append(problems, p...)
+}
+
+// AnswerJSON is how s2s writes an answer body into JSON output without changing a byte: Answer
+// holds it as a string when it is valid UTF-8 (a JSON string cannot carry anything else exactly,
+// and control characters come out escaped), AnswerBase64 (standard encoding, padded) otherwise.
+// Exactly one is set for a body, even an empty one; neither when there is no answer at all.
+type AnswerJSON struct {
+	Answer       *string `json:"answer,omitempty"`
+	AnswerBase64 string  `json:"answerBase64,omitempty"`
+}
+
+// NewAnswerJSON carries body; a nil body (no answer) gives the zero AnswerJSON.
+func NewAnswerJSON(body []byte) AnswerJSON {
+	switch {
+	case body == nil:
+		return AnswerJSON{}
+	case utf8.Valid(body):
+		s := string(body)
+		return AnswerJSON{Answer: &s}
+	}
+	return AnswerJSON{AnswerBase64: base64.StdEncoding.EncodeToString(body)}
+}
+
+// Bytes gives back the exact body; nil when there is none.
+func (a AnswerJSON) Bytes() ([]byte, error) {
+	switch {
+	case a.Answer != nil && a.AnswerBase64 != "":
+		return nil, errors.New("both answer and answerBase64 are set")
+	case a.Answer != nil:
+		return []byte(*a.Answer), nil
+	case a.AnswerBase64 != "":
+		return base64.StdEncoding.DecodeString(a.AnswerBase64)
+	}
+	return nil, nil
 }

@@ -1,8 +1,11 @@
 package decode_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/s2s-dev/s2s/decode"
 )
@@ -68,4 +71,48 @@ func FuzzValidateRealtimeResponse(f *testing.F) {
 			t.Fatalf("valid with choice %q", r.Choice())
 		}
 	})
+}
+
+func TestCheckRealtimeAnswer(t *testing.T) {
+	const ok = `{"message":{"messageIdentifier":"m-1"}}`
+	if r, p := decode.CheckRealtimeAnswer(200, []byte(ok)); len(p) != 0 || r == nil || r.Choice() != "message" {
+		t.Errorf("valid: %v %q", r, p)
+	}
+	// A 201 with a valid body is still not used: one problem, the status.
+	if _, p := decode.CheckRealtimeAnswer(201, []byte(ok)); len(p) != 1 || !strings.Contains(p[0], "HTTP 201") {
+		t.Errorf("201: %q", p)
+	}
+	if _, p := decode.CheckRealtimeAnswer(500, []byte("oops")); len(p) != 2 {
+		t.Errorf("500 with text: %q", p)
+	}
+}
+
+func TestAnswerJSONKeepsExactBytes(t *testing.T) {
+	for _, body := range [][]byte{
+		nil,
+		{},
+		[]byte(`{"message":{"messageIdentifier":"m"}}`),
+		[]byte("\x1b]52;c;aGk=\x07\x1b[2J<script>\u2028\x00"), // valid UTF-8, hostile to terminals
+		[]byte("\xff\xfe not UTF-8 \x80"),
+	} {
+		a := decode.NewAnswerJSON(body)
+		j, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.ContainsAny(j, "\x1b\x07\x00") {
+			t.Errorf("%q: control bytes in the JSON: %s", body, j)
+		}
+		var back decode.AnswerJSON
+		if err := json.Unmarshal(j, &back); err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.Bytes()
+		if err != nil || !bytes.Equal(got, body) || (got == nil) != (body == nil) {
+			t.Errorf("%q: back %q %v (JSON %s)", body, got, err, j)
+		}
+		if utf8.Valid(body) != (back.AnswerBase64 == "") {
+			t.Errorf("%q: JSON %s", body, j)
+		}
+	}
 }

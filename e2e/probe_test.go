@@ -65,8 +65,9 @@ var probeTestPKI = sync.OnceValues(func() (caPEM []byte, cert tls.Certificate) {
 })
 
 // startProbeServer starts an HTTPS server on loopback that answers in the given mode:
-// ok (200 and records the request), notfound (404), redirect (a loop), tls11 (TLS 1.1 only), or
-// hang (never answers until the test ends). It returns the URL and a stop function.
+// ok (200 and records the request), notfound (404), redirect (a loop), tls11 (TLS 1.1 only),
+// hang (never answers until the test ends), message (a valid real-time answer) or badanswer (an
+// invalid one with terminal escapes). It returns the URL and a stop function.
 func startProbeServer(mode string, got *receivedRequest) (string, func(), error) {
 	_, cert := probeTestPKI()
 	release := make(chan struct{})
@@ -83,6 +84,12 @@ func startProbeServer(mode string, got *receivedRequest) (string, func(), error)
 			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
 		case "hang":
 			<-release
+		case "message": // a Get Retention Message endpoint with a valid answer
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, realtimeMessage)
+		case "badanswer": // one with an answer Apple cannot use, hostile to terminals
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, realtimeHostile)
 		}
 	})
 	s := httptest.NewUnstartedServer(mux)
@@ -112,7 +119,7 @@ func (r *receivedRequest) set(req *http.Request, body []byte) {
 // and writes the CA that signed its certificate to ca.pem in the work directory.
 func cmdTLSServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: tlsserver NAME ok|notfound|redirect|tls11|hang")
+		ts.Fatalf("usage: tlsserver NAME ok|notfound|redirect|tls11|hang|message|badanswer")
 	}
 	caPEM, _ := probeTestPKI()
 	ts.Check(os.WriteFile(ts.MkAbs("ca.pem"), caPEM, 0o644))

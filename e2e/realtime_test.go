@@ -319,3 +319,116 @@ func storedCapture(t *testing.T, dir string, id int64) *store.Capture {
 	}
 	return c
 }
+
+const (
+	realtimeMessage = `{"message":{"messageIdentifier":"a1b2c3d4-0000-4000-8000-000000000001"}}`
+	realtimeHostile = "{\"message\":{\"messageIdentifier\":\"m\"},\"text\":\"\x1b]0;owned\x07\x1b[31mstay\"}"
+)
+
+// TestProbeRealtime: probe --realtime runs the transport checks, then posts a signed real-time
+// request timed against the budget and judges the answer: exit 0 valid, 3 invalid, too slow or a
+// transport failure, 2 bad flags.
+func TestProbeRealtime(t *testing.T) {
+	dir := t.TempDir()
+	caPEM, _ := probeTestPKI()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got receivedRequest
+	okURL, stop, _ := startProbeServer("message", &got)
+	t.Cleanup(stop)
+	badURL, stop2, _ := startProbeServer("badanswer", nil)
+	t.Cleanup(stop2)
+	hangURL, stop3, _ := startProbeServer("hang", nil)
+	t.Cleanup(stop3)
+
+	type report struct {
+		Verdict  string `json:"verdict"`
+		Reason   string `json:"reason"`
+		Realtime *struct {
+			BudgetMs     float64  `json:"budgetMs"`
+			Answered     bool     `json:"answered"`
+			WithinBudget bool     `json:"withinBudget"`
+			Valid        bool     `json:"valid"`
+			Choice       string   `json:"choice"`
+			Problems     []string `json:"problems"`
+			Answer       *string  `json:"answer"`
+		} `json:"realtime"`
+	}
+	probeJSON := func(args ...string) (report, int) {
+		t.Helper()
+		out, errOut, code := stRunCode(t, dir, append([]string{"probe", "--realtime", "--json"}, args...)...)
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Realtime == nil {
+			t.Fatalf("probe %q: exit %d, not a real-time report: %v\n%s%s", args, code, err, out, errOut)
+		}
+		return r, code
+	}
+
+	// A valid, fast answer.
+	r, code := probeJSON(okURL+"/retention", "--ca", caFile)
+	if code != 0 || r.Verdict != "SUCCESS" || !r.Realtime.Valid || r.Realtime.Choice != "message" || r.Realtime.BudgetMs != 700 ||
+		r.Realtime.Answer == nil || *r.Realtime.Answer != realtimeMessage {
+		t.Errorf("valid answer: exit %d %+v %+v", code, r, r.Realtime)
+	}
+	// What the endpoint got is a real-time request signed by the local test chain.
+	got.mu.Lock()
+	body := got.body
+	got.mu.Unlock()
+	var sp struct {
+		SignedPayload string `json:"signedPayload"`
+	}
+	if err := json.Unmarshal(body, &sp); err != nil {
+		t.Fatalf("the endpoint got %q", body)
+	}
+	var d struct {
+		Summary struct{ Kind, Label, Environment string }
+	}
+	if err := json.Unmarshal(stRun(t, dir, "decode", "--json", "--root", filepath.Join(dir, ".s2s-config", "test-chain", "root.pem"), sp.SignedPayload), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Summary.Kind != "realtime-request" || d.Summary.Label != "simulated" || d.Summary.Environment != "Sandbox" {
+		t.Errorf("the probe's request decodes as %+v", d.Summary)
+	}
+	out, errOut, code := stRunCode(t, dir, "probe", "--realtime", okURL+"/retention", "--ca", caFile)
+	if code != 0 || !strings.Contains(out, "real-time request, budget 700ms") || !strings.Contains(out, "a valid message, within the budget") ||
+		!strings.Contains(out, "Verdict: SUCCESS") || !strings.Contains(out, "messageIdentifier") {
+		t.Errorf("human report: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// An invalid answer: INVALID_RESPONSE with the precise problem; the human report shows the
+	// body made safe, the JSON keeps it exactly.
+	r, code = probeJSON(badURL+"/retention", "--ca", caFile)
+	if code != 3 || r.Verdict != "INVALID_RESPONSE" || r.Realtime.Valid || !strings.Contains(strings.Join(r.Realtime.Problems, " "), "control character in a string") ||
+		r.Realtime.Answer == nil || *r.Realtime.Answer != realtimeHostile {
+		t.Errorf("invalid answer: exit %d %+v %+v", code, r, r.Realtime)
+	}
+	out, errOut, code = stRunCode(t, dir, "probe", "--realtime", badURL+"/retention", "--ca", caFile)
+	if code != 3 || !strings.Contains(out, "Verdict: INVALID_RESPONSE") || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "stay") {
+		t.Errorf("human report of an invalid answer: exit %d\n%q%s", code, out, errOut)
+	}
+
+	// A server that holds its answer until the test ends breaks the budget: the probe gives up
+	// there, as Apple does.
+	r, code = probeJSON(hangURL+"/retention", "--ca", caFile, "--realtime-budget", "50ms")
+	if code != 3 || r.Verdict != "TIMED_OUT" || r.Realtime.Answered || !strings.Contains(r.Reason, "budget of 50ms") {
+		t.Errorf("slow answer: exit %d %+v %+v", code, r, r.Realtime)
+	}
+
+	// The transport's checks come first: a certificate Apple would not trust.
+	r, code = probeJSON(okURL + "/retention")
+	if code != 3 || r.Verdict != "TLS_ISSUE" || r.Realtime.Answered {
+		t.Errorf("untrusted certificate: exit %d %+v", code, r)
+	}
+
+	// Usage.
+	for _, args := range [][]string{
+		{"probe", "--realtime", okURL, "--via-apple", "--bundle-id", "com.example"},
+		{"probe", "--realtime", okURL, "--realtime-budget", "0s"},
+	} {
+		if _, errOut, code := stRunCode(t, dir, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", args, code, errOut)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type Options struct {
 	// Now is the clock certificates are checked against (time.Now when nil).
 	Now       func() time.Time
 	UserAgent string
+	// Realtime, when set, probes a Get Retention Message endpoint: the POST is timed against its
+	// budget and the answer judged as Apple's response body (see Realtime).
+	Realtime *Realtime
 }
 
 type prober struct {
@@ -111,6 +114,7 @@ func Run(ctx context.Context, o Options) *Report {
 	if u != nil {
 		attemptSteps, out := p.attempts(ctx, u, r)
 		r.Steps = append(r.Steps, attemptSteps...)
+		r.Realtime = out.realtime
 		if end == nil {
 			end = out
 		} else {
@@ -118,6 +122,9 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 	}
 	r.Verdict, r.Meaning, r.Reason, r.Fix, r.HTTPStatus = end.verdict, cmp.Or(end.meaning, end.verdict.Meaning()), end.reason, end.fix, end.status
+	if o.Realtime != nil && r.Realtime == nil { // no answer to judge: the transport failed first
+		r.Realtime = &RealtimeAnswer{Budget: Duration(o.Realtime.Budget)}
+	}
 	r.Duration = Duration(time.Since(start))
 	return r
 }
@@ -228,8 +235,11 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	}
 
 	t = time.Now()
-	ans, out := p.exchange(ctx, tc, u, "POST", p.o.Body)
+	post, cancelPost := p.realtimeContext(ctx)
+	defer cancelPost()
+	ans, out := p.exchange(post, tc, u, "POST", p.o.Body)
 	if out != nil {
+		out = p.realtimeCut(ctx, post, out, time.Since(t))
 		steps = append(steps, failStep("request", "POST", since(t), out))
 		return steps, out
 	}
@@ -249,10 +259,17 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 		return steps, out
 	}
 	out = judgeAnswer(ans)
+	delivered := out.verdict == Success
+	var answerStep []Step // a real-time answer's own judgement, after the transport's
+	if p.o.Realtime != nil {
+		var st Step
+		out, st = p.judgeRealtime(ans, out)
+		answerStep = []Step{st}
+	}
 	switch {
 	case out.verdict == UnsupportedCharset:
 		steps = append(steps, reqStep, Step{Name: "charset", Title: "Charset", Status: StatusFail, Detail: out.reason, Fix: out.fix})
-	case out.verdict != Success:
+	case !delivered:
 		reqStep.Status, reqStep.Fix = StatusFail, out.fix
 		steps = append(steps, reqStep)
 	default:
@@ -261,7 +278,7 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 			steps = append(steps, w)
 		}
 	}
-	steps = append(steps, after...)
+	steps = append(append(steps, answerStep...), after...)
 	return steps, out
 }
 

@@ -44,8 +44,11 @@ type Report struct {
 	HTTPStatus int       `json:"httpStatus,omitempty"`
 	Steps      []Step    `json:"steps"`
 	Attempts   []Attempt `json:"attempts"`
-	Started    time.Time `json:"started"`
-	Duration   Duration  `json:"durationMs"`
+	// Realtime is set by a real-time probe (Options.Realtime): the answer, its validation and
+	// its time against the budget.
+	Realtime *RealtimeAnswer `json:"realtime,omitempty"`
+	Started  time.Time       `json:"started"`
+	Duration Duration        `json:"durationMs"`
 }
 
 // OK reports whether Apple would record SUCCESS.

@@ -15,6 +15,8 @@ type outcome struct {
 	fix     string
 	status  int
 	meaning string // what the verdict means here, when Apple's own meaning would mislead
+	// realtime is what a real-time probe found of the answer (Options.Realtime); nil otherwise.
+	realtime *RealtimeAnswer
 }
 
 // plainHTTP is how the probe words a plain-http URL: Apple records TLS_ISSUE, but no handshake
