@@ -49,6 +49,7 @@ func TestOpenCreatesPrivateFilesAndConfiguresSQLite(t *testing.T) {
 		{s.wdb, "foreign_keys", "1"},
 		{s.wdb, "busy_timeout", fmt.Sprint(DefaultBusyTimeout.Milliseconds())},
 		{s.wdb, "journal_size_limit", "67108864"},
+		{s.wdb, "temp_store", "2"}, // MEMORY: the savepoints' sub-journal is never a file
 		{s.rdb, "query_only", "1"},
 		{s.rdb, "foreign_keys", "1"},
 		{s.wdb, "user_version", fmt.Sprint(SchemaVersion())},
