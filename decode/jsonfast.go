@@ -55,75 +55,9 @@ func (p *fastParser) value(depth int) (*Node, bool) {
 	}
 	switch c := p.b[p.i]; {
 	case c == '{':
-		p.i++
-		n := &Node{Kind: NodeObject}
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return n, true
-		}
-		for {
-			p.ws()
-			raw, ok := p.str()
-			if !ok {
-				return nil, false
-			}
-			key, ok := keyOf(raw)
-			if !ok {
-				return nil, false
-			}
-			p.ws()
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
-				return nil, false
-			}
-			p.i++
-			v, ok := p.value(depth + 1)
-			if !ok {
-				return nil, false
-			}
-			n.Members = append(n.Members, Member{Key: key, Value: v})
-			p.ws()
-			if p.i >= len(p.b) {
-				return nil, false
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == '}' {
-				p.i++
-				return n, true
-			}
-			return nil, false
-		}
+		return p.object(depth)
 	case c == '[':
-		p.i++
-		n := &Node{Kind: NodeArray}
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return n, true
-		}
-		for {
-			v, ok := p.value(depth + 1)
-			if !ok {
-				return nil, false
-			}
-			n.Elems = append(n.Elems, v)
-			p.ws()
-			if p.i >= len(p.b) {
-				return nil, false
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == ']' {
-				p.i++
-				return n, true
-			}
-			return nil, false
-		}
+		return p.array(depth)
 	case c == '"':
 		raw, ok := p.str()
 		if !ok {
@@ -154,6 +88,93 @@ func (p *fastParser) value(depth int) (*Node, bool) {
 		return &Node{Kind: NodeNull, Raw: json.RawMessage("null")}, true
 	}
 	return nil, false
+}
+
+// object parses the object at p.i.
+func (p *fastParser) object(depth int) (*Node, bool) {
+	n := &Node{Kind: NodeObject}
+	if p.open('}') {
+		return n, true
+	}
+	for {
+		p.ws()
+		raw, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		key, ok := keyOf(raw)
+		if !ok {
+			return nil, false
+		}
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, false
+		}
+		p.i++
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		n.Members = append(n.Members, Member{Key: key, Value: v})
+		more, ok := p.next('}')
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			return n, true
+		}
+	}
+}
+
+// array parses the array at p.i.
+func (p *fastParser) array(depth int) (*Node, bool) {
+	n := &Node{Kind: NodeArray}
+	if p.open(']') {
+		return n, true
+	}
+	for {
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		n.Elems = append(n.Elems, v)
+		more, ok := p.next(']')
+		if !ok {
+			return nil, false
+		}
+		if !more {
+			return n, true
+		}
+	}
+}
+
+// open consumes the opening bracket at p.i and, when the container is empty, its closing one.
+func (p *fastParser) open(closing byte) (empty bool) {
+	p.i++
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == closing {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// next consumes what follows a member or element: a comma (more follow) or the closing bracket.
+// ok is false on anything else.
+func (p *fastParser) next(closing byte) (more, ok bool) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return true, true
+	case closing:
+		p.i++
+		return false, true
+	}
+	return false, false
 }
 
 // str returns the quoted string at p.i, quotes included, without interpreting escapes beyond
