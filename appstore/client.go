@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/appleapi"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
@@ -84,8 +85,8 @@ type Config struct {
 
 // Client calls the App Store Server API. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	baseURL *url.URL
+	cfg Config
+	api *appleapi.Endpoint
 }
 
 // New checks the configuration and returns a client.
@@ -114,14 +115,19 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	return &Client{cfg: cfg, baseURL: u}, nil
+	c := &Client{cfg: cfg}
+	c.api = &appleapi.Endpoint{
+		Name: "App Store Server API", UserAgent: "s2s (App Store Server API client)",
+		BaseURL: u, HTTPClient: cfg.HTTPClient, MaxAnswer: maxResponse, Debugf: c.debugf,
+	}
+	return c, nil
 }
 
 // Environment is the environment the client talks to.
 func (c *Client) Environment() Environment { return c.cfg.Environment }
 
 // BaseURL is the host requests go to.
-func (c *Client) BaseURL() string { return c.baseURL.String() }
+func (c *Client) BaseURL() string { return c.api.BaseURL.String() }
 
 // RequestTestNotification asks Apple to send a TEST notification to the URL configured in App
 // Store Connect for this environment, and returns the token to follow it with.
@@ -296,7 +302,8 @@ func (c *Client) GetAllSubscriptionStatuses(ctx context.Context, transactionID s
 	return &out, nil
 }
 
-// maxResponse bounds what is read of an answer; history pages are well under 1 MiB.
+// maxResponse bounds what is read of an answer (a larger one is an error); history pages are
+// well under 1 MiB.
 const maxResponse = 16 << 20
 
 // do sends one API call with retries and decodes a 2xx JSON answer into out.
@@ -308,14 +315,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return err
 		}
 	}
-	// path's variable segments are already escaped, so the URL is put together as a string.
-	target := c.baseURL.String() + path
-	if q := query.Encode(); q != "" {
-		target += "?" + q
-	}
 	pol := c.cfg.Retry
 	for attempt := 1; ; attempt++ {
-		err := c.once(ctx, method, target, path, payload, out)
+		err := c.once(ctx, method, path, query, payload, out)
 		if err == nil {
 			return nil
 		}
@@ -359,70 +361,48 @@ func (c *Client) retryAfter(err error, attempt int, pol RetryPolicy) (time.Durat
 	return pol.backoff(attempt - 1), true
 }
 
-func (c *Client) once(ctx context.Context, method, target, path string, payload []byte, out any) error {
+// once makes one attempt of an API call (path's variable segments are escaped already).
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, payload []byte, out any) error {
 	token, err := c.cfg.Credentials.SignToken(c.cfg.Now(), c.cfg.TokenLifetime)
 	if err != nil {
 		return err
 	}
-	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	ans, err := c.api.Do(ctx, token, method, path, query, payload)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "s2s (App Store Server API client)")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if !ans.OK() {
+		return c.parseError(ans, method, path)
 	}
-	c.debugf("→ %s %s%s", method, c.baseURL.Host, path)
-	start := time.Now()
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		c.debugf("← %s %s: %v", method, path, redactURLError(err))
-		return fmt.Errorf("App Store Server API %s %s: %w", method, path, redactURLError(err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return fmt.Errorf("App Store Server API %s %s: reading the answer: %w", method, path, err)
-	}
-	c.debugf("← %d %s %s (%s, %d bytes)", resp.StatusCode, method, path, time.Since(start).Round(time.Millisecond), len(data))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if out == nil || len(bytes.TrimSpace(data)) == 0 {
-			return nil
-		}
-		// Exact keys: a duplicate or case-variant hasMore, revision or status would be read
-		// differently by Apple's own libraries.
-		if err := decode.UnmarshalExact(data, "Apple's answer", out); err != nil {
-			return fmt.Errorf("App Store Server API %s %s: decoding the answer: %w", method, path, err)
-		}
+	if out == nil || len(bytes.TrimSpace(ans.Body)) == 0 {
 		return nil
 	}
-	return c.parseError(resp, data, method, path)
+	// Exact keys: a duplicate or case-variant hasMore, revision or status would be read
+	// differently by Apple's own libraries.
+	if err := decode.UnmarshalExact(ans.Body, "Apple's answer", out); err != nil {
+		return fmt.Errorf("App Store Server API %s %s: decoding the answer: %w", method, path, err)
+	}
+	return nil
 }
 
 // parseError builds an APIError from any answer: a JSON error body if there is one (unknown codes
 // and extra fields are fine), otherwise just the status.
-func (c *Client) parseError(resp *http.Response, data []byte, method, path string) *APIError {
-	e := &APIError{HTTPStatus: resp.StatusCode, Method: method, Path: path}
+func (c *Client) parseError(ans *appleapi.Answer, method, path string) *APIError {
+	e := &APIError{HTTPStatus: ans.Status, Method: method, Path: path}
 	var body struct {
 		ErrorCode    json.Number `json:"errorCode"`
 		ErrorMessage string      `json:"errorMessage"`
 	}
 	// Exact keys here too: the code decides whether the request is retried.
-	if decode.UnmarshalExact(data, "Apple's error", &body) == nil {
+	if decode.UnmarshalExact(ans.Body, "Apple's error", &body) == nil {
 		if code, err := body.ErrorCode.Int64(); err == nil {
 			e.Code = code
 			e.Name = ErrorName(code)
 		}
 		e.Message = body.ErrorMessage
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || e.Code == CodeRateLimitExceeded {
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+	if ans.Status == http.StatusTooManyRequests || e.Code == CodeRateLimitExceeded {
+		e.RetryAfter = parseRetryAfter(ans.Header.Get("Retry-After"), c.cfg.Now())
 	}
 	return e
 }
@@ -448,16 +428,6 @@ func parseRetryAfter(v string, now time.Time) time.Time {
 		return t
 	}
 	return time.Time{}
-}
-
-// redactURLError drops the query string from a *url.Error's URL (pagination tokens are harmless,
-// but nothing from a request should be echoed that need not be).
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // debugf writes one line for a person: an error may quote what a server answered.

@@ -505,6 +505,21 @@ func TestNetworkErrorRetried(t *testing.T) {
 	}
 }
 
+// TestAnswerOverTheBoundIsAnError: an answer larger than the client reads is an error, not the
+// part that fits (16 MiB of white space then a body used to read as an empty answer: success).
+func TestAnswerOverTheBoundIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte(" "), 16<<20))
+		_, _ = io.WriteString(w, `{"errorCode":4040010,"errorMessage":"Transaction id not found."}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL, func(cfg *appstore.Config) { cfg.Retry.Disabled = true })
+	_, err := c.GetTransactionInfo(ctxT(t), "1")
+	if err == nil || !strings.Contains(err.Error(), "the answer is larger than 16777216 bytes") {
+		t.Fatalf("err = %v, want the answer refused as too large", err)
+	}
+}
+
 func TestNotificationHistoryPagination(t *testing.T) {
 	srv := standIn(t, appstoretest.Options{})
 	base := time.Now().Add(-48 * time.Hour).Truncate(time.Millisecond)

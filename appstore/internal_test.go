@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/internal/appleapi"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -55,8 +57,8 @@ func FuzzParseError(f *testing.F) {
 	}
 	c := &Client{cfg: Config{Now: time.Now}}
 	f.Fuzz(func(t *testing.T, body string, status int) {
-		resp := &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {body}}}
-		e := c.parseError(resp, []byte(body), "GET", "/x")
+		ans := &appleapi.Answer{Status: status, Header: http.Header{"Retry-After": {body}}, Body: []byte(body)}
+		e := c.parseError(ans, "GET", "/x")
 		if e.HTTPStatus != status {
 			t.Fatalf("status %d became %d", status, e.HTTPStatus)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/appleapi"
 )
 
 // DefaultBaseURL is Apple's App Store Connect API host.
@@ -32,8 +33,8 @@ type Config struct {
 
 // Client calls the App Store Connect API. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	baseURL *url.URL
+	cfg Config
+	api *appleapi.Endpoint
 }
 
 // New checks the configuration and returns a client.
@@ -55,7 +56,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Client{cfg: cfg, baseURL: u}, nil
+	c := &Client{cfg: cfg}
+	c.api = &appleapi.Endpoint{
+		Name: "App Store Connect API", UserAgent: "s2s (App Store Connect API client)",
+		BaseURL: u, HTTPClient: cfg.HTTPClient, MaxAnswer: maxResponse, Debugf: c.debugf,
+	}
+	return c, nil
 }
 
 // NotificationURL is one environment's App Store Server Notifications setting.
@@ -182,56 +188,25 @@ func nullable(s string) any {
 	return s
 }
 
-// maxResponse bounds what is read of an answer: an apps page with a few apps is a few KiB.
+// maxResponse bounds what is read of an answer (a larger one is an error): an apps page with a
+// few apps is a few KiB.
 const maxResponse = 4 << 20
 
-// do sends one request and returns the body of a 2xx answer.
+// do sends one request (path's variable segments are escaped already) and returns the body of a
+// 2xx answer.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
 	token, err := c.cfg.Credentials.SignToken(c.cfg.Now(), c.cfg.TokenLifetime)
 	if err != nil {
 		return nil, err
 	}
-	target := c.baseURL.String() + path
-	if q := query.Encode(); q != "" {
-		target += "?" + q
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	ans, err := c.api.Do(ctx, token, method, path, query, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "s2s (App Store Connect API client)")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if !ans.OK() {
+		return nil, parseError(ans.Status, ans.Body, method, path)
 	}
-	c.debugf("→ %s %s%s", method, c.baseURL.Host, path)
-	start := time.Now()
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL carries the query; nothing of the request is echoed that need not be
-		}
-		return nil, fmt.Errorf("App Store Connect API %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("App Store Connect API %s %s: reading the answer: %w", method, path, err)
-	}
-	if len(data) > maxResponse {
-		return nil, fmt.Errorf("App Store Connect API %s %s: the answer is larger than %d bytes", method, path, maxResponse)
-	}
-	c.debugf("← %d %s %s (%s, %d bytes)", resp.StatusCode, method, path, time.Since(start).Round(time.Millisecond), len(data))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return data, nil
-	}
-	return nil, parseError(resp.StatusCode, data, method, path)
+	return ans.Body, nil
 }
 
 // parseError reads Apple's {"errors":[{"status","code","title","detail"}]}; anything else leaves
@@ -329,8 +304,9 @@ func (r appResource) app() (App, error) {
 	}, nil
 }
 
+// debugf writes one line for a person: an error may quote what a server answered.
 func (c *Client) debugf(format string, args ...any) {
 	if c.cfg.Debug != nil {
-		fmt.Fprintf(c.cfg.Debug, "appstoreconnect: "+format+"\n", args...)
+		fmt.Fprintf(c.cfg.Debug, "appstoreconnect: %s\n", safeText(fmt.Sprintf(format, args...)))
 	}
 }
