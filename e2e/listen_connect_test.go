@@ -42,6 +42,32 @@ func vectorsDir(t *testing.T) string {
 	return d
 }
 
+// connectTest is what a listen --connect test starts from: the App Store Connect stand-in (closed
+// at cleanup, after the listens the test started), a home directory, and the binary's environment
+// pointing at both.
+type connectTest struct {
+	srv *appstoreconnecttest.Server
+	dir string
+	env []string
+}
+
+// newConnectTest returns a connectTest and a context that ends after timeout.
+func newConnectTest(t *testing.T, timeout time.Duration) (context.Context, *connectTest) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	srv, err := newASCStandIn(vectorsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	return ctx, &connectTest{srv: srv, dir: dir, env: append(Env(dir), ascEnv(srv, vectorsDir(t))...)}
+}
+
+// originalSandbox is the stand-in app's sandbox URL and version before any test changes them.
+const originalSandbox = "https://sandbox.example.com/apple V2"
+
 func startConnectListen(t *testing.T, env []string, args ...string) *connectListen {
 	t.Helper()
 	cmd := exec.Command(Binary, append([]string{"listen", "--output", "json", "--addr", "127.0.0.1:0"}, args...)...)
@@ -126,15 +152,8 @@ func noKeyIn(t *testing.T, where, s string) {
 func TestListenConnectRestoresOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			srv, err := newASCStandIn(vectorsDir(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			dir := t.TempDir()
-			env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
+			ctx, s := newConnectTest(t, 60*time.Second)
+			srv, dir, env := s.srv, s.dir, s.env
 			const public = "https://127.0.0.1:1/s2s"
 			l := startConnectListen(t, env, "--public-url", public, "--connect", ascBundleID)
 			if e := l.wait(t, ctx, "ready"); e.PublicURL != public {
@@ -157,7 +176,7 @@ func TestListenConnectRestoresOnSignal(t *testing.T) {
 			if code := l.exit(t, ctx); code != 130 {
 				t.Errorf("exit %d, want 130; stderr:\n%s", code, l.stderr)
 			}
-			if got := sandboxOf(t, srv); got != "https://sandbox.example.com/apple V2" {
+			if got := sandboxOf(t, srv); got != originalSandbox {
 				t.Errorf("sandbox after %s = %q", sig, got)
 			}
 			if !strings.Contains(l.stderr.String(), "App Store Connect: the sandbox URL of com.example.s2s is restored to https://sandbox.example.com/apple (V2).") {
@@ -179,15 +198,8 @@ func TestListenConnectRestoresOnSignal(t *testing.T) {
 // The same record is used by the next listen --connect, and a sandbox URL that was unset is unset
 // again.
 func TestListenConnectAfterSIGKILL(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	srv, err := newASCStandIn(vectorsDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	dir := t.TempDir()
-	env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
+	ctx, s := newConnectTest(t, 90*time.Second)
+	srv, env := s.srv, s.env
 	run := func(args ...string) (string, string, int) {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, Binary, args...)
@@ -235,7 +247,7 @@ func TestListenConnectAfterSIGKILL(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "restored to https://sandbox.example.com/apple (V2)") {
 		t.Errorf("restore (exit %d): %s", code, out)
 	}
-	if got := sandboxOf(t, srv); got != "https://sandbox.example.com/apple V2" {
+	if got := sandboxOf(t, srv); got != originalSandbox {
 		t.Errorf("sandbox after connect restore = %q", got)
 	}
 
@@ -266,13 +278,8 @@ func TestListenConnectAfterSIGKILL(t *testing.T) {
 // TestListenConnectFollowsTunnelURL: when the tunnel comes back at another URL, the sandbox URL
 // follows it; the stop restores the original.
 func TestListenConnectFollowsTunnelURL(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	srv, err := newASCStandIn(vectorsDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	ctx, s := newConnectTest(t, 90*time.Second)
+	srv, env := s.srv, s.env
 	// Each forward gets its own loopback port: the URL changes on reconnection, and the
 	// self-check stays on this machine.
 	ssh, err := tunneltest.NewSSHServer(tunneltest.SSHOptions{URL: func(_ int, public string) string { return "https://" + public }})
@@ -280,8 +287,6 @@ func TestListenConnectFollowsTunnelURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ssh.Close()
-	dir := t.TempDir()
-	env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
 	l := startConnectListen(t, env, "--tunnel", "ssh="+ssh.Addr(), "--connect", ascBundleID)
 	first := l.wait(t, ctx, "ready").PublicURL
 	l.wait(t, ctx, "connect")
@@ -306,7 +311,7 @@ func TestListenConnectFollowsTunnelURL(t *testing.T) {
 	if code := l.exit(t, ctx); code != 130 {
 		t.Errorf("exit %d; stderr:\n%s", code, l.stderr)
 	}
-	if got := sandboxOf(t, srv); got != "https://sandbox.example.com/apple V2" {
+	if got := sandboxOf(t, srv); got != originalSandbox {
 		t.Errorf("sandbox after the stop = %q", got)
 	}
 }
@@ -314,15 +319,8 @@ func TestListenConnectFollowsTunnelURL(t *testing.T) {
 // TestListenConnectWrongKey: a key Apple does not accept stops listen at start with exit 1 and a
 // clear message, before anything is changed, and without showing the key.
 func TestListenConnectWrongKey(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	srv, err := newASCStandIn(vectorsDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	dir := t.TempDir()
-	env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
+	ctx, s := newConnectTest(t, 60*time.Second)
+	srv, env := s.srv, s.env
 	env = append(env, "S2S_ASC_KEY_ID=WRONGKEY00")
 	l := startConnectListen(t, env, "--public-url", "https://127.0.0.1:1/s2s", "--connect", ascBundleID)
 	if code := l.exit(t, ctx); code != 1 {
@@ -332,7 +330,7 @@ func TestListenConnectWrongKey(t *testing.T) {
 		t.Errorf("stderr:\n%s", l.stderr)
 	}
 	noKeyIn(t, "stderr", l.stderr.String())
-	if got := sandboxOf(t, srv); got != "https://sandbox.example.com/apple V2" {
+	if got := sandboxOf(t, srv); got != originalSandbox {
 		t.Errorf("sandbox = %q", got)
 	}
 }
@@ -365,7 +363,7 @@ func TestListenConnectTUIQuit(t *testing.T) {
 	if code := tm.waitExit(exitFile); code != "0" {
 		t.Errorf("exit %s", code)
 	}
-	if got := sandboxOf(t, srv); got != "https://sandbox.example.com/apple V2" {
+	if got := sandboxOf(t, srv); got != originalSandbox {
 		t.Errorf("sandbox after q = %q", got)
 	}
 	stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
@@ -381,15 +379,8 @@ func TestListenConnectTUIQuit(t *testing.T) {
 // TestListenConnectOneAtATime: a second listen --connect for the same app is refused while the
 // first runs; a sandbox URL changed by someone else meanwhile is left alone at the stop.
 func TestListenConnectOneAtATime(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	srv, err := newASCStandIn(vectorsDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	dir := t.TempDir()
-	env := append(Env(dir), ascEnv(srv, vectorsDir(t))...)
+	ctx, s := newConnectTest(t, 60*time.Second)
+	srv, env := s.srv, s.env
 	first := startConnectListen(t, env, "--public-url", "https://127.0.0.1:1/first", "--connect", ascBundleID)
 	first.wait(t, ctx, "connect")
 
