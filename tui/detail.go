@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -257,7 +258,7 @@ func (m *Model) summaryPurchase(w *summaryWriter) {
 	t, r := transactionOf(m.det.decoded), renewalOf(m.det.decoded)
 	if r != nil {
 		if r.AutoRenewStatus != nil {
-			w.kv("Auto-renew", map[int]string{1: "on", 0: "off"}[*r.AutoRenewStatus])
+			w.kv("Auto-renew", cmp.Or(map[int]string{1: "on", 0: "off"}[*r.AutoRenewStatus], fmt.Sprint(*r.AutoRenewStatus)))
 		}
 		if p := cleanLine(r.AutoRenewProductID); p != "" && p != m.det.capture.ProductID {
 			w.kv("Renews into", p)
