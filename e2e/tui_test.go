@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,28 @@ func TestTUIInTmux(t *testing.T) {
 	// The detail of the newest (the REFUND), then its subscription's timeline.
 	tm.keys("Enter")
 	tm.waitText("[1 Summary]", "refunded", "Original txn ID    2000001024993299")
+	// Its Decoded tab is what s2s decode prints for the same JWS (one renderer), laid out to the
+	// pane: the same words in the same order, as far as the pane shows them.
+	tm.keys("2")
+	scr = tm.waitText("[2 Decoded]", "trust: verified", `"notificationType": "REFUND"`)
+	decodeCmd := exec.CommandContext(ctx, Binary, "decode", filepath.Join("..", "testdata", "vectors", "real", "19-notification-2025-10-16-REFUND-sandbox.jws"))
+	decodeCmd.Env = Env(dir)
+	printed, err := decodeCmd.Output()
+	if err != nil {
+		t.Fatalf("s2s decode: %v", err)
+	}
+	paneLines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	for i, l := range paneLines {
+		if strings.Contains(l, "[2 Decoded]") {
+			paneLines = paneLines[i+1 : len(paneLines)-2] // the tab's content: above the scroll position and the key help
+			break
+		}
+	}
+	shown, want := strings.Fields(strings.Join(paneLines, "\n")), strings.Fields(string(printed))
+	// The pane's last row may hold the start of a line the viewport wrapped: its last word may be cut.
+	if len(shown) < 20 || len(shown) > len(want) || !slices.Equal(shown[:len(shown)-1], want[:len(shown)-1]) {
+		t.Errorf("the Decoded tab is not what s2s decode prints:\n%s\ns2s decode:\n%s", strings.Join(paneLines, "\n"), printed)
+	}
 	tm.keys("6")
 	scr = tm.waitText("[6 Timeline]", "Original transaction 2000001024993299 · 4 notifications by signed date")
 	scr = scr[strings.Index(scr, "Original transaction"):]
