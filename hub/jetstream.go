@@ -11,21 +11,25 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ErrAuth is a NATS server refusing the credentials given.
-var ErrAuth = errors.New("the NATS server refused the credentials (wrong or missing token in the URL)")
+// ErrAuth is a NATS server refusing the credentials given (a wrong or missing token or NKey).
+var ErrAuth = errors.New("the NATS server refused the credentials")
 
-// Connect dials a NATS URL (credentials in it) and returns the connection with its JetStream
-// context. Once connected, it reconnects for as long as it runs, so a hub restart is a pause.
-func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(url,
+// Connect dials a NATS URL (a token or user:password in it) and returns the connection with its
+// JetStream context; opts add credentials and trust (NKeyAuth, TrustCAs). Once connected, it
+// reconnects for as long as it runs, so a hub restart is a pause.
+func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.Timeout(10*time.Second),
-	)
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.Timeout(10 * time.Second),
+	}, opts...)...)
 	if err != nil {
 		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
 			return nil, nil, fmt.Errorf("%w: %s", ErrAuth, Redact(url))
+		}
+		if terr := tlsError(err, url); terr != nil {
+			return nil, nil, terr
 		}
 		return nil, nil, fmt.Errorf("connecting to NATS at %s: %w", Redact(url), err)
 	}

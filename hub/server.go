@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -9,29 +12,35 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ServerOptions configure the embedded NATS server of s2s hub.
 type ServerOptions struct {
 	Listen   string // HOST:PORT; port 0 (or -1) lets the OS choose
 	StoreDir string // JetStream file storage
-	Token    string // clients must present it; never empty
-	CertFile string // TLS, both or neither
-	KeyFile  string
-	MaxMsg   int32 // largest message payload; 0: the server's default
+	// Clients authenticate with Token, or, when NKeys is set, with one of these public user NKeys.
+	Token string
+	NKeys []string
+	// TLS, when set, is the certificate the server presents (LoadServerCertificate): clients
+	// then connect with TLS only.
+	TLS    *tls.Certificate
+	MaxMsg int32 // largest message payload; 0: the server's default
 }
 
 // Server is an embedded NATS server with JetStream.
 type Server struct {
 	ns    *server.Server
-	token string
+	token string // "" with NKeys
+	host  string // the host of the URL teammates use
 	tls   bool
 }
 
 // StartServer starts the embedded server and waits until it accepts connections.
 func StartServer(o ServerOptions) (*Server, error) {
-	if o.Token == "" {
-		return nil, errors.New("the embedded NATS server needs a token")
+	if (o.Token == "") == (len(o.NKeys) == 0) {
+		return nil, errors.New("the embedded NATS server needs a token or NKeys, not both")
 	}
 	host, portText, err := net.SplitHostPort(o.Listen)
 	if err != nil {
@@ -61,16 +70,14 @@ func StartServer(o ServerOptions) (*Server, error) {
 	if o.MaxMsg > 0 {
 		opts.MaxPayload = o.MaxMsg
 	}
-	if o.CertFile != "" || o.KeyFile != "" {
-		if o.CertFile == "" || o.KeyFile == "" {
-			return nil, errors.New("--nats-cert and --nats-key go together")
-		}
-		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.CertFile, KeyFile: o.KeyFile})
-		if err != nil {
-			return nil, fmt.Errorf("NATS TLS: %w", err)
-		}
-		opts.TLSConfig = tc
+	for _, k := range o.NKeys {
+		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	var leaf *x509.Certificate
+	if o.TLS != nil {
+		opts.TLSConfig = serverTLSConfig(*o.TLS)
 		opts.TLSTimeout = 2
+		leaf = o.TLS.Leaf
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -81,20 +88,39 @@ func StartServer(o ServerOptions) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("embedded NATS server did not start on %s (is the port in use? choose another with --nats-listen)", o.Listen)
 	}
-	return &Server{ns: ns, token: o.Token, tls: opts.TLSConfig != nil}, nil
+	return &Server{ns: ns, token: o.Token, host: urlHost(host, leaf), tls: opts.TLSConfig != nil}, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ns.Addr().String() }
 
-// URL is what teammates pass to --hub: the address with the token.
+// URL is what teammates pass to --hub: tls:// with TLS, the token when there is one (an NKey
+// travels apart, as a seed file), and the host the certificate names when it does not cover the
+// listen address.
 func (s *Server) URL() string {
 	scheme := "nats"
 	if s.tls {
 		scheme = "tls"
 	}
-	u := url.URL{Scheme: scheme, User: url.User(s.token), Host: s.Addr()}
+	u := url.URL{Scheme: scheme, Host: s.Addr()}
+	if s.host != "" {
+		_, port, _ := net.SplitHostPort(s.Addr())
+		u.Host = net.JoinHostPort(s.host, port)
+	}
+	if s.token != "" {
+		u.User = url.User(s.token)
+	}
 	return u.String()
+}
+
+// Connect is the hub's own connection to its embedded server: in process (no network, so no TLS
+// and no host name to resolve), presenting the token or, with NKeys, auth.
+func (s *Server) Connect(ctx context.Context, name string, auth ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
+	u := url.URL{Scheme: "nats", Host: s.Addr()}
+	if s.token != "" {
+		u.User = url.User(s.token)
+	}
+	return Connect(ctx, u.String(), name, append(auth, nats.InProcessServer(s.ns))...)
 }
 
 // Close shuts the server down and waits for it.

@@ -1,0 +1,188 @@
+package hub
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+	"unicode"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+// SeedFileName is the hub's own user NKey seed, kept beside its store: with --nats-auth nkey it is
+// the file teammates share; with a list of teammates' public keys, the hub's connection only.
+const SeedFileName = "hub-nkey.seed"
+
+// maxSecurityFile bounds what reading a seed, certificate or key file can take: they are a few
+// KiB, and a wrong path (a log, a device) must not fill memory.
+const maxSecurityFile = 64 << 10
+
+// readSmallFile reads a regular file of at most maxSecurityFile bytes. Its errors name the file,
+// never its content. With private set, a file others can read is refused (where permissions mean
+// that: not on Windows), as ssh refuses an unprotected private key.
+func readSmallFile(path, what string, private bool) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %s is not a regular file", what, path)
+	}
+	if private && runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s can be read by other users (mode %04o): it is a secret, protect it with chmod 600 %s", what, path, info.Mode().Perm(), path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSecurityFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(data) > maxSecurityFile {
+		return nil, fmt.Errorf("%s %s is larger than %d KiB: not a %s", what, path, maxSecurityFile>>10, what)
+	}
+	return data, nil
+}
+
+// ReadUserSeed reads a user NKey seed file: one seed ("SU" and 56 more characters), alone but for
+// surrounding white space, in a file only its owner can read.
+func ReadUserSeed(path string) (nkeys.KeyPair, error) {
+	data, err := readSmallFile(path, "NKey seed file", true)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(data)
+	return parseUserSeed(path, data)
+}
+
+// parseUserSeed is ReadUserSeed's parser. Its errors never quote the file, which is a secret.
+func parseUserSeed(path string, data []byte) (nkeys.KeyPair, error) {
+	seed := bytes.TrimSpace(data)
+	if len(seed) == 0 {
+		return nil, fmt.Errorf("NKey seed file %s is empty", path)
+	}
+	if !bytes.HasPrefix(seed, []byte("SU")) || bytes.ContainsFunc(seed, unicode.IsSpace) {
+		return nil, fmt.Errorf("NKey seed file %s does not hold a user NKey seed alone (one line starting with SU)", path)
+	}
+	kp, err := nkeys.FromSeed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("NKey seed file %s does not hold a valid user NKey seed (damaged or truncated)", path)
+	}
+	if pub, err := kp.PublicKey(); err != nil || !nkeys.IsValidPublicUserKey(pub) {
+		return nil, fmt.Errorf("NKey seed file %s does not hold a user NKey seed", path)
+	}
+	return kp, nil
+}
+
+// LoadOrCreateUserSeed reads the user NKey seed at path or, when there is none, writes a new one
+// there, readable by its owner only.
+func LoadOrCreateUserSeed(path string) (kp nkeys.KeyPair, created bool, err error) {
+	kp, err = ReadUserSeed(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return kp, false, err
+	}
+	if err := WriteUserSeed(path); err != nil {
+		if errors.Is(err, fs.ErrExist) { // another start won the race: use its key
+			kp, err = ReadUserSeed(path)
+			return kp, false, err
+		}
+		return nil, false, err
+	}
+	kp, err = ReadUserSeed(path)
+	return kp, err == nil, err
+}
+
+// WriteUserSeed creates path (it must not exist) with a new user NKey seed, readable by its owner
+// only.
+func WriteUserSeed(path string) error {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return err
+	}
+	defer kp.Wipe()
+	seed, err := kp.Seed()
+	if err != nil {
+		return err
+	}
+	defer clear(seed)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("NKey seed file: %w", err)
+	}
+	_, err = f.Write(append(seed, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("NKey seed file %s: %w", path, err)
+	}
+	return nil
+}
+
+// PublicKey is kp's public key (not a secret: it is what a hub is told to trust).
+func PublicKey(kp nkeys.KeyPair) string {
+	pub, _ := kp.PublicKey()
+	return pub
+}
+
+// ParseUserKeys parses a comma-separated list of public user NKeys (each "U" and 55 more
+// characters), as --nats-auth nkey:U…,U… gives them. Its errors never quote an entry: one may be
+// a seed pasted by mistake.
+func ParseUserKeys(list string) ([]string, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for i, k := range strings.Split(list, ",") {
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "":
+			return nil, fmt.Errorf("public NKey %d is empty", i+1)
+		case strings.HasPrefix(k, "S"):
+			return nil, fmt.Errorf("entry %d is a seed, a secret: give its public key (U…), which s2s hub nkey prints, and keep the seed private", i+1)
+		case !nkeys.IsValidPublicUserKey(k):
+			return nil, fmt.Errorf("entry %d is not a public user NKey (U followed by 55 characters)", i+1)
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// NKeyAuth is the client option that authenticates with the user NKey kp: the server sends a
+// nonce, the client signs it, the seed never leaves this process.
+func NKeyAuth(kp nkeys.KeyPair) nats.Option {
+	return nats.Nkey(PublicKey(kp), kp.Sign)
+}
+
+// Credentials are what a client presents beyond its URL: a user NKey, and the authorities it
+// trusts for TLS.
+type Credentials struct {
+	NKey    nkeys.KeyPair  // nil: the URL's token, if any
+	RootCAs *x509.CertPool // nil: the system's, for a tls:// URL
+}
+
+// Options are c as options for Connect.
+func (c Credentials) Options() []nats.Option {
+	var opts []nats.Option
+	if c.NKey != nil {
+		opts = append(opts, NKeyAuth(c.NKey))
+	}
+	if c.RootCAs != nil {
+		opts = append(opts, TrustCAs(c.RootCAs))
+	}
+	return opts
+}

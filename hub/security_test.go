@@ -1,0 +1,300 @@
+package hub
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/s2s-dev/s2s/internal/testpki"
+)
+
+func newUser(t *testing.T) (nkeys.KeyPair, string) {
+	t.Helper()
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := kp.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp, string(seed)
+}
+
+// An embedded server with NKeys admits their holders only; a wrong or missing key is ErrAuth, and
+// no message quotes a seed.
+func TestNKeyAuth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice, _ := newUser(t)
+	hubKey, _ := newUser(t)
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), NKeys: []string{PublicKey(hubKey), PublicKey(alice)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if u := srv.URL(); !strings.HasPrefix(u, "nats://127.0.0.1:") || strings.Contains(u, "@") {
+		t.Fatalf("URL %q: an NKey hub's URL carries no credentials", u)
+	}
+	nc, _, err := srv.Connect(ctx, "hub", Credentials{NKey: hubKey}.Options()...)
+	if err != nil {
+		t.Fatalf("the hub's own in-process connection: %v", err)
+	}
+	nc.Close()
+	nc, _, err = Connect(ctx, srv.URL(), "alice", Credentials{NKey: alice}.Options()...)
+	if err != nil {
+		t.Fatalf("alice: %v", err)
+	}
+	nc.Close()
+
+	mallory, seed := newUser(t)
+	for name, opts := range map[string]Credentials{"wrong key": {NKey: mallory}, "no key": {}} {
+		_, _, err := Connect(ctx, srv.URL(), name, opts.Options()...)
+		if !errors.Is(err, ErrAuth) || strings.Contains(err.Error(), seed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), Token: "t", NKeys: []string{PublicKey(alice)}}); err == nil {
+		t.Error("a token and NKeys at once: want an error")
+	}
+}
+
+// A seed file is read strictly: one user seed alone, bounded, private; errors never quote it.
+func TestReadUserSeed(t *testing.T) {
+	dir := t.TempDir()
+	kp, seed := newUser(t)
+	account, _ := nkeys.CreateAccount()
+	accountSeed, _ := account.Seed()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	got, err := ReadUserSeed(write("good", "\n"+seed+"\r\n"))
+	if err != nil || PublicKey(got) != PublicKey(kp) {
+		t.Fatalf("good seed: %v", err)
+	}
+	for name, content := range map[string]string{
+		"empty":     "",
+		"two seeds": seed + "\n" + seed + "\n",
+		"comment":   "# my key\n" + seed,
+		"public":    PublicKey(kp),
+		"account":   string(accountSeed),
+		"truncated": seed[:len(seed)-3],
+		"damaged":   seed[:10] + "A" + seed[11:],
+		"huge":      seed + strings.Repeat(" ", maxSecurityFile),
+	} {
+		_, err := ReadUserSeed(write(name, content))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if strings.Contains(err.Error(), seed[2:20]) || strings.Contains(err.Error(), string(accountSeed[2:20])) {
+			t.Errorf("%s: the error quotes the seed: %v", name, err)
+		}
+	}
+	if _, err := ReadUserSeed(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := ReadUserSeed(dir); err == nil {
+		t.Error("a directory: accepted")
+	}
+	if runtime.GOOS != "windows" { // permissions mean something else there
+		p := write("shared", seed)
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadUserSeed(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("a seed others can read: %v", err)
+		}
+	}
+}
+
+// The hub's seed is made once, private, and the same at the next start.
+func TestLoadOrCreateUserSeed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), SeedFileName)
+	first, created, err := LoadOrCreateUserSeed(p)
+	if err != nil || !created {
+		t.Fatalf("first: created %v, %v", created, err)
+	}
+	again, created, err := LoadOrCreateUserSeed(p)
+	if err != nil || created || PublicKey(again) != PublicKey(first) {
+		t.Fatalf("again: created %v, %v", created, err)
+	}
+	if runtime.GOOS != "windows" {
+		if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %v, %v", info.Mode(), err)
+		}
+	}
+	if err := WriteUserSeed(p); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("WriteUserSeed over a seed: %v", err)
+	}
+}
+
+func TestParseUserKeys(t *testing.T) {
+	a, aSeed := newUser(t)
+	b, _ := newUser(t)
+	keys, err := ParseUserKeys(PublicKey(a) + ", " + PublicKey(b) + "," + PublicKey(a))
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("%v, %v", keys, err)
+	}
+	for name, list := range map[string]string{
+		"a seed":  PublicKey(a) + "," + aSeed,
+		"empty":   PublicKey(a) + ",",
+		"garbage": "UNOTAKEY",
+		"account": "A" + PublicKey(a)[1:],
+	} {
+		_, err := ParseUserKeys(list)
+		if err == nil || strings.Contains(err.Error(), aSeed) || strings.Contains(err.Error(), "UNOTAKEY") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := ParseUserKeys(PublicKey(a) + "," + aSeed); err == nil || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("a seed in the list: %v", err)
+	}
+}
+
+func writePKI(t *testing.T, o testpki.TLSOptions) (dir string, pki *testpki.TLSServer) {
+	t.Helper()
+	pki, err := testpki.NewTLSServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	for name, data := range map[string][]byte{"ca.pem": pki.CAPEM, "cert.pem": pki.CertPEM, "key.pem": pki.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, pki
+}
+
+// The server's certificate and key are checked before anything opens.
+func TestLoadServerCertificate(t *testing.T) {
+	now := time.Now()
+	dir, _ := writePKI(t, testpki.TLSOptions{})
+	other, _ := writePKI(t, testpki.TLSOptions{})
+	expired, _ := writePKI(t, testpki.TLSOptions{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
+	cert, err := LoadServerCertificate(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), now)
+	if err != nil || cert.Leaf == nil || SelfSigned(cert) {
+		t.Fatalf("good pair: %v", err)
+	}
+	for name, files := range map[string][2]string{
+		"mismatched key": {filepath.Join(dir, "cert.pem"), filepath.Join(other, "key.pem")},
+		"expired":        {filepath.Join(expired, "cert.pem"), filepath.Join(expired, "key.pem")},
+		"key as cert":    {filepath.Join(dir, "key.pem"), filepath.Join(dir, "key.pem")},
+		"cert as key":    {filepath.Join(dir, "cert.pem"), filepath.Join(dir, "cert.pem")},
+		"missing cert":   {filepath.Join(dir, "none.pem"), filepath.Join(dir, "key.pem")},
+		"missing key":    {filepath.Join(dir, "cert.pem"), filepath.Join(dir, "none.pem")},
+	} {
+		_, err := LoadServerCertificate(files[0], files[1], now)
+		if err == nil || strings.Contains(err.Error(), "PRIVATE KEY") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	self, _ := writePKI(t, testpki.TLSOptions{SelfSigned: true})
+	cert, err = LoadServerCertificate(filepath.Join(self, "cert.pem"), filepath.Join(self, "key.pem"), now)
+	if err != nil || !SelfSigned(cert) {
+		t.Fatalf("self-signed: %v", err)
+	}
+}
+
+// Over TLS the URL is tls:// with a host the certificate covers; a client that does not trust the
+// certificate is ErrUntrusted, one given the CA connects; the hub's own connection needs no trust.
+func TestServerTLS(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir, pki := writePKI(t, testpki.TLSOptions{Hosts: []string{"localhost"}})
+	cert, err := LoadServerCertificate(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), Token: "s3cret", TLS: &cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// The certificate names localhost only: the URL says localhost, not the listen address.
+	if u := srv.URL(); !strings.HasPrefix(u, "tls://s3cret@localhost:") {
+		t.Fatalf("URL %q", u)
+	}
+	if _, _, err := Connect(ctx, srv.URL(), "untrusting"); !errors.Is(err, ErrUntrusted) || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("without the CA: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pki.CAPEM)
+	nc, js, err := Connect(ctx, srv.URL(), "trusting", Credentials{RootCAs: roots}.Options()...)
+	if err != nil {
+		t.Fatalf("with the CA: %v", err)
+	}
+	if !nc.TLSRequired() {
+		t.Error("connected without TLS")
+	}
+	if _, err := EnsureStream(ctx, js, StreamOptions{MaxBody: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	// The right CA, the wrong host name.
+	ipURL := strings.Replace(srv.URL(), "localhost", "127.0.0.1", 1)
+	if _, _, err := Connect(ctx, ipURL, "wrong host", Credentials{RootCAs: roots}.Options()...); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("a host the certificate does not name: %v", err)
+	}
+	nc, _, err = srv.Connect(ctx, "hub")
+	if err != nil {
+		t.Fatalf("in process: %v", err)
+	}
+	nc.Close()
+}
+
+// A client asking for TLS (a CA given) never falls back to a server in clear.
+func TestTrustCAsRefusesClear(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := startTestServer(t)
+	if _, _, err := Connect(ctx, srv.URL(), "t", Credentials{RootCAs: x509.NewCertPool()}.Options()...); err == nil {
+		t.Fatal("connected in clear with a CA given")
+	}
+}
+
+func TestURLHost(t *testing.T) {
+	leaf := &x509.Certificate{DNSNames: []string{"hub.example.com"}}
+	for host, want := range map[string]string{"0.0.0.0": "hub.example.com", "": "hub.example.com", "127.0.0.1": "hub.example.com", "hub.example.com": "hub.example.com"} {
+		if got := urlHost(host, leaf); got != want {
+			t.Errorf("urlHost(%q) = %q, want %q", host, got, want)
+		}
+	}
+	if got := urlHost("0.0.0.0", nil); got != "0.0.0.0" {
+		t.Errorf("without TLS: %q", got)
+	}
+}
+
+// The seed parser never panics, and what it accepts is a user key.
+func FuzzParseUserSeed(f *testing.F) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed, err := kp.Seed()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(seed, '\n'))
+	f.Add([]byte(""))
+	f.Add([]byte("SU\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kp, err := parseUserSeed("f", data)
+		if err == nil && !nkeys.IsValidPublicUserKey(PublicKey(kp)) {
+			t.Fatal("accepted a key that is not a user's")
+		}
+	})
+}
