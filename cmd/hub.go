@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"text/tabwriter"
 	"time"
 
@@ -46,14 +47,45 @@ store) on --nats-listen, protected by a token, and prints the URL teammates use,
 	o.addReceiverFlags(c)
 	o.Connect.addFlags(c.Flags())
 	o.hubServe.addFlags(c.Flags())
-	c.AddCommand(newHubStatusCmd(f))
+	c.AddCommand(newHubStatusCmd(f), newHubNKeyCmd(f))
 	return c
+}
+
+func newHubNKeyCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "nkey FILE",
+		Short: "Make a user NKey: its seed in FILE, readable by you only, its public key on stdout",
+		Long: `Make a new user NKey for a hub with NKey authentication. The seed (the secret) goes to FILE,
+which must not exist, readable by its owner only; the public key (not a secret) is printed on
+stdout. Give the public key to whoever runs the hub (s2s hub --nats-auth nkey:PUBKEY,...), keep
+the seed, and run s2s listen --hub URL --hub-nkey FILE.`,
+		Example: `  s2s hub nkey ~/.config/s2s/hub.nk
+  s2s listen --hub tls://hub.example.com:4222 --hub-nkey ~/.config/s2s/hub.nk --name alice`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if err := hub.WriteUserSeed(path); err != nil {
+				if errors.Is(err, fs.ErrExist) {
+					return fmt.Errorf("%s exists: s2s hub nkey never overwrites a seed (choose another FILE)", path)
+				}
+				return err
+			}
+			kp, err := hub.ReadUserSeed(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(f.IO.Out, hub.PublicKey(kp))
+			return nil
+		},
+	}
 }
 
 type hubStatusOptions struct {
 	f         *Factory
 	StorePath string
 	NatsURL   string
+	NKeyFile  string
+	CAFile    string
 	JSON      bool
 }
 
@@ -70,6 +102,8 @@ hub's outbox. The hub is found through its store (--store), or --nats URL.`,
 	}
 	c.Flags().StringVar(&o.StorePath, "store", "", "the hub's capture database (default $S2S_STORE or the default store)")
 	c.Flags().StringVar(&o.NatsURL, "nats", "", "the NATS URL (with credentials), instead of the one the hub's store records")
+	c.Flags().StringVar(&o.NKeyFile, "nats-nkey", "", "authenticate with the user NKey seed in this `FILE` (default: the hub's own, as its store records)")
+	c.Flags().StringVar(&o.CAFile, "nats-ca", "", "trust the certificate authorities in this PEM `FILE` too (default: the hub's --nats-cert or --nats-ca, as its store records)")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object")
 	return c
 }
@@ -91,14 +125,28 @@ func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
 		return err
 	}
 	defer st.Close()
-	url := o.NatsURL
+	url, nkeyFile, caFile := o.NatsURL, o.NKeyFile, o.CAFile
 	if url == "" {
-		if url, err = st.HubMetaValue(ctx, "url"); err != nil {
-			return err
+		// The hub recorded its URL and what connecting to it takes (file paths, no secret).
+		meta := map[string]*string{"url": &url}
+		if nkeyFile == "" {
+			meta["nkey-file"] = &nkeyFile
+		}
+		if caFile == "" {
+			meta["ca-file"] = &caFile
+		}
+		for k, v := range meta {
+			if *v, err = st.HubMetaValue(ctx, k); err != nil {
+				return err
+			}
 		}
 		if url == "" {
 			return fmt.Errorf("%s holds no hub: start s2s hub with this store, or pass --nats URL", storePath)
 		}
+	}
+	creds, err := clientCredentials("--nats-nkey", nkeyFile, "--nats-ca", caFile)
+	if err != nil {
+		return err
 	}
 	outbox, err := st.HubPendingCount(ctx)
 	if err != nil {
@@ -106,8 +154,11 @@ func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	nc, js, err := hub.Connect(ctx, url, "s2s hub status")
+	nc, js, err := hub.Connect(ctx, url, "s2s hub status", creds.Options()...)
 	if err != nil {
+		if errors.Is(err, hub.ErrAuth) || errors.Is(err, hub.ErrUntrusted) {
+			return hubConnectError(err, creds, "--nats-nkey", nkeyFile, "--nats-ca")
+		}
 		return fmt.Errorf("%w (is s2s hub running?)", err)
 	}
 	defer nc.Close()

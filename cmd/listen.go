@@ -174,7 +174,7 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 		return receiver.Respond{}, "", err
 	}
 	if o.hubServe != nil {
-		if err := o.hubServe.validate(); err != nil {
+		if err := o.hubServe.validate(f.Now()); err != nil {
 			return receiver.Respond{}, "", err
 		}
 	}
@@ -348,9 +348,9 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 		return err
 	}
 	defer hubR.stop()
-	hubURL := ""
+	var hubURL, hubNKeyFile, hubCAFile string
 	if hubR != nil {
-		hubURL = hubR.URL
+		hubURL, hubNKeyFile, hubCAFile = hubR.URL, hubR.NKeyFile, hubR.CAFile
 	}
 	srv := receiver.NewServer(handler, slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
@@ -386,7 +386,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	}
 	defer state.Remove(statePath, os.Getpid())
 
-	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath, Hub: hubURL})
+	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath, Hub: hubURL, HubNKeyFile: hubNKeyFile, HubCAFile: hubCAFile})
 	if tun != nil {
 		tun.Watch()
 	}

@@ -2,13 +2,18 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/pflag"
 
 	"github.com/s2s-dev/s2s/events"
@@ -19,12 +24,15 @@ import (
 
 // hubListenOptions are listen's flags for consuming from an s2s hub.
 type hubListenOptions struct {
-	URL     string
-	Name    string
-	Filter  string
-	AckWait time.Duration
+	URL      string
+	Name     string
+	Filter   string
+	AckWait  time.Duration
+	NKeyFile string
+	CAFile   string
 
 	filter store.Filter
+	creds  hub.Credentials
 }
 
 func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
@@ -32,13 +40,15 @@ func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Name, "name", "", "with --hub: your durable consumer's name (letters, digits, - and _); the hub keeps what you have not acknowledged under it")
 	fs.StringVar(&o.Filter, "hub-filter", "", "with --hub: take only the notifications this filter selects, in the filter language of captures list ("+store.FilterHelp+")")
 	fs.DurationVar(&o.AckWait, "hub-ack-wait", hub.DefaultAckWait, "with --hub: how long the hub waits for this listener's acknowledgement before delivering a message again (what a killed listener held comes back this long after)")
+	fs.StringVar(&o.NKeyFile, "hub-nkey", "", "with --hub: authenticate with the user NKey seed in this `FILE` (a hub started with --nats-auth nkey)")
+	fs.StringVar(&o.CAFile, "hub-ca", "", "with --hub: trust the certificate authorities in this PEM `FILE` too, for a tls:// hub with a private CA or a self-signed certificate")
 }
 
 func (o *hubListenOptions) validate() error {
 	if o.URL == "" {
 		// (s2s hub has no --hub-ack-wait: zero there.)
-		if o.Name != "" || o.Filter != "" || o.AckWait != 0 && o.AckWait != hub.DefaultAckWait {
-			return usageErrorf("--name, --hub-filter and --hub-ack-wait go with --hub")
+		if o.Name != "" || o.Filter != "" || o.NKeyFile != "" || o.CAFile != "" || o.AckWait != 0 && o.AckWait != hub.DefaultAckWait {
+			return usageErrorf("--name, --hub-filter, --hub-ack-wait, --hub-nkey and --hub-ca go with --hub")
 		}
 		return nil
 	}
@@ -53,29 +63,101 @@ func (o *hubListenOptions) validate() error {
 		return usageErrorf("--hub-filter: %v", err)
 	}
 	o.filter = f
+	creds, err := clientCredentials("--hub-nkey", o.NKeyFile, "--hub-ca", o.CAFile)
+	if err != nil {
+		return err
+	}
+	o.creds = creds
 	return nil
+}
+
+// clientCredentials reads a seed file and a CA file (either may be ""), given to the named flags.
+func clientCredentials(nkeyFlag, nkeyFile, caFlag, caFile string) (c hub.Credentials, err error) {
+	if nkeyFile != "" {
+		if c.NKey, err = hub.ReadUserSeed(nkeyFile); err != nil {
+			return c, usageErrorf("%s: %w", nkeyFlag, err)
+		}
+	}
+	if caFile != "" {
+		if c.RootCAs, err = caPool(caFlag, caFile); err != nil {
+			return c, usageErrorf("%w", err)
+		}
+	}
+	return c, nil
+}
+
+// hubConnectError explains why a client (flags named for the command) could not connect, and
+// what fixes it. It never quotes a secret: the URL is redacted, an NKey is named by its public key.
+func hubConnectError(err error, creds hub.Credentials, nkeyFlag, nkeyFile, caFlag string) error {
+	switch {
+	case errors.Is(err, hub.ErrAuth) && creds.NKey != nil:
+		return fmt.Errorf("%w; it does not accept the NKey of %s %s (public key %s): use the seed file the hub shares, or have this public key added to its --nats-auth nkey:…", err, nkeyFlag, nkeyFile, hub.PublicKey(creds.NKey))
+	case errors.Is(err, hub.ErrAuth):
+		return fmt.Errorf("%w; use the URL s2s hub printed, token included, or, for a hub with NKey authentication, %s FILE", err, nkeyFlag)
+	case errors.Is(err, hub.ErrUntrusted) && creds.RootCAs != nil:
+		return fmt.Errorf("%w; the authorities of %s do not include the one that signed it", err, caFlag)
+	case errors.Is(err, hub.ErrUntrusted):
+		return fmt.Errorf("%w; for a hub with a private CA or a self-signed certificate, trust it with %s FILE", err, caFlag)
+	}
+	return err
 }
 
 // hubServeOptions are s2s hub's own flags.
 type hubServeOptions struct {
 	NatsListen string
 	NatsAuth   string
+	NatsCert   string
+	NatsKey    string
 	NatsURL    string
+	NatsNKey   string // with --nats
+	NatsCA     string // with --nats
 	MaxAge     time.Duration
 	Replicas   int
+
+	nkeyAuth bool     // --nats-auth nkey or nkey:LIST
+	nkeys    []string // the teammates' public keys of nkey:LIST
+	cert     *tls.Certificate
+	creds    hub.Credentials // for --nats
 }
 
 func (o *hubServeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NatsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server (port 0 picks a free port)")
-	fs.StringVar(&o.NatsAuth, "nats-auth", "", "token clients must present to the embedded NATS server (default: one generated at the first start and kept in the store, so the URL stays the same)")
+	fs.StringVar(&o.NatsAuth, "nats-auth", "", "how clients authenticate to the embedded NATS server: a TOKEN (default: one generated at the first start and kept in the store, so the URL stays the same), nkey (a user NKey generated at the first start, its seed file kept beside the store for teammates), or nkey:PUBKEY,... (each teammate's own public user NKey)")
+	fs.StringVar(&o.NatsCert, "nats-cert", "", "serve NATS over TLS with this PEM certificate `FILE` (the leaf, then any intermediates); with --nats-key")
+	fs.StringVar(&o.NatsKey, "nats-key", "", "the PEM private key `FILE` of --nats-cert")
 	fs.StringVar(&o.NatsURL, "nats", "", "use this NATS server or cluster (URL with credentials) instead of the embedded one")
+	fs.StringVar(&o.NatsNKey, "nats-nkey", "", "with --nats: authenticate with the user NKey seed in this `FILE`")
+	fs.StringVar(&o.NatsCA, "nats-ca", "", "with --nats: trust the certificate authorities in this PEM `FILE` too, for a tls:// server with a private CA")
 	fs.DurationVar(&o.MaxAge, "retention", hub.DefaultMaxAge, "how long the stream keeps captures for listeners that are away")
 	fs.IntVar(&o.Replicas, "replicas", 1, "stream replicas (3 on a three-node NATS cluster)")
 }
 
-func (o *hubServeOptions) validate() error {
-	if o.NatsURL != "" && o.NatsAuth != "" {
-		return usageErrorf("--nats uses an existing NATS server (credentials in its URL): --nats-auth is the embedded server's token")
+func (o *hubServeOptions) validate(now time.Time) error {
+	if o.NatsURL != "" && (o.NatsAuth != "" || o.NatsCert != "" || o.NatsKey != "") {
+		return usageErrorf("--nats uses an existing NATS server (credentials in its URL, or --nats-nkey; its TLS is its own): --nats-auth, --nats-cert and --nats-key are the embedded server's")
+	}
+	if o.NatsURL == "" && (o.NatsNKey != "" || o.NatsCA != "") {
+		return usageErrorf("--nats-nkey and --nats-ca go with --nats (the embedded server takes --nats-auth, --nats-cert and --nats-key)")
+	}
+	if err := o.parseAuth(); err != nil {
+		return err
+	}
+	if (o.NatsCert == "") != (o.NatsKey == "") {
+		return usageErrorf("--nats-cert and --nats-key go together")
+	}
+	if o.NatsCert != "" {
+		cert, err := hub.LoadServerCertificate(o.NatsCert, o.NatsKey, now)
+		if err != nil {
+			return usageErrorf("%w", err)
+		}
+		o.cert = &cert
+	}
+	if o.NatsURL != "" {
+		creds, err := clientCredentials("--nats-nkey", o.NatsNKey, "--nats-ca", o.NatsCA)
+		if err != nil {
+			return err
+		}
+		o.creds = creds
 	}
 	if o.MaxAge < time.Minute {
 		return usageErrorf("--retention must be at least 1m, not %s", o.MaxAge)
@@ -86,12 +168,30 @@ func (o *hubServeOptions) validate() error {
 	return nil
 }
 
+// parseAuth reads --nats-auth: a token, nkey, or nkey:PUBKEY,...
+func (o *hubServeOptions) parseAuth() error {
+	a := o.NatsAuth
+	switch {
+	case a == "nkey":
+		o.nkeyAuth = true
+	case strings.HasPrefix(a, "nkey:"):
+		keys, err := hub.ParseUserKeys(strings.TrimPrefix(a, "nkey:"))
+		if err != nil {
+			return usageErrorf("--nats-auth nkey:…: %w", err)
+		}
+		o.nkeyAuth, o.nkeys = true, keys
+	}
+	return nil
+}
+
 // hubRun is what a hub or a hub-fed listener runs beside the receiver.
 type hubRun struct {
-	URL    string // the URL teammates pass to --hub (s2s hub only)
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	close  []func()
+	URL      string // the URL teammates pass to --hub (s2s hub only)
+	NKeyFile string // the seed file teammates use, with --nats-auth nkey
+	CAFile   string // the self-signed certificate teammates trust with --hub-ca
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	close    []func()
 }
 
 // stop ends the publisher or consumer and waits for it, then closes the connection and server;
@@ -133,34 +233,63 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 		return r, err
 	}
 	url := s.NatsURL
+	var (
+		nc       *nats.Conn
+		js       jetstream.JetStream
+		nkeyFile string // the hub's own seed, for hub status; with nkey alone, the teammates' too
+		caFile   string // what hub status trusts
+	)
 	if url == "" {
-		token := s.NatsAuth
-		if token == "" {
-			if token, err = st.HubMeta(ctx, "nats-token", func() (string, error) { return store.RandomHex(16) }); err != nil {
+		dataDir := filepath.Dir(storePath)
+		so := hub.ServerOptions{
+			Listen: s.NatsListen, StoreDir: filepath.Join(dataDir, "hub-jetstream"),
+			TLS: s.cert, MaxMsg: hub.MaxMsg(o.MaxBody),
+		}
+		var own hub.Credentials
+		if s.nkeyAuth {
+			// The hub's own connection has a key of its own, kept beside the store.
+			nkeyFile = filepath.Join(dataDir, hub.SeedFileName)
+			kp, _, err := hub.LoadOrCreateUserSeed(nkeyFile)
+			if err != nil {
 				return r, err
 			}
+			own.NKey = kp
+			so.NKeys = append([]string{hub.PublicKey(kp)}, s.nkeys...)
+		} else {
+			so.Token = s.NatsAuth
+			if so.Token == "" {
+				if so.Token, err = st.HubMeta(ctx, "nats-token", func() (string, error) { return store.RandomHex(16) }); err != nil {
+					return r, err
+				}
+			}
 		}
-		srv, err := hub.StartServer(hub.ServerOptions{
-			Listen: s.NatsListen, StoreDir: filepath.Join(filepath.Dir(storePath), "hub-jetstream"),
-			Token: token, MaxMsg: hub.MaxMsg(o.MaxBody),
-		})
+		srv, err := hub.StartServer(so)
 		if err != nil {
 			return r, err
 		}
 		r.close = append(r.close, srv.Close)
 		url = srv.URL()
-	}
-	nc, js, err := hub.Connect(ctx, url, "s2s hub")
-	if err != nil {
-		return r, err
+		if s.cert != nil {
+			caFile, _ = filepath.Abs(s.NatsCert)
+		}
+		if nc, js, err = srv.Connect(ctx, "s2s hub", own.Options()...); err != nil {
+			return r, err
+		}
+	} else {
+		if nc, js, err = hub.Connect(ctx, url, "s2s hub", s.creds.Options()...); err != nil {
+			return r, hubConnectError(err, s.creds, "--nats-nkey", s.NatsNKey, "--nats-ca")
+		}
+		nkeyFile, caFile = absOrEmpty(s.NatsNKey), absOrEmpty(s.NatsCA)
 	}
 	r.close = append(r.close, nc.Close)
 	if _, err := hub.EnsureStream(ctx, js, hub.StreamOptions{MaxAge: s.MaxAge, MaxBody: o.MaxBody, Replicas: s.Replicas}); err != nil {
 		return r, err
 	}
-	// hub status finds the hub through its store.
-	if err := st.SetHubMeta(ctx, "url", url); err != nil {
-		return r, err
+	// hub status finds the hub, and what it needs to connect, through its store.
+	for k, v := range map[string]string{"url": url, "nkey-file": nkeyFile, "ca-file": caFile} {
+		if err := st.SetHubMeta(ctx, k, v); err != nil {
+			return r, err
+		}
 	}
 	pub := hub.NewPublisher(js, st, hubID, log)
 	// The hub's output says which listeners acknowledged each capture.
@@ -194,11 +323,73 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 	}()
 	r.URL = url
 	if s.NatsURL == "" {
-		fmt.Fprintf(o.f.IO.ErrOut, "s2s hub: NATS with JetStream on %s; teammates run:\n  s2s listen --hub %s --name THEIR-NAME --hub-filter 'bundle:THEIR.BUNDLE.ID'\n", hub.Redact(url), url)
+		if s.nkeyAuth && len(s.nkeys) == 0 {
+			r.NKeyFile = nkeyFile
+		}
+		if s.cert != nil && hub.SelfSigned(*s.cert) {
+			r.CAFile = caFile
+		}
+		o.printHubStart(r)
 	} else {
 		fmt.Fprintf(o.f.IO.ErrOut, "s2s hub: publishing to the NATS server at %s; teammates pass its URL to s2s listen --hub\n", hub.Redact(url))
 	}
 	return r, nil
+}
+
+// printHubStart tells, on stderr, what teammates need to reach the embedded server: the URL (the
+// token in it), the seed file to share or the keys accepted, the certificate to trust; and warns
+// when the server is reachable beyond this machine in clear.
+func (o *listenOptions) printHubStart(r *hubRun) {
+	s, w := o.hubServe, o.f.IO.ErrOut
+	cmd := "s2s listen --hub " + r.URL
+	var notes []string
+	switch {
+	case r.NKeyFile != "":
+		notes = append(notes, fmt.Sprintf("NKey authentication: give teammates the seed file %s privately (a secret: whoever holds it reads every notification)", r.NKeyFile))
+		cmd += " --hub-nkey " + hub.SeedFileName
+	case s.nkeyAuth:
+		notes = append(notes, fmt.Sprintf("NKey authentication for %d teammate key(s): each teammate uses the seed of their own key (s2s hub nkey FILE makes one)", len(s.nkeys)))
+		cmd += " --hub-nkey THEIR-SEED-FILE"
+	}
+	switch {
+	case r.CAFile != "":
+		notes = append(notes, fmt.Sprintf("TLS with the self-signed certificate %s: teammates trust it with --hub-ca", r.CAFile))
+		cmd += " --hub-ca " + filepath.Base(r.CAFile)
+	case s.cert != nil:
+		notes = append(notes, "TLS: teammates whose system does not trust its authority add --hub-ca CA-FILE")
+	}
+	fmt.Fprintf(w, "s2s hub: NATS with JetStream on %s\n", hub.Redact(r.URL))
+	for _, n := range notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
+	fmt.Fprintf(w, "  Teammates run: %s --name THEIR-NAME --hub-filter 'bundle:THEIR.BUNDLE.ID'\n", cmd)
+	if s.cert == nil && !loopbackListen(s.NatsListen) {
+		fmt.Fprintf(w, "s2s hub: warning: NATS listens on %s without TLS: credentials and every notification cross the network in clear; add --nats-cert and --nats-key\n", s.NatsListen)
+	}
+}
+
+// loopbackListen reports whether a HOST:PORT listen address is reachable from this machine only.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// absOrEmpty is path made absolute, "" for "".
+func absOrEmpty(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.Handler, log *slog.Logger) (r *hubRun, err error) {
@@ -209,12 +400,9 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 			r.stop()
 		}
 	}()
-	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name)
+	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name, o.Hub.creds.Options()...)
 	if err != nil {
-		if errors.Is(err, hub.ErrAuth) {
-			return r, fmt.Errorf("--hub: %w; use the URL s2s hub printed, token included", err)
-		}
-		return r, fmt.Errorf("--hub: %w", err)
+		return r, fmt.Errorf("--hub: %w", hubConnectError(err, o.Hub.creds, "--hub-nkey", o.Hub.NKeyFile, "--hub-ca"))
 	}
 	r.close = append(r.close, nc.Close)
 	c := &hub.Consumer{JS: js, Name: o.Hub.Name, Filter: o.Hub.filter, AckWait: o.Hub.AckWait, MaxBody: o.MaxBody, Sink: handler, Log: log}

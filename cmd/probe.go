@@ -147,7 +147,7 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	var extra []*x509.Certificate
 	if path := caFile(f, opts.CAFile); path != "" {
 		var err error
-		if extra, err = readCAFile(path); err != nil {
+		if extra, err = readCAFile("--ca", path); err != nil {
 			return err
 		}
 	}

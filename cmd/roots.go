@@ -3,6 +3,7 @@ package cmd
 import (
 	"crypto/x509"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -56,28 +57,33 @@ func caFile(f *Factory, flag string) string {
 	return f.Getenv(relay.EnvCAFile)
 }
 
-// readCAFile reads the certificates of a --ca file.
-func readCAFile(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+// maxCAFile bounds a CA file: a whole system bundle is a few hundred KiB.
+const maxCAFile = 4 << 20
+
+// readCAFile reads the certificates of the CA file given to flag (--ca, --hub-ca, ...).
+func readCAFile(flag, path string) ([]*x509.Certificate, error) {
+	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--ca: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxCAFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if len(data) > maxCAFile {
+		return nil, fmt.Errorf("%s %s is larger than %d MiB: not a CA file", flag, path, maxCAFile>>20)
 	}
 	certs, err := decode.ParseRootsPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("--ca %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	return certs, nil
 }
 
-// trustedCAs is the pool an HTTPS request to the developer's server trusts: the system's
-// authorities plus those of the --ca file (or $S2S_CA_FILE); nil when there is no such file, so
-// the default client is used unchanged.
-func trustedCAs(f *Factory, flag string) (*x509.CertPool, error) {
-	path := caFile(f, flag)
-	if path == "" {
-		return nil, nil
-	}
-	certs, err := readCAFile(path)
+// caPool is the system's authorities plus those of the CA file given to flag.
+func caPool(flag, path string) (*x509.CertPool, error) {
+	certs, err := readCAFile(flag, path)
 	if err != nil {
 		return nil, err
 	}
@@ -89,4 +95,15 @@ func trustedCAs(f *Factory, flag string) (*x509.CertPool, error) {
 		pool.AddCert(c)
 	}
 	return pool, nil
+}
+
+// trustedCAs is the pool an HTTPS request to the developer's server trusts: the system's
+// authorities plus those of the --ca file (or $S2S_CA_FILE); nil when there is no such file, so
+// the default client is used unchanged.
+func trustedCAs(f *Factory, flag string) (*x509.CertPool, error) {
+	path := caFile(f, flag)
+	if path == "" {
+		return nil, nil
+	}
+	return caPool("--ca", path)
 }

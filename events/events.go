@@ -36,6 +36,10 @@ type Event struct {
 	PublicURL string `json:"publicUrl,omitempty"`
 	Store     string `json:"store,omitempty"`
 	Hub       string `json:"hub,omitempty"` // s2s hub: the NATS URL teammates pass to listen --hub
+	// s2s hub: the seed file teammates pass to listen --hub-nkey (--nats-auth nkey), and the
+	// self-signed certificate they pass to --hub-ca. Paths only: a seed is never in an event.
+	HubNKeyFile string `json:"hubNkeyFile,omitempty"`
+	HubCAFile   string `json:"hubCaFile,omitempty"`
 	// HubAck fields
 	CaptureID int64  `json:"captureId,omitempty"`
 	Consumer  string `json:"consumer,omitempty"`

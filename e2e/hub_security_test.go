@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/s2s-dev/s2s/internal/testpki"
+)
+
+// s2sExit runs the binary in dir to its end and returns its output (stdout, then stderr) and
+// whether it failed.
+func s2sExit(t *testing.T, dir string, args ...string) ([]byte, error) {
+	t.Helper()
+	code, stdout, stderr := s2sIn(t, dir, nil, args...)
+	var err error
+	if code != 0 {
+		err = fmt.Errorf("exit status %d", code)
+	}
+	return []byte(stdout + stderr), err
+}
+
+var publicUserKey = regexp.MustCompile(`^U[A-Z2-7]{55}$`)
+
+// A hub with --nats-auth nkey makes its user NKey once (a private seed file beside its store) and
+// says where it is; a listener with that seed gets its notifications byte for byte; another seed,
+// or none, is refused clearly, and no seed is ever printed. With --nats-auth nkey:PUBKEY the hub
+// takes a teammate's own key, made with s2s hub nkey.
+func TestHubNKey(t *testing.T) {
+	dir := t.TempDir()
+	hubStore := filepath.Join(dir, "hub", "captures.db")
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-auth", "nkey", "--store", hubStore)
+	hubURL, _ := h.Ready["hub"].(string)
+	seedFile, _ := h.Ready["hubNkeyFile"].(string)
+	if !strings.HasPrefix(hubURL, "nats://127.0.0.1:") || strings.Contains(hubURL, "@") {
+		t.Fatalf("ready event's hub URL %q: an NKey hub's URL carries no credentials", hubURL)
+	}
+	if seedFile != filepath.Join(dir, "hub", "hub-nkey.seed") {
+		t.Fatalf("ready event's seed file %q", seedFile)
+	}
+	seed, err := os.ReadFile(seedFile)
+	if err != nil || !bytes.HasPrefix(seed, []byte("SU")) {
+		t.Fatalf("seed file: %v", err)
+	}
+	seed = bytes.TrimSpace(seed)
+
+	aStore := filepath.Join(dir, "a", "captures.db")
+	a := StartListener(t, dir, "--store", aStore, "--hub", hubURL, "--hub-nkey", seedFile, "--name", "alice")
+	bodies := hubBodies(t, dir, "com.example.a", 3)
+	postAll(t, h.URL, bodies)
+	a.waitNotifications(t, 3)
+	_ = a.Stop(t)
+	wantExactly(t, aStore, bodies)
+
+	// hub status finds the hub's seed through its store.
+	if out, err := s2sExit(t, dir, "hub", "status", "--store", hubStore); err != nil || !bytes.Contains(out, []byte("alice")) {
+		t.Fatalf("hub status: %v: %s", err, out)
+	}
+
+	// A teammate's own key, which this hub does not know: refused, its public key named, its seed not.
+	malloryFile := filepath.Join(dir, "mallory.nk")
+	out, err := s2sExit(t, dir, "hub", "nkey", malloryFile)
+	mallory := strings.TrimSpace(string(out))
+	if err != nil || !publicUserKey.MatchString(mallory) {
+		t.Fatalf("hub nkey: %v: %q", err, out)
+	}
+	if out, err := s2sExit(t, dir, "hub", "nkey", malloryFile); err == nil || !bytes.Contains(out, []byte("never overwrites")) {
+		t.Fatalf("hub nkey over an existing seed: %v: %s", err, out)
+	}
+	mallorySeed, err := os.ReadFile(malloryFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallorySeed = bytes.TrimSpace(mallorySeed)
+	out, err = s2sExit(t, dir, "listen", "--output", "json", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "m.db"), "--hub", hubURL, "--hub-nkey", malloryFile, "--name", "mallory")
+	if err == nil || !bytes.Contains(out, []byte("refused the credentials")) || !bytes.Contains(out, []byte(mallory)) || bytes.Contains(out, mallorySeed) {
+		t.Fatalf("a wrong NKey: %v: %s", err, out)
+	}
+	// No NKey at all: refused, and told which flag gives one.
+	out, err = s2sExit(t, dir, "listen", "--output", "json", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "n.db"), "--hub", hubURL, "--name", "nobody")
+	if err == nil || !bytes.Contains(out, []byte("refused the credentials")) || !bytes.Contains(out, []byte("--hub-nkey")) {
+		t.Fatalf("no NKey: %v: %s", err, out)
+	}
+	_ = h.Stop(t)
+	if bytes.Contains(h.stderr.Bytes(), seed) {
+		t.Fatal("the hub printed its seed")
+	}
+
+	// A hub that takes the teammates' own public keys.
+	h2Store := filepath.Join(dir, "hub2", "captures.db")
+	h2 := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-auth", "nkey:"+mallory, "--store", h2Store)
+	if _, ok := h2.Ready["hubNkeyFile"]; ok {
+		t.Fatal("a hub with teammates' keys shares no seed file")
+	}
+	mStore := filepath.Join(dir, "m2", "captures.db")
+	m := StartListener(t, dir, "--store", mStore, "--hub", h2.Ready["hub"].(string), "--hub-nkey", malloryFile, "--name", "mallory")
+	more := hubBodies(t, dir, "com.example.b", 2)
+	postAll(t, h2.URL, more)
+	m.waitNotifications(t, 2)
+	_ = m.Stop(t)
+	wantExactly(t, mStore, more)
+	// The hub's own seed opens nothing here but the hub's connection: not a teammate's key.
+	out, err = s2sExit(t, dir, "hub", "--nats-auth", "nkey:"+string(mallorySeed), "--store", filepath.Join(dir, "hub3", "captures.db"))
+	if err == nil || bytes.Contains(out, mallorySeed) || !bytes.Contains(out, []byte("is a seed")) {
+		t.Fatalf("a seed given as a public key: %v: %s", err, out)
+	}
+}
+
+// A hub with --nats-cert and --nats-key serves NATS over TLS and prints a tls:// URL; a listener
+// that trusts the development CA with --hub-ca gets its notifications byte for byte; one that does
+// not is refused and told about --hub-ca; a certificate and key that do not belong together stop
+// the hub before it opens anything.
+func TestHubTLS(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := testpki.NewTLSServer(testpki.TLSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := testpki.NewTLSServer(testpki.TLSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"ca.pem": pki.CAPEM, "cert.pem": pki.CertPEM, "key.pem": pki.KeyPEM, "other-key.pem": other.KeyPEM}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, key, ca := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "ca.pem")
+
+	badStore := filepath.Join(dir, "bad", "captures.db")
+	out, err := s2sExit(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-cert", cert, "--nats-key", filepath.Join(dir, "other-key.pem"), "--store", badStore)
+	if err == nil || !bytes.Contains(out, []byte("--nats-cert")) || bytes.Contains(out, []byte("PRIVATE KEY")) {
+		t.Fatalf("a key that is not the certificate's: %v: %s", err, out)
+	}
+	if _, err := os.Stat(badStore); !os.IsNotExist(err) {
+		t.Fatalf("the hub opened its store before checking its certificate: %v", err)
+	}
+
+	hubStore := filepath.Join(dir, "hub", "captures.db")
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-cert", cert, "--nats-key", key, "--store", hubStore)
+	hubURL, _ := h.Ready["hub"].(string)
+	if !strings.HasPrefix(hubURL, "tls://") || !strings.Contains(hubURL, "@127.0.0.1:") {
+		t.Fatalf("ready event's hub URL %q", hubURL)
+	}
+	token := hubURL[len("tls://"):strings.LastIndex(hubURL, "@")]
+
+	out, err = s2sExit(t, dir, "listen", "--output", "json", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "u.db"), "--hub", hubURL, "--name", "untrusting")
+	if err == nil || !bytes.Contains(out, []byte("not trusted")) || !bytes.Contains(out, []byte("--hub-ca FILE")) || bytes.Contains(out, []byte(token)) {
+		t.Fatalf("without --hub-ca: %v: %s", err, out)
+	}
+
+	aStore := filepath.Join(dir, "a", "captures.db")
+	a := StartListener(t, dir, "--store", aStore, "--hub", hubURL, "--hub-ca", ca, "--name", "alice")
+	bodies := hubBodies(t, dir, "com.example.a", 3)
+	postAll(t, h.URL, bodies)
+	a.waitNotifications(t, 3)
+	_ = a.Stop(t)
+	wantExactly(t, aStore, bodies)
+
+	// hub status trusts the hub's certificate through its store.
+	if out, err := s2sExit(t, dir, "hub", "status", "--store", hubStore); err != nil || !bytes.Contains(out, []byte("alice")) {
+		t.Fatalf("hub status: %v: %s", err, out)
+	}
+}
