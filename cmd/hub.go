@@ -29,13 +29,18 @@ Publishing is an outbox: a capture is answered once it is in the hub's store, th
 until JetStream acknowledges it; what a crash left unpublished is published at the next start.
 
 By default s2s hub starts an embedded NATS server with JetStream (file storage beside the
-store) on --nats-listen, protected by a token, and prints the URL teammates use, token included.
---nats URL uses an existing NATS server or cluster instead (see docs/hub.md).`,
+store) on --nats-listen, protected by a token (in the URL it prints for teammates) or NKeys
+(--nats-auth nkey), over TLS with --nats-cert and --nats-key. --nats URL uses an existing NATS
+server or cluster instead (see docs/hub.md).`,
 		Example: `  # The team's hub, on a public URL through a tunnel
   s2s hub --tunnel ssh --nats-listen 0.0.0.0:4222
 
   # A developer's listener: only their app's notifications
   s2s listen --hub nats://TOKEN@hub.local:4222 --name alice --hub-filter bundle:com.example.a
+
+  # NKey authentication and TLS: teammates get the seed file and trust the certificate
+  s2s hub --nats-listen 0.0.0.0:4222 --nats-auth nkey --nats-cert hub.pem --nats-key hub-key.pem
+  s2s listen --hub tls://hub.example.com:4222 --hub-nkey hub-nkey.seed --hub-ca dev-ca.pem --name alice
 
   # Stream, consumers and their lag, and the outbox
   s2s hub status`,

@@ -36,7 +36,7 @@ type hubListenOptions struct {
 }
 
 func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.URL, "hub", "", "also take notifications from an s2s hub: the NATS URL it printed (nats://TOKEN@HOST:PORT)")
+	fs.StringVar(&o.URL, "hub", "", "also take notifications from an s2s hub: the NATS URL it printed (nats://TOKEN@HOST:PORT, or tls://…)")
 	fs.StringVar(&o.Name, "name", "", "with --hub: your durable consumer's name (letters, digits, - and _); the hub keeps what you have not acknowledged under it")
 	fs.StringVar(&o.Filter, "hub-filter", "", "with --hub: take only the notifications this filter selects, in the filter language of captures list ("+store.FilterHelp+")")
 	fs.DurationVar(&o.AckWait, "hub-ack-wait", hub.DefaultAckWait, "with --hub: how long the hub waits for this listener's acknowledgement before delivering a message again (what a killed listener held comes back this long after)")
