@@ -57,7 +57,11 @@ func TestListenFlagValues(t *testing.T) {
 		{[]string{"--forward-to", "3000", "--forward-retries", "bogus"}, `retry schedule "bogus"`},
 		{[]string{"--forward-to", "3000", "--forward-timeout", "-1s"}, "--forward-timeout must be positive"},
 		{[]string{"--forward-invalid"}, "--forward-invalid needs at least one --forward-to target"},
-		{[]string{"--hub-ack-wait", "5s"}, "--name, --hub-filter and --hub-ack-wait go with --hub"},
+		{[]string{"--hub-ack-wait", "5s"}, "--name, --hub-filter, --hub-ack-wait, --hub-nkey and --hub-ca go with --hub"},
+		{[]string{"--hub-nkey", "seed.nk"}, "--hub-nkey and --hub-ca go with --hub"},
+		{[]string{"--hub-ca", "ca.pem"}, "--hub-nkey and --hub-ca go with --hub"},
+		{[]string{"--hub", "nats://127.0.0.1:1", "--name", "a", "--hub-nkey", filepath.Join(dir, "missing.nk")}, "--hub-nkey: NKey seed file"},
+		{[]string{"--hub", "tls://127.0.0.1:1", "--name", "a", "--hub-ca", filepath.Join(dir, "missing.pem")}, "--hub-ca:"},
 		{[]string{"--hub", "nats://t@127.0.0.1:1", "--name", "a", "--hub-ack-wait", "100ms"}, "--hub-ack-wait must be from 1s to 1h, not 100ms"},
 		// Accepted: the error is the next check's, about --addr.
 		{[]string{"--environment", "sandbox", "--addr", "x"}, `--addr "x"`},
