@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -97,7 +98,8 @@ func runCapturesShow(ctx context.Context, o *capturesShowOptions) error {
 	if err != nil {
 		return err
 	}
-	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).DecodeBody(c.Body)
+	// Read as s2s listen read it when it arrived: a notification or a real-time request.
+	d := decode.NewVerifier(decode.Options{ExtraRoots: roots, Clock: o.f.Now}).DecodeEndpointBody(c.Body)
 	keepStoredIdentityVerdict(d, c)
 
 	ios := o.f.IO
@@ -176,6 +178,7 @@ func writeCaptureMeta(w io.Writer, raw *store.Capture, deliveries []store.Delive
 		}
 		row("answered", "%s", answer)
 	}
+	writeCaptureAnswer(bw, raw, c)
 	row("stored as", "%s", trustOf(*c))
 	if c.TrustMessage != "" {
 		row("", "%s", c.TrustMessage)
@@ -221,4 +224,28 @@ func writeCaptureMeta(w io.Writer, raw *store.Capture, deliveries []store.Delive
 		}
 	}
 	return bw.Flush()
+}
+
+// writeCaptureAnswer prints what s2s answered a real-time request with: valid or INVALID with
+// each problem (pc: the printable capture), then the body, terminal-safe and cut after 2 KiB; a
+// body that is not UTF-8 is only counted (--json carries it, base64).
+func writeCaptureAnswer(w io.Writer, raw, pc *store.Capture) {
+	if raw.Answer == nil && len(raw.AnswerProblems) == 0 {
+		return
+	}
+	verdict := "valid"
+	if len(pc.AnswerProblems) > 0 {
+		verdict = "INVALID"
+	}
+	fmt.Fprintf(w, "%-11s %s, %s\n", "answer", verdict, plural(len(raw.Answer), "byte"))
+	for _, p := range pc.AnswerProblems {
+		fmt.Fprintf(w, "%-11s - %s\n", "", p)
+	}
+	switch {
+	case len(raw.Answer) == 0:
+	case !utf8.Valid(raw.Answer):
+		fmt.Fprintf(w, "%-11s (not UTF-8 text: see --json, answerBase64)\n", "")
+	default:
+		fmt.Fprintf(w, "%s\n", indentLines(termsafe.Text(cutAnswer(string(raw.Answer))), strings.Repeat(" ", 12)))
+	}
 }

@@ -432,3 +432,77 @@ func TestProbeRealtime(t *testing.T) {
 		}
 	}
 }
+
+// TestCapturesShowRealtimeAnswer: captures show --json carries the answer s2s gave a real-time
+// request byte for byte (answer when UTF-8, answerBase64 otherwise); the human view shows it
+// terminal-safe.
+func TestCapturesShowRealtimeAnswer(t *testing.T) {
+	dir := t.TempDir()
+	answers := []string{realtimeHostile, "\xff\xfe\x1b[2Jnot UTF-8\x80"}
+	var mu sync.Mutex
+	n := 0
+	target := realtimeServer(t, func([]byte) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return 200, answers[n-1]
+	})
+	url, stop := startRealtimeListen(t, dir, "--forward-to", target)
+	for range answers {
+		if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url); code != 3 {
+			t.Fatalf("send-test through listen: exit %d, want 3 (invalid answers)\n%s", code, errOut)
+		}
+	}
+	events := stop()
+	if len(events) != 2 {
+		t.Fatalf("events: %v", events)
+	}
+	for i, want := range answers {
+		id := fmt.Sprint(int64(events[i]["id"].(float64)))
+		var doc struct {
+			Capture store.Capture `json:"capture"`
+		}
+		out := stRun(t, dir, "captures", "show", "--json", id)
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var raw struct {
+			Capture decode.AnswerJSON `json:"capture"`
+		}
+		if err := json.Unmarshal(out, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if string(doc.Capture.Answer) != want || len(doc.Capture.AnswerProblems) == 0 {
+			t.Errorf("capture %s: answer %q problems %q, want %q", id, doc.Capture.Answer, doc.Capture.AnswerProblems, want)
+		}
+		if i == 0 && (raw.Capture.Answer == nil || *raw.Capture.Answer != want || raw.Capture.AnswerBase64 != "") {
+			t.Errorf("capture %s: a UTF-8 answer is the string answer: %s", id, out)
+		}
+		if i == 1 && (raw.Capture.Answer != nil || raw.Capture.AnswerBase64 == "") {
+			t.Errorf("capture %s: an answer that is not UTF-8 is answerBase64: %s", id, out)
+		}
+		raw8 := func(b []byte) bool { // a byte no JSON or terminal-safe text may hold raw
+			return bytes.IndexByte(b, 0x1b) >= 0 || bytes.IndexByte(b, 0x07) >= 0 || bytes.IndexByte(b, 0xff) >= 0
+		}
+		if raw8(out) {
+			t.Errorf("capture %s: raw bytes in the JSON: %q", id, out)
+		}
+		var dec struct {
+			Decoded struct{ Summary struct{ Kind, Label string } } `json:"decoded"`
+		}
+		if json.Unmarshal(out, &dec) != nil || dec.Decoded.Summary.Kind != "realtime-request" || dec.Decoded.Summary.Label != "simulated" {
+			t.Errorf("capture %s: decoded as %+v, not as listen stored it", id, dec.Decoded.Summary)
+		}
+		human := stRun(t, dir, "captures", "show", id)
+		if raw8(human) || !bytes.Contains(human, []byte("INVALID")) {
+			t.Errorf("capture %s: human view:\n%q", id, human)
+		}
+		if i == 0 && !bytes.Contains(human, []byte("stay")) {
+			t.Errorf("capture %s: the answer body is not shown:\n%s", id, human)
+		}
+	}
+	// The list has no bodies, so no answers either.
+	if out := stRun(t, dir, "captures", "list", "--json"); bytes.Contains(out, []byte(`"answer`)) {
+		t.Errorf("captures list --json has answers: %s", out)
+	}
+}

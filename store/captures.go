@@ -190,6 +190,9 @@ func (s *Store) Get(ctx context.Context, id int64) (*Capture, error) {
 	}
 	c.Body = body
 	c.Answer = answer
+	if problems.Valid && answer == nil {
+		c.Answer = []byte{} // an answer was recorded, and it was empty
+	}
 	if problems.Valid {
 		if err := json.Unmarshal([]byte(problems.String), &c.AnswerProblems); err != nil {
 			return nil, fmt.Errorf("store: capture %d: answer problems: %w", id, err)

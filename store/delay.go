@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // MethodImport is the method of a capture imported from Apple's notification history
@@ -88,11 +90,14 @@ type CaptureJSON struct {
 	// duration in s2s's JSON names its unit.
 	LatencyMs *float64 `json:"latencyMs,omitempty"`
 	DelayMs   *int64   `json:"delayMs,omitempty"` // see Capture.Delay
+	// The answer to a real-time request, byte for byte: "answer" when it is UTF-8 text,
+	// "answerBase64" otherwise; neither when none was recorded (or in list results).
+	decode.AnswerJSON
 }
 
 // JSON returns the capture as its JSON shows it.
 func (c Capture) JSON() CaptureJSON {
-	j := CaptureJSON{captureFields: captureFields(c), DelayMs: c.DelayMs()}
+	j := CaptureJSON{captureFields: captureFields(c), DelayMs: c.DelayMs(), AnswerJSON: decode.NewAnswerJSON(c.Answer)}
 	if c.Latency > 0 {
 		ms := Millis(c.Latency)
 		j.LatencyMs = &ms
@@ -105,11 +110,17 @@ func (c *Capture) UnmarshalJSON(b []byte) error {
 	v := struct {
 		*captureFields
 		LatencyMs float64 `json:"latencyMs"`
+		decode.AnswerJSON
 	}{captureFields: (*captureFields)(c)}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	c.Latency = FromMillis(v.LatencyMs)
+	answer, err := v.AnswerJSON.Bytes()
+	if err != nil {
+		return fmt.Errorf("capture %d: %w", c.ID, err)
+	}
+	c.Answer = answer
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -36,5 +37,29 @@ func TestJSONLatencyInMilliseconds(t *testing.T) {
 	var dd Delivery
 	if err := json.Unmarshal(b, &dd); err != nil || dd.Latency != d.Latency || dd.ID != 7 || dd.State != DeliverySucceeded {
 		t.Errorf("read back %+v, %v", dd, err)
+	}
+}
+
+// A real-time request's answer travels in the capture's JSON byte for byte: "answer" for UTF-8
+// text (even empty), "answerBase64" otherwise, nothing when none was recorded.
+func TestCaptureJSONAnswer(t *testing.T) {
+	for _, answer := range [][]byte{nil, {}, []byte(`{"message":{"messageIdentifier":"m"}}`), []byte("\xff\x1b[2J")} {
+		b, err := json.Marshal(Capture{ID: 1, Answer: answer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Capture
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(back.Answer, answer) || (back.Answer == nil) != (answer == nil) {
+			t.Errorf("%q came back %q from %s", answer, back.Answer, b)
+		}
+		if has := bytes.Contains(b, []byte(`"answer`)); has != (answer != nil) {
+			t.Errorf("%q: %s", answer, b)
+		}
+	}
+	if err := json.Unmarshal([]byte(`{"id":1,"answer":"a","answerBase64":"YQ=="}`), &Capture{}); err == nil {
+		t.Error("both answer and answerBase64 accepted")
 	}
 }
