@@ -276,7 +276,7 @@ func (v *Verifier) readPayload(d *Decoded, payload []byte, depth int) (f payload
 	switch d.Kind {
 	case KindNotification:
 		n := &Notification{}
-		typeErr = json.Unmarshal(payload, n)
+		typeErr = unmarshalPayload(payload, n)
 		d.Notification = n
 		f.date = n.SignedDate.Time()
 		f.env, _, _, _ = notificationIdentity(n)
@@ -291,22 +291,22 @@ func (v *Verifier) readPayload(d *Decoded, payload []byte, depth int) (f payload
 		}
 	case KindTransaction:
 		t := &Transaction{}
-		typeErr = json.Unmarshal(payload, t)
+		typeErr = unmarshalPayload(payload, t)
 		d.Transaction = t
 		f.date, f.env = t.SignedDate.Time(), t.Environment
 	case KindRenewalInfo:
 		r := &RenewalInfo{}
-		typeErr = json.Unmarshal(payload, r)
+		typeErr = unmarshalPayload(payload, r)
 		d.RenewalInfo = r
 		f.date, f.env = r.SignedDate.Time(), r.Environment
 	case KindAppTransaction:
 		a := &AppTransaction{}
-		typeErr = json.Unmarshal(payload, a)
+		typeErr = unmarshalPayload(payload, a)
 		d.AppTransaction = a
 		f.date, f.env, f.dateField = a.ReceiptCreationDate.Time(), a.ReceiptType, "receiptCreationDate"
 	case KindRealtimeRequest:
 		r := &RealtimeRequest{}
-		typeErr = json.Unmarshal(payload, r)
+		typeErr = unmarshalPayload(payload, r)
 		d.RealtimeRequest = r
 		f.date, f.env = r.SignedDate.Time(), r.Environment
 	default:
