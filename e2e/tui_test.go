@@ -307,6 +307,12 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // noColor, and returns the pane and the file its exit code is written to.
 func startTUI(t *testing.T, dir string, cols, rows int, noColor bool, args ...string) (*tmuxTerm, string) {
 	t.Helper()
+	return startTUICommand(t, dir, cols, rows, noColor, "listen", args...)
+}
+
+// startTUICommand is startTUI for s2s COMMAND (listen or hub).
+func startTUICommand(t *testing.T, dir string, cols, rows int, noColor bool, command string, args ...string) (*tmuxTerm, string) {
+	t.Helper()
 	var script strings.Builder
 	script.WriteString("#!/bin/sh\n")
 	for _, kv := range Env(dir) {
@@ -324,7 +330,7 @@ func startTUI(t *testing.T, dir string, cols, rows int, noColor bool, args ...st
 		quoted[i] = shellQuote(a)
 	}
 	exitFile := filepath.Join(dir, "exit-code")
-	fmt.Fprintf(&script, "cd %s\n%s listen %s 2>%s\necho $? >%s\nread -r _\n", shellQuote(dir), shellQuote(Binary), strings.Join(quoted, " "),
+	fmt.Fprintf(&script, "cd %s\n%s %s %s 2>%s\necho $? >%s\nread -r _\n", shellQuote(dir), shellQuote(Binary), command, strings.Join(quoted, " "),
 		shellQuote(filepath.Join(dir, "stderr.txt")), shellQuote(exitFile))
 	run := filepath.Join(dir, "run.sh")
 	if err := os.WriteFile(run, []byte(script.String()), 0o755); err != nil {
@@ -510,4 +516,33 @@ func TestTUIRetriesInTmux(t *testing.T) {
 		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.txt"))
 		t.Errorf("q: exit %s, want 0; stderr:\n%s", code, stderr)
 	}
+}
+
+// TestHubTUIInTmux: s2s hub on a terminal runs listen's UI, and its list and Summary tab name the
+// listeners that acknowledged each capture.
+func TestHubTUIInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	port, natsPort := FreePort(t), FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	tm, _ := startTUICommand(t, dir, 100, 30, true, "hub", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", natsPort), "--nats-auth", "tui-test-token", "--store", filepath.Join(dir, "hub", "captures.db"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving", "ACKED BY")
+	a := StartListener(t, dir, "--store", filepath.Join(dir, "a", "captures.db"),
+		"--hub", fmt.Sprintf("nats://tui-test-token@127.0.0.1:%d", natsPort), "--name", "alice")
+	postAll(t, url, hubBodies(t, dir, "com.example.a", 1))
+	a.waitNotifications(t, 1)
+	tm.waitFor("alice in ACKED BY", func(s string) bool {
+		r := listRows(s)
+		return len(r) == 1 && strings.HasSuffix(strings.TrimSpace(r[0]), "alice")
+	})
+	tm.keys("Enter")
+	tm.waitText("[1 Summary]", "Acknowledged by    alice")
 }
