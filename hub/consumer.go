@@ -68,7 +68,7 @@ func (c *Consumer) Open(ctx context.Context) error {
 		// A listener that died holding messages gets them again this long after.
 		AckWait:       c.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 256,
+		MaxAckPending: consumeHeld,
 	})
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -87,7 +87,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	it, err := c.cons.Messages(jetstream.PullMaxMessages(64))
+	// Each pull asks for as many messages as the consumer may hold unacknowledged: with a
+	// backlog in the stream, the workers never wait for a pull's round trip to the server.
+	it, err := c.cons.Messages(jetstream.PullMaxMessages(consumeHeld))
 	if err != nil {
 		return fmt.Errorf("consuming from the hub: %w", err)
 	}
@@ -125,8 +127,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// consumeWorkers is how many messages a listener verifies and stores at once.
-const consumeWorkers = 16
+// consumeWorkers is how many messages a listener verifies and stores at once; consumeHeld is
+// how many it may hold unacknowledged (being stored, or waiting for a worker).
+const (
+	consumeWorkers = 16
+	consumeHeld    = 256
+)
 
 // handle takes one message: a malformed one is terminated (it can never be stored), one the
 // filter refuses is acknowledged unstored, one stored (or found stored) is acknowledged; one the
