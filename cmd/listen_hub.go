@@ -247,14 +247,23 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 		}
 		var own hub.Credentials
 		if s.nkeyAuth {
-			// The hub's own connection has a key of its own, kept beside the store.
-			nkeyFile = filepath.Join(dataDir, hub.SeedFileName)
+			// The hub has a key of its own, with every right; teammates' keys may only consume:
+			// theirs (nkey:LIST), or one made here for them to share (nkey).
+			nkeyFile = filepath.Join(dataDir, hub.OwnSeedFileName)
 			kp, _, err := hub.LoadOrCreateUserSeed(nkeyFile)
 			if err != nil {
 				return r, err
 			}
 			own.NKey = kp
-			so.NKeys = append([]string{hub.PublicKey(kp)}, s.nkeys...)
+			so.NKeys, so.ListenerNKeys = []string{hub.PublicKey(kp)}, s.nkeys
+			if len(s.nkeys) == 0 {
+				r.NKeyFile = filepath.Join(dataDir, hub.SeedFileName)
+				team, _, err := hub.LoadOrCreateUserSeed(r.NKeyFile)
+				if err != nil {
+					return r, err
+				}
+				so.ListenerNKeys = []string{hub.PublicKey(team)}
+			}
 		} else {
 			so.Token = s.NatsAuth
 			if so.Token == "" {
@@ -272,11 +281,11 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 		if s.cert != nil {
 			caFile, _ = filepath.Abs(s.NatsCert)
 		}
-		if nc, js, err = srv.Connect(ctx, "s2s hub", own.Options()...); err != nil {
+		if nc, js, err = srv.Connect(ctx, "s2s hub", append(own.Options(), hub.AsyncErrorLog(log))...); err != nil {
 			return r, err
 		}
 	} else {
-		if nc, js, err = hub.Connect(ctx, url, "s2s hub", s.creds.Options()...); err != nil {
+		if nc, js, err = hub.Connect(ctx, url, "s2s hub", append(s.creds.Options(), hub.AsyncErrorLog(log))...); err != nil {
 			return r, hubConnectError(err, s.creds, "--nats-nkey", s.NatsNKey, "--nats-ca")
 		}
 		nkeyFile, caFile = absOrEmpty(s.NatsNKey), absOrEmpty(s.NatsCA)
@@ -323,9 +332,6 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 	}()
 	r.URL = url
 	if s.NatsURL == "" {
-		if s.nkeyAuth && len(s.nkeys) == 0 {
-			r.NKeyFile = nkeyFile
-		}
 		if s.cert != nil && hub.SelfSigned(*s.cert) {
 			r.CAFile = caFile
 		}
@@ -400,7 +406,7 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 			r.stop()
 		}
 	}()
-	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name, o.Hub.creds.Options()...)
+	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name, append(o.Hub.creds.Options(), hub.AsyncErrorLog(log))...)
 	if err != nil {
 		return r, fmt.Errorf("--hub: %w", hubConnectError(err, o.Hub.creds, "--hub-nkey", o.Hub.NKeyFile, "--hub-ca"))
 	}

@@ -16,9 +16,13 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// SeedFileName is the hub's own user NKey seed, kept beside its store: with --nats-auth nkey it is
-// the file teammates share; with a list of teammates' public keys, the hub's connection only.
-const SeedFileName = "hub-nkey.seed"
+// Seed files of a hub with NKeys, kept beside its store: SeedFileName is the listeners' key that
+// --nats-auth nkey makes for teammates to share (it may consume only); OwnSeedFileName is the
+// hub's own key (every right), for the hub and hub status, never shared.
+const (
+	SeedFileName    = "hub-nkey.seed"
+	OwnSeedFileName = "hub-own-nkey.seed"
+)
 
 // maxSecurityFile bounds what reading a seed, certificate or key file can take: they are a few
 // KiB, and a wrong path (a log, a device) must not fill memory.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.Timeout(10 * time.Second),
+		// nats.go's default writes the server's words to stderr as they come, over a TUI
+		// and unescaped: they are dropped unless the caller logs them (AsyncErrorLog).
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
 	}, opts...)...)
 	if err != nil {
 		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
@@ -39,6 +43,14 @@ func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 		return nil, nil, err
 	}
 	return nc, js, nil
+}
+
+// AsyncErrorLog is the client option that logs the errors the server reports after connecting
+// (a permission refused, a slow consumer) to log, whose handler escapes them.
+func AsyncErrorLog(log *slog.Logger) nats.Option {
+	return nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		log.Warn("NATS", "error", err.Error())
+	})
 }
 
 // Redact is url without the password or token, for messages.

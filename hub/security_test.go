@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/s2s-dev/s2s/internal/testpki"
@@ -297,4 +299,98 @@ func FuzzParseUserSeed(f *testing.F) {
 			t.Fatal("accepted a key that is not a user's")
 		}
 	})
+}
+
+// A teammate's key consumes and acknowledges, reads the stream's state, and can do nothing else:
+// not publish into the stream, purge or delete it, or delete a consumer.
+func TestListenerPermissions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	hubKey, _ := newUser(t)
+	alice, _ := newUser(t)
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), NKeys: []string{PublicKey(hubKey)}, ListenerNKeys: []string{PublicKey(alice)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hnc, hjs, err := srv.Connect(ctx, "hub", Credentials{NKey: hubKey}.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hnc.Close()
+	if _, err := EnsureStream(ctx, hjs, StreamOptions{MaxBody: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hjs.Publish(ctx, SubjectPrefix+"1", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+
+	violations := make(chan error, 16)
+	opts := append(Credentials{NKey: alice}.Options(), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		violations <- err
+	}))
+	anc, ajs, err := Connect(ctx, srv.URL(), "alice", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anc.Close()
+	cons, err := ajs.CreateOrUpdateConsumer(ctx, DefaultStream, jetstream.ConsumerConfig{Durable: "alice", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatalf("creating a consumer: %v", err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range batch.Messages() {
+		n++
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatalf("acknowledging: %v", err)
+		}
+	}
+	if n != 1 || batch.Error() != nil {
+		t.Fatalf("fetched %d, %v", n, batch.Error())
+	}
+	if st, err := StreamStatus(ctx, ajs, ""); err != nil || len(st.Consumers) != 1 || st.Consumers[0].AckFloor != 1 {
+		t.Fatalf("status: %+v, %v", st, err)
+	}
+
+	forbidden := map[string]func(context.Context) error{
+		"publish a capture": func(ctx context.Context) error {
+			_, err := ajs.Publish(ctx, SubjectPrefix+"2", []byte("forged"))
+			return err
+		},
+		"purge the stream": func(ctx context.Context) error {
+			s, err := ajs.Stream(ctx, DefaultStream)
+			if err != nil {
+				return err
+			}
+			return s.Purge(ctx)
+		},
+		"delete the stream":   func(ctx context.Context) error { return ajs.DeleteStream(ctx, DefaultStream) },
+		"delete the consumer": func(ctx context.Context) error { return ajs.DeleteConsumer(ctx, DefaultStream, "alice") },
+	}
+	for name, do := range forbidden {
+		// The server refuses and says so; the request then waits for an answer that never comes.
+		octx, ocancel := context.WithTimeout(ctx, time.Second)
+		err := do(octx)
+		ocancel()
+		if err == nil {
+			t.Errorf("%s: allowed", name)
+			continue
+		}
+		select {
+		case v := <-violations:
+			if !errors.Is(v, nats.ErrPermissionViolation) {
+				t.Errorf("%s: %v", name, v)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: no permissions violation reported (%v)", name, err)
+		}
+	}
+	// Nothing changed.
+	if st, err := StreamStatus(ctx, hjs, ""); err != nil || st.Messages != 1 || len(st.Consumers) != 1 {
+		t.Fatalf("after: %+v, %v", st, err)
+	}
 }

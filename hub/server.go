@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,9 +21,12 @@ import (
 type ServerOptions struct {
 	Listen   string // HOST:PORT; port 0 (or -1) lets the OS choose
 	StoreDir string // JetStream file storage
-	// Clients authenticate with Token, or, when NKeys is set, with one of these public user NKeys.
-	Token string
-	NKeys []string
+	// Clients authenticate with Token, or, when NKeys is set, with one of these public user NKeys
+	// (the hub's own: every right) or of ListenerNKeys (teammates: they consume, see
+	// listenerPermissions).
+	Token         string
+	NKeys         []string
+	ListenerNKeys []string
 	// TLS, when set, is the certificate the server presents (LoadServerCertificate): clients
 	// then connect with TLS only.
 	TLS    *tls.Certificate
@@ -41,6 +45,9 @@ type Server struct {
 func StartServer(o ServerOptions) (*Server, error) {
 	if (o.Token == "") == (len(o.NKeys) == 0) {
 		return nil, errors.New("the embedded NATS server needs a token or NKeys, not both")
+	}
+	if len(o.ListenerNKeys) > 0 && len(o.NKeys) == 0 {
+		return nil, errors.New("listeners' NKeys go with the hub's own")
 	}
 	host, portText, err := net.SplitHostPort(o.Listen)
 	if err != nil {
@@ -73,6 +80,11 @@ func StartServer(o ServerOptions) (*Server, error) {
 	for _, k := range o.NKeys {
 		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
 	}
+	for _, k := range o.ListenerNKeys {
+		if !slices.Contains(o.NKeys, k) {
+			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k, Permissions: listenerPermissions(DefaultStream)})
+		}
+	}
 	var leaf *x509.Certificate
 	if o.TLS != nil {
 		opts.TLSConfig = serverTLSConfig(*o.TLS)
@@ -89,6 +101,29 @@ func StartServer(o ServerOptions) (*Server, error) {
 		return nil, fmt.Errorf("embedded NATS server did not start on %s (is the port in use? choose another with --nats-listen)", o.Listen)
 	}
 	return &Server{ns: ns, token: o.Token, host: urlHost(host, leaf), tls: opts.TLSConfig != nil}, nil
+}
+
+// listenerPermissions are what a teammate's key may do: what s2s listen --hub and s2s hub status
+// need (read the stream's state, create and read durable consumers, pull and acknowledge
+// messages, receive answers on an inbox), and nothing more: it cannot publish captures into the
+// stream, delete or purge it, or delete consumers. It can read every capture: that is the point.
+func listenerPermissions(stream string) *server.Permissions {
+	api := "$JS.API."
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			api + "INFO",
+			api + "STREAM.INFO." + stream,
+			api + "CONSUMER.CREATE." + stream,
+			api + "CONSUMER.CREATE." + stream + ".>",
+			api + "CONSUMER.DURABLE.CREATE." + stream + ".>",
+			api + "CONSUMER.INFO." + stream + ".>",
+			api + "CONSUMER.LIST." + stream,
+			api + "CONSUMER.NAMES." + stream,
+			api + "CONSUMER.MSG.NEXT." + stream + ".>",
+			"$JS.ACK." + stream + ".>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+	}
 }
 
 // Addr is the address the server listens on.
