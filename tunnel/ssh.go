@@ -158,6 +158,41 @@ func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
 		}
 	}()
 
+	client, err := t.handshake(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.forward(ctx, client); err != nil {
+		client.Close()
+		return nil, err
+	}
+	sc, first, err := t.startShell(ctx, client)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	select {
+	case u := <-first:
+		sc.firstURL = u
+	case <-sc.dead:
+		return nil, t.failure(ctx, fmt.Errorf("the server closed the connection before printing a URL: %w", sc.err))
+	case <-ctx.Done():
+		client.Close()
+		return nil, t.failure(ctx, ctx.Err())
+	}
+	if !stopWatch() {
+		// The deadline fired as the URL arrived; the connection is already closed.
+		client.Close()
+		return nil, t.failure(ctx, ctx.Err())
+	}
+	established = true
+	go t.keepAlive(sc)
+	return sc, nil
+}
+
+// handshake opens the SSH connection over raw: the service's host key checked against
+// known_hosts, then this machine's key (or no credentials, as these services accept).
+func (t *sshTunnel) handshake(ctx context.Context, raw net.Conn) (*ssh.Client, error) {
 	hk, err := newHostKeys(t.p.ConfigDir, t.addr)
 	if err != nil {
 		return nil, &Error{Provider: "ssh", Class: ClassRejected, Err: err, Hint: "check the known_hosts file in the config directory"}
@@ -186,7 +221,11 @@ func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
 		}
 		return nil, t.failure(ctx, err)
 	}
-	client := ssh.NewClient(c, chans, reqs)
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// forward asks the service for the remote port forward, and serves what it forwards.
+func (t *sshTunnel) forward(ctx context.Context, client *ssh.Client) error {
 	// Registered before the forward request so no forwarded connection can arrive unhandled.
 	forwarded := client.HandleChannelOpen("forwarded-tcpip")
 	go t.serveForwards(forwarded)
@@ -197,27 +236,28 @@ func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
 	}{t.svc.bindAddr, t.svc.bindPort})
 	ok, _, err := client.SendRequest("tcpip-forward", true, payload)
 	if err != nil {
-		client.Close()
-		return nil, t.failure(ctx, err)
+		return t.failure(ctx, err)
 	}
 	if !ok {
-		client.Close()
-		return nil, &Error{Provider: "ssh", Class: ClassRejected, Err: errors.New("the server refused the remote port forward"),
+		return &Error{Provider: "ssh", Class: ClassRejected, Err: errors.New("the server refused the remote port forward"),
 			Hint: "the service may be down or want an account; try again later or pick another provider"}
 	}
+	return nil
+}
 
+// startShell opens the shell in which the service prints its URLs: the first comes on first,
+// later ones (after a change) on the connection's urls; dead closes when the connection ends.
+func (t *sshTunnel) startShell(ctx context.Context, client *ssh.Client) (*sshConn, <-chan string, error) {
 	sc := &sshConn{client: client, urls: make(chan string, 8), dead: make(chan struct{})}
 	first := make(chan string, 1)
 	sess, err := client.NewSession()
 	if err != nil {
-		client.Close()
-		return nil, t.failure(ctx, err)
+		return nil, nil, t.failure(ctx, err)
 	}
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
 	if err := sess.Shell(); err != nil {
-		client.Close()
-		return nil, t.failure(ctx, err)
+		return nil, nil, t.failure(ctx, err)
 	}
 	var once sync.Once
 	onURL := func(u string) {
@@ -236,24 +276,7 @@ func (t *sshTunnel) connect(ctx context.Context) (*sshConn, error) {
 		sc.err = client.Wait()
 		close(sc.dead)
 	}()
-
-	select {
-	case u := <-first:
-		sc.firstURL = u
-	case <-sc.dead:
-		return nil, t.failure(ctx, fmt.Errorf("the server closed the connection before printing a URL: %w", sc.err))
-	case <-ctx.Done():
-		client.Close()
-		return nil, t.failure(ctx, ctx.Err())
-	}
-	if !stopWatch() {
-		// The deadline fired as the URL arrived; the connection is already closed.
-		client.Close()
-		return nil, t.failure(ctx, ctx.Err())
-	}
-	established = true
-	go t.keepAlive(sc)
-	return sc, nil
+	return sc, first, nil
 }
 
 // failure classifies err from a connection attempt; the parent being cancelled is not a failure.
