@@ -118,32 +118,9 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
 
 func runProbe(ctx context.Context, opts *probeOptions) error {
 	f := opts.f
-	if opts.Timeout <= 0 {
-		return usageErrorf("the --timeout must be positive, not %s", opts.Timeout)
+	if err := opts.check(); err != nil {
+		return err
 	}
-	if opts.Retries < 0 {
-		return usageErrorf("the number of --retries must be 0 or more, not %d", opts.Retries)
-	}
-	env, ok := decode.ParseServerEnvironment(opts.Environment)
-	if !ok {
-		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
-	}
-	opts.Environment = env
-	if opts.BundleID == "" {
-		opts.BundleID = f.Getenv(envBundleID)
-	}
-	if opts.Realtime {
-		if opts.ViaApple {
-			return usageErrorf("--via-apple asks Apple for a TEST notification; it does not combine with --realtime (Apple offers no test of a real-time URL but the sandbox performance test)")
-		}
-		if opts.RealtimeBudget <= 0 {
-			return usageErrorf("the value of --realtime-budget must be greater than 0 (Apple's is %s)", sender.RealtimeBudget)
-		}
-	}
-	if opts.ViaApple && opts.BundleID == "" {
-		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or %s): Apple sends the TEST notification to that app's configured URL", envBundleID)
-	}
-
 	var extra []*x509.Certificate
 	if path := caFile(f, opts.CAFile); path != "" {
 		var err error
@@ -176,38 +153,9 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	if !opts.JSON {
 		writeProbeReport(f.IO.Out, report, f.IO.ColorOut())
 	}
-	var apple *appleProbeResult
 	if opts.ViaApple {
-		apple = &appleProbeResult{BundleID: opts.BundleID, Environment: opts.Environment}
-		progress := f.IO.Out
-		if opts.JSON {
-			progress = f.IO.ErrOut
-		} else {
-			fmt.Fprintln(f.IO.Out)
-		}
-		apple.Result, err = runAppleTestNotification(ctx, f, opts.Apple, opts.BundleID, opts.Environment, progress)
-		if err != nil {
-			apple.Error = err.Error()
-		}
-		if opts.JSON {
-			if werr := writeJSON(f.IO.Out, probeJSON{Report: report, Apple: apple}); werr != nil {
-				return werr
-			}
-		} else {
-			writeAppleComparison(f.IO.Out, report, apple)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("asking Apple for a TEST notification: %w", err)
-		}
-		if !report.OK() || apple.Result != probe.Success {
-			return &ResultError{Err: fmt.Errorf("local verdict %s, Apple recorded %s", report.Verdict, apple.Result), Silent: true}
-		}
-		return nil
+		return opts.compareWithApple(ctx, report)
 	}
-
 	if opts.JSON {
 		if err := writeJSON(f.IO.Out, report); err != nil {
 			return err
@@ -215,6 +163,72 @@ func runProbe(ctx context.Context, opts *probeOptions) error {
 	}
 	if !report.OK() {
 		return &ResultError{Err: fmt.Errorf("Apple would record %s", report.Verdict), Silent: true}
+	}
+	return nil
+}
+
+// check reads the flags (and $S2S_BUNDLE_ID); every mistake is a usage error found before
+// anything is sent.
+func (opts *probeOptions) check() error {
+	if opts.Timeout <= 0 {
+		return usageErrorf("the --timeout must be positive, not %s", opts.Timeout)
+	}
+	if opts.Retries < 0 {
+		return usageErrorf("the number of --retries must be 0 or more, not %d", opts.Retries)
+	}
+	env, ok := decode.ParseServerEnvironment(opts.Environment)
+	if !ok {
+		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
+	}
+	opts.Environment = env
+	if opts.BundleID == "" {
+		opts.BundleID = opts.f.Getenv(envBundleID)
+	}
+	if opts.Realtime {
+		if opts.ViaApple {
+			return usageErrorf("--via-apple asks Apple for a TEST notification; it does not combine with --realtime (Apple offers no test of a real-time URL but the sandbox performance test)")
+		}
+		if opts.RealtimeBudget <= 0 {
+			return usageErrorf("the value of --realtime-budget must be greater than 0 (Apple's is %s)", sender.RealtimeBudget)
+		}
+	}
+	if opts.ViaApple && opts.BundleID == "" {
+		return usageErrorf("asking Apple (--via-apple) needs --bundle-id (or %s): Apple sends the TEST notification to that app's configured URL", envBundleID)
+	}
+	return nil
+}
+
+// compareWithApple (--via-apple) asks Apple for a TEST notification and sets what Apple recorded
+// beside the local verdict; the probe succeeds only when both say success.
+func (opts *probeOptions) compareWithApple(ctx context.Context, report *probe.Report) error {
+	f := opts.f
+	apple := &appleProbeResult{BundleID: opts.BundleID, Environment: opts.Environment}
+	progress := f.IO.Out
+	if opts.JSON {
+		progress = f.IO.ErrOut
+	} else {
+		fmt.Fprintln(f.IO.Out)
+	}
+	var err error
+	apple.Result, err = runAppleTestNotification(ctx, f, opts.Apple, opts.BundleID, opts.Environment, progress)
+	if err != nil {
+		apple.Error = err.Error()
+	}
+	if opts.JSON {
+		if werr := writeJSON(f.IO.Out, probeJSON{Report: report, Apple: apple}); werr != nil {
+			return werr
+		}
+	} else {
+		writeAppleComparison(f.IO.Out, report, apple)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("asking Apple for a TEST notification: %w", err)
+	}
+	if !report.OK() || apple.Result != probe.Success {
+		return &ResultError{Err: fmt.Errorf("local verdict %s, Apple recorded %s", report.Verdict, apple.Result), Silent: true}
 	}
 	return nil
 }
