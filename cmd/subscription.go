@@ -98,18 +98,7 @@ S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
 func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 	ios := o.f.IO
 	now := o.f.Now()
-	id := strings.TrimSpace(o.TransactionID)
-	if err := appstore.ValidateTransactionID(id); err != nil {
-		return &UsageError{Err: err}
-	}
-	env, err := appstore.ParseEnvironment(o.Environment)
-	if err != nil {
-		return usageErrorf("invalid --environment: %v", err)
-	}
-	if _, err := subscription.Request(id, env, now); err != nil {
-		return &UsageError{Err: err}
-	}
-	roots, err := loadRoots(o.Roots)
+	id, env, roots, err := o.check(now)
 	if err != nil {
 		return err
 	}
@@ -132,15 +121,8 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 	}
 
 	path := captureStorePath(o.f, o.StorePath)
-	var st *store.Store
-	if o.Import {
-		st, err = store.Open(path)
-		if err != nil {
-			return fmt.Errorf("opening the store for --import: %w", err)
-		}
-	} else if st, err = openExistingStore(path); errors.Is(err, errNoStore) {
-		st = nil
-	} else if err != nil {
+	st, err := o.openStore(path)
+	if err != nil {
 		return err
 	}
 	imported := 0
@@ -165,6 +147,47 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 		return enc.Encode(view)
 	}
 	writeSubscriptionView(ios.Out, view)
+	fmt.Fprintln(ios.ErrOut, o.summary(view, st, path, imported)+".")
+	return nil
+}
+
+// check reads the transaction ID, --environment and --root; every mistake is a usage error (or
+// an unreadable root) found before Apple is asked.
+func (o *subscriptionOptions) check(now time.Time) (id string, env appstore.Environment, roots []*x509.Certificate, err error) {
+	id = strings.TrimSpace(o.TransactionID)
+	if err := appstore.ValidateTransactionID(id); err != nil {
+		return "", "", nil, &UsageError{Err: err}
+	}
+	if env, err = appstore.ParseEnvironment(o.Environment); err != nil {
+		return "", "", nil, usageErrorf("invalid --environment: %v", err)
+	}
+	if _, err := subscription.Request(id, env, now); err != nil {
+		return "", "", nil, &UsageError{Err: err}
+	}
+	roots, err = loadRoots(o.Roots)
+	return id, env, roots, err
+}
+
+// openStore is the capture store the view is joined with: created with --import, else nil when
+// there is none yet.
+func (o *subscriptionOptions) openStore(path string) (*store.Store, error) {
+	if o.Import {
+		st, err := store.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("opening the store for --import: %w", err)
+		}
+		return st, nil
+	}
+	st, err := openExistingStore(path)
+	if errors.Is(err, errNoStore) {
+		return nil, nil
+	}
+	return st, err
+}
+
+// summary is the closing line: how many transactions and notifications, how many never arrived,
+// and what --import did.
+func (o *subscriptionOptions) summary(view *subscription.View, st *store.Store, path string, imported int) string {
 	missing := 0
 	for _, n := range view.Notifications {
 		if n.NeverReceived {
@@ -181,8 +204,7 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 			summary += ": send them with s2s replay ID"
 		}
 	}
-	fmt.Fprintln(ios.ErrOut, summary+".")
-	return nil
+	return summary
 }
 
 // importNeverReceived stores each notification that never arrived, as history --import does, and
