@@ -225,39 +225,10 @@ func (s *Sender) Load(ctx context.Context, url string, o LoadOptions) (LoadRepor
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	bodies := make(chan []byte, 2*o.Concurrency)
-	var prodErr error
-	go func() {
-		defer close(bodies)
-		for i := 0; i < o.Count; i++ {
-			b, err := o.Body(i)
-			if err != nil {
-				prodErr = err
-				cancel()
-				return
-			}
-			select {
-			case bodies <- b:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-
-	results := make(chan Result, o.Concurrency)
-	var wg sync.WaitGroup
+	var prodErr error // read once results is closed, which is after the producer returned
+	bodies := produceBodies(ctx, o, func(err error) { prodErr = err; cancel() })
 	start := time.Now()
-	for range o.Concurrency {
-		wg.Go(func() {
-			for b := range bodies {
-				if ctx.Err() != nil {
-					return
-				}
-				results <- s.Send(ctx, url, b)
-			}
-		})
-	}
-	go func() { wg.Wait(); close(results) }()
+	results := s.sendAll(ctx, url, bodies, o.Concurrency)
 
 	every := o.Every
 	if every <= 0 {
@@ -274,17 +245,8 @@ func (s *Sender) Load(ctx context.Context, url string, o LoadOptions) (LoadRepor
 				done = true
 				break
 			}
-			rep.Sent++
+			rep.add(r)
 			lat = append(lat, r.Latency)
-			if r.OK() {
-				rep.OK++
-			} else {
-				rep.Failed++
-			}
-			if r.Slow() {
-				rep.Slow++
-			}
-			rep.Statuses[r.StatusKey()]++
 		case <-tick.C:
 			if o.Progress != nil {
 				o.Progress(rep.Sent, rep.OK, rep.Failed)
@@ -295,6 +257,69 @@ func (s *Sender) Load(ctx context.Context, url string, o LoadOptions) (LoadRepor
 	if o.Progress != nil {
 		o.Progress(rep.Sent, rep.OK, rep.Failed)
 	}
+	rep.measure(lat)
+	if prodErr != nil {
+		return rep, prodErr
+	}
+	return rep, ctx.Err()
+}
+
+// produceBodies makes the bodies ahead of the senders, so signing does not count in the
+// latencies; a body that cannot be made is given to fail, and ends the production.
+func produceBodies(ctx context.Context, o LoadOptions, fail func(error)) <-chan []byte {
+	bodies := make(chan []byte, 2*o.Concurrency)
+	go func() {
+		defer close(bodies)
+		for i := 0; i < o.Count; i++ {
+			b, err := o.Body(i)
+			if err != nil {
+				fail(err)
+				return
+			}
+			select {
+			case bodies <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return bodies
+}
+
+// sendAll sends the bodies with n senders; the results channel closes when all are done.
+func (s *Sender) sendAll(ctx context.Context, url string, bodies <-chan []byte, n int) <-chan Result {
+	results := make(chan Result, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for b := range bodies {
+				if ctx.Err() != nil {
+					return
+				}
+				results <- s.Send(ctx, url, b)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+	return results
+}
+
+// add counts one attempt.
+func (rep *LoadReport) add(r Result) {
+	rep.Sent++
+	if r.OK() {
+		rep.OK++
+	} else {
+		rep.Failed++
+	}
+	if r.Slow() {
+		rep.Slow++
+	}
+	rep.Statuses[r.StatusKey()]++
+}
+
+// measure sets the throughput and the latency percentiles from the attempts' latencies.
+func (rep *LoadReport) measure(lat []time.Duration) {
 	if rep.Elapsed > 0 {
 		rep.Throughput = float64(rep.Sent) / rep.Elapsed.Seconds()
 	}
@@ -303,10 +328,6 @@ func (s *Sender) Load(ctx context.Context, url string, o LoadOptions) (LoadRepor
 	if len(lat) > 0 {
 		rep.Max = lat[len(lat)-1]
 	}
-	if prodErr != nil {
-		return rep, prodErr
-	}
-	return rep, ctx.Err()
 }
 
 // percentile uses the nearest-rank method on sorted latencies.
