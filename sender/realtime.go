@@ -1,10 +1,8 @@
 package sender
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"sort"
 	"time"
 )
@@ -29,14 +27,10 @@ func (s *Sender) SendRealtime(ctx context.Context, url string, body []byte, budg
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	var res RealtimeResult
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := s.newPost(ctx, url, body)
 	if err != nil {
 		res.Err = err
 		return res
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if s.UserAgent != "" {
-		req.Header.Set("User-Agent", s.UserAgent)
 	}
 	start := time.Now()
 	resp, err := s.httpClient().Do(req)

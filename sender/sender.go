@@ -103,6 +103,19 @@ func (s *Sender) httpClient() *http.Client {
 	return s.client
 }
 
+// newPost is a request as Apple makes it: a POST of the JSON body, with the sender's User-Agent.
+func (s *Sender) newPost(ctx context.Context, url string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.UserAgent != "" {
+		req.Header.Set("User-Agent", s.UserAgent)
+	}
+	return req, nil
+}
+
 // Send makes one attempt.
 func (s *Sender) Send(ctx context.Context, url string, body []byte) Result {
 	timeout := s.Timeout
@@ -112,14 +125,10 @@ func (s *Sender) Send(ctx context.Context, url string, body []byte) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := Result{Attempt: 1, Time: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := s.newPost(ctx, url, body)
 	if err != nil {
 		res.Err = err
 		return res
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if s.UserAgent != "" {
-		req.Header.Set("User-Agent", s.UserAgent)
 	}
 	start := time.Now()
 	resp, err := s.httpClient().Do(req)
