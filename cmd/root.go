@@ -72,7 +72,7 @@ Apple would record for your notification URL.`,
 		c.GroupID = "receive"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newSendTestCmd(f), newProbeCmd(f, nil), newReplayCmd(f, nil)} {
+	for _, c := range []*cobra.Command{newSendTestCmd(f, nil), newProbeCmd(f, nil), newReplayCmd(f, nil)} {
 		c.GroupID = "simulate"
 		root.AddCommand(c)
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,12 +57,7 @@ type sendTestOptions struct {
 	RealtimeBudget time.Duration
 }
 
-func newSendTestCmd(f *Factory) *cobra.Command {
-	opts := &sendTestOptions{f: f}
-	c := &cobra.Command{
-		Use:   "send-test [URL]",
-		Short: "Send simulated App Store notifications of any type, or ask Apple for a real TEST",
-		Long: `Sign realistic App Store Server Notifications (version 2) of any type and subtype with this
+const sendTestLong = `Sign realistic App Store Server Notifications (version 2) of any type and subtype with this
 machine's s2s local test chain and POST them to URL the way the App Store does: the body
 {"signedPayload": "<JWS>"} as JSON, success only for HTTP 200-206.
 
@@ -71,7 +67,8 @@ does; print it with --print-root for your own server's test configuration) label
 
 Each notification carries nested signedTransactionInfo and signedRenewalInfo (signed too), a
 fresh notificationUUID and signedDate now. --scenario plays a subscription's life as a sequence of
-notifications with consistent ids, dated so that the last one happens now. Fields can be changed
+notifications with consistent ids, dated so that the last one happens now; each scenario is one
+customer, with the same originalTransactionId every time (see --list). Fields can be changed
 with --bundle-id, --environment, --product-id, --original-transaction-id, --app-apple-id, and
 --set PATH=VALUE on the payload and the signed objects inside it. A PATH starts with one of:
   notificationType, subtype, notificationUUID, version, signedDate   the top-level values
@@ -98,15 +95,20 @@ App Store Connect, then reports each of Apple's send attempts.
 --realtime URL sends Retention Messaging real-time requests (what Apple POSTs to your Get
 Retention Message endpoint when a customer is about to cancel), signed for Sandbox unless
 --environment Production; --set takes the request's fields (userLocale=ja-JP, productId=…,
-originalTransactionId=…, request.FIELD=…). Each answer is checked against Apple's response body
+originalTransactionId=…, request.FIELD=…). --realtime with --scenario NAME asks about that
+scenario's customer at the end of its story: its originalTransactionId, the product it then holds
+and its locale, so "send-test --scenario billing-retry" followed by "send-test --realtime URL
+--scenario billing-retry" are about one customer (only scenarios that end with a subscription to
+cancel: --list marks them). Each answer is checked against Apple's response body
 (exactly one of message, alternateProduct, promotionalOffer, advancedCommerceInfo; exact keys)
 and timed against --realtime-budget (700ms, Apple's). With --count and --concurrency it reports
 what Apple's performance test reports: success rate, average, p50, p90, p95, p99.
 
 Exit status: 0 every notification was accepted (HTTP 200-206), 1 a notification was not
 accepted or could not be sent, 2 usage. With --realtime: 0 every answer valid and within the
-budget, 3 an answer invalid or too slow, 1 nothing could be sent.`,
-		Example: `  # A TEST notification to the running "s2s listen"
+budget, 3 an answer invalid or too slow, 1 nothing could be sent.`
+
+const sendTestExample = `  # A TEST notification to the running "s2s listen"
   s2s send-test
 
   # A renewal, to your own server
@@ -141,42 +143,68 @@ budget, 3 an answer invalid or too slow, 1 nothing could be sent.`,
   # A Retention Messaging real-time request to your endpoint, as Apple's performance test
   s2s send-test --realtime http://localhost:3000/apple/retention --count 100 --concurrency 10
 
+  # A customer in billing retry: their notifications, then their real-time request
+  s2s send-test http://localhost:3000/apple/notifications --scenario billing-retry
+  s2s send-test --realtime http://localhost:3000/apple/retention --scenario billing-retry
+
   # A real TEST notification from Apple (sandbox)
   s2s send-test --apple --bundle-id com.example.app --key-id ABC123DEFG \
-      --issuer-id 57246542-96fe-1a63-e053-0824d011072a --private-key SubscriptionKey_ABC123DEFG.p8`,
-		Args: cobra.MaximumNArgs(1),
+      --issuer-id 57246542-96fe-1a63-e053-0824d011072a --private-key SubscriptionKey_ABC123DEFG.p8`
+
+func newSendTestCmd(f *Factory, runF func(*sendTestOptions) error) *cobra.Command {
+	opts := &sendTestOptions{f: f}
+	c := &cobra.Command{
+		Use:     "send-test [URL]",
+		Short:   "Send simulated App Store notifications of any type, or ask Apple for a real TEST",
+		Long:    sendTestLong,
+		Example: sendTestExample,
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.URL = args[0]
 			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return runSendTest(cmd.Context(), opts)
 		},
 	}
-	fl := c.Flags()
-	fl.StringVarP(&opts.Type, "type", "t", "", "the notificationType to send (default TEST); see --list")
-	fl.StringVarP(&opts.Subtype, "subtype", "s", "", "the subtype (default: none, or the type's first subtype when it always has one)")
-	fl.StringVar(&opts.Scenario, "scenario", "", "play the named scenario, a sequence about one subscription; see --list")
-	fl.BoolVar(&opts.All, "all", false, "send one notification of every type and subtype")
-	fl.BoolVar(&opts.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
-	fl.StringArrayVar(&opts.Sets, "set", nil, "set `PATH=VALUE` in the payload or its signed objects, e.g. transaction.price=9990 (repeatable)")
-	fl.StringVar(&opts.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+"; with --apple, $"+envBundleID+")")
-	fl.StringVar(&opts.Environment, "environment", "", "Sandbox or Production, any case (default Sandbox)")
-	fl.StringVar(&opts.ProductID, "product-id", "", "product ID (default "+fixtures.DefaultProductID+")")
-	fl.StringVar(&opts.OriginalTransactionID, "original-transaction-id", "", "original transaction ID (default: a new random one per subscription)")
-	fl.Int64Var(&opts.AppAppleID, "app-apple-id", 0, fmt.Sprintf("app Apple ID (default %d)", fixtures.DefaultAppAppleID))
-	fl.IntVarP(&opts.Count, "count", "n", 1, "load mode: send `N` notifications")
-	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 1, "load mode: with `C` concurrent senders")
-	fl.StringVar(&opts.Retry, "retry", "none", "retry failed attempts: none, or apple (Apple's production schedule)")
-	fl.Float64Var(&opts.RetryScale, "retry-scale", sender.DefaultRetryScale, "divide Apple's retry waits by `F` (3600: an hour becomes a second)")
-	fl.BoolVar(&opts.Duplicate, "duplicate", false, "send each body a second time, same notificationUUID, as Apple sometimes does")
-	fl.BoolVar(&opts.PrintRoot, "print-root", false, "print the s2s local test root certificate (PEM) and exit")
-	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per attempt (load mode: one report)")
-	addCAFlag(fl, &opts.CAFile)
-	fl.BoolVar(&opts.Apple, "apple", false, "ask Apple's App Store Server API for a real TEST notification")
-	fl.StringVar(&opts.Realtime, "realtime", "", "send Retention Messaging real-time requests to the Get Retention Message endpoint at `URL` and validate its answers")
-	fl.DurationVar(&opts.RealtimeBudget, "realtime-budget", sender.RealtimeBudget, "with --realtime: the time an answer must come within (Apple's)")
-	opts.creds.addFlags(fl)
+	opts.addFlags(c)
+	opts.registerCompletions(c)
+	return c
+}
 
+func (o *sendTestOptions) addFlags(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVarP(&o.Type, "type", "t", "", "the notificationType to send (default TEST); see --list")
+	fl.StringVarP(&o.Subtype, "subtype", "s", "", "the subtype (default: none, or the type's first subtype when it always has one)")
+	fl.StringVar(&o.Scenario, "scenario", "", "play the named scenario, a sequence about one customer; with --realtime, a request about that customer; see --list")
+	fl.BoolVar(&o.All, "all", false, "send one notification of every type and subtype")
+	fl.BoolVar(&o.List, "list", false, "list the types, subtypes and scenarios, and the --set path roots")
+	fl.StringArrayVar(&o.Sets, "set", nil, "set `PATH=VALUE` in the payload or its signed objects, e.g. transaction.price=9990 (repeatable)")
+	fl.StringVar(&o.BundleID, "bundle-id", "", "bundle ID (default "+fixtures.DefaultBundleID+"; with --apple, $"+envBundleID+")")
+	fl.StringVar(&o.Environment, "environment", "", "Sandbox or Production, any case (default Sandbox)")
+	fl.StringVar(&o.ProductID, "product-id", "", "product ID (default "+fixtures.DefaultProductID+")")
+	fl.StringVar(&o.OriginalTransactionID, "original-transaction-id", "", "original transaction ID (default: the scenario's customer's, else a new random one)")
+	fl.Int64Var(&o.AppAppleID, "app-apple-id", 0, fmt.Sprintf("app Apple ID (default %d)", fixtures.DefaultAppAppleID))
+	fl.IntVarP(&o.Count, "count", "n", 1, "load mode: send `N` notifications (with --realtime: N requests)")
+	fl.IntVarP(&o.Concurrency, "concurrency", "c", 1, "load mode: with `C` concurrent senders")
+	fl.StringVar(&o.Retry, "retry", "none", "retry failed attempts: none, or apple (Apple's production schedule)")
+	fl.Float64Var(&o.RetryScale, "retry-scale", sender.DefaultRetryScale, "divide Apple's retry waits by `F` (3600: an hour becomes a second)")
+	fl.BoolVar(&o.Duplicate, "duplicate", false, "send each body a second time, same notificationUUID, as Apple sometimes does")
+	fl.BoolVar(&o.PrintRoot, "print-root", false, "print the s2s local test root certificate (PEM) and exit")
+	fl.BoolVar(&o.JSON, "json", false, "print one JSON object per attempt (load mode: one report)")
+	addCAFlag(fl, &o.CAFile)
+	fl.BoolVar(&o.Apple, "apple", false, "ask Apple's App Store Server API for a real TEST notification")
+	fl.StringVar(&o.Realtime, "realtime", "", "send Retention Messaging real-time requests to the Get Retention Message endpoint at `URL` and validate its answers")
+	fl.DurationVar(&o.RealtimeBudget, "realtime-budget", sender.RealtimeBudget, "with --realtime: the time an answer must come within (Apple's)")
+	o.creds.addFlags(fl)
+	c.MarkFlagsMutuallyExclusive("type", "scenario", "all")
+	c.MarkFlagsMutuallyExclusive("subtype", "scenario")
+	c.MarkFlagsMutuallyExclusive("subtype", "all")
+}
+
+func (o *sendTestOptions) registerCompletions(c *cobra.Command) {
 	_ = c.RegisterFlagCompletionFunc("type", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, t := range fixtures.Types() {
@@ -185,21 +213,19 @@ budget, 3 an answer invalid or too slow, 1 nothing could be sent.`,
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = c.RegisterFlagCompletionFunc("subtype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return fixtures.SubtypeNames(opts.Type), cobra.ShellCompDirectiveNoFileComp
+		return fixtures.SubtypeNames(o.Type), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = c.RegisterFlagCompletionFunc("scenario", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, s := range fixtures.Scenarios() {
-			out = append(out, s.Name+"\t"+s.About)
+			if o.Realtime == "" || s.Realtime {
+				out = append(out, s.Name+"\t"+s.About)
+			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("retry", cobra.FixedCompletions([]string{"none", "apple"}, cobra.ShellCompDirectiveNoFileComp))
-	c.MarkFlagsMutuallyExclusive("type", "scenario", "all")
-	c.MarkFlagsMutuallyExclusive("subtype", "scenario")
-	c.MarkFlagsMutuallyExclusive("subtype", "all")
-	return c
 }
 
 func (o *sendTestOptions) overrides() fixtures.Overrides {
@@ -264,52 +290,81 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		return err
 	}
 	ios := opts.f.IO
-	if opts.List {
+	switch {
+	case opts.List:
 		return printSendTestList(ios.Out, opts.JSON, helpWidth(opts.f))
+	case opts.Apple:
+		return runSendTestApple(ctx, opts)
 	}
-	if opts.Apple {
-		env := opts.Environment // read by appstore.ParseEnvironment
-		if env == "" {
-			env = fixtures.DefaultEnvironment
-		}
-		result, err := runAppleTestNotification(ctx, opts.f, opts.creds, opts.BundleID, env, ios.Out)
-		if err != nil {
-			return err
-		}
-		if result != appstore.ResultSuccess {
-			return fmt.Errorf("Apple could not deliver the TEST notification: its last attempt ended %s", result)
-		}
-		return nil
-	}
-
-	configDir := paths.ConfigDir(opts.f.Getenv)
-	chain, err := fixtures.LoadChain(configDir)
-	created := errors.Is(err, fs.ErrNotExist)
-	if created {
-		chain, err = fixtures.LoadOrCreateChain(configDir)
-	}
+	chain, err := loadSendTestChain(opts.f)
 	if err != nil {
 		return err
-	}
-	if created {
-		fmt.Fprintf(ios.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
 	}
 	if opts.PrintRoot {
 		fmt.Fprintf(ios.ErrOut, "The s2s local test root (%s). Trust it only in test configurations:\nwhat it signs is simulated, never from Apple.\n", chain.RootPath())
 		_, err := ios.Out.Write(chain.RootPEM())
 		return err
 	}
-
 	// Sign everything before sending anything, so a bad --type or --set fails without side effects.
+	batch, err := opts.sign(chain)
+	if err != nil {
+		return err
+	}
+	url, err := sendTestURL(opts)
+	if err != nil {
+		return err
+	}
+	snd, err := opts.newSender()
+	if err != nil {
+		return err
+	}
+	if opts.loadMode() {
+		// Every notification after the first is signed afresh: its own notificationUUID and signedDate.
+		o, typ := opts.overrides(), cmp.Or(opts.Type, "TEST")
+		next := func() ([]byte, error) { return chain.Notification(typ, opts.Subtype, o) }
+		return runSendTestLoad(ctx, opts, batch[0], next, url, snd)
+	}
+	return runSendTestBatch(ctx, opts, batch, url, snd)
+}
+
+// runSendTestApple asks Apple for its TEST notification (--apple) and reports its attempts.
+func runSendTestApple(ctx context.Context, opts *sendTestOptions) error {
+	env := cmp.Or(opts.Environment, fixtures.DefaultEnvironment) // read by appstore.ParseEnvironment
+	result, err := runAppleTestNotification(ctx, opts.f, opts.creds, opts.BundleID, env, opts.f.IO.Out)
+	if err != nil {
+		return err
+	}
+	if result != appstore.ResultSuccess {
+		return fmt.Errorf("Apple could not deliver the TEST notification: its last attempt ended %s", result)
+	}
+	return nil
+}
+
+// loadSendTestChain loads this machine's s2s test chain, creating it (and saying so) the first time.
+func loadSendTestChain(f *Factory) (*fixtures.Chain, error) {
+	configDir := paths.ConfigDir(f.Getenv)
+	chain, err := fixtures.LoadChain(configDir)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return chain, err
+	}
+	if chain, err = fixtures.LoadOrCreateChain(configDir); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
+	return chain, nil
+}
+
+// sign signs what the flags ask for: a scenario's notifications, one of every type, or one.
+func (o *sendTestOptions) sign(chain *fixtures.Chain) ([]*fixtures.Signed, error) {
+	ov := o.overrides()
 	var batch []*fixtures.Signed
-	o := opts.overrides()
-	typ := cmp.Or(opts.Type, "TEST")
+	var err error
 	switch {
-	case opts.Scenario != "":
-		batch, err = chain.Scenario(opts.Scenario, o)
-	case opts.All:
+	case o.Scenario != "":
+		batch, err = chain.Scenario(o.Scenario, ov)
+	case o.All:
 		for _, comb := range fixtures.Combinations() {
-			s, berr := chain.Build(comb.Type, comb.Subtype, o)
+			s, berr := chain.Build(comb.Type, comb.Subtype, ov)
 			if berr != nil {
 				err = berr
 				break
@@ -318,42 +373,37 @@ func runSendTest(ctx context.Context, opts *sendTestOptions) error {
 		}
 	default:
 		var s *fixtures.Signed
-		s, err = chain.Build(typ, opts.Subtype, o)
+		s, err = chain.Build(cmp.Or(o.Type, "TEST"), o.Subtype, ov)
 		batch = []*fixtures.Signed{s}
 	}
-	if err != nil {
-		var ie *fixtures.InputError
-		if errors.As(err, &ie) {
-			return &UsageError{Err: err}
-		}
-		return err
-	}
+	return batch, fixturesError(err)
+}
 
-	url, err := sendTestURL(opts)
-	if err != nil {
-		return err
+// fixturesError makes a fixtures.InputError (a bad --type, --set, --scenario…) a usage error.
+func fixturesError(err error) error {
+	if ie := (*fixtures.InputError)(nil); errors.As(err, &ie) {
+		return &UsageError{Err: err}
 	}
-	roots, err := trustedCAs(opts.f, opts.CAFile)
+	return err
+}
+
+// newSender is the sender of send-test: the process's client when it brings its own transport (a
+// test's), with Apple's own timeout rather than the client's; otherwise the sender builds one
+// (with the --ca trust, and enough idle connections for a burst).
+func (o *sendTestOptions) newSender() (*sender.Sender, error) {
+	roots, err := trustedCAs(o.f, o.CAFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	snd := &sender.Sender{UserAgent: sendTestUserAgent(), RootCAs: roots}
-	if opts.f.HTTPClient != nil {
-		// Keep the process's client when it brings its own transport (a test's), but with Apple's
-		// own timeout; otherwise the sender builds one (with the --ca trust, and enough idle
-		// connections for a burst).
-		hc := *opts.f.HTTPClient()
+	if o.f.HTTPClient != nil {
+		hc := *o.f.HTTPClient()
 		hc.Timeout = 0
 		if hc.Transport != nil {
 			snd.Client = &hc
 		}
 	}
-	if opts.loadMode() {
-		// Every notification after the first is signed afresh: its own notificationUUID and signedDate.
-		next := func() ([]byte, error) { return chain.Notification(typ, opts.Subtype, o) }
-		return runSendTestLoad(ctx, opts, batch[0], next, url, snd)
-	}
-	return runSendTestBatch(ctx, opts, batch, url, snd)
+	return snd, nil
 }
 
 func sendTestURL(opts *sendTestOptions) (string, error) {
@@ -406,73 +456,23 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %s to %s, signed by the s2s local test chain (simulated).\n", plural(len(batch), "notification"), url)
 	}
-	enc := jsonEncoder(ios.Out)
-	width := 0
+	rep := &batchReporter{opts: opts, url: url, enc: jsonEncoder(ios.Out)}
 	for _, s := range batch {
-		width = max(width, len(signedLabel(s)))
+		rep.width = max(rep.width, len(signedLabel(s)))
 	}
 	var failed int
-	explained := false
-	report := func(s *fixtures.Signed, r sender.Result, next time.Duration) {
-		if opts.JSON {
-			a := attemptJSON{Type: s.Type, Subtype: s.Subtype, NotificationUUID: s.NotificationUUID, URL: url,
-				Attempt: r.Attempt, Duplicate: r.Duplicate, Status: r.Status, Outcome: r.Outcome(), OK: r.OK(),
-				LatencyMs: millis(r.Latency), Slow: r.Slow(), NextRetryMs: millis(next)}
-			if r.Err != nil {
-				a.Error = relay.Explain(r.Err, url, sender.AppleTimeout)
-			}
-			_ = enc.Encode(a)
-		} else {
-			status := r.StatusKey()
-			var notes []string
-			if r.Attempt > 1 {
-				notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule())))
-			}
-			if r.Duplicate {
-				notes = append(notes, "duplicate")
-			}
-			if !r.OK() {
-				notes = append(notes, "not accepted")
-			}
-			if r.Slow() {
-				notes = append(notes, "SLOW")
-			}
-			line := fmt.Sprintf("%-*s  %s  %-3s  %7s", width, signedLabel(s), s.NotificationUUID, status, latencyText(r.Latency))
-			if len(notes) > 0 {
-				line += "  " + strings.Join(notes, ", ")
-			}
-			fmt.Fprintln(ios.Out, line)
-		}
-		if r.Err != nil {
-			fmt.Fprintf(ios.ErrOut, "  %s: %s\n", r.Outcome(), termsafe.String(relay.Explain(r.Err, url, sender.AppleTimeout)))
-		} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
-			fmt.Fprintf(ios.ErrOut, "  the receiver answered %d: %s\n", r.Status, oneLine(r.Response, 160))
-		}
-		if r.Slow() {
-			fmt.Fprintf(ios.ErrOut, "  warning: the receiver took %s to answer. Apple wants an answer within a few seconds and gives up after about %s (TIMED_OUT, then retries); acknowledge first, process later.\n", latencyText(r.Latency), sender.AppleTimeout)
-		}
-		switch {
-		case next > 0:
-			fmt.Fprintf(ios.ErrOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", hoursText(sender.AppleRetrySchedule()[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
-		case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule()):
-			fmt.Fprintf(ios.ErrOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
-		case !r.OK() && opts.Retry == "none" && !explained:
-			explained = true
-			fmt.Fprintln(ios.ErrOut, "  Apple counts any answer but 200-206 as a failure and, in Production, retries after 1h, 12h, 24h, 48h and 72h (--retry apple replays that).")
-		}
-	}
 	for _, s := range batch {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		results := snd.Deliver(ctx, url, s.Body, retry, func(r sender.Result, next time.Duration) {
-			report(s, r, next)
+			rep.report(s, r, next)
 		})
 		last := results[len(results)-1]
 		if opts.Duplicate && ctx.Err() == nil {
 			d := snd.Send(ctx, url, s.Body)
 			d.Attempt, d.Duplicate = last.Attempt, true
-			report(s, d, 0)
+			rep.report(s, d, 0)
 			if !d.OK() {
 				failed++
 			}
@@ -493,29 +493,83 @@ func runSendTestBatch(ctx context.Context, opts *sendTestOptions, batch []*fixtu
 	return nil
 }
 
+// batchReporter prints each attempt of a batch: a line (or a JSON object) on stdout, what went
+// wrong and what Apple would do about it on stderr.
+type batchReporter struct {
+	opts      *sendTestOptions
+	url       string
+	enc       *json.Encoder
+	width     int  // of the widest TYPE/SUBTYPE label
+	explained bool // Apple's retry policy was told once
+}
+
+func (b *batchReporter) report(s *fixtures.Signed, r sender.Result, next time.Duration) {
+	if b.opts.JSON {
+		a := attemptJSON{Type: s.Type, Subtype: s.Subtype, NotificationUUID: s.NotificationUUID, URL: b.url,
+			Attempt: r.Attempt, Duplicate: r.Duplicate, Status: r.Status, Outcome: r.Outcome(), OK: r.OK(),
+			LatencyMs: millis(r.Latency), Slow: r.Slow(), NextRetryMs: millis(next)}
+		if r.Err != nil {
+			a.Error = relay.Explain(r.Err, b.url, sender.AppleTimeout)
+		}
+		_ = b.enc.Encode(a)
+	} else {
+		b.line(s, r)
+	}
+	b.explain(r, next)
+}
+
+// line is the human line of one attempt.
+func (b *batchReporter) line(s *fixtures.Signed, r sender.Result) {
+	var notes []string
+	if r.Attempt > 1 {
+		notes = append(notes, fmt.Sprintf("retry %d of %d", r.Attempt-1, len(sender.AppleRetrySchedule())))
+	}
+	if r.Duplicate {
+		notes = append(notes, "duplicate")
+	}
+	if !r.OK() {
+		notes = append(notes, "not accepted")
+	}
+	if r.Slow() {
+		notes = append(notes, "SLOW")
+	}
+	line := fmt.Sprintf("%-*s  %s  %-3s  %7s", b.width, signedLabel(s), s.NotificationUUID, r.StatusKey(), latencyText(r.Latency))
+	if len(notes) > 0 {
+		line += "  " + strings.Join(notes, ", ")
+	}
+	fmt.Fprintln(b.opts.f.IO.Out, line)
+}
+
+// explain says on stderr what went wrong with an attempt and what Apple does next.
+func (b *batchReporter) explain(r sender.Result, next time.Duration) {
+	errOut, opts := b.opts.f.IO.ErrOut, b.opts
+	if r.Err != nil {
+		fmt.Fprintf(errOut, "  %s: %s\n", r.Outcome(), termsafe.String(relay.Explain(r.Err, b.url, sender.AppleTimeout)))
+	} else if !r.OK() && strings.TrimSpace(r.Response) != "" {
+		fmt.Fprintf(errOut, "  the receiver answered %d: %s\n", r.Status, oneLine(r.Response, 160))
+	}
+	if r.Slow() {
+		fmt.Fprintf(errOut, "  warning: the receiver took %s to answer. Apple wants an answer within a few seconds and gives up after about %s (TIMED_OUT, then retries); acknowledge first, process later.\n", latencyText(r.Latency), sender.AppleTimeout)
+	}
+	switch {
+	case next > 0:
+		fmt.Fprintf(errOut, "  Apple would retry in %s; retrying in %s (--retry-scale %g)\n", hoursText(sender.AppleRetrySchedule()[r.Attempt-1]), next.Round(time.Millisecond), opts.RetryScale)
+	case !r.OK() && opts.Retry == "apple" && !r.Duplicate && r.Attempt > len(sender.AppleRetrySchedule()):
+		fmt.Fprintf(errOut, "  Apple gives up after %d attempts; the notification stays available through Get Notification History.\n", r.Attempt)
+	case !r.OK() && opts.Retry == "none" && !b.explained:
+		b.explained = true
+		fmt.Fprintln(errOut, "  Apple counts any answer but 200-206 as a failure and, in Production, retries after 1h, 12h, 24h, 48h and 72h (--retry apple replays that).")
+	}
+}
+
 func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures.Signed, next func() ([]byte, error), url string, snd *sender.Sender) error {
 	ios := opts.f.IO
 	snd.MaxConns = opts.Concurrency
 	if !opts.JSON {
 		fmt.Fprintf(ios.ErrOut, "Sending %d × %s to %s with %d concurrent senders (simulated).\n", opts.Count, signedLabel(first), url, opts.Concurrency)
 	}
-	lastDone := -1
-	progress := func(done, ok, failed int) {
-		if done == lastDone {
-			return
-		}
-		lastDone = done
-		if ios.IsStderrTTY() {
-			fmt.Fprintf(ios.ErrOut, "\r%d/%d sent, %d accepted, %d not accepted", done, opts.Count, ok, failed)
-			if done == opts.Count {
-				fmt.Fprintln(ios.ErrOut)
-			}
-			return
-		}
-		fmt.Fprintf(ios.ErrOut, "%d/%d sent, %d accepted, %d not accepted\n", done, opts.Count, ok, failed)
-	}
 	rep, err := snd.Load(ctx, url, sender.LoadOptions{
-		Count: opts.Count, Concurrency: opts.Concurrency, Progress: progress, Every: time.Second,
+		Count: opts.Count, Concurrency: opts.Concurrency, Progress: loadProgress(ios, opts.Count), Every: time.Second,
 		Body: func(i int) ([]byte, error) {
 			if i == 0 {
 				return first.Body, nil
@@ -526,28 +580,8 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 	if err != nil && rep.Sent == 0 {
 		return err
 	}
-	if opts.JSON {
-		out := struct {
-			URL     string `json:"url"`
-			Type    string `json:"notificationType"`
-			Subtype string `json:"subtype,omitempty"`
-			sender.LoadReport
-			ElapsedMs float64            `json:"elapsedMs"`
-			Latency   map[string]float64 `json:"latencyMs"`
-		}{url, first.Type, first.Subtype, rep, millis(rep.Elapsed), map[string]float64{
-			"p50": millis(rep.P50), "p90": millis(rep.P90), "p99": millis(rep.P99), "max": millis(rep.Max)}}
-		if e := jsonEncoder(ios.Out).Encode(out); e != nil {
-			return e
-		}
-	} else {
-		var st []string
-		for _, k := range slices.Sorted(maps.Keys(rep.Statuses)) {
-			st = append(st, fmt.Sprintf("%s × %d", k, rep.Statuses[k]))
-		}
-		fmt.Fprintf(ios.Out, "sent      %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
-		fmt.Fprintf(ios.Out, "accepted  %d, not accepted %d\n", rep.OK, rep.Failed)
-		fmt.Fprintf(ios.Out, "latency   p50 %s  p90 %s  p99 %s  max %s\n", latencyText(rep.P50), latencyText(rep.P90), latencyText(rep.P99), latencyText(rep.Max))
-		fmt.Fprintf(ios.Out, "answers   %s\n", strings.Join(st, ", "))
+	if perr := printLoadReport(ios, opts.JSON, url, first, rep); perr != nil {
+		return perr
 	}
 	if rep.Slow > 0 {
 		fmt.Fprintf(ios.ErrOut, "warning: %d answers took %s or more; Apple wants an answer within a few seconds and gives up after about %s.\n", rep.Slow, sender.SlowThreshold, sender.AppleTimeout)
@@ -561,6 +595,51 @@ func runSendTestLoad(ctx context.Context, opts *sendTestOptions, first *fixtures
 	return nil
 }
 
+// loadProgress reports a burst's progress on stderr: one updated line on a terminal, a line per
+// report otherwise.
+func loadProgress(ios *IOStreams, count int) func(done, ok, failed int) {
+	lastDone := -1
+	return func(done, ok, failed int) {
+		if done == lastDone {
+			return
+		}
+		lastDone = done
+		if ios.IsStderrTTY() {
+			fmt.Fprintf(ios.ErrOut, "\r%d/%d sent, %d accepted, %d not accepted", done, count, ok, failed)
+			if done == count {
+				fmt.Fprintln(ios.ErrOut)
+			}
+			return
+		}
+		fmt.Fprintf(ios.ErrOut, "%d/%d sent, %d accepted, %d not accepted\n", done, count, ok, failed)
+	}
+}
+
+// printLoadReport prints a burst's figures on stdout, as text or as one JSON object.
+func printLoadReport(ios *IOStreams, asJSON bool, url string, first *fixtures.Signed, rep sender.LoadReport) error {
+	if asJSON {
+		out := struct {
+			URL     string `json:"url"`
+			Type    string `json:"notificationType"`
+			Subtype string `json:"subtype,omitempty"`
+			sender.LoadReport
+			ElapsedMs float64            `json:"elapsedMs"`
+			Latency   map[string]float64 `json:"latencyMs"`
+		}{url, first.Type, first.Subtype, rep, millis(rep.Elapsed), map[string]float64{
+			"p50": millis(rep.P50), "p90": millis(rep.P90), "p99": millis(rep.P99), "max": millis(rep.Max)}}
+		return jsonEncoder(ios.Out).Encode(out)
+	}
+	var st []string
+	for _, k := range slices.Sorted(maps.Keys(rep.Statuses)) {
+		st = append(st, fmt.Sprintf("%s × %d", k, rep.Statuses[k]))
+	}
+	fmt.Fprintf(ios.Out, "sent      %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, rep.Elapsed.Round(time.Millisecond), rep.Throughput)
+	fmt.Fprintf(ios.Out, "accepted  %d, not accepted %d\n", rep.OK, rep.Failed)
+	fmt.Fprintf(ios.Out, "latency   p50 %s  p90 %s  p99 %s  max %s\n", latencyText(rep.P50), latencyText(rep.P90), latencyText(rep.P99), latencyText(rep.Max))
+	fmt.Fprintf(ios.Out, "answers   %s\n", strings.Join(st, ", "))
+	return nil
+}
+
 // printSendTestList prints the types, scenarios and --set roots, wrapped to width columns as help
 // is: the subtypes and descriptions are long enough that one row per type used to be 195 columns.
 func printSendTestList(w io.Writer, asJSON bool, width int) error {
@@ -571,53 +650,74 @@ func printSendTestList(w io.Writer, asJSON bool, width int) error {
 			SetRoots  []fixtures.SetRoot      `json:"setRoots"`
 		}{fixtures.Types(), fixtures.Scenarios(), fixtures.SetRoots()})
 	}
-	var lines []string
-	// row puts name in a column col wide and words after it, wrapped under themselves.
-	row := func(col int, name string, words []string) {
-		ls := wrapWords(words, width, col, col)
-		if len(name)+2 > col || len(ls) == 0 {
-			lines = append(lines, name)
-		} else {
-			ls[0] = name + ls[0][len(name):]
-		}
-		lines = append(lines, ls...)
-	}
-	// below puts words on lines of their own, indented under the name.
-	below := func(indent int, words []string) { lines = append(lines, wrapWords(words, width, indent, indent)...) }
-	colOf := func(names []string) int {
-		n := 0
-		for _, s := range names {
-			n = max(n, len(s))
-		}
-		return min(n+2, width/2)
-	}
+	l := &listWriter{width: width}
+	l.types()
+	l.lines = append(l.lines, "")
+	l.scenarios()
+	l.lines = append(l.lines, "")
+	l.setRoots()
+	_, err := io.WriteString(w, strings.Join(l.lines, "\n")+"\n")
+	return err
+}
 
+// listWriter lays out send-test --list: rows of a name and words wrapped under themselves.
+type listWriter struct {
+	width int
+	lines []string
+}
+
+// row puts name in a column col wide and words after it, wrapped under themselves.
+func (l *listWriter) row(col int, name string, words []string) {
+	ls := wrapWords(words, l.width, col, col)
+	if len(name)+2 > col || len(ls) == 0 {
+		l.lines = append(l.lines, name)
+	} else {
+		ls[0] = name + ls[0][len(name):]
+	}
+	l.lines = append(l.lines, ls...)
+}
+
+// below puts words on lines of their own, indented under the name.
+func (l *listWriter) below(indent int, words []string) {
+	l.lines = append(l.lines, wrapWords(words, l.width, indent, indent)...)
+}
+
+// col is the name column for names: the longest and two spaces, at most half the width.
+func (l *listWriter) col(names []string) int {
+	n := 0
+	for _, s := range names {
+		n = max(n, len(s))
+	}
+	return min(n+2, l.width/2)
+}
+
+func (l *listWriter) types() {
 	types := fixtures.Types()
 	var names []string
 	for _, t := range types {
 		names = append(names, t.Type)
 	}
-	col := colOf(names)
-	row(col, "TYPE", []string{"SUBTYPES,", "and", "what", "it", "means"})
+	col := l.col(names)
+	l.row(col, "TYPE", []string{"SUBTYPES,", "and", "what", "it", "means"})
 	for _, t := range types {
 		var subs []string
 		for _, s := range t.Subtypes {
-			if s == "" {
-				s = "(none)"
-			}
-			subs = append(subs, s)
+			subs = append(subs, cmp.Or(s, "(none)"))
 		}
-		row(col, t.Type, subs)
-		below(4, strings.Fields(t.About))
+		l.row(col, t.Type, subs)
+		l.below(4, strings.Fields(t.About))
 	}
+}
 
-	lines = append(lines, "")
-	names = names[:0]
+// scenarios lists each scenario with its steps and its customer: the originalTransactionId every
+// play of it uses, the locale, and whether --realtime can ask about it.
+func (l *listWriter) scenarios() {
+	var names []string
 	for _, sc := range fixtures.Scenarios() {
 		names = append(names, sc.Name)
 	}
-	col = colOf(names)
-	row(col, "SCENARIO", []string{"ABOUT"})
+	col := l.col(names)
+	l.row(col, "SCENARIO", []string{"ABOUT"})
 	for _, sc := range fixtures.Scenarios() {
 		var steps []string
 		for i, st := range sc.Steps {
@@ -626,22 +726,28 @@ func printSendTestList(w io.Writer, asJSON bool, width int) error {
 			}
 			steps = append(steps, st.String())
 		}
-		row(col, sc.Name, strings.Fields(sc.About))
-		below(col+2, steps)
+		l.row(col, sc.Name, strings.Fields(sc.About))
+		l.below(col+2, steps)
+		customer := fmt.Sprintf("customer: originalTransactionId %s, locale %s;", sc.OriginalTransactionID, sc.UserLocale)
+		if sc.Realtime {
+			customer += " --realtime asks about them"
+		} else {
+			customer += " nothing left to cancel (no --realtime)"
+		}
+		l.below(col+2, strings.Fields(customer))
 	}
+}
 
-	lines = append(lines, "")
-	names = names[:0]
+func (l *listWriter) setRoots() {
+	var names []string
 	for _, r := range fixtures.SetRoots() {
 		names = append(names, r.Name)
 	}
-	col = colOf(append(names, "--set ROOT"))
-	row(col, "--set ROOT", []string{"ABOUT"})
+	col := l.col(append(names, "--set ROOT"))
+	l.row(col, "--set ROOT", []string{"ABOUT"})
 	for _, r := range fixtures.SetRoots() {
-		row(col, r.Name, strings.Fields(r.About))
+		l.row(col, r.Name, strings.Fields(r.About))
 	}
-	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
-	return err
 }
 
 func signedLabel(s *fixtures.Signed) string {

@@ -2,9 +2,8 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
-	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/relay"
 	"github.com/s2s-dev/s2s/sender"
@@ -27,8 +25,8 @@ func (o *sendTestOptions) validateRealtime() error {
 	if !strings.HasPrefix(o.Realtime, "http://") && !strings.HasPrefix(o.Realtime, "https://") {
 		return usageErrorf("--realtime takes the URL of your Get Retention Message endpoint, starting with http:// or https:// (got %q)", o.Realtime)
 	}
-	if o.URL != "" || o.Type != "" || o.Subtype != "" || o.Scenario != "" || o.All || o.Apple || o.Retry != "none" || o.Duplicate || o.BundleID != "" || o.List || o.PrintRoot {
-		return usageErrorf("--realtime sends Retention Messaging real-time requests to its URL: it takes no other URL and no --type, --subtype, --scenario, --all, --apple, --retry, --duplicate, --bundle-id, --list or --print-root")
+	if o.URL != "" || o.Type != "" || o.Subtype != "" || o.All || o.Apple || o.Retry != "none" || o.Duplicate || o.BundleID != "" || o.List || o.PrintRoot {
+		return usageErrorf("--realtime sends Retention Messaging real-time requests to its URL: it takes no other URL and no --type, --subtype, --all, --apple, --retry, --duplicate, --bundle-id, --list or --print-root")
 	}
 	if o.Count < 1 || o.Concurrency < 1 {
 		return usageErrorf("the values of --count and --concurrency must be at least 1")
@@ -85,59 +83,53 @@ func runSendTestRealtime(ctx context.Context, opts *sendTestOptions) error {
 	if err := opts.validateRealtime(); err != nil {
 		return err
 	}
-	ios := opts.f.IO
-	configDir := paths.ConfigDir(opts.f.Getenv)
-	chain, err := fixtures.LoadChain(configDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if chain, err = fixtures.LoadOrCreateChain(configDir); err == nil {
-			fmt.Fprintf(ios.ErrOut, "Created the s2s local test signing chain in %s (its root: %s).\n", chain.Path(), chain.RootPath())
-		}
-	}
+	chain, err := loadSendTestChain(opts.f)
 	if err != nil {
 		return err
 	}
-	o := opts.overrides()
-	first, err := chain.RealtimeRequest(o)
-	if err != nil {
-		var ie *fixtures.InputError
-		if errors.As(err, &ie) {
-			return &UsageError{Err: err}
-		}
-		return err
-	}
-	roots, err := trustedCAs(opts.f, opts.CAFile)
+	first, err := opts.signRealtime(chain)
 	if err != nil {
 		return err
 	}
-	snd := &sender.Sender{UserAgent: sendTestUserAgent(), RootCAs: roots, MaxConns: opts.Concurrency}
-	if opts.f.HTTPClient != nil {
-		hc := *opts.f.HTTPClient()
-		hc.Timeout = 0
-		if hc.Transport != nil {
-			snd.Client = &hc
-		}
+	snd, err := opts.newSender()
+	if err != nil {
+		return err
+	}
+	snd.MaxConns = opts.Concurrency
+	if opts.loadMode() {
+		return runSendTestRealtimeLoad(ctx, opts, chain, first, snd)
 	}
 	url, budget := opts.Realtime, opts.RealtimeBudget
-	if opts.Count == 1 && opts.Concurrency == 1 {
-		r := snd.SendRealtime(ctx, url, first.Body, budget, decode.MaxRealtimeResponse)
-		a, sent := realtimeVerdict(r, url, budget)
-		a.RequestIdentifier, a.URL = first.RequestIdentifier, url
-		if opts.JSON {
-			if err := jsonEncoder(ios.Out).Encode(a); err != nil {
-				return err
-			}
-		} else {
-			printRealtimeAnswer(opts, first, a)
+	r := snd.SendRealtime(ctx, url, first.Body, budget, decode.MaxRealtimeResponse)
+	a, sent := realtimeVerdict(r, url, budget)
+	a.RequestIdentifier, a.URL = first.RequestIdentifier, url
+	if opts.JSON {
+		if err := jsonEncoder(opts.f.IO.Out).Encode(a); err != nil {
+			return err
 		}
-		switch {
-		case !sent:
-			return fmt.Errorf("the real-time request could not be sent to %s: %s", url, a.Error)
-		case !a.Valid:
-			return &ResultError{Silent: true}
-		}
-		return nil
+	} else {
+		printRealtimeAnswer(opts, first, a)
 	}
-	return runSendTestRealtimeLoad(ctx, opts, chain, first, snd)
+	switch {
+	case !sent:
+		return fmt.Errorf("the real-time request could not be sent to %s: %s", url, a.Error)
+	case !a.Valid:
+		return &ResultError{Silent: true}
+	}
+	return nil
+}
+
+// signRealtime signs one real-time request: about the customer of --scenario, or the customer the
+// flags describe (a fresh one by default).
+func (o *sendTestOptions) signRealtime(chain *fixtures.Chain) (*fixtures.SignedRequest, error) {
+	var r *fixtures.SignedRequest
+	var err error
+	if o.Scenario != "" {
+		r, err = chain.ScenarioRealtimeRequest(o.Scenario, o.overrides())
+	} else {
+		r, err = chain.RealtimeRequest(o.overrides())
+	}
+	return r, fixturesError(err)
 }
 
 func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a realtimeAnswerJSON) {
@@ -204,24 +196,66 @@ type realtimeLoadJSON struct {
 }
 
 func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *fixtures.Chain, first *fixtures.SignedRequest, snd *sender.Sender) error {
-	ios := opts.f.IO
 	url, budget := opts.Realtime, opts.RealtimeBudget
 	if !opts.JSON {
-		fmt.Fprintf(ios.ErrOut, "Sending %d real-time requests to %s with %d concurrent senders (simulated), budget %s.\n", opts.Count, url, opts.Concurrency, budget)
+		fmt.Fprintf(opts.f.IO.ErrOut, "Sending %d real-time requests to %s with %d concurrent senders (simulated), budget %s.\n", opts.Count, url, opts.Concurrency, budget)
 	}
-	// Sign ahead of the senders, so signing does not count in the latencies.
-	bodies := make(chan []byte, 2*opts.Concurrency)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var prodErr error
+	// Sign ahead of the senders, so signing does not count in the latencies.
+	bodies, signErr := signRealtimeAhead(ctx, cancel, opts, chain, first)
+	l := &realtimeLoad{rep: realtimeLoadJSON{URL: url, Count: opts.Count, Concurrency: opts.Concurrency, BudgetMs: millis(budget), Problems: map[string]int{}}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range min(opts.Concurrency, opts.Count) {
+		wg.Go(func() {
+			for b := range bodies {
+				if ctx.Err() != nil {
+					return
+				}
+				r := snd.SendRealtime(ctx, url, b, budget, decode.MaxRealtimeResponse)
+				a, sent := realtimeVerdict(r, url, budget)
+				l.add(r, a, sent)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := signErr(); err != nil {
+		return err
+	}
+	rep := &l.rep
+	if err := ctx.Err(); err != nil && rep.Sent+rep.NotSent < rep.Count {
+		return err
+	}
+	st := l.finish(elapsed)
+	if err := printRealtimeLoad(opts, rep, st, elapsed); err != nil {
+		return err
+	}
+	switch {
+	case rep.Sent == 0:
+		return fmt.Errorf("no real-time request could be sent to %s: %s", url, rep.FirstNotSent)
+	case rep.Succeeded < rep.Count:
+		return &ResultError{Silent: true}
+	}
+	return nil
+}
+
+// signRealtimeAhead signs the series' requests (first, then fresh ones) into a channel the senders
+// read; the function it returns waits for the signer and gives its error.
+func signRealtimeAhead(ctx context.Context, cancel func(), opts *sendTestOptions, chain *fixtures.Chain, first *fixtures.SignedRequest) (<-chan []byte, func() error) {
+	bodies := make(chan []byte, 2*opts.Concurrency)
+	done := make(chan struct{})
+	var err error
 	go func() {
+		defer close(done)
 		defer close(bodies)
 		for i := range opts.Count {
 			b := first.Body
 			if i > 0 {
-				r, err := chain.RealtimeRequest(opts.overrides())
-				if err != nil {
-					prodErr = err
+				r, serr := opts.signRealtime(chain)
+				if serr != nil {
+					err = serr
 					cancel()
 					return
 				}
@@ -234,59 +268,50 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 			}
 		}
 	}()
-	var (
-		mu  sync.Mutex
-		rep = realtimeLoadJSON{URL: url, Count: opts.Count, Concurrency: opts.Concurrency, BudgetMs: millis(budget), Problems: map[string]int{}}
-		lat []time.Duration
-		wg  sync.WaitGroup
-	)
-	start := time.Now()
-	for range min(opts.Concurrency, opts.Count) {
-		wg.Go(func() {
-			for b := range bodies {
-				if ctx.Err() != nil {
-					return
-				}
-				r := snd.SendRealtime(ctx, url, b, budget, decode.MaxRealtimeResponse)
-				a, sent := realtimeVerdict(r, url, budget)
-				mu.Lock()
-				switch {
-				case !sent:
-					rep.NotSent++
-					if rep.FirstNotSent == "" {
-						rep.FirstNotSent = a.Error
-					}
-				default:
-					rep.Sent++
-					lat = append(lat, r.Latency)
-					if a.Valid {
-						rep.Succeeded++
-					}
-					if !a.WithinBudget {
-						rep.OverBudget++
-					}
-					for _, p := range a.Problems {
-						if !strings.Contains(p, "budget") {
-							rep.Problems[p]++
-						}
-					}
-					if len(a.Problems) > 0 && a.WithinBudget {
-						rep.Invalid++
-					}
-				}
-				mu.Unlock()
-			}
-		})
+	// Called once the senders are done: the signer stops too (the channel drained, or ctx ended).
+	return bodies, func() error { <-done; return err }
+}
+
+// realtimeLoad gathers a series' answers from its senders.
+type realtimeLoad struct {
+	mu  sync.Mutex
+	rep realtimeLoadJSON
+	lat []time.Duration
+}
+
+func (l *realtimeLoad) add(r sender.RealtimeResult, a realtimeAnswerJSON, sent bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rep := &l.rep
+	if !sent {
+		rep.NotSent++
+		if rep.FirstNotSent == "" {
+			rep.FirstNotSent = a.Error
+		}
+		return
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if prodErr != nil {
-		return prodErr
+	rep.Sent++
+	l.lat = append(l.lat, r.Latency)
+	if a.Valid {
+		rep.Succeeded++
 	}
-	if err := ctx.Err(); err != nil && rep.Sent+rep.NotSent < rep.Count {
-		return err
+	if !a.WithinBudget {
+		rep.OverBudget++
 	}
-	st := sender.Latencies(lat)
+	for _, p := range a.Problems {
+		if !strings.Contains(p, "budget") {
+			rep.Problems[p]++
+		}
+	}
+	if len(a.Problems) > 0 && a.WithinBudget {
+		rep.Invalid++
+	}
+}
+
+// finish computes the series' figures once every sender is done.
+func (l *realtimeLoad) finish(elapsed time.Duration) sender.LatencyStats {
+	rep := &l.rep
+	st := sender.Latencies(l.lat)
 	rep.Latency = map[string]float64{"average": millis(st.Average), "p50": millis(st.P50), "p90": millis(st.P90), "p95": millis(st.P95), "p99": millis(st.P99), "max": millis(st.Max)}
 	rep.ElapsedMs = millis(elapsed)
 	if elapsed > 0 {
@@ -295,35 +320,25 @@ func runSendTestRealtimeLoad(ctx context.Context, opts *sendTestOptions, chain *
 	if n := rep.Sent + rep.NotSent; n > 0 {
 		rep.SuccessRate = float64(rep.Succeeded) / float64(n)
 	}
+	return st
+}
+
+// printRealtimeLoad prints a series' report, as Apple's performance test words it.
+func printRealtimeLoad(opts *sendTestOptions, rep *realtimeLoadJSON, st sender.LatencyStats, elapsed time.Duration) error {
+	w := opts.f.IO.Out
 	if opts.JSON {
-		if err := jsonEncoder(ios.Out).Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		w := ios.Out
-		fmt.Fprintf(w, "sent        %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, elapsed.Round(time.Millisecond), rep.ThroughputSec)
-		fmt.Fprintf(w, "success     %d of %d (%.1f%%): valid answers within the budget of %s\n", rep.Succeeded, rep.Count, 100*rep.SuccessRate, budget)
-		fmt.Fprintf(w, "latency     average %s  p50 %s  p90 %s  p95 %s  p99 %s  max %s\n", latencyText(st.Average), latencyText(st.P50), latencyText(st.P90), latencyText(st.P95), latencyText(st.P99), latencyText(st.Max))
-		fmt.Fprintf(w, "over budget %d\n", rep.OverBudget)
-		fmt.Fprintf(w, "invalid     %d\n", rep.Invalid)
-		if rep.NotSent > 0 {
-			fmt.Fprintf(w, "not sent    %d (%s)\n", rep.NotSent, termsafe.String(rep.FirstNotSent))
-		}
-		for _, p := range slices.Sorted(func(yield func(string) bool) {
-			for k := range rep.Problems {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			fmt.Fprintf(w, "  %d × %s\n", rep.Problems[p], termsafe.String(p))
-		}
+		return jsonEncoder(w).Encode(rep)
 	}
-	switch {
-	case rep.Sent == 0:
-		return fmt.Errorf("no real-time request could be sent to %s: %s", url, rep.FirstNotSent)
-	case rep.Succeeded < rep.Count:
-		return &ResultError{Silent: true}
+	fmt.Fprintf(w, "sent        %d of %d in %s (%.1f/s)\n", rep.Sent, rep.Count, elapsed.Round(time.Millisecond), rep.ThroughputSec)
+	fmt.Fprintf(w, "success     %d of %d (%.1f%%): valid answers within the budget of %s\n", rep.Succeeded, rep.Count, 100*rep.SuccessRate, opts.RealtimeBudget)
+	fmt.Fprintf(w, "latency     average %s  p50 %s  p90 %s  p95 %s  p99 %s  max %s\n", latencyText(st.Average), latencyText(st.P50), latencyText(st.P90), latencyText(st.P95), latencyText(st.P99), latencyText(st.Max))
+	fmt.Fprintf(w, "over budget %d\n", rep.OverBudget)
+	fmt.Fprintf(w, "invalid     %d\n", rep.Invalid)
+	if rep.NotSent > 0 {
+		fmt.Fprintf(w, "not sent    %d (%s)\n", rep.NotSent, termsafe.String(rep.FirstNotSent))
+	}
+	for _, p := range slices.Sorted(maps.Keys(rep.Problems)) {
+		fmt.Fprintf(w, "  %d × %s\n", rep.Problems[p], termsafe.String(p))
 	}
 	return nil
 }

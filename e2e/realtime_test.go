@@ -506,3 +506,79 @@ func TestCapturesShowRealtimeAnswer(t *testing.T) {
 		t.Errorf("captures list --json has answers: %s", out)
 	}
 }
+
+// TestSendTestRealtimeScenario: send-test --realtime --scenario NAME asks about the customer the
+// scenario's notifications describe: same originalTransactionId, the product they hold at the end,
+// the scenario's locale; --set still wins; scenarios with nothing left to cancel are refused.
+func TestSendTestRealtimeScenario(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "answer.json")
+	if err := os.WriteFile(file, []byte(realtimeMessage), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := startRealtimeListen(t, dir, "--realtime-response", file)
+	if _, errOut, code := stRunCode(t, dir, "send-test", url, "--scenario", "billing-retry"); code != 0 {
+		t.Fatalf("notifications of the scenario: exit %d\n%s", code, errOut)
+	}
+	out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url, "--scenario", "billing-retry")
+	if code != 0 || !strings.Contains(out, "en-CA") || !strings.Contains(out, "valid: message") {
+		t.Fatalf("real-time request of the scenario: exit %d\n%s%s", code, out, errOut)
+	}
+	events := stop()
+	if len(events) != 4 {
+		t.Fatalf("%d captures, want 3 notifications and 1 real-time request: %v", len(events), events)
+	}
+	rt := events[3]
+	if rt["kind"] != "realtime-request" {
+		t.Fatalf("last capture: %v", rt)
+	}
+	for _, n := range events[:3] {
+		if n["originalTransactionId"] != rt["originalTransactionId"] || n["productId"] != rt["productId"] || n["kind"] != "notification" {
+			t.Errorf("notification %v and real-time request %v are about different customers", n, rt)
+		}
+	}
+	if rt["originalTransactionId"] != fixtures.ScenarioOriginalTransactionID("billing-retry") {
+		t.Errorf("real-time request about %v", rt["originalTransactionId"])
+	}
+
+	// The upgrade's customer holds the higher level; --set overrides the scenario's locale.
+	var mu sync.Mutex
+	var got decode.RealtimeRequest
+	endpoint := realtimeServer(t, func(b []byte) (int, string) {
+		d := decode.NewVerifier(decode.Options{}).DecodeRealtimeBody(b)
+		mu.Lock()
+		defer mu.Unlock()
+		if d.RealtimeRequest != nil {
+			got = *d.RealtimeRequest
+		}
+		return 200, realtimeMessage
+	})
+	if out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", endpoint, "--scenario", "upgrade", "--set", "userLocale=ja-JP", "--environment", "Production"); code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s%s", code, out, errOut)
+	}
+	mu.Lock()
+	if got.OriginalTransactionID != fixtures.ScenarioOriginalTransactionID("upgrade") || got.ProductID != "com.example.s2s.pro.premium.monthly" ||
+		got.UserLocale != "ja-JP" || got.Environment != "Production" {
+		t.Errorf("upgrade's request: %+v", got)
+	}
+	mu.Unlock()
+
+	// Refused, exit 2, naming the scenarios that have real-time requests.
+	for _, tc := range []struct{ scenario, want string }{
+		{"refund", "no longer has a subscription to cancel"},
+		{"nope", `unknown scenario "nope"`},
+	} {
+		_, errOut, code := stRunCode(t, dir, "send-test", "--realtime", endpoint, "--scenario", tc.scenario)
+		if code != 2 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "billing-retry, ") {
+			t.Errorf("--scenario %s: exit %d\n%s", tc.scenario, code, errOut)
+		}
+	}
+	// --list and --help say who the customers are.
+	list := strings.Join(strings.Fields(string(stRun(t, dir, "send-test", "--list"))), " ") // unwrapped
+	if !strings.Contains(list, "customer: originalTransactionId "+fixtures.ScenarioOriginalTransactionID("billing-retry")+", locale en-CA; --realtime asks about them") {
+		t.Errorf("--list:\n%s", list)
+	}
+	if help := stRun(t, dir, "send-test", "--help"); !bytes.Contains(help, []byte("are about one customer")) {
+		t.Errorf("--help does not explain --realtime --scenario:\n%s", help)
+	}
+}
