@@ -120,7 +120,8 @@ func TestHubNKey(t *testing.T) {
 // A hub with --nats-cert and --nats-key serves NATS over TLS and prints a tls:// URL; a listener
 // that trusts the development CA with --hub-ca gets its notifications byte for byte; one that does
 // not is refused and told about --hub-ca; a certificate and key that do not belong together stop
-// the hub before it opens anything.
+// the hub before it opens anything. A second hub reaches that server with --nats and --nats-ca. A
+// self-signed certificate is named in the ready event, and trusting it alone is enough.
 func TestHubTLS(t *testing.T) {
 	dir := t.TempDir()
 	pki, err := testpki.NewTLSServer(testpki.TLSOptions{})
@@ -173,4 +174,47 @@ func TestHubTLS(t *testing.T) {
 	if out, err := s2sExit(t, dir, "hub", "status", "--store", hubStore); err != nil || !bytes.Contains(out, []byte("alice")) {
 		t.Fatalf("hub status: %v: %s", err, out)
 	}
+
+	// A second hub publishing to that NATS server (--nats): it trusts the CA with --nats-ca.
+	b := filepath.Join(dir, "b", "captures.db")
+	out, err = s2sExit(t, dir, "hub", "--addr", "127.0.0.1:0", "--nats", hubURL, "--store", b)
+	if err == nil || !bytes.Contains(out, []byte("not trusted")) || !bytes.Contains(out, []byte("--nats-ca FILE")) || bytes.Contains(out, []byte(token)) {
+		t.Fatalf("--nats without --nats-ca: %v: %s", err, out)
+	}
+	h2 := startReceiver(t, dir, "hub", "--nats", hubURL, "--nats-ca", ca, "--store", b)
+	more := hubBodies(t, dir, "com.example.a", 2)
+	postAll(t, h2.URL, more)
+	a = StartListener(t, dir, "--store", aStore, "--hub", hubURL, "--hub-ca", ca, "--name", "alice")
+	a.waitNotifications(t, 2)
+	_ = a.Stop(t)
+	wantExactly(t, aStore, append(bodies, more...))
+	if out, err := s2sExit(t, dir, "hub", "status", "--store", b); err != nil || !bytes.Contains(out, []byte("alice")) {
+		t.Fatalf("hub status of the second hub: %v: %s", err, out)
+	}
+	_ = h2.Stop(t)
+	_ = h.Stop(t)
+
+	// A self-signed certificate: the hub names it for --hub-ca, and trusting it is enough.
+	self, err := testpki.NewTLSServer(testpki.TLSOptions{SelfSigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfCert, selfKey := filepath.Join(dir, "self.pem"), filepath.Join(dir, "self-key.pem")
+	if err := os.WriteFile(selfCert, self.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(selfKey, self.KeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h3 := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-cert", selfCert, "--nats-key", selfKey, "--store", filepath.Join(dir, "h3", "captures.db"))
+	if got, _ := h3.Ready["hubCaFile"].(string); got != selfCert {
+		t.Fatalf("ready event's hubCaFile %q, want %q", got, selfCert)
+	}
+	cStore := filepath.Join(dir, "c", "captures.db")
+	c := StartListener(t, dir, "--store", cStore, "--hub", h3.Ready["hub"].(string), "--hub-ca", selfCert, "--name", "carol")
+	last := hubBodies(t, dir, "com.example.c", 1)
+	postAll(t, h3.URL, last)
+	c.waitNotifications(t, 1)
+	_ = c.Stop(t)
+	wantExactly(t, cStore, last)
 }
