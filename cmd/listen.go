@@ -203,6 +203,7 @@ func runListen(ctx context.Context, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
+	defer collectLessOften(o.f.Getenv)()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s, err := o.build(ctx, output, fwdPlan)
