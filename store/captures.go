@@ -261,7 +261,7 @@ func (s *Store) Delete(ctx context.Context, ids ...int64) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeBulk(ctx, func(tx *sql.Tx) error {
 		n = 0
 		for _, id := range ids {
 			res, err := tx.Exec(`DELETE FROM captures WHERE id = ?`, id)
@@ -286,7 +286,7 @@ func (s *Store) Delete(ctx context.Context, ids ...int64) (int, error) {
 // IDs keep counting from where they were.
 func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 	var n int
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeBulk(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`DELETE FROM captures`)
 		if err != nil {
 			return fmt.Errorf("store: delete all: %w", err)

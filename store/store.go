@@ -134,7 +134,8 @@ func (s *Store) queryRow(tx *sql.Tx, q string, args ...any) *sql.Row {
 // is committed (that is where results become visible to the caller).
 type job struct {
 	ctx   context.Context
-	size  int // bytes the job writes, roughly: its body
+	size  int  // bytes the job writes, roughly: its body
+	bulk  bool // may change any number of pages (see dsn's temp_store)
 	fn    func(tx *sql.Tx) error
 	after func()
 	errc  chan error
@@ -291,8 +292,11 @@ func dsn(abs, mode string, reader bool, busyTimeout time.Duration) string {
 		// Each job of a group commit runs under its own savepoint, and SQLite keeps the pages a
 		// savepoint may roll back in a sub-journal: a temporary file by default, opened, written
 		// page by page (two write calls each) and deleted for every transaction, a fifth of the
-		// store's CPU time. In memory it costs no system call; it holds at most the pages one
-		// batch (bounded by maxBatchBytes) changes, and durability is the WAL's, not its.
+		// store's CPU time. In memory it costs no system call and holds, for each job, the
+		// pages it changes that existed before it: a capture changes a dozen or so (its table
+		// and index leaves), about 1 MB for a batch of a few dozen and at most ~30 MB for a
+		// full one (maxBatch). A job that may change the whole store (Delete, DeleteAll) is
+		// bulk: its batch keeps the sub-journal in a file, as before. Durability is the WAL's.
 		q.Add("_pragma", "temp_store(memory)")
 	}
 	if reader {
@@ -339,10 +343,20 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error, after func
 
 // writeSized is write for a job that writes about size bytes (a capture's body).
 func (s *Store) writeSized(ctx context.Context, size int, fn func(tx *sql.Tx) error, after func()) error {
+	return s.run(ctx, &job{ctx: ctx, size: size, fn: fn, after: after, errc: make(chan error, 1)})
+}
+
+// writeBulk is write for a job that may change any number of pages (deleting captures): its
+// batch keeps SQLite's sub-journal in a file, so the memory it takes stays bounded.
+func (s *Store) writeBulk(ctx context.Context, fn func(tx *sql.Tx) error, after func()) error {
+	return s.run(ctx, &job{ctx: ctx, bulk: true, fn: fn, after: after, errc: make(chan error, 1)})
+}
+
+// run queues j for the writer and waits for its result.
+func (s *Store) run(ctx context.Context, j *job) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	j := &job{ctx: ctx, size: size, fn: fn, after: after, errc: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -418,6 +432,18 @@ func (s *Store) commit(batch []*job) {
 		deliver(batch, errs)
 		return
 	}
+	if hasBulk(batch, errs) {
+		// temp_store applies from the next BEGIN: this batch's sub-journal goes to a file.
+		if _, err := s.wdb.Exec("PRAGMA temp_store = FILE"); err != nil {
+			fillErr(errs, fmt.Errorf("store: %w", err))
+			deliver(batch, errs)
+			return
+		}
+		defer func() {
+			// Should this fail, later batches journal to a file: slower, never wrong.
+			_, _ = s.wdb.Exec("PRAGMA temp_store = MEMORY")
+		}()
+	}
 	// The batch does not use any caller's context: one cancelled request must not abort the
 	// transaction carrying everyone else's rows.
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
@@ -471,6 +497,16 @@ func (s *Store) commit(batch []*job) {
 		j.mu.Unlock()
 	}
 	deliver(batch, errs)
+}
+
+// hasBulk reports whether a job of the batch still to run is bulk.
+func hasBulk(batch []*job, errs []error) bool {
+	for i, j := range batch {
+		if errs[i] == nil && j.bulk {
+			return true
+		}
+	}
+	return false
 }
 
 // fillErr sets err for every job that has not failed on its own.

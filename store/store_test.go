@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -1231,5 +1232,34 @@ func TestHubOriginLookupUsesItsIndex(t *testing.T) {
 	}
 	if len(plan) != 1 || !strings.Contains(plan[0], "INDEX captures_hub_origin") {
 		t.Fatalf("query plan %q: want a search of captures_hub_origin", plan)
+	}
+}
+
+// TestBulkWritesJournalToAFile: group commits keep SQLite's sub-journal in memory, except a batch
+// holding a job that may change the whole store (Delete, DeleteAll): its sub-journal goes to a
+// file, as SQLite's default has it, so deleting a large store cannot take its size in memory.
+func TestBulkWritesJournalToAFile(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var got []string
+	seen := func(tx *sql.Tx) error {
+		var v string
+		if err := tx.QueryRow("PRAGMA temp_store").Scan(&v); err != nil {
+			return err
+		}
+		got = append(got, v)
+		return nil
+	}
+	if err := s.write(ctx, seen, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeBulk(ctx, seen, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write(ctx, seen, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"2", "1", "2"}; !slices.Equal(got, want) { // MEMORY, FILE, MEMORY again
+		t.Fatalf("temp_store in a job, a bulk job, a job: %q, want %q", got, want)
 	}
 }
