@@ -85,6 +85,7 @@ func TestToolsRunTheCommands(t *testing.T) {
 		{"send_test", map[string]any{"url": "http://localhost:3000/x"}, "send-test --json -- http://localhost:3000/x"},
 		{"replay", map[string]any{"ids": []int{3, 4}, "to": "http://[::1]:9/"}, "replay --json --to=http://[::1]:9/ -- 3 4"},
 		{"probe", map[string]any{"url": "https://127.0.0.1:8443/"}, "probe --json -- https://127.0.0.1:8443/"},
+		{"probe", map[string]any{"url": "https://127.0.0.1:8443/retention", "realtime": true}, "probe --json --realtime -- https://127.0.0.1:8443/retention"},
 	} {
 		f.args = nil
 		res, text := call(t, cs, tc.tool, tc.args)

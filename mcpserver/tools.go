@@ -153,7 +153,8 @@ type replayArgs struct {
 }
 
 type probeArgs struct {
-	URL string `json:"url" jsonschema:"the notification URL to check the way Apple delivers"`
+	URL      string `json:"url" jsonschema:"the notification URL to check the way Apple delivers"`
+	Realtime bool   `json:"realtime,omitempty" jsonschema:"the URL is a Retention Messaging Get Retention Message endpoint: post a signed real-time request, timed against Apple's 700 ms budget, and judge its answer (probe --realtime)"`
 }
 
 // listener is the running listener, zero when none runs (the policy then knows only loopback and
@@ -238,7 +239,11 @@ func (s *server) addSendTools(srv *mcp.Server) {
 			if err != nil {
 				return errorResult("%v", err)
 			}
-			return s.invoke(ctx, "probe", []string{"probe", "--json", "--", u.String()}, nil, 3) // 3: Apple would not record SUCCESS, a verdict
+			args := []string{"probe", "--json"}
+			if a.Realtime {
+				args = append(args, "--realtime")
+			}
+			return s.invoke(ctx, "probe", append(args, "--", u.String()), nil, 3) // 3: Apple would not record SUCCESS, a verdict
 		})
 }
 
