@@ -87,9 +87,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	// Each pull asks for as many messages as the consumer may hold unacknowledged: with a
-	// backlog in the stream, the workers never wait for a pull's round trip to the server.
-	it, err := c.cons.Messages(jetstream.PullMaxMessages(consumeHeld))
+	// A pull is bounded in bytes, not in messages: the consumer holds at most consumeHeld
+	// unacknowledged (MaxAckPending), so with a backlog of ordinary notifications a pull brings
+	// them all and the workers never wait for a round trip to the server, while large messages
+	// (anyone with the token can publish) stay within pullBytes of memory.
+	it, err := c.cons.Messages(jetstream.PullMaxBytes(pullBytes(c.MaxBody)))
 	if err != nil {
 		return fmt.Errorf("consuming from the hub: %w", err)
 	}
@@ -132,7 +134,16 @@ func (c *Consumer) Run(ctx context.Context) error {
 const (
 	consumeWorkers = 16
 	consumeHeld    = 256
+	// consumeBuffer is the memory a listener's pulls may buffer, as much as the receiver lets
+	// request bodies in flight take (thousands of real notifications of 5–19 KB).
+	consumeBuffer = 32 << 20
 )
+
+// pullBytes is the byte limit of a pull: consumeBuffer, or two of the largest messages a hub
+// with this --max-body sends (a limit below one message would stall the consumer).
+func pullBytes(maxBody int64) int {
+	return max(consumeBuffer, 2*int(MaxMsg(maxBody)))
+}
 
 // handle takes one message: a malformed one is terminated (it can never be stored), one the
 // filter refuses is acknowledged unstored, one stored (or found stored) is acknowledged; one the

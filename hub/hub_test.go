@@ -219,3 +219,14 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A listener's pulls are bounded in bytes (whoever holds the token can publish large messages),
+// never below two of the largest messages the hub sends, or the consumer would stall.
+func TestPullBytes(t *testing.T) {
+	if got := pullBytes(receiver.DefaultMaxBody); got != consumeBuffer {
+		t.Errorf("pull limit with the default --max-body: %d, want %d", got, consumeBuffer)
+	}
+	if got, min := pullBytes(64<<20), 2*int(MaxMsg(64<<20)); got < min {
+		t.Errorf("pull limit with --max-body 64 MiB: %d, below two messages (%d)", got, min)
+	}
+}
