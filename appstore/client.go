@@ -104,22 +104,16 @@ func New(cfg Config) (*Client, error) {
 	if raw == "" {
 		raw = cfg.Environment.BaseURL()
 	}
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("App Store Server API base URL %q: want an http(s) URL", raw)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	c := &Client{cfg: cfg}
-	c.api = &appleapi.Endpoint{
-		Name: "App Store Server API", UserAgent: "s2s (App Store Server API client)",
-		BaseURL: u, HTTPClient: cfg.HTTPClient, MaxAnswer: maxResponse, Debugf: c.debugf,
+	api, err := appleapi.New("App Store Server API", raw, cfg.HTTPClient, maxResponse, c.debugf)
+	if err != nil {
+		return nil, err
 	}
+	c.api = api
 	return c, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore"
@@ -46,21 +45,15 @@ func New(cfg Config) (*Client, error) {
 	if raw == "" {
 		raw = DefaultBaseURL
 	}
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("App Store Connect API base URL %q: want an http(s) URL", raw)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	c := &Client{cfg: cfg}
-	c.api = &appleapi.Endpoint{
-		Name: "App Store Connect API", UserAgent: "s2s (App Store Connect API client)",
-		BaseURL: u, HTTPClient: cfg.HTTPClient, MaxAnswer: maxResponse, Debugf: c.debugf,
+	api, err := appleapi.New("App Store Connect API", raw, cfg.HTTPClient, maxResponse, c.debugf)
+	if err != nil {
+		return nil, err
 	}
+	c.api = api
 	return c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,19 @@ type Endpoint struct {
 	MaxAnswer int
 	// Debugf, if set, receives one line per request and answer: never the token, the query or a body.
 	Debugf func(format string, args ...any)
+}
+
+// New checks baseURL (an http(s) URL; a trailing slash is dropped) and returns the Endpoint of
+// the API called name. A nil client is one with a 30 s timeout.
+func New(name, baseURL string, client *http.Client, maxAnswer int, debugf func(format string, args ...any)) (*Endpoint, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%s base URL %q: want an http(s) URL", name, baseURL)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Endpoint{Name: name, UserAgent: "s2s (" + name + " client)", BaseURL: u, HTTPClient: client, MaxAnswer: maxAnswer, Debugf: debugf}, nil
 }
 
 // Answer is an answer read whole.
