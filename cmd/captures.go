@@ -102,6 +102,19 @@ func parseCaptureID(arg string) (int64, error) {
 	return id, nil
 }
 
+// parseCaptureIDs reads capture ID arguments; the first that is not one is a usage error.
+func parseCaptureIDs(args []string) ([]int64, error) {
+	ids := make([]int64, 0, len(args))
+	for _, a := range args {
+		id, err := parseCaptureID(a)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // captureNotFound names the store it looked in: an ID is only "not found" relative to one store,
 // and a --store or S2S_STORE the user forgot is the usual reason.
 func captureNotFound(id int64, storePath string) error {

@@ -38,13 +38,11 @@ nothing is deleted. IDs are never reused.
 			if o.All == (len(args) > 0) {
 				return usageErrorf("give capture IDs or --all (not both)")
 			}
-			for _, a := range args {
-				id, err := parseCaptureID(a)
-				if err != nil {
-					return err
-				}
-				o.IDs = append(o.IDs, id)
+			ids, err := parseCaptureIDs(args)
+			if err != nil {
+				return err
 			}
+			o.IDs = append(o.IDs, ids...)
 			if runF != nil {
 				return runF(o)
 			}

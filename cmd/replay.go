@@ -88,13 +88,11 @@ were sent, succeeded and failed, and why each failure failed; the exit status is
   s2s replay 12`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, a := range args {
-				id, err := parseCaptureID(a)
-				if err != nil {
-					return err
-				}
-				o.IDs = append(o.IDs, id)
+			ids, err := parseCaptureIDs(args)
+			if err != nil {
+				return err
 			}
+			o.IDs = append(o.IDs, ids...)
 			if runF != nil {
 				return runF(o)
 			}
