@@ -122,7 +122,7 @@ type hubServeOptions struct {
 
 func (o *hubServeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NatsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server (port 0 picks a free port)")
-	fs.StringVar(&o.NatsAuth, "nats-auth", "", "how clients authenticate to the embedded NATS server: a TOKEN (default: one generated at the first start and kept in the store, so the URL stays the same), nkey (a user NKey generated at the first start, its seed file kept beside the store for teammates), or nkey:PUBKEY,... (each teammate's own public user NKey)")
+	fs.StringVar(&o.NatsAuth, "nats-auth", "", "how clients authenticate to the embedded NATS server: a TOKEN (default: one generated at the first start and kept in the store, so the URL stays the same), nkey (a listeners' user NKey made at the first start, its seed file kept beside the store for teammates to share; it may only consume), or nkey:PUBKEY,... (each teammate's own public user NKey)")
 	fs.StringVar(&o.NatsCert, "nats-cert", "", "serve NATS over TLS with this PEM certificate `FILE` (the leaf, then any intermediates); with --nats-key")
 	fs.StringVar(&o.NatsKey, "nats-key", "", "the PEM private key `FILE` of --nats-cert")
 	fs.StringVar(&o.NatsURL, "nats", "", "use this NATS server or cluster (URL with credentials) instead of the embedded one")
@@ -236,7 +236,7 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 	var (
 		nc       *nats.Conn
 		js       jetstream.JetStream
-		nkeyFile string // the hub's own seed, for hub status; with nkey alone, the teammates' too
+		nkeyFile string // the seed hub status uses: the hub's own, or --nats-nkey
 		caFile   string // what hub status trusts
 	)
 	if url == "" {
