@@ -69,9 +69,9 @@ type RetryEvent struct {
 // Config configures a Client.
 type Config struct {
 	Credentials Credentials
-	Environment Environment  // Production or Sandbox; picks the host
-	BaseURL     string       // overrides the host (a stand-in server, a proxy)
-	HTTPClient  *http.Client // nil: a client with a 30 s timeout
+	Environment decode.Environment // decode.EnvProduction or decode.EnvSandbox; picks the host
+	BaseURL     string             // overrides the host (a stand-in server, a proxy)
+	HTTPClient  *http.Client       // nil: a client with a 30 s timeout
 	Now         func() time.Time
 	Retry       RetryPolicy
 	// TokenLifetime is the lifetime of each token (0: DefaultTokenLifetime).
@@ -95,14 +95,14 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if cfg.Environment == "" {
-		cfg.Environment = Sandbox
+		cfg.Environment = decode.EnvSandbox
 	}
-	if cfg.Environment != Production && cfg.Environment != Sandbox {
+	if !cfg.Environment.Server() {
 		return nil, fmt.Errorf("environment %q: want Production or Sandbox", cfg.Environment)
 	}
 	raw := cfg.BaseURL
 	if raw == "" {
-		raw = cfg.Environment.BaseURL()
+		raw = HostURL(cfg.Environment)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -118,7 +118,7 @@ func New(cfg Config) (*Client, error) {
 }
 
 // Environment is the environment the client talks to.
-func (c *Client) Environment() Environment { return c.cfg.Environment }
+func (c *Client) Environment() decode.Environment { return c.cfg.Environment }
 
 // BaseURL is the host requests go to.
 func (c *Client) BaseURL() string { return c.api.BaseURL.String() }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstore/appstoretest"
+	"github.com/s2s-dev/s2s/decode"
 )
 
 const (
@@ -63,7 +64,7 @@ var fastRetry = appstore.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * 
 
 func newClient(t testing.TB, baseURL string, mod func(*appstore.Config)) *appstore.Client {
 	t.Helper()
-	cfg := appstore.Config{Credentials: testCreds(t), Environment: appstore.Sandbox, BaseURL: baseURL, Retry: fastRetry}
+	cfg := appstore.Config{Credentials: testCreds(t), Environment: decode.EnvSandbox, BaseURL: baseURL, Retry: fastRetry}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -639,7 +640,7 @@ func TestStandInEnforcesHistoryRules(t *testing.T) {
 				t.Fatalf("err = %v, want %d", err, tt.code)
 			}
 			// The client's own validation catches the same mistakes before spending a request.
-			if verr := tt.req.Validate(appstore.Sandbox, now); verr == nil {
+			if verr := tt.req.Validate(decode.EnvSandbox, now); verr == nil {
 				t.Errorf("Validate accepted a request Apple refuses with %d", tt.code)
 			}
 		})
@@ -879,7 +880,7 @@ func TestNewConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	for env, want := range map[appstore.Environment]string{appstore.Production: "https://api.storekit.apple.com", appstore.Sandbox: "https://api.storekit-sandbox.apple.com"} {
+	for env, want := range map[decode.Environment]string{decode.EnvProduction: "https://api.storekit.apple.com", decode.EnvSandbox: "https://api.storekit-sandbox.apple.com"} {
 		c, err := appstore.New(appstore.Config{Credentials: testCreds(t), Environment: env})
 		if err != nil || c.BaseURL() != want {
 			t.Errorf("%s: base URL %v (%v), want %s", env, c, err, want)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/appleapi"
 )
 
@@ -153,19 +154,19 @@ func TestHistoryRequestValidate(t *testing.T) {
 	ms := ToMillis
 	tests := []struct {
 		name string
-		env  Environment
+		env  decode.Environment
 		req  NotificationHistoryRequest
 		want string // "" valid
 	}{
-		{"ok", Sandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now)}, ""},
-		{"29 days sandbox", Sandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-29 * day)), EndDate: ms(now)}, ""},
-		{"31 days sandbox", Sandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-31 * day)), EndDate: ms(now)}, "30 days"},
-		{"100 days production", Production, NotificationHistoryRequest{StartDate: ms(now.Add(-100 * day)), EndDate: ms(now)}, ""},
-		{"181 days production", Production, NotificationHistoryRequest{StartDate: ms(now.Add(-181 * day)), EndDate: ms(now)}, "180 days"},
-		{"no start", Sandbox, NotificationHistoryRequest{EndDate: ms(now)}, "start date"},
-		{"reversed", Sandbox, NotificationHistoryRequest{StartDate: ms(now), EndDate: ms(now.Add(-day))}, "before"},
-		{"subtype alone", Sandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now), NotificationSubtype: "VOLUNTARY"}, "needs a notification type"},
-		{"transaction and type", Sandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now), NotificationType: "REFUND", TransactionID: "1"}, "cannot be combined"},
+		{"ok", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now)}, ""},
+		{"29 days sandbox", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-29 * day)), EndDate: ms(now)}, ""},
+		{"31 days sandbox", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-31 * day)), EndDate: ms(now)}, "30 days"},
+		{"100 days production", decode.EnvProduction, NotificationHistoryRequest{StartDate: ms(now.Add(-100 * day)), EndDate: ms(now)}, ""},
+		{"181 days production", decode.EnvProduction, NotificationHistoryRequest{StartDate: ms(now.Add(-181 * day)), EndDate: ms(now)}, "180 days"},
+		{"no start", decode.EnvSandbox, NotificationHistoryRequest{EndDate: ms(now)}, "start date"},
+		{"reversed", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now), EndDate: ms(now.Add(-day))}, "before"},
+		{"subtype alone", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now), NotificationSubtype: "VOLUNTARY"}, "needs a notification type"},
+		{"transaction and type", decode.EnvSandbox, NotificationHistoryRequest{StartDate: ms(now.Add(-day)), EndDate: ms(now), NotificationType: "REFUND", TransactionID: "1"}, "cannot be combined"},
 	}
 	for _, tt := range tests {
 		err := tt.req.Validate(tt.env, now)
@@ -176,7 +177,7 @@ func TestHistoryRequestValidate(t *testing.T) {
 }
 
 func TestParseEnvironment(t *testing.T) {
-	for in, want := range map[string]Environment{"Sandbox": Sandbox, "sandbox": Sandbox, "PRODUCTION": Production, "prod": Production} {
+	for in, want := range map[string]decode.Environment{"Sandbox": decode.EnvSandbox, "sandbox": decode.EnvSandbox, "PRODUCTION": decode.EnvProduction, "prod": decode.EnvProduction} {
 		if got, err := ParseEnvironment(in); err != nil || got != want {
 			t.Errorf("%q: %v %v", in, got, err)
 		}

@@ -7,14 +7,6 @@ import (
 	"github.com/s2s-dev/s2s/decode"
 )
 
-// Environment is where an app's purchases live; each has its own API host.
-type Environment string
-
-const (
-	Production Environment = "Production"
-	Sandbox    Environment = "Sandbox"
-)
-
 // Hosts Apple recommends since 2026-05-05 (the older *.itunes.apple.com hosts still work).
 const (
 	ProductionURL = "https://api.storekit.apple.com"
@@ -22,25 +14,26 @@ const (
 )
 
 // ParseEnvironment reads an environment as every s2s command does (decode.ParseEnvironment) and
-// accepts the two the App Store Server API serves.
-func ParseEnvironment(s string) (Environment, error) {
+// accepts the two the App Store Server API serves: decode.EnvProduction and decode.EnvSandbox,
+// each with its own host.
+func ParseEnvironment(s string) (decode.Environment, error) {
 	if env, ok := decode.ParseServerEnvironment(s); ok {
-		return Environment(env), nil
+		return env, nil
 	}
 	return "", fmt.Errorf("environment %q: the App Store Server API has Production and Sandbox (Xcode and LocalTesting have no API)", s)
 }
 
-// BaseURL is Apple's host for the environment.
-func (e Environment) BaseURL() string {
-	if e == Production {
+// HostURL is Apple's host for the environment.
+func HostURL(env decode.Environment) string {
+	if env == decode.EnvProduction {
 		return ProductionURL
 	}
 	return SandboxURL
 }
 
 // HistoryRetention is how far back Get Notification History reaches in the environment.
-func (e Environment) HistoryRetention() time.Duration {
-	if e == Production {
+func HistoryRetention(env decode.Environment) time.Duration {
+	if env == decode.EnvProduction {
 		return 180 * 24 * time.Hour
 	}
 	return 30 * 24 * time.Hour
@@ -107,7 +100,7 @@ type NotificationHistoryRequest struct {
 
 // Validate applies Apple's documented rules so a mistake is caught before a request (and its rate
 // limit) is spent. now is the current time; retention comes from the environment.
-func (r NotificationHistoryRequest) Validate(env Environment, now time.Time) error {
+func (r NotificationHistoryRequest) Validate(env decode.Environment, now time.Time) error {
 	switch {
 	case r.StartDate == 0:
 		return fmt.Errorf("a start date is required")
@@ -120,10 +113,10 @@ func (r NotificationHistoryRequest) Validate(env Environment, now time.Time) err
 	case r.TransactionID != "" && (r.NotificationType != "" || r.NotificationSubtype != ""):
 		return fmt.Errorf("a transaction id cannot be combined with a notification type (Apple answers MultipleFiltersSupplied)")
 	}
-	oldest := now.Add(-env.HistoryRetention())
+	oldest := now.Add(-HistoryRetention(env))
 	if r.StartDate.Time().Before(oldest) {
 		return fmt.Errorf("the start (%s) is older than the %d days of history Apple keeps in %s; the oldest possible start is %s",
-			r.StartDate.Time().Format(time.RFC3339), int(env.HistoryRetention().Hours()/24), env, oldest.UTC().Format(time.RFC3339))
+			r.StartDate.Time().Format(time.RFC3339), int(HistoryRetention(env).Hours()/24), env, oldest.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

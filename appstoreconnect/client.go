@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/appleapi"
 )
@@ -73,16 +72,16 @@ type App struct {
 }
 
 // URLs returns the setting for env.
-func (a *App) URLs(env appstore.Environment) NotificationURL {
-	if env == appstore.Production {
+func (a *App) URLs(env decode.Environment) NotificationURL {
+	if env == decode.EnvProduction {
 		return a.Production
 	}
 	return a.Sandbox
 }
 
 // The apps resource's attribute names for each environment's setting.
-func urlAttributes(env appstore.Environment) (urlKey, versionKey string) {
-	if env == appstore.Production {
+func urlAttributes(env decode.Environment) (urlKey, versionKey string) {
+	if env == decode.EnvProduction {
 		return "subscriptionStatusUrl", "subscriptionStatusUrlVersion"
 	}
 	return "subscriptionStatusUrlForSandbox", "subscriptionStatusUrlVersionForSandbox"
@@ -144,11 +143,11 @@ func (c *Client) GetApp(ctx context.Context, id string) (*App, error) {
 // SetNotificationURL changes env's URL and version of the app with Apple's id and returns the app
 // as Apple then has it. An empty URL (or version) is sent as null: Apple then has no URL for that
 // environment (for Sandbox, it sends sandbox notifications to the production URL).
-func (c *Client) SetNotificationURL(ctx context.Context, id string, env appstore.Environment, u NotificationURL) (*App, error) {
+func (c *Client) SetNotificationURL(ctx context.Context, id string, env decode.Environment, u NotificationURL) (*App, error) {
 	if id == "" {
 		return nil, errors.New("an app id is required")
 	}
-	if env != appstore.Sandbox && env != appstore.Production {
+	if env != decode.EnvSandbox && env != decode.EnvProduction {
 		return nil, fmt.Errorf("environment %q: want Sandbox or Production", env)
 	}
 	urlKey, versionKey := urlAttributes(env)

@@ -16,6 +16,7 @@ import (
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstoreconnect"
 	"github.com/s2s-dev/s2s/appstoreconnect/appstoreconnecttest"
+	"github.com/s2s-dev/s2s/decode"
 )
 
 const (
@@ -81,14 +82,14 @@ func TestFindAppKeepsTheExactBundleID(t *testing.T) {
 
 func TestSetNotificationURLAndNull(t *testing.T) {
 	srv, c, _ := setup(t, app)
-	a, err := c.SetNotificationURL(ctx(t), "200", appstore.Sandbox, appstoreconnect.NotificationURL{URL: "https://tunnel.example/", Version: "V2"})
+	a, err := c.SetNotificationURL(ctx(t), "200", decode.EnvSandbox, appstoreconnect.NotificationURL{URL: "https://tunnel.example/", Version: "V2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Sandbox.URL != "https://tunnel.example/" || a.Sandbox.Version != "V2" || a.Production.URL != app.ProductionURL {
 		t.Errorf("after set: %+v", a)
 	}
-	if _, err := c.SetNotificationURL(ctx(t), "200", appstore.Sandbox, appstoreconnect.NotificationURL{}); err != nil {
+	if _, err := c.SetNotificationURL(ctx(t), "200", decode.EnvSandbox, appstoreconnect.NotificationURL{}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := srv.App("200")
@@ -107,13 +108,13 @@ func TestSetNotificationURLAndNull(t *testing.T) {
 
 func TestErrorsSayWhatToDo(t *testing.T) {
 	srv, c, _ := setup(t, app)
-	_, err := c.SetNotificationURL(ctx(t), "200", appstore.Sandbox, appstoreconnect.NotificationURL{URL: "http://insecure.example/", Version: "V2"})
+	_, err := c.SetNotificationURL(ctx(t), "200", decode.EnvSandbox, appstoreconnect.NotificationURL{URL: "http://insecure.example/", Version: "V2"})
 	if err == nil || !strings.Contains(err.Error(), "HTTP 409") || !strings.Contains(err.Error(), "ENTITY_ERROR.ATTRIBUTE.INVALID") ||
 		!strings.Contains(err.Error(), "https") {
 		t.Errorf("http URL: %v", err)
 	}
 	srv.InjectFaults(http.MethodPatch, appstoreconnecttest.Forbidden())
-	_, err = c.SetNotificationURL(ctx(t), "200", appstore.Sandbox, appstoreconnect.NotificationURL{URL: "https://a.example/"})
+	_, err = c.SetNotificationURL(ctx(t), "200", decode.EnvSandbox, appstoreconnect.NotificationURL{URL: "https://a.example/"})
 	if !appstoreconnect.IsForbidden(err) || !strings.Contains(err.Error(), "App Manager") {
 		t.Errorf("403: %v", err)
 	}

@@ -86,7 +86,7 @@ func (c appleCredentials) resolve(getenv paths.Getenv, who string) (appleCredent
 
 // appleClient builds an App Store Server API client for bundleID in environment. Retries and, with
 // S2S_DEBUG set, each request are reported on errOut; the key and tokens never are.
-func (c appleCredentials) appleClient(f *Factory, who, bundleID, environment string, errOut io.Writer) (*appstore.Client, appstore.Environment, error) {
+func (c appleCredentials) appleClient(f *Factory, who, bundleID, environment string, errOut io.Writer) (*appstore.Client, decode.Environment, error) {
 	c, err := c.resolve(f.Getenv, who)
 	if err != nil {
 		return nil, "", err
@@ -138,8 +138,8 @@ func retryReason(err error) string {
 // appleVerifier decodes what Apple's API returns: verified when Apple signed it, simulated when it
 // chains to this machine's s2s test chain or to a root given with --root (a stand-in of the API
 // signs with one), invalid otherwise.
-func appleVerifier(f *Factory, bundleID string, env appstore.Environment, roots ...*x509.Certificate) *decode.Verifier {
-	o := decode.Options{BundleID: bundleID, Environment: string(env), Clock: f.Now}
+func appleVerifier(f *Factory, bundleID string, env decode.Environment, roots ...*x509.Certificate) *decode.Verifier {
+	o := decode.Options{BundleID: bundleID, Environment: env, Clock: f.Now}
 	o.ExtraRoots = append(localTestRoots(f), roots...)
 	return decode.NewVerifier(o)
 }

@@ -225,7 +225,7 @@ func typeOf(c store.Capture) string {
 
 func trustOf(c store.Capture) string {
 	if c.TrustClass != "" {
-		return c.Trust + "/" + c.TrustClass
+		return string(c.Trust) + "/" + string(c.TrustClass)
 	}
 	return orDash(c.Trust)
 }

@@ -128,7 +128,7 @@ func keepStoredIdentityVerdict(d *decode.Decoded, c *store.Capture) {
 	if c.IdentityMismatch == "" || d.Verification.Label == decode.LabelInvalid {
 		return
 	}
-	class := decode.Class(c.TrustClass)
+	class := c.TrustClass
 	if class != decode.ClassIdentity && class != decode.ClassEnvironment {
 		class = decode.ClassIdentity
 	}

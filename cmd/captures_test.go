@@ -174,7 +174,7 @@ func TestCapturesList(t *testing.T) {
 	}
 	for _, s := range all {
 		c := byID[s.capture.ID]
-		if c.Type != s.capture.Type || c.Trust != string(s.label) || c.BodySize != len(s.capture.Body) {
+		if c.Type != s.capture.Type || c.Trust != s.label || c.BodySize != len(s.capture.Body) {
 			t.Errorf("capture %d listed as %s/%s/%d, want %s/%s/%d", s.capture.ID, c.Type, c.Trust, c.BodySize,
 				s.capture.Type, s.label, len(s.capture.Body))
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstoreconnect"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
 	"github.com/s2s-dev/s2s/internal/termsafe"
@@ -319,7 +320,7 @@ func runConnectSet(ctx context.Context, o *connectOptions) error {
 	}
 	old := app.URLs(env)
 	want := appstoreconnect.NotificationURL{URL: rawURL, Version: version}
-	if env == appstore.Production && !o.Yes {
+	if env == decode.EnvProduction && !o.Yes {
 		ios := f.IO
 		if !ios.IsStdinTTY() || !ios.IsStderrTTY() {
 			return usageErrorf("refusing to change the Production URL of %s (where customers' real notifications go) "+
@@ -343,7 +344,7 @@ func runConnectSet(ctx context.Context, o *connectOptions) error {
 	}
 	fmt.Fprintf(f.IO.Out, "%s URL of %s: %s (was %s)\n", env, id,
 		describeNotificationURL(got.URLs(env), "none"), describeNotificationURL(old, "none"))
-	if env == appstore.Sandbox {
+	if env == decode.EnvSandbox {
 		if rec, err := state.ReadConnect(paths.ConnectStateFile(f.Getenv, id)); err == nil && rec.BundleID == id {
 			fmt.Fprintf(f.IO.ErrOut, "Note: a restore is pending for %s; `s2s connect restore` (or the listen that recorded it) will put back %s.\n",
 				id, describeNotificationURL(previousOf(rec), "none"))
@@ -386,7 +387,7 @@ func runConnectRestore(ctx context.Context, o *connectOptions) error {
 // to tell the user.
 func restoreConnect(ctx context.Context, client *appstoreconnect.Client, path string, rec state.Connect) (string, error) {
 	prev := previousOf(rec)
-	if _, err := client.SetNotificationURL(ctx, rec.AppID, appstore.Sandbox, prev); err != nil {
+	if _, err := client.SetNotificationURL(ctx, rec.AppID, decode.EnvSandbox, prev); err != nil {
 		return "", fmt.Errorf("restoring the sandbox URL of %s: %w", rec.BundleID, err)
 	}
 	if err := state.RemoveConnect(path); err != nil {

@@ -405,7 +405,7 @@ func (o *decodeOptions) verifierOptions() (decode.Options, error) {
 	if o.Environment != "" {
 		env, ok := decode.ParseEnvironment(o.Environment)
 		if !ok {
-			return vo, usageErrorf("--environment %q: use %s", o.Environment, strings.Join(decode.Environments(), ", "))
+			return vo, usageErrorf("--environment %q: use %s", o.Environment, decode.EnvironmentList(", "))
 		}
 		vo.Environment = env
 	}

@@ -99,7 +99,7 @@ S2S_KEY_ID, S2S_ISSUER_ID and S2S_PRIVATE_KEY; --bundle-id from S2S_BUNDLE_ID.`,
 }
 
 // request turns the flags into Apple's request, checking Apple's rules first.
-func (o *historyOptions) request(now time.Time, errOut io.Writer) (appstore.NotificationHistoryRequest, appstore.Environment, error) {
+func (o *historyOptions) request(now time.Time, errOut io.Writer) (appstore.NotificationHistoryRequest, decode.Environment, error) {
 	var req appstore.NotificationHistoryRequest
 	env, err := appstore.ParseEnvironment(o.Environment)
 	if err != nil {
@@ -120,7 +120,7 @@ func (o *historyOptions) request(now time.Time, errOut io.Writer) (appstore.Noti
 	}
 	// "--since 30d" in Sandbox means "all Apple has": by the time the request arrives that start
 	// would be a moment too old for Apple, so a start just past the limit is moved inside it.
-	oldest := now.Add(-env.HistoryRetention())
+	oldest := now.Add(-appstore.HistoryRetention(env))
 	if since.Before(oldest.Add(time.Minute)) && !since.Before(oldest.Add(-24*time.Hour)) {
 		since = oldest.Add(time.Minute)
 		fmt.Fprintf(errOut, "Starting at %s, the oldest history Apple keeps in %s.\n", since.UTC().Format(time.RFC3339), env)
@@ -210,7 +210,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 // historyListing is s2s history's output as Apple's pages come in, and its counts.
 type historyListing struct {
 	o        *historyOptions
-	env      appstore.Environment
+	env      decode.Environment
 	host     string // the API's host, recorded on imported captures
 	verifier *decode.Verifier
 	st       *store.Store // with --import
@@ -355,7 +355,7 @@ func writeResultLegend(w io.Writer, seen map[appstore.SendAttemptResult]bool) {
 // importHistoryItem stores one notification as Apple would have POSTed it, unless a capture with
 // the same notificationUUID is already in the store (received live, or imported before). It
 // returns the capture's ID and whether it was inserted now.
-func importHistoryItem(ctx context.Context, st *store.Store, item appstore.NotificationHistoryItem, sum decode.Summary, now time.Time, env appstore.Environment, host string) (int64, bool, error) {
+func importHistoryItem(ctx context.Context, st *store.Store, item appstore.NotificationHistoryItem, sum decode.Summary, now time.Time, env decode.Environment, host string) (int64, bool, error) {
 	if sum.NotificationUUID != "" {
 		existing, err := st.List(ctx, store.Filter{NotificationUUIDs: []string{sum.NotificationUUID}, Limit: 1, Ascending: true})
 		if err != nil {

@@ -165,7 +165,7 @@ func (o *listenOptions) validate() (receiver.Respond, string, error) {
 		if !ok {
 			return receiver.Respond{}, "", usageErrorf("--environment must be Sandbox or Production, not %q", o.Environment)
 		}
-		o.Environment = env
+		o.Environment = string(env)
 	}
 	if err := o.Connect.validate(o.Tunnel); err != nil {
 		return receiver.Respond{}, "", err
@@ -278,7 +278,7 @@ func (o *listenOptions) build(ctx context.Context, output string, fwdPlan *forwa
 		ExtraRoots:  roots,
 		BundleID:    o.BundleID,
 		AppAppleID:  o.AppAppleID,
-		Environment: o.Environment,
+		Environment: decode.Environment(o.Environment), // checked by validate
 	})
 
 	st, err := store.Open(s.storePath)
@@ -484,7 +484,7 @@ func sendSelfTest(ctx context.Context, f *Factory, chain *fixtures.Chain, url st
 	}
 	env := o.Environment
 	if env == "" {
-		env = "Sandbox"
+		env = fixtures.DefaultEnvironment
 	}
 	body, err := chain.Notification("TEST", "", fixtures.Overrides{BundleID: o.BundleID, Environment: env, AppAppleID: o.AppAppleID})
 	if err != nil {

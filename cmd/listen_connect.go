@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/s2s-dev/s2s/appstore"
 	"github.com/s2s-dev/s2s/appstoreconnect"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
@@ -232,7 +232,7 @@ func (s *connectSession) set(ctx context.Context, u string) error {
 	if err != nil {
 		return fmt.Errorf("saving the App Store Connect restore record: %w", err)
 	}
-	_, err = s.client.SetNotificationURL(ctx, s.rec.AppID, appstore.Sandbox, appstoreconnect.NotificationURL{URL: u, Version: connectVersion})
+	_, err = s.client.SetNotificationURL(ctx, s.rec.AppID, decode.EnvSandbox, appstoreconnect.NotificationURL{URL: u, Version: connectVersion})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {

@@ -184,7 +184,7 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	if c.Subtype != "" {
 		kind += "/" + c.Subtype
 	}
-	trust := s.trust(decode.Label(c.Trust)).Render(decode.Label(c.Trust).Text(decode.Class(c.TrustClass)))
+	trust := s.trust(c.Trust).Render(c.Trust.Text(c.TrustClass))
 	fields := []string{
 		s.dim.Render(c.ReceivedAt.Local().Format("15:04:05")),
 		// 45 fits the longest pair Apple documents (EXTERNAL_PURCHASE_TOKEN/ACTIVE_TOKEN_REMINDER).
@@ -224,7 +224,7 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	}
 	if c.IdentityMismatch != "" {
 		line += s.bad.Render("  " + c.IdentityMismatch)
-	} else if c.Trust == "invalid" && c.TrustMessage != "" {
+	} else if c.Trust == decode.LabelInvalid && c.TrustMessage != "" {
 		// Why it is not verified, where it is read: an expired leaf, a bad signature, not a JWS.
 		line += s.dim.Render("  " + c.TrustMessage)
 	}
@@ -257,11 +257,12 @@ func formatDeliveryLine(raw *store.Delivery, s lineStyles) string {
 	return line
 }
 
-func orDash(s string) string {
+// orDash is s, or "-" when it is empty (a column with no value).
+func orDash[T ~string](s T) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return string(s)
 }
 
 // trust colours a label by its tone, as every output does (simulated is cyan everywhere).

@@ -180,7 +180,7 @@ func (opts *probeOptions) check() error {
 	if !ok {
 		return usageErrorf("the --environment must be Sandbox or Production, not %q", opts.Environment)
 	}
-	opts.Environment = env
+	opts.Environment = string(env)
 	if opts.BundleID == "" {
 		opts.BundleID = opts.f.Getenv(envBundleID)
 	}

@@ -352,13 +352,13 @@ func (run *replayRun) replayCapture(ctx context.Context, c *store.Capture) {
 // prepare is what is sent for c: its stored bytes, or with --resign the edited payload signed
 // again; base is the result every target of c starts from (with the error that stops it being sent).
 func (run *replayRun) prepare(c *store.Capture) (base replayResult, body []byte, meta relay.Meta) {
-	base = replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment, Trust: c.Trust, BodySize: len(c.Body)}
+	base = replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: string(c.Environment), Trust: string(c.Trust), BodySize: len(c.Body)}
 	body = c.Body
 	meta = relay.Meta{Replay: true, Attempt: 1}
 	if _, err := decode.ReadBody(c.Body); err != nil {
 		// A body stored before bodies were read with exact keys may carry a label it no
 		// longer earns: the header never says more than the body's reading allows.
-		meta.Trust = string(decode.LabelInvalid)
+		meta.Trust = decode.LabelInvalid
 	}
 	if run.o.Resign {
 		base.Resigned = true
@@ -366,7 +366,7 @@ func (run *replayRun) prepare(c *store.Capture) (base replayResult, body []byte,
 		if err != nil {
 			base.Error = fmt.Sprintf("cannot re-sign capture %d: %v", c.ID, err)
 		} else {
-			body, base.BodySize, meta.Trust = resigned, len(resigned), "simulated"
+			body, base.BodySize, meta.Trust = resigned, len(resigned), decode.LabelSimulated
 		}
 	}
 	return base, body, meta
@@ -566,7 +566,7 @@ type columnWidths struct{ id, kind, env int }
 func replayColumns(caps []store.Capture) columnWidths {
 	var w columnWidths
 	for _, c := range caps {
-		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment}.printable()
+		r := replayResult{CaptureID: c.ID, Type: c.Type, Subtype: c.Subtype, Environment: string(c.Environment)}.printable()
 		w.id = max(w.id, len(fmt.Sprintf("#%d", c.ID)))
 		w.kind = max(w.kind, len(kindOf(r)))
 		w.env = max(w.env, len(orDash(r.Environment)))

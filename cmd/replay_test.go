@@ -97,7 +97,7 @@ func (e *replayEnv) runCtx(ctx context.Context, args ...string) (code int, stdou
 	return code, out.String(), errOut.String()
 }
 
-func (e *replayEnv) byType(typ, env string) []store.Capture {
+func (e *replayEnv) byType(typ string, env decode.Environment) []store.Capture {
 	var out []store.Capture
 	for _, c := range e.captures {
 		if c.Type == typ && (env == "" || c.Environment == env) {
@@ -167,7 +167,7 @@ func TestReplayByID(t *testing.T) {
 		}
 		h := reqs[i].header
 		if h.Get("X-S2S-Capture-Id") != idStr(want.ID) || h.Get("X-S2S-Replay") != "true" ||
-			h.Get("X-S2S-Trust") != want.Trust || h.Get("User-Agent") != "App Store" || h.Get("Content-Type") != "application/json" {
+			h.Get("X-S2S-Trust") != string(want.Trust) || h.Get("User-Agent") != "App Store" || h.Get("Content-Type") != "application/json" {
 			t.Errorf("request %d headers %v", i, h)
 		}
 	}

@@ -153,7 +153,7 @@ func runSubscription(ctx context.Context, o *subscriptionOptions) error {
 
 // check reads the transaction ID, --environment and --root; every mistake is a usage error (or
 // an unreadable root) found before Apple is asked.
-func (o *subscriptionOptions) check(now time.Time) (id string, env appstore.Environment, roots []*x509.Certificate, err error) {
+func (o *subscriptionOptions) check(now time.Time) (id string, env decode.Environment, roots []*x509.Certificate, err error) {
 	id = strings.TrimSpace(o.TransactionID)
 	if err := appstore.ValidateTransactionID(id); err != nil {
 		return "", "", nil, &UsageError{Err: err}
@@ -209,7 +209,7 @@ func (o *subscriptionOptions) summary(view *subscription.View, st *store.Store, 
 
 // importNeverReceived stores each notification that never arrived, as history --import does, and
 // joins again so the view shows the imported captures.
-func importNeverReceived(ctx context.Context, st *store.Store, view *subscription.View, now time.Time, env appstore.Environment, host string) (int, error) {
+func importNeverReceived(ctx context.Context, st *store.Store, view *subscription.View, now time.Time, env decode.Environment, host string) (int, error) {
 	n := 0
 	fresh := map[int64]bool{}
 	for i := range view.Notifications {
@@ -255,7 +255,7 @@ func subscriptionForTUI(f *Factory, bundleID, environment string, roots []*x509.
 	}
 	env, err := appstore.ParseEnvironment(environment)
 	if err != nil {
-		env = appstore.Sandbox // listen's Xcode or empty environment: Apple's sandbox
+		env = decode.EnvSandbox // listen's Xcode or empty environment: Apple's sandbox
 	}
 	client, _, err := creds.appleClient(f, "the Timeline's Apple view", bundleID, string(env), logw)
 	if err != nil {

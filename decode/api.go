@@ -88,7 +88,7 @@ type Options struct {
 	Now         bool                // check at the current time (Clock)
 	BundleID    string              // non-empty: must match
 	AppAppleID  int64               // non-zero: must match, for Production payloads only
-	Environment string              // non-empty: "Sandbox", "Production" (or "Xcode" to accept Xcode data)
+	Environment Environment         // non-empty: EnvSandbox, EnvProduction (or EnvXcode to accept Xcode data)
 	Clock       func() time.Time    // nil: time.Now
 }
 
@@ -122,23 +122,23 @@ type Decoded struct {
 
 // Summary is the flat view of a notification that lists, filters, stores and one-line output use.
 type Summary struct {
-	Kind                  Kind      `json:"kind"`
-	NotificationUUID      string    `json:"notificationUUID,omitempty"`
-	Type                  string    `json:"notificationType,omitempty"`
-	Subtype               string    `json:"subtype,omitempty"`
-	Environment           string    `json:"environment,omitempty"`
-	BundleID              string    `json:"bundleId,omitempty"`
-	AppAppleID            int64     `json:"appAppleId,omitempty"`
-	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
-	TransactionID         string    `json:"transactionId,omitempty"`
-	ProductID             string    `json:"productId,omitempty"`
-	AppAccountToken       string    `json:"appAccountToken,omitempty"`   // the app's own account ID for the customer
-	RequestIdentifier     string    `json:"requestIdentifier,omitempty"` // real-time requests
-	UserLocale            string    `json:"userLocale,omitempty"`        // real-time requests
-	SignedDate            time.Time `json:"signedDate,omitzero"`
-	PurchaseDate          time.Time `json:"purchaseDate,omitzero"`
-	ExpiresDate           time.Time `json:"expiresDate,omitzero"`
-	Label                 Label     `json:"label"`
-	Class                 Class     `json:"class,omitempty"`
-	Message               string    `json:"message,omitempty"`
+	Kind                  Kind        `json:"kind"`
+	NotificationUUID      string      `json:"notificationUUID,omitempty"`
+	Type                  string      `json:"notificationType,omitempty"`
+	Subtype               string      `json:"subtype,omitempty"`
+	Environment           Environment `json:"environment,omitempty"`
+	BundleID              string      `json:"bundleId,omitempty"`
+	AppAppleID            int64       `json:"appAppleId,omitempty"`
+	OriginalTransactionID string      `json:"originalTransactionId,omitempty"`
+	TransactionID         string      `json:"transactionId,omitempty"`
+	ProductID             string      `json:"productId,omitempty"`
+	AppAccountToken       string      `json:"appAccountToken,omitempty"`   // the app's own account ID for the customer
+	RequestIdentifier     string      `json:"requestIdentifier,omitempty"` // real-time requests
+	UserLocale            string      `json:"userLocale,omitempty"`        // real-time requests
+	SignedDate            time.Time   `json:"signedDate,omitzero"`
+	PurchaseDate          time.Time   `json:"purchaseDate,omitzero"`
+	ExpiresDate           time.Time   `json:"expiresDate,omitzero"`
+	Label                 Label       `json:"label"`
+	Class                 Class       `json:"class,omitempty"`
+	Message               string      `json:"message,omitempty"`
 }

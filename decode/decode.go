@@ -157,11 +157,11 @@ func (v *Verifier) decodeV1(d *Decoded, body []byte) {
 }
 
 // v1Environment maps V1's "PROD" to the V2 spelling.
-func v1Environment(e string) string {
+func v1Environment(e string) Environment {
 	if e == "PROD" {
 		return EnvProduction
 	}
-	return e
+	return Environment(e)
 }
 
 // decodeJWS decodes one compact JWS into d. want is the kind the context implies (a nested field
@@ -264,7 +264,7 @@ const notAnAppStoreObject = "the JWS payload is not an App Store object: it has 
 type payloadFacts struct {
 	date      time.Time // the payload's own signing date
 	dateField string    // its name, for messages
-	env       string
+	env       Environment
 	hint      time.Time // a nested object's signing date, when the payload's own is missing
 	hintOf    string
 }
@@ -485,7 +485,7 @@ func (v *Verifier) decodeNested(d *Decoded, n *Notification) {
 // notificationIdentity is the environment and app of the first of data, summary,
 // externalPurchaseToken and appData present, the order Apple's libraries use; ok is false when
 // there is none of them.
-func notificationIdentity(n *Notification) (env, bundleID string, appAppleID int64, ok bool) {
+func notificationIdentity(n *Notification) (env Environment, bundleID string, appAppleID int64, ok bool) {
 	switch {
 	case n.Data != nil:
 		return n.Data.Environment, n.Data.BundleID, n.Data.AppAppleID, true
@@ -503,7 +503,7 @@ func notificationIdentity(n *Notification) (env, bundleID string, appAppleID int
 // checkIdentity applies §3.5 after a good signature: identity first, then environment. Data that
 // claims the Xcode environment under an App Store or test chain is rejected even when no
 // environment was asked for: the App Store never signs Xcode data.
-func (v *Verifier) checkIdentity(d *Decoded, env string, label Label) (Verification, bool) {
+func (v *Verifier) checkIdentity(d *Decoded, env Environment, label Label) (Verification, bool) {
 	var (
 		bundle     string
 		appID      int64

@@ -4,7 +4,7 @@ import "testing"
 
 // Every command reads environments through these two parsers, so they accept the same words.
 func TestParseEnvironment(t *testing.T) {
-	for in, want := range map[string]string{
+	for in, want := range map[string]Environment{
 		"sandbox": EnvSandbox, " SBX ": EnvSandbox, "sb": EnvSandbox, "Production": EnvProduction,
 		"prod": EnvProduction, "PROD": EnvProduction, "xcode": EnvXcode, "local": EnvLocalTesting,
 	} {
@@ -17,7 +17,7 @@ func TestParseEnvironment(t *testing.T) {
 			t.Errorf("ParseEnvironment(%q) = %q, want refused", in, got)
 		}
 	}
-	for in, want := range map[string]string{"prod": EnvProduction, "Sandbox": EnvSandbox} {
+	for in, want := range map[string]Environment{"prod": EnvProduction, "Sandbox": EnvSandbox} {
 		if got, ok := ParseServerEnvironment(in); !ok || got != want {
 			t.Errorf("ParseServerEnvironment(%q) = %q, %v; want %q", in, got, ok, want)
 		}

@@ -237,7 +237,7 @@ func FuzzSignedPayload(f *testing.F) {
 		}
 		if n.Data != nil {
 			check(data, "bundleId", n.Data.BundleID)
-			check(data, "environment", n.Data.Environment)
+			check(data, "environment", string(n.Data.Environment))
 		}
 	})
 }

@@ -183,7 +183,7 @@ func TestTypedPayloads(t *testing.T) {
 	if at.AppAppleID == 0 || at.BundleID == "" || at.ReceiptType == "" {
 		t.Errorf("app transaction %+v", at)
 	}
-	for file, want := range map[string]string{
+	for file, want := range map[string]decode.Environment{
 		"signedExternalPurchaseTokenNotification.json":        decode.EnvProduction,
 		"signedExternalPurchaseTokenSandboxNotification.json": decode.EnvSandbox,
 	} {

@@ -293,7 +293,7 @@ func TestOtherNotificationShapes(t *testing.T) {
 	cases := []struct {
 		name    string
 		payload string
-		env     string
+		env     decode.Environment
 		class   decode.Class
 	}{
 		{"sandbox token", `{"notificationType":"EXTERNAL_PURCHASE_TOKEN","subtype":"UNREPORTED","externalPurchaseToken":{"externalPurchaseId":"SANDBOX_b2158121","bundleId":"com.example","appAppleId":42,"tokenCreationDate":1698148900000},"signedDate":1759302518000}`, "Sandbox", ""},

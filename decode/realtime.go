@@ -17,13 +17,13 @@ const kindEndpoint Kind = "notification|realtime-request"
 
 // RealtimeRequest is the payload of a real-time request, Apple's DecodedRealtimeRequestBody.
 type RealtimeRequest struct {
-	OriginalTransactionID string `json:"originalTransactionId,omitempty"`
-	AppAppleID            int64  `json:"appAppleId,omitempty"`
-	ProductID             string `json:"productId,omitempty"`
-	UserLocale            string `json:"userLocale,omitempty"`
-	RequestIdentifier     string `json:"requestIdentifier,omitempty"`
-	SignedDate            Millis `json:"signedDate,omitempty"`
-	Environment           string `json:"environment,omitempty"`
+	OriginalTransactionID string      `json:"originalTransactionId,omitempty"`
+	AppAppleID            int64       `json:"appAppleId,omitempty"`
+	ProductID             string      `json:"productId,omitempty"`
+	UserLocale            string      `json:"userLocale,omitempty"`
+	RequestIdentifier     string      `json:"requestIdentifier,omitempty"`
+	SignedDate            Millis      `json:"signedDate,omitempty"`
+	Environment           Environment `json:"environment,omitempty"`
 }
 
 var realtimeRequestSchema = schemaOf(reflect.TypeFor[RealtimeRequest]())

@@ -152,26 +152,42 @@ func (s Subtype) Known() bool {
 	return false
 }
 
+// Environment is where a payload comes from, spelled as Apple spells it. JSON reads and writes it
+// as the plain string; a payload may carry a value this version does not know.
+type Environment string
+
 // Environment values. Apple sends Sandbox and Production; StoreKit Testing sends Xcode, Apple's
 // library tests LocalTesting.
 const (
-	EnvSandbox      = "Sandbox"
-	EnvProduction   = "Production"
-	EnvXcode        = "Xcode"
-	EnvLocalTesting = "LocalTesting"
+	EnvSandbox      Environment = "Sandbox"
+	EnvProduction   Environment = "Production"
+	EnvXcode        Environment = "Xcode"
+	EnvLocalTesting Environment = "LocalTesting"
 )
 
 // Environments are the environment values, in the order messages list them. Each call returns
 // a new slice the caller may change.
-func Environments() []string {
-	return []string{EnvSandbox, EnvProduction, EnvXcode, EnvLocalTesting}
+func Environments() []Environment {
+	return []Environment{EnvSandbox, EnvProduction, EnvXcode, EnvLocalTesting}
+}
+
+// EnvironmentList is Environments joined with sep, for messages and help.
+func EnvironmentList(sep string) string {
+	var b strings.Builder
+	for i, e := range Environments() {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(string(e))
+	}
+	return b.String()
 }
 
 // ParseEnvironment reads an environment as people type it (any case; sandbox, sbx, sb;
 // production, prod, and V1's PROD; xcode; localtesting, local) and returns Apple's spelling. Every
 // command, filter and forwarding rule reads environments through it, so they accept the same
 // words.
-func ParseEnvironment(s string) (string, bool) {
+func ParseEnvironment(s string) (Environment, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "sandbox", "sbx", "sb":
 		return EnvSandbox, true
@@ -188,13 +204,16 @@ func ParseEnvironment(s string) (string, bool) {
 // ParseServerEnvironment is ParseEnvironment limited to the environments of Apple's servers,
 // Sandbox and Production: the ones Apple delivers from and its APIs answer for (Xcode and
 // LocalTesting data never leaves the developer's machine).
-func ParseServerEnvironment(s string) (string, bool) {
+func ParseServerEnvironment(s string) (Environment, bool) {
 	env, ok := ParseEnvironment(s)
-	if !ok || (env != EnvSandbox && env != EnvProduction) {
+	if !ok || !env.Server() {
 		return "", false
 	}
 	return env, true
 }
+
+// Server reports whether e is an environment of Apple's servers (Sandbox or Production).
+func (e Environment) Server() bool { return e == EnvSandbox || e == EnvProduction }
 
 // Notification is the V2 responseBodyV2DecodedPayload. Exactly one of Data, Summary,
 // ExternalPurchaseToken and AppData is present.
@@ -221,26 +240,26 @@ const (
 
 // Data is the notification's data object.
 type Data struct {
-	AppAppleID               int64  `json:"appAppleId,omitempty"`
-	BundleID                 string `json:"bundleId,omitempty"`
-	BundleVersion            string `json:"bundleVersion,omitempty"`
-	Environment              string `json:"environment,omitempty"`
-	SignedTransactionInfo    string `json:"signedTransactionInfo,omitempty"`
-	SignedRenewalInfo        string `json:"signedRenewalInfo,omitempty"`
-	Status                   int    `json:"status,omitempty"`
-	ConsumptionRequestReason string `json:"consumptionRequestReason,omitempty"`
+	AppAppleID               int64       `json:"appAppleId,omitempty"`
+	BundleID                 string      `json:"bundleId,omitempty"`
+	BundleVersion            string      `json:"bundleVersion,omitempty"`
+	Environment              Environment `json:"environment,omitempty"`
+	SignedTransactionInfo    string      `json:"signedTransactionInfo,omitempty"`
+	SignedRenewalInfo        string      `json:"signedRenewalInfo,omitempty"`
+	Status                   int         `json:"status,omitempty"`
+	ConsumptionRequestReason string      `json:"consumptionRequestReason,omitempty"`
 }
 
 // RenewalExtensionSummary is the notification's summary object (RENEWAL_EXTENSION / SUMMARY).
 type RenewalExtensionSummary struct {
-	Environment            string   `json:"environment,omitempty"`
-	AppAppleID             int64    `json:"appAppleId,omitempty"`
-	BundleID               string   `json:"bundleId,omitempty"`
-	ProductID              string   `json:"productId,omitempty"`
-	RequestIdentifier      string   `json:"requestIdentifier,omitempty"`
-	StorefrontCountryCodes []string `json:"storefrontCountryCodes,omitempty"`
-	SucceededCount         int64    `json:"succeededCount,omitempty"`
-	FailedCount            int64    `json:"failedCount,omitempty"`
+	Environment            Environment `json:"environment,omitempty"`
+	AppAppleID             int64       `json:"appAppleId,omitempty"`
+	BundleID               string      `json:"bundleId,omitempty"`
+	ProductID              string      `json:"productId,omitempty"`
+	RequestIdentifier      string      `json:"requestIdentifier,omitempty"`
+	StorefrontCountryCodes []string    `json:"storefrontCountryCodes,omitempty"`
+	SucceededCount         int64       `json:"succeededCount,omitempty"`
+	FailedCount            int64       `json:"failedCount,omitempty"`
 }
 
 // ExternalPurchaseToken is the notification's externalPurchaseToken object.
@@ -255,7 +274,7 @@ type ExternalPurchaseToken struct {
 
 // Environment derives the token's environment: the SANDBOX prefix of externalPurchaseId is the
 // only signal Apple gives.
-func (t *ExternalPurchaseToken) Environment() string {
+func (t *ExternalPurchaseToken) Environment() Environment {
 	if len(t.ExternalPurchaseID) >= 7 && t.ExternalPurchaseID[:7] == "SANDBOX" {
 		return EnvSandbox
 	}
@@ -264,10 +283,10 @@ func (t *ExternalPurchaseToken) Environment() string {
 
 // AppData is the notification's appData object (RESCIND_CONSENT).
 type AppData struct {
-	AppAppleID               int64  `json:"appAppleId,omitempty"`
-	BundleID                 string `json:"bundleId,omitempty"`
-	Environment              string `json:"environment,omitempty"`
-	SignedAppTransactionInfo string `json:"signedAppTransactionInfo,omitempty"`
+	AppAppleID               int64       `json:"appAppleId,omitempty"`
+	BundleID                 string      `json:"bundleId,omitempty"`
+	Environment              Environment `json:"environment,omitempty"`
+	SignedAppTransactionInfo string      `json:"signedAppTransactionInfo,omitempty"`
 }
 
 // Transaction is the payload of a signedTransactionInfo (JWSTransactionDecodedPayload).
@@ -291,7 +310,7 @@ type Transaction struct {
 	IsUpgraded                    bool                  `json:"isUpgraded,omitempty"`
 	OfferType                     int                   `json:"offerType,omitempty"` // 1 introductory, 2 promotional, 3 offer code, 4 win-back
 	OfferIdentifier               string                `json:"offerIdentifier,omitempty"`
-	Environment                   string                `json:"environment,omitempty"`
+	Environment                   Environment           `json:"environment,omitempty"`
 	Storefront                    string                `json:"storefront,omitempty"`
 	StorefrontID                  string                `json:"storefrontId,omitempty"`
 	TransactionReason             string                `json:"transactionReason,omitempty"` // PURCHASE, RENEWAL
@@ -392,7 +411,7 @@ type RenewalInfo struct {
 	OfferType                   int                    `json:"offerType,omitempty"`
 	OfferIdentifier             string                 `json:"offerIdentifier,omitempty"`
 	SignedDate                  Millis                 `json:"signedDate,omitempty"`
-	Environment                 string                 `json:"environment,omitempty"`
+	Environment                 Environment            `json:"environment,omitempty"`
 	RecentSubscriptionStartDate Millis                 `json:"recentSubscriptionStartDate,omitempty"`
 	RenewalDate                 Millis                 `json:"renewalDate,omitempty"`
 	Currency                    string                 `json:"currency,omitempty"`
@@ -409,19 +428,19 @@ type RenewalInfo struct {
 
 // AppTransaction is the payload of a signedAppTransactionInfo.
 type AppTransaction struct {
-	ReceiptType                string `json:"receiptType,omitempty"` // the environment
-	AppAppleID                 int64  `json:"appAppleId,omitempty"`
-	BundleID                   string `json:"bundleId,omitempty"`
-	ApplicationVersion         string `json:"applicationVersion,omitempty"`
-	VersionExternalIdentifier  int64  `json:"versionExternalIdentifier,omitempty"`
-	ReceiptCreationDate        Millis `json:"receiptCreationDate,omitempty"`
-	OriginalPurchaseDate       Millis `json:"originalPurchaseDate,omitempty"`
-	OriginalApplicationVersion string `json:"originalApplicationVersion,omitempty"`
-	DeviceVerification         string `json:"deviceVerification,omitempty"`
-	DeviceVerificationNonce    string `json:"deviceVerificationNonce,omitempty"`
-	PreorderDate               Millis `json:"preorderDate,omitempty"`
-	AppTransactionID           string `json:"appTransactionId,omitempty"`
-	OriginalPlatform           string `json:"originalPlatform,omitempty"`
+	ReceiptType                Environment `json:"receiptType,omitempty"` // the environment
+	AppAppleID                 int64       `json:"appAppleId,omitempty"`
+	BundleID                   string      `json:"bundleId,omitempty"`
+	ApplicationVersion         string      `json:"applicationVersion,omitempty"`
+	VersionExternalIdentifier  int64       `json:"versionExternalIdentifier,omitempty"`
+	ReceiptCreationDate        Millis      `json:"receiptCreationDate,omitempty"`
+	OriginalPurchaseDate       Millis      `json:"originalPurchaseDate,omitempty"`
+	OriginalApplicationVersion string      `json:"originalApplicationVersion,omitempty"`
+	DeviceVerification         string      `json:"deviceVerification,omitempty"`
+	DeviceVerificationNonce    string      `json:"deviceVerificationNonce,omitempty"`
+	PreorderDate               Millis      `json:"preorderDate,omitempty"`
+	AppTransactionID           string      `json:"appTransactionId,omitempty"`
+	OriginalPlatform           string      `json:"originalPlatform,omitempty"`
 }
 
 // NotificationV1 is a legacy version 1 notification body (unsigned, snake_case keys).

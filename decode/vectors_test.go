@@ -21,40 +21,40 @@ func clock() time.Time { return fixedNow }
 
 // realVector is one entry of real/index.json.
 type realVector struct {
-	Kind             string  `json:"kind"`
-	File             string  `json:"file"`
-	NotificationType *string `json:"notificationType"`
-	Subtype          *string `json:"subtype"`
-	NotificationUUID string  `json:"notificationUUID"`
-	Environment      string  `json:"environment"`
-	BundleID         string  `json:"bundleId"`
-	AppAppleID       *int64  `json:"appAppleId"`
-	Status           *int    `json:"status"`
-	SignedDate       *int64  `json:"signedDate"`
-	EffectiveTimeMS  int64   `json:"effective_time_ms"`
-	LeafSerial       string  `json:"leaf_serial"`
-	LeafNotAfter     string  `json:"leaf_not_after"`
-	TransactionID    string  `json:"transactionId"`
-	OrigTxID         string  `json:"originalTransactionId"`
-	ProductID        string  `json:"productId"`
-	AutoRenewStatus  *int    `json:"autoRenewStatus"`
-	HasTx            bool    `json:"hasSignedTransactionInfo"`
-	HasRenewal       bool    `json:"hasSignedRenewalInfo"`
+	Kind             string             `json:"kind"`
+	File             string             `json:"file"`
+	NotificationType *string            `json:"notificationType"`
+	Subtype          *string            `json:"subtype"`
+	NotificationUUID string             `json:"notificationUUID"`
+	Environment      decode.Environment `json:"environment"`
+	BundleID         string             `json:"bundleId"`
+	AppAppleID       *int64             `json:"appAppleId"`
+	Status           *int               `json:"status"`
+	SignedDate       *int64             `json:"signedDate"`
+	EffectiveTimeMS  int64              `json:"effective_time_ms"`
+	LeafSerial       string             `json:"leaf_serial"`
+	LeafNotAfter     string             `json:"leaf_not_after"`
+	TransactionID    string             `json:"transactionId"`
+	OrigTxID         string             `json:"originalTransactionId"`
+	ProductID        string             `json:"productId"`
+	AutoRenewStatus  *int               `json:"autoRenewStatus"`
+	HasTx            bool               `json:"hasSignedTransactionInfo"`
+	HasRenewal       bool               `json:"hasSignedRenewalInfo"`
 	TxSummary        *struct {
-		TransactionID         string `json:"transactionId"`
-		OriginalTransactionID string `json:"originalTransactionId"`
-		ProductID             string `json:"productId"`
-		Type                  string `json:"type"`
-		Environment           string `json:"environment"`
-		BundleID              string `json:"bundleId"`
-		SignedDate            int64  `json:"signedDate"`
+		TransactionID         string             `json:"transactionId"`
+		OriginalTransactionID string             `json:"originalTransactionId"`
+		ProductID             string             `json:"productId"`
+		Type                  string             `json:"type"`
+		Environment           decode.Environment `json:"environment"`
+		BundleID              string             `json:"bundleId"`
+		SignedDate            int64              `json:"signedDate"`
 	} `json:"signedTransactionInfo_summary"`
 	RenewalSummary *struct {
-		OriginalTransactionID string `json:"originalTransactionId"`
-		ProductID             string `json:"productId"`
-		AutoRenewStatus       *int   `json:"autoRenewStatus"`
-		Environment           string `json:"environment"`
-		SignedDate            int64  `json:"signedDate"`
+		OriginalTransactionID string             `json:"originalTransactionId"`
+		ProductID             string             `json:"productId"`
+		AutoRenewStatus       *int               `json:"autoRenewStatus"`
+		Environment           decode.Environment `json:"environment"`
+		SignedDate            int64              `json:"signedDate"`
 	} `json:"signedRenewalInfo_summary"`
 }
 
@@ -287,7 +287,7 @@ func TestAppleMockVectors(t *testing.T) {
 		{"signed/missingX5CHeaderClaim.jws", decode.Options{Environment: "Sandbox", BundleID: "com.example"}, decode.LabelInvalid, decode.ClassChain, decode.KindNotification, "no x5c"},
 	}
 	for _, c := range cases {
-		t.Run(c.file+"/"+c.opts.Environment+"/"+c.opts.BundleID, func(t *testing.T) {
+		t.Run(c.file+"/"+string(c.opts.Environment)+"/"+c.opts.BundleID, func(t *testing.T) {
 			c.opts.ExtraRoots, c.opts.Clock = roots, clock
 			d := decode.NewVerifier(c.opts).Decode(readVector(t, "apple-lib-mock/"+c.file))
 			ver := d.Verification

@@ -248,7 +248,7 @@ func (v *Verifier) effectiveTime(payloadDate time.Time, dateField string, hint t
 // isXcode reports whether j is StoreKit Testing in Xcode data: Xcode's key id, one self-signed
 // certificate, and the Xcode environment in the payload. Only such data is labelled
 // unsigned-xcode; anything else is verified as App Store data.
-func isXcode(j *jws, env string) bool {
+func isXcode(j *jws, env Environment) bool {
 	if j.kid != xcodeKeyID || len(j.x5c) != 1 || env != EnvXcode {
 		return false
 	}

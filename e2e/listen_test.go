@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -237,7 +238,7 @@ func TestListenStoresEveryRealVector(t *testing.T) {
 			t.Errorf("%s: stored as %s/%s, want %s/%s", v.File, c.Type, c.Subtype, v.Type, v.Subtype)
 		}
 		// Vector 02 has no signedDate: it is checked at the current time and its leaf has expired.
-		want := "verified"
+		want := decode.LabelVerified
 		if strings.HasPrefix(v.File, "02-") {
 			want = "invalid"
 		}
@@ -561,7 +562,7 @@ func TestListenLegacyIdentityAndDuplicates(t *testing.T) {
 	}
 	for i, w := range wants {
 		c := caps[len(caps)-1-i]
-		if c.Trust != w.trust || c.TrustClass != w.class || !strings.Contains(c.IdentityMismatch, w.mismatch) {
+		if string(c.Trust) != w.trust || string(c.TrustClass) != w.class || !strings.Contains(c.IdentityMismatch, w.mismatch) {
 			t.Errorf("capture %d: %s/%s %q, want %s/%s %q", c.ID, c.Trust, c.TrustClass, c.IdentityMismatch, w.trust, w.class, w.mismatch)
 		}
 		if c.Trust == "verified" {

@@ -133,7 +133,7 @@ func TestPublishConsumeFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.BundleID != "com.example.a" || c.Trust != string(decode.LabelSimulated) || !bytes.Equal(full.Body, bodies[c.HubOrigin]) {
+		if c.BundleID != "com.example.a" || c.Trust != decode.LabelSimulated || !bytes.Equal(full.Body, bodies[c.HubOrigin]) {
 			t.Fatalf("capture %+v: bundle, label or body differ", c)
 		}
 	}

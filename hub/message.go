@@ -57,7 +57,7 @@ func Encode(hubID string, c *store.Capture) (*nats.Msg, error) {
 	}
 	summary, err := json.Marshal(struct {
 		Type, Subtype, Environment, BundleID, Trust string
-	}{c.Type, c.Subtype, c.Environment, c.BundleID, c.Trust})
+	}{c.Type, c.Subtype, string(c.Environment), c.BundleID, string(c.Trust)})
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func TestPostIsStoredByteForByteBeforeAnswer(t *testing.T) {
 	if c.Path != "/any/path/../x" {
 		t.Errorf("path %q: the receiver must keep the path as sent", c.Path)
 	}
-	if c.Trust != string(decode.LabelInvalid) || c.TrustClass != string(decode.ClassFormat) {
+	if c.Trust != decode.LabelInvalid || c.TrustClass != decode.ClassFormat {
 		t.Errorf("garbage labelled %s/%s, want invalid/format", c.Trust, c.TrustClass)
 	}
 	if rec.Header().Get("X-S2S-Capture-Id") != "1" {

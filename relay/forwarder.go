@@ -149,8 +149,8 @@ func (f *Forwarder) Close() error {
 }
 
 // Forwardable reports whether captures with this trust label are forwarded by default.
-func Forwardable(trust string) bool {
-	return trust == string(decode.LabelVerified) || trust == string(decode.LabelSimulated)
+func Forwardable(trust decode.Label) bool {
+	return trust == decode.LabelVerified || trust == decode.LabelSimulated
 }
 
 // Targets are the forward targets, in flag order.
@@ -205,7 +205,7 @@ func (f *Forwarder) Replay(ctx context.Context, c *store.Capture) error {
 	targets := f.targetsFor(c)
 	if len(targets) == 0 {
 		return fmt.Errorf("no --forward-to target takes capture %d (%s %s); check the targets' env= and type= rules",
-			c.ID, orDash(c.Environment), orDash(c.Type))
+			c.ID, orDash(string(c.Environment)), orDash(c.Type))
 	}
 	skipAccepted := false
 	if ds, err := f.cfg.Store.Deliveries(ctx, c.ID); err == nil {
@@ -285,12 +285,12 @@ func (f *Forwarder) skip(c *store.Capture) string {
 	if f.cfg.ForwardInvalid || Forwardable(c.Trust) {
 		return ""
 	}
-	label := c.Trust
+	label := string(c.Trust)
 	if label == "" {
 		label = "unlabelled"
 	}
 	if c.TrustClass != "" {
-		label += " (" + c.TrustClass + ")"
+		label += " (" + string(c.TrustClass) + ")"
 	}
 	return fmt.Sprintf("not forwarded: capture %d is %s; only verified and simulated notifications are forwarded unless listen runs with --forward-invalid", c.ID, label)
 }
@@ -570,7 +570,7 @@ func (f *Forwarder) explain(c *store.Capture, res Outcome, target string, kind a
 		if res.Err == nil {
 			code = res.Status
 		}
-		if c.Environment == "Production" {
+		if c.Environment == decode.EnvProduction {
 			parts = append(parts, fmt.Sprintf("answered Apple %d, so Apple sends it again in an hour", code))
 		} else {
 			parts = append(parts, fmt.Sprintf("answered Apple %d (Apple retries only in Production)", code))

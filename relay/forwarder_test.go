@@ -246,7 +246,7 @@ func sorted(s []string) []string {
 
 func TestTrustFilter(t *testing.T) {
 	tests := []struct {
-		trust          string
+		trust          decode.Label
 		forwardInvalid bool
 		forwarded      bool
 	}{

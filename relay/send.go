@@ -116,8 +116,8 @@ func NewClientTrusting(roots *x509.CertPool) *http.Client {
 
 // Meta is what the identifying headers say about a request.
 type Meta struct {
-	Trust   string // X-S2S-Trust; the capture's own label when empty
-	Attempt int    // X-S2S-Attempt, from 1
+	Trust   decode.Label // X-S2S-Trust; the capture's own label when empty
+	Attempt int          // X-S2S-Attempt, from 1
 	Replay  bool
 }
 
@@ -159,7 +159,7 @@ func Request(ctx context.Context, c *store.Capture, body []byte, target string, 
 		trust = c.Trust
 	}
 	if trust != "" {
-		req.Header.Set(HeaderTrust, trust)
+		req.Header.Set(HeaderTrust, string(trust))
 	}
 	if m.Attempt > 0 {
 		req.Header.Set(HeaderAttempt, strconv.Itoa(m.Attempt))

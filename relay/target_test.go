@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -55,24 +56,24 @@ func TestParseTarget(t *testing.T) {
 	tests := []struct {
 		spec  string
 		url   string
-		envs  []string
+		envs  []decode.Environment
 		types []string
 		err   string
 	}{
 		{spec: "3000", url: "http://localhost:3000"},
 		{spec: "http://localhost:3000/apple?env=Sandbox&type=REFUND", url: "http://localhost:3000/apple?env=Sandbox&type=REFUND"},
-		{spec: "env=Sandbox=>3000", url: "http://localhost:3000", envs: []string{"Sandbox"}},
-		{spec: "env=sandbox,PRODUCTION => :3001/x", url: "http://localhost:3001/x", envs: []string{"Sandbox", "Production"}},
+		{spec: "env=Sandbox=>3000", url: "http://localhost:3000", envs: []decode.Environment{"Sandbox"}},
+		{spec: "env=sandbox,PRODUCTION => :3001/x", url: "http://localhost:3001/x", envs: []decode.Environment{"Sandbox", "Production"}},
 		{spec: "type=REFUND|DID_RENEW;env=Production=>https://h.example/a?b=c", url: "https://h.example/a?b=c",
-			envs: []string{"Production"}, types: []string{"REFUND", "DID_RENEW"}},
+			envs: []decode.Environment{"Production"}, types: []string{"REFUND", "DID_RENEW"}},
 		{spec: "type=subscribed/resubscribe=>3000", url: "http://localhost:3000", types: []string{"SUBSCRIBED/RESUBSCRIBE"}},
 		{spec: " ; type=TEST ; =>3000", url: "http://localhost:3000", types: []string{"TEST"}},
 		{spec: "=>3000", err: "empty rules"},
 		{spec: "env=Staging=>3000", err: "unknown environment"},
 		{spec: "colour=red=>3000", err: `unknown filter key "colour"; the keys are type, subtype, env`},
 		// The one filter grammar: a repeated key is an alternative, as in the TUI and captures.
-		{spec: "env=Sandbox;env=Production=>3000", url: "http://localhost:3000", envs: []string{"Sandbox", "Production"}},
-		{spec: "type:REFUND env:prod=>3000", url: "http://localhost:3000", envs: []string{"Production"}, types: []string{"REFUND"}},
+		{spec: "env=Sandbox;env=Production=>3000", url: "http://localhost:3000", envs: []decode.Environment{"Sandbox", "Production"}},
+		{spec: "type:REFUND env:prod=>3000", url: "http://localhost:3000", envs: []decode.Environment{"Production"}, types: []string{"REFUND"}},
 		{spec: "type==>3000", err: "needs a value"},
 		{spec: "type=REFUND DID_RENEW=>3000", err: `"DID_RENEW" is not a rule`},
 		{spec: "env Sandbox=>3000", err: "is not a rule"},

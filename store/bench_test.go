@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/benchgen"
 )
 
@@ -75,7 +76,7 @@ func BenchmarkList(b *testing.B) {
 	}{
 		{"newest-page", Filter{Limit: 50}},
 		{"page-at-id-50000", Filter{Limit: 50, BeforeID: 50_000}},
-		{"type+env-page", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}, Limit: 50}},
+		{"type+env-page", Filter{Types: []string{"DID_RENEW"}, Environments: []decode.Environment{"Sandbox"}, Limit: 50}},
 		{"rare-otid-page", Filter{OriginalTransactionIDs: []string{"20000000000042"}, Limit: 50}},
 		{"text-page", Filter{Text: "yearly", Limit: 50}},
 		{"last-hour-page", Filter{Since: time.Now().Add(-time.Hour), Limit: 50}},
@@ -102,8 +103,8 @@ func BenchmarkCount(b *testing.B) {
 		f    Filter
 	}{
 		{"all", Filter{}},
-		{"type+env", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}}},
-		{"trust", Filter{Trusts: []string{"invalid"}}},
+		{"type+env", Filter{Types: []string{"DID_RENEW"}, Environments: []decode.Environment{"Sandbox"}}},
+		{"trust", Filter{Trusts: []decode.Label{"invalid"}}},
 		{"text", Filter{Text: "BILLING"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -84,9 +84,9 @@ func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup i
 	}
 	res, err := s.exec(tx, qInsertCapture,
 		nanos(c.ReceivedAt), c.Method, c.Path, c.Query, headers, c.RemoteAddr, c.SourceIP, c.AppleRange, len(c.Body),
-		c.NotificationUUID, c.Type, c.Subtype, c.Environment, c.BundleID, c.AppAppleID,
+		c.NotificationUUID, c.Type, c.Subtype, string(c.Environment), c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
-		c.Trust, c.TrustClass, c.TrustMessage, c.IdentityMismatch, nullID(dup),
+		string(c.Trust), string(c.TrustClass), c.TrustMessage, c.IdentityMismatch, nullID(dup),
 		c.ResponseStatus, int64(c.Latency), c.Kind, c.HubPending, c.HubOrigin, c.AppAccountToken)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: insert capture: %w", err)

@@ -20,8 +20,8 @@ import (
 type Filter struct {
 	Types                  []string // "TYPE" or "TYPE/SUBTYPE", upper case
 	Subtypes               []string // upper case
-	Environments           []string // Apple's spelling: decode.Environments
-	Trusts                 []string // decode labels
+	Environments           []decode.Environment
+	Trusts                 []decode.Label
 	BundleIDs              []string // exact
 	Products               []string // part of the product ID, any case
 	OriginalTransactionIDs []string // exact
@@ -46,7 +46,7 @@ var filterKeys = []struct {
 }{
 	{"type", []string{"t"}, "a notificationType such as DID_RENEW, or TYPE/SUBTYPE such as SUBSCRIBED/RESUBSCRIBE"},
 	{"subtype", []string{"sub", "s"}, "a subtype such as VOLUNTARY"},
-	{"env", []string{"environment", "e"}, strings.Join(decode.Environments(), ", ")},
+	{"env", []string{"environment", "e"}, decode.EnvironmentList(", ")},
 	{"trust", []string{"label"}, strings.Join(TrustLabels(), ", ")},
 	{"product", []string{"p"}, "a product ID or part of one"},
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
@@ -176,63 +176,65 @@ func (f *Filter) addValue(name, v string) error {
 	bad := func(why string) error {
 		return &FilterError{Key: name, Value: v, Why: why, Valid: keyValues(name)}
 	}
-	add := func(list *[]string, v string) {
-		if !slices.Contains(*list, v) {
-			*list = append(*list, v)
-		}
-	}
 	switch name {
 	case "type":
 		typ, sub, hasSub := strings.Cut(v, "/")
 		if !validName(typ) || hasSub && !validName(sub) {
 			return bad("not a notificationType")
 		}
-		add(&f.Types, strings.ToUpper(v))
+		addOnce(&f.Types, strings.ToUpper(v))
 	case "subtype":
 		if !validName(v) {
 			return bad("not a subtype")
 		}
-		add(&f.Subtypes, strings.ToUpper(v))
+		addOnce(&f.Subtypes, strings.ToUpper(v))
 	case "env":
 		env, ok := decode.ParseEnvironment(v)
 		if !ok {
 			return bad("unknown environment")
 		}
-		add(&f.Environments, env)
+		addOnce(&f.Environments, env)
 	case "trust":
 		label, ok := ParseTrust(v)
 		if !ok {
 			return bad("unknown trust label")
 		}
-		add(&f.Trusts, label)
+		addOnce(&f.Trusts, label)
 	case "product":
-		add(&f.Products, v)
+		addOnce(&f.Products, v)
 	case "bundle":
-		add(&f.BundleIDs, v)
+		addOnce(&f.BundleIDs, v)
 	case "otid":
-		add(&f.OriginalTransactionIDs, v)
+		addOnce(&f.OriginalTransactionIDs, v)
 	case "uuid":
-		add(&f.NotificationUUIDs, v)
+		addOnce(&f.NotificationUUIDs, v)
 	case "account":
-		add(&f.AccountTokens, strings.ToLower(v))
+		addOnce(&f.AccountTokens, strings.ToLower(v))
 	}
 	return nil
 }
 
+// addOnce appends v to list unless it is there already.
+func addOnce[T comparable](list *[]T, v T) {
+	if !slices.Contains(*list, v) {
+		*list = append(*list, v)
+	}
+}
+
 // ParseTrust reads a trust label as people type it (any case, a trailing ✓ or ✗ as the TUI
 // shows it, and the short forms ok, sim, xcode, unsigned, v1, legacy, bad).
-func ParseTrust(v string) (string, bool) {
+func ParseTrust(v string) (decode.Label, bool) {
 	switch strings.ToLower(strings.TrimRight(strings.TrimSpace(v), "✓✗")) {
 	case "verified", "ok":
-		return string(decode.LabelVerified), true
+		return decode.LabelVerified, true
 	case "simulated", "sim":
-		return string(decode.LabelSimulated), true
+		return decode.LabelSimulated, true
 	case "unsigned-xcode", "xcode", "unsigned":
-		return string(decode.LabelXcode), true
+		return decode.LabelXcode, true
 	case "legacy-v1", "v1", "legacy":
-		return string(decode.LabelLegacyV1), true
+		return decode.LabelLegacyV1, true
 	case "invalid", "bad":
-		return string(decode.LabelInvalid), true
+		return decode.LabelInvalid, true
 	}
 	return "", false
 }
@@ -279,7 +281,7 @@ func (f Filter) String() string {
 		key  string
 		vals []string
 	}{
-		{"type", f.Types}, {"subtype", f.Subtypes}, {"env", f.Environments}, {"trust", f.Trusts},
+		{"type", f.Types}, {"subtype", f.Subtypes}, {"env", asStrings(f.Environments)}, {"trust", asStrings(f.Trusts)},
 		{"product", f.Products}, {"bundle", f.BundleIDs}, {"otid", f.OriginalTransactionIDs},
 		{"uuid", f.NotificationUUIDs}, {"account", f.AccountTokens},
 	} {
@@ -291,6 +293,15 @@ func (f Filter) String() string {
 		parts = append(parts, t)
 	}
 	return strings.Join(parts, " ")
+}
+
+// asStrings is vals as plain strings.
+func asStrings[T ~string](vals []T) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // where renders the filter as a WHERE clause over alias c, with its arguments.
@@ -325,8 +336,8 @@ func (f Filter) where() (string, []any) {
 		return "(c.type = ? AND c.subtype = ?)"
 	})
 	anyOf(f.Subtypes, eq("subtype"))
-	anyOf(f.Environments, eq("environment"))
-	anyOf(f.Trusts, eq("trust"))
+	anyOf(asStrings(f.Environments), eq("environment"))
+	anyOf(asStrings(f.Trusts), eq("trust"))
 	anyOf(f.BundleIDs, eq("bundle_id"))
 	anyOf(f.Products, func(v string) string {
 		args = append(args, "%"+likeEscaper.Replace(v)+"%")
@@ -372,15 +383,17 @@ func (f Filter) where() (string, []any) {
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// oneOf reports whether got is one of vals, or vals is empty (the term is absent).
+func oneOf[T comparable](vals []T, got T) bool { return len(vals) == 0 || slices.Contains(vals, got) }
+
 // Match reports whether f selects c, as where does in SQL, for a capture that is not read back
 // from the store (a live arrival in the TUI, a notification a forwarding rule routes). Keep the
 // two in step.
 func (f Filter) Match(c *Capture) bool {
 	// Exact, as in SQL: bundle IDs are case-sensitive at Apple.
-	in := func(vals []string, got string) bool { return len(vals) == 0 || slices.Contains(vals, got) }
-	if !in(f.Subtypes, c.Subtype) || !in(f.Environments, c.Environment) || !in(f.Trusts, c.Trust) ||
-		!in(f.BundleIDs, c.BundleID) || !in(f.OriginalTransactionIDs, c.OriginalTransactionID) ||
-		!in(f.NotificationUUIDs, c.NotificationUUID) || !in(f.AccountTokens, strings.ToLower(c.AppAccountToken)) {
+	if !oneOf(f.Subtypes, c.Subtype) || !oneOf(f.Environments, c.Environment) || !oneOf(f.Trusts, c.Trust) ||
+		!oneOf(f.BundleIDs, c.BundleID) || !oneOf(f.OriginalTransactionIDs, c.OriginalTransactionID) ||
+		!oneOf(f.NotificationUUIDs, c.NotificationUUID) || !oneOf(f.AccountTokens, strings.ToLower(c.AppAccountToken)) {
 		return false
 	}
 	if len(f.Types) > 0 && !slices.ContainsFunc(f.Types, func(v string) bool {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -14,18 +16,18 @@ func TestParseFilter(t *testing.T) {
 	}{
 		{"", Filter{}},
 		{"type:did_renew", Filter{Types: []string{"DID_RENEW"}}},
-		{"subtype:voluntary env:prod", Filter{Subtypes: []string{"VOLUNTARY"}, Environments: []string{"Production"}}},
-		{"trust:v1 product:com.x.pro", Filter{Trusts: []string{"legacy-v1"}, Products: []string{"com.x.pro"}}},
-		{"trust:verified✓ otid:2000 bundle:com.x", Filter{Trusts: []string{"verified"}, OriginalTransactionIDs: []string{"2000"}, BundleIDs: []string{"com.x"}}},
+		{"subtype:voluntary env:prod", Filter{Subtypes: []string{"VOLUNTARY"}, Environments: []decode.Environment{"Production"}}},
+		{"trust:v1 product:com.x.pro", Filter{Trusts: []decode.Label{"legacy-v1"}, Products: []string{"com.x.pro"}}},
+		{"trust:verified✓ otid:2000 bundle:com.x", Filter{Trusts: []decode.Label{"verified"}, OriginalTransactionIDs: []string{"2000"}, BundleIDs: []string{"com.x"}}},
 		{"2000001034582925", Filter{Text: "2000001034582925"}},
 		{"type:REFUND free text", Filter{Types: []string{"REFUND"}, Text: "free text"}},
 		// Repeated keys and value lists are alternatives; different keys all apply.
 		{"type:REFUND type:DID_RENEW", Filter{Types: []string{"REFUND", "DID_RENEW"}}},
-		{"type:REFUND,did_renew|EXPIRED env:sandbox env:Production", Filter{Types: []string{"REFUND", "DID_RENEW", "EXPIRED"}, Environments: []string{"Sandbox", "Production"}}},
+		{"type:REFUND,did_renew|EXPIRED env:sandbox env:Production", Filter{Types: []string{"REFUND", "DID_RENEW", "EXPIRED"}, Environments: []decode.Environment{"Sandbox", "Production"}}},
 		// TYPE/SUBTYPE, as forwarding rules write it.
 		{"type:subscribed/resubscribe", Filter{Types: []string{"SUBSCRIBED/RESUBSCRIBE"}}},
 		// Forwarding rules' spelling: key=value, ";" between rules.
-		{"type=REFUND;env=Production", Filter{Types: []string{"REFUND"}, Environments: []string{"Production"}}},
+		{"type=REFUND;env=Production", Filter{Types: []string{"REFUND"}, Environments: []decode.Environment{"Production"}}},
 		// Times and URLs are free text, not keys.
 		{"12:30 /apple", Filter{Text: "12:30 /apple"}},
 	} {

@@ -10,19 +10,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // vector is one real notification from testdata/vectors/real with the facts its index records.
 type vector struct {
-	File             string `json:"file"`
-	Kind             string `json:"kind"`
-	NotificationType string `json:"notificationType"`
-	Subtype          string `json:"subtype"`
-	NotificationUUID string `json:"notificationUUID"`
-	Environment      string `json:"environment"`
-	BundleID         string `json:"bundleId"`
-	AppAppleID       int64  `json:"appAppleId"`
-	SignedDate       int64  `json:"signedDate"`
+	File             string             `json:"file"`
+	Kind             string             `json:"kind"`
+	NotificationType string             `json:"notificationType"`
+	Subtype          string             `json:"subtype"`
+	NotificationUUID string             `json:"notificationUUID"`
+	Environment      decode.Environment `json:"environment"`
+	BundleID         string             `json:"bundleId"`
+	AppAppleID       int64              `json:"appAppleId"`
+	SignedDate       int64              `json:"signedDate"`
 
 	body []byte // the HTTP body Apple sends: {"signedPayload":"<jws>"}
 }
@@ -143,14 +145,14 @@ var (
 		{"DID_FAIL_TO_RENEW", "GRACE_PERIOD"}, {"REFUND", ""}, {"CONSUMPTION_REQUEST", ""},
 		{"ONE_TIME_CHARGE", ""}, {"TEST", ""}, {"", ""},
 	}
-	synthTrust = []string{"verified", "verified", "verified", "simulated", "invalid", "legacy-v1"}
+	synthTrust = []decode.Label{"verified", "verified", "verified", "simulated", "invalid", "legacy-v1"}
 )
 
 func synthetic(i int, body []byte, base time.Time) *Capture {
 	t := synthTypes[i%len(synthTypes)]
-	env := "Sandbox"
+	env := decode.EnvSandbox
 	if i%4 == 3 {
-		env = "Production"
+		env = decode.EnvProduction
 	}
 	return &Capture{
 		ReceivedAt:            base.Add(time.Duration(i) * 17 * time.Second),

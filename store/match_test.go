@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // TestMatchAgreesWithWhere: for every filter, the captures Match keeps are exactly those List
@@ -23,7 +25,7 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 		{},
 		{Types: []string{"DID_RENEW"}},
 		{Types: []string{"DID_RENEW"}, Subtypes: []string{"BILLING_RECOVERY"}},
-		{Environments: []string{"Production"}, Trusts: []string{"verified"}},
+		{Environments: []decode.Environment{"Production"}, Trusts: []decode.Label{"verified"}},
 		{BundleIDs: []string{"com.example.app1"}, Products: []string{"com.example.sub.yearly"}},
 		{OriginalTransactionIDs: []string{"20000000000007"}},
 		{NotificationUUIDs: []string{"00000000-0000-4000-8000-000000000012"}},
@@ -34,12 +36,12 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 		{Text: "MONTHLY"},
 		{Text: " weekly "},
 		{Text: "1470168868"},
-		{Text: "notifications", Trusts: []string{"invalid"}},
+		{Text: "notifications", Trusts: []decode.Label{"invalid"}},
 		{Text: "no such thing"},
 		{Types: []string{"DID_RENEW", "EXPIRED"}},
-		{Types: []string{"DID_RENEW/BILLING_RECOVERY", "SUBSCRIBED"}, Environments: []string{"Sandbox", "Production"}},
+		{Types: []string{"DID_RENEW/BILLING_RECOVERY", "SUBSCRIBED"}, Environments: []decode.Environment{"Sandbox", "Production"}},
 		{Products: []string{"YEARLY"}},
-		{Products: []string{"sub.week", "monthly"}, Trusts: []string{"verified", "invalid"}},
+		{Products: []string{"sub.week", "monthly"}, Trusts: []decode.Label{"verified", "invalid"}},
 		{Products: []string{"%"}},
 	} {
 		f.Limit = -1

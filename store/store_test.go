@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 func TestOpenCreatesPrivateFilesAndConfiguresSQLite(t *testing.T) {
@@ -340,8 +342,8 @@ func TestListFiltersAndCount(t *testing.T) {
 		{"all", Filter{}, func(*Capture) bool { return true }},
 		{"type", Filter{Types: []string{"DID_RENEW"}}, func(c *Capture) bool { return c.Type == "DID_RENEW" }},
 		{"type+subtype", Filter{Types: []string{"EXPIRED"}, Subtypes: []string{"VOLUNTARY"}}, func(c *Capture) bool { return c.Type == "EXPIRED" && c.Subtype == "VOLUNTARY" }},
-		{"environment", Filter{Environments: []string{"Production"}}, func(c *Capture) bool { return c.Environment == "Production" }},
-		{"trust", Filter{Trusts: []string{"invalid"}}, func(c *Capture) bool { return c.Trust == "invalid" }},
+		{"environment", Filter{Environments: []decode.Environment{"Production"}}, func(c *Capture) bool { return c.Environment == "Production" }},
+		{"trust", Filter{Trusts: []decode.Label{"invalid"}}, func(c *Capture) bool { return c.Trust == "invalid" }},
 		{"bundle", Filter{BundleIDs: []string{"com.example.app2"}}, func(c *Capture) bool { return c.BundleID == "com.example.app2" }},
 		{"product", Filter{Products: []string{"com.example.sub.yearly"}}, func(c *Capture) bool { return c.ProductID == "com.example.sub.yearly" }},
 		{"original transaction", Filter{OriginalTransactionIDs: []string{"20000000000042"}}, func(c *Capture) bool { return c.OriginalTransactionID == "20000000000042" }},
@@ -352,7 +354,7 @@ func TestListFiltersAndCount(t *testing.T) {
 		{"text in transaction id", Filter{Text: "20000010000123"}, func(c *Capture) bool { return c.TransactionID == "20000010000123" }},
 		{"text wildcard is literal", Filter{Text: "%"}, func(*Capture) bool { return false }},
 		{"text underscore is literal", Filter{Text: "DID_"}, func(c *Capture) bool { return strings.HasPrefix(c.Type, "DID_") }},
-		{"combined", Filter{Types: []string{"DID_RENEW"}, Environments: []string{"Sandbox"}, Trusts: []string{"verified"}}, func(c *Capture) bool {
+		{"combined", Filter{Types: []string{"DID_RENEW"}, Environments: []decode.Environment{"Sandbox"}, Trusts: []decode.Label{"verified"}}, func(c *Capture) bool {
 			return c.Type == "DID_RENEW" && c.Environment == "Sandbox" && c.Trust == "verified"
 		}},
 		{"nothing", Filter{Types: []string{"NO_SUCH"}}, func(*Capture) bool { return false }},
@@ -403,8 +405,8 @@ func TestKeysetPagination(t *testing.T) {
 	}{
 		{"newest first", Filter{Limit: 10}},
 		{"oldest first", Filter{Limit: 10, Ascending: true}},
-		{"filtered newest first", Filter{Limit: 7, Environments: []string{"Sandbox"}}},
-		{"filtered oldest first", Filter{Limit: 7, Trusts: []string{"verified"}, Ascending: true}},
+		{"filtered newest first", Filter{Limit: 7, Environments: []decode.Environment{"Sandbox"}}},
+		{"filtered oldest first", Filter{Limit: 7, Trusts: []decode.Label{"verified"}, Ascending: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			whole := tc.f

@@ -26,22 +26,22 @@ type Capture struct {
 	Body       []byte      `json:"-"`                    // exact bytes; not in list results
 	BodySize   int         `json:"bodySize"`
 
-	NotificationUUID      string    `json:"notificationUUID,omitempty"`
-	Type                  string    `json:"notificationType,omitempty"`
-	Subtype               string    `json:"subtype,omitempty"`
-	Environment           string    `json:"environment,omitempty"`
-	BundleID              string    `json:"bundleId,omitempty"`
-	AppAppleID            int64     `json:"appAppleId,omitempty"`
-	OriginalTransactionID string    `json:"originalTransactionId,omitempty"`
-	TransactionID         string    `json:"transactionId,omitempty"`
-	ProductID             string    `json:"productId,omitempty"`
-	AppAccountToken       string    `json:"appAccountToken,omitempty"`
-	SignedDate            time.Time `json:"signedDate,omitzero"`
-	Trust                 string    `json:"trust"`                // decode.Label
-	TrustClass            string    `json:"trustClass,omitempty"` // decode.Class
-	TrustMessage          string    `json:"trustMessage,omitempty"`
-	IdentityMismatch      string    `json:"identityMismatch,omitempty"` // expected bundle/app/env not met
-	DuplicateOf           int64     `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
+	NotificationUUID      string             `json:"notificationUUID,omitempty"`
+	Type                  string             `json:"notificationType,omitempty"`
+	Subtype               string             `json:"subtype,omitempty"`
+	Environment           decode.Environment `json:"environment,omitempty"`
+	BundleID              string             `json:"bundleId,omitempty"`
+	AppAppleID            int64              `json:"appAppleId,omitempty"`
+	OriginalTransactionID string             `json:"originalTransactionId,omitempty"`
+	TransactionID         string             `json:"transactionId,omitempty"`
+	ProductID             string             `json:"productId,omitempty"`
+	AppAccountToken       string             `json:"appAccountToken,omitempty"`
+	SignedDate            time.Time          `json:"signedDate,omitzero"`
+	Trust                 decode.Label       `json:"trust"`
+	TrustClass            decode.Class       `json:"trustClass,omitempty"`
+	TrustMessage          string             `json:"trustMessage,omitempty"`
+	IdentityMismatch      string             `json:"identityMismatch,omitempty"` // expected bundle/app/env not met
+	DuplicateOf           int64              `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
 
 	ResponseStatus int           `json:"responseStatus,omitempty"` // what s2s answered; 0 until known
 	Latency        time.Duration `json:"-"`                        // receive to answer; JSON: latencyMs
@@ -112,7 +112,7 @@ func (c *Capture) SetSummary(s decode.Summary) {
 	c.ProductID = s.ProductID
 	c.AppAccountToken = s.AppAccountToken
 	c.SignedDate = s.SignedDate
-	c.Trust = string(s.Label)
-	c.TrustClass = string(s.Class)
+	c.Trust = s.Label
+	c.TrustClass = s.Class
 	c.TrustMessage = s.Message
 }

@@ -111,17 +111,17 @@ type LocalOnly struct {
 
 // View is Apple's view of one customer beside this store's.
 type View struct {
-	TransactionID          string               `json:"transactionId"`
-	Environment            appstore.Environment `json:"environment"`
-	BundleID               string               `json:"bundleId"`
-	OriginalTransactionIDs []string             `json:"originalTransactionIds"`
-	HistoryStart           time.Time            `json:"notificationHistoryStart"`
-	HistoryEnd             time.Time            `json:"notificationHistoryEnd"`
-	Statuses               []Status             `json:"statuses"`
-	Transactions           []Transaction        `json:"transactions"`
-	Notifications          []Notification       `json:"notifications"`
-	LocalOnly              []LocalOnly          `json:"localOnly"`
-	Store                  string               `json:"store,omitempty"`
+	TransactionID          string             `json:"transactionId"`
+	Environment            decode.Environment `json:"environment"`
+	BundleID               string             `json:"bundleId"`
+	OriginalTransactionIDs []string           `json:"originalTransactionIds"`
+	HistoryStart           time.Time          `json:"notificationHistoryStart"`
+	HistoryEnd             time.Time          `json:"notificationHistoryEnd"`
+	Statuses               []Status           `json:"statuses"`
+	Transactions           []Transaction      `json:"transactions"`
+	Notifications          []Notification     `json:"notifications"`
+	LocalOnly              []LocalOnly        `json:"localOnly"`
+	Store                  string             `json:"store,omitempty"`
 }
 
 // Options say whose view to fetch and report progress.
@@ -135,10 +135,10 @@ type Options struct {
 
 // Request is the notification history request for the customer: everything Apple keeps in env,
 // ending now. Apple's rules are checked before it is sent.
-func Request(transactionID string, env appstore.Environment, now time.Time) (appstore.NotificationHistoryRequest, error) {
+func Request(transactionID string, env decode.Environment, now time.Time) (appstore.NotificationHistoryRequest, error) {
 	req := appstore.NotificationHistoryRequest{
 		// A minute inside the retention, so the start is not too old by the time Apple reads it.
-		StartDate:     appstore.ToMillis(now.Add(-env.HistoryRetention() + time.Minute)),
+		StartDate:     appstore.ToMillis(now.Add(-appstore.HistoryRetention(env) + time.Minute)),
 		EndDate:       appstore.ToMillis(now),
 		TransactionID: transactionID,
 	}
@@ -335,22 +335,22 @@ func captureSummary(c store.Capture) decode.Summary {
 	return decode.Summary{
 		NotificationUUID: c.NotificationUUID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment,
 		BundleID: c.BundleID, OriginalTransactionID: c.OriginalTransactionID, TransactionID: c.TransactionID,
-		ProductID: c.ProductID, SignedDate: c.SignedDate, Label: decode.Label(c.Trust), Class: decode.Class(c.TrustClass),
+		ProductID: c.ProductID, SignedDate: c.SignedDate, Label: c.Trust, Class: c.TrustClass,
 	}
 }
 
 // localReason says why Apple does not list a capture.
 func localReason(c store.Capture, historyStart time.Time) string {
 	switch {
-	case c.Trust == string(decode.LabelSimulated):
+	case c.Trust == decode.LabelSimulated:
 		return "simulated: signed by a test chain (send-test, a re-signed replay or a stand-in), not sent by Apple"
-	case c.Trust == string(decode.LabelXcode):
+	case c.Trust == decode.LabelXcode:
 		return "StoreKit Testing in Xcode: Apple's servers never sent it"
 	case c.Headers.Get(relay.HeaderReplay) != "":
 		return "replayed by s2s replay"
 	case c.Method == store.MethodImport:
 		return "imported, but not in this notification history"
-	case c.Trust == string(decode.LabelInvalid):
+	case c.Trust == decode.LabelInvalid:
 		return "invalid: not a notification Apple signed"
 	case !c.SignedDate.IsZero() && c.SignedDate.Before(historyStart):
 		return "signed before the oldest history Apple keeps"

@@ -30,7 +30,7 @@ func TestJoinCaptures(t *testing.T) {
 		listed("u-never", appstore.ResultTLSIssue, appstore.ResultTLSIssue),
 		listed("u-replayed", appstore.ResultTimedOut),
 	}}
-	capture := func(id int64, uuid, method, trust string, h http.Header) store.Capture {
+	capture := func(id int64, uuid, method string, trust decode.Label, h http.Header) store.Capture {
 		return store.Capture{ID: id, NotificationUUID: uuid, Method: method, Trust: trust, Headers: h,
 			SignedDate: signed, ReceivedAt: signed.Add(time.Duration(id) * time.Minute), ResponseStatus: 200}
 	}
@@ -81,12 +81,12 @@ func TestJoinIgnoresInvalidUUIDs(t *testing.T) {
 // Apple's rules are checked before any request: the history starts inside what Apple keeps.
 func TestRequest(t *testing.T) {
 	now := time.Now()
-	for _, env := range []appstore.Environment{appstore.Sandbox, appstore.Production} {
+	for _, env := range []decode.Environment{decode.EnvSandbox, decode.EnvProduction} {
 		req, err := Request("2000000000000001", env, now)
 		if err != nil {
 			t.Fatalf("%s: %v", env, err)
 		}
-		if req.StartDate.Time().Before(now.Add(-env.HistoryRetention())) || req.EndDate != appstore.ToMillis(now) || req.NotificationType != "" {
+		if req.StartDate.Time().Before(now.Add(-appstore.HistoryRetention(env))) || req.EndDate != appstore.ToMillis(now) || req.NotificationType != "" {
 			t.Errorf("%s: %+v", env, req)
 		}
 	}

@@ -213,7 +213,7 @@ func (m *Model) mergeApple() {
 			continue
 		}
 		c := store.Capture{NotificationUUID: s.NotificationUUID, Type: s.Type, Subtype: s.Subtype, SignedDate: s.SignedDate,
-			Trust: string(s.Label), OriginalTransactionID: s.OriginalTransactionID, ProductID: s.ProductID}
+			Trust: s.Label, OriginalTransactionID: s.OriginalTransactionID, ProductID: s.ProductID}
 		cleanCapture(&c)
 		tl = append(tl, timelineEntry{Capture: c, apple: n})
 	}
@@ -264,7 +264,7 @@ func (m *Model) appleHeader() []string {
 		if !r.RenewalDate.IsZero() {
 			line += " · renews " + r.RenewalDate.In(m.cfg.Location).Format("2006-01-02")
 		}
-		line += " [" + trustText(string(sub.Transaction.Label), "") + "]"
+		line += " [" + trustText(sub.Transaction.Label, "") + "]"
 		lines = append(lines, s.Title.Render(fit(cleanLine(line), m.width)))
 	}
 	return lines

@@ -202,7 +202,7 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 			w.under(termsafe.Text(string(c.Answer)), s.Value)
 		}
 	}
-	w.kv("Environment", s.env(c.Environment).Render(c.Environment))
+	w.kv("Environment", s.env(c.Environment).Render(string(c.Environment)))
 	if c.AppAppleID != 0 {
 		w.kv("App", c.BundleID, s.Dim.Render(fmt.Sprintf("(App Apple ID %d)", c.AppAppleID)))
 	} else {

@@ -118,7 +118,7 @@ func (f *fakeSource) Stats(context.Context) (store.Stats, error) {
 	s := store.Stats{Total: len(f.caps), ByType: map[string]int{}, ByTrust: map[string]int{}}
 	for _, c := range f.caps {
 		s.ByType[c.Type]++
-		s.ByTrust[c.Trust]++
+		s.ByTrust[string(c.Trust)]++
 		if c.Method != store.MethodImport && c.ReceivedAt.After(s.LastReceivedAt) {
 			s.LastReceivedAt = c.ReceivedAt
 		}
@@ -161,8 +161,12 @@ var cet = time.FixedZone("CEST", 2*3600)
 // TEST, a production one and an invalid one: the shapes a developer sees.
 func lifeOfASubscription() []store.Capture {
 	type ev struct {
-		typ, sub, trust, class, env, product, otid string
-		signed                                     time.Time
+		typ, sub      string
+		trust         decode.Label
+		class         decode.Class
+		env           decode.Environment
+		product, otid string
+		signed        time.Time
 	}
 	const otid, product = "2000001034582925", "com.getsession.org.pro_sub"
 	evs := []ev{

@@ -116,13 +116,13 @@ func typeText(c *store.Capture) string {
 }
 
 // trustText is the trust column: decode's one presenter of a label.
-func trustText(label, class string) string {
-	return decode.Label(label).Text(decode.Class(class))
+func trustText(label decode.Label, class decode.Class) string {
+	return label.Text(class)
 }
 
 // trust colours a label by its tone, as every output does.
-func (s styles) trust(label string) lipgloss.Style {
-	switch decode.Label(label).Tone() {
+func (s styles) trust(label decode.Label) lipgloss.Style {
+	switch label.Tone() {
 	case decode.ToneApple:
 		return s.TrustOK
 	case decode.ToneTest:
@@ -134,8 +134,8 @@ func (s styles) trust(label string) lipgloss.Style {
 }
 
 // trustWords says what the verdict means, after its label in the Summary tab.
-func trustWords(label, class string) string {
-	switch decode.Label(label) {
+func trustWords(label decode.Label, class decode.Class) string {
+	switch label {
 	case decode.LabelVerified:
 		return "signed by Apple (chain to Apple Root CA - G3, Apple OIDs, ES256 signature)"
 	case decode.LabelSimulated:
@@ -145,12 +145,12 @@ func trustWords(label, class string) string {
 	case decode.LabelLegacyV1:
 		return "a version 1 notification, unsigned; only the shared secret, if any, vouches for it"
 	case decode.LabelInvalid:
-		why := map[string]string{
-			"format":      "it is not a well-formed App Store payload",
-			"chain":       "its certificate chain does not lead to a trusted root",
-			"signature":   "its signature does not match its content",
-			"identity":    "it is for another app (bundle ID or App Apple ID)",
-			"environment": "it is for another environment",
+		why := map[decode.Class]string{
+			decode.ClassFormat:      "it is not a well-formed App Store payload",
+			decode.ClassChain:       "its certificate chain does not lead to a trusted root",
+			decode.ClassSignature:   "its signature does not match its content",
+			decode.ClassIdentity:    "it is for another app (bundle ID or App Apple ID)",
+			decode.ClassEnvironment: "it is for another environment",
 		}[class]
 		if why == "" {
 			why = "it failed verification"
@@ -160,27 +160,27 @@ func trustWords(label, class string) string {
 	return "not decoded yet"
 }
 
-func envBadge(env string) string {
+func envBadge(env decode.Environment) string {
 	switch env {
-	case "Production":
+	case decode.EnvProduction:
 		return "PROD"
-	case "Sandbox":
+	case decode.EnvSandbox:
 		return "SBX"
-	case "Xcode":
+	case decode.EnvXcode:
 		return "XCODE"
-	case "LocalTesting":
+	case decode.EnvLocalTesting:
 		return "LOCAL"
 	case "":
 		return "-"
 	}
-	return strings.ToUpper(env)
+	return strings.ToUpper(string(env))
 }
 
-func (s styles) env(env string) lipgloss.Style {
+func (s styles) env(env decode.Environment) lipgloss.Style {
 	switch env {
-	case "Production":
+	case decode.EnvProduction:
 		return s.EnvProd
-	case "Sandbox":
+	case decode.EnvSandbox:
 		return s.EnvSandbox
 	}
 	return s.EnvOther

@@ -66,7 +66,7 @@ type Model struct {
 	tunnelErr           string
 	probeVerdict        appstore.SendAttemptResult
 	probeAt             time.Time
-	byTrust             map[string]int
+	byTrust             map[decode.Label]int
 	totalAll            int
 	lastArrival         time.Time // when the newest capture arrived (imports aside), for the silence
 	now                 time.Time // the clock's last reading (clockMsg); zero until the first
@@ -148,7 +148,7 @@ func New(cfg Config) *Model {
 		lastDel:   map[int64]store.Delivery{},
 		bestDel:   map[int64]store.Delivery{},
 		hubAcks:   map[int64][]string{},
-		byTrust:   map[string]int{},
+		byTrust:   map[decode.Label]int{},
 		follow:    true,
 		loading:   true,
 		width:     100,
@@ -229,9 +229,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.stats.LastReceivedAt.After(m.lastArrival) {
 			m.lastArrival = msg.stats.LastReceivedAt
 		}
-		m.byTrust = map[string]int{}
+		m.byTrust = map[decode.Label]int{}
 		for k, v := range msg.stats.ByTrust {
-			m.byTrust[k] = v
+			m.byTrust[decode.Label(k)] = v
 		}
 		return m, nil
 	case lastDeliveriesMsg:

@@ -180,7 +180,7 @@ func TestFilterBar(t *testing.T) {
 		t.Fatalf("filtered rows %s", got)
 	}
 	last := h.src.listCalls()[len(h.src.listCalls())-1]
-	if !slices.Equal(last.Types, []string{"EXPIRED"}) || !slices.Equal(last.Environments, []string{"Sandbox"}) {
+	if !slices.Equal(last.Types, []string{"EXPIRED"}) || !slices.Equal(last.Environments, []decode.Environment{"Sandbox"}) {
 		t.Errorf("store asked with %+v", last)
 	}
 	if scr := h.plain(); !strings.Contains(scr, "filter type:expired env:sbx  1 matching") {
@@ -921,12 +921,12 @@ func TestReceiverErrorKeepsTheSelectionVisible(t *testing.T) {
 func TestHeaderCountsByImportance(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 326; i++ {
-		trust := "simulated"
+		trust := decode.LabelSimulated
 		switch {
 		case i <= 17:
-			trust = "verified"
+			trust = decode.LabelVerified
 		case i <= 19:
-			trust = "invalid"
+			trust = decode.LabelInvalid
 		}
 		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(-time.Duration(400-i) * time.Minute), Type: "DID_RENEW", Trust: trust, Method: "POST"})
 	}

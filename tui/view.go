@@ -193,8 +193,8 @@ func (m *Model) trustCounts(w int) string {
 	s := m.st
 	var parts []string
 	for _, l := range []decode.Label{decode.LabelInvalid, decode.LabelVerified, decode.LabelSimulated, decode.LabelXcode, decode.LabelLegacyV1} {
-		if n := m.byTrust[string(l)]; n > 0 {
-			parts = append(parts, s.trust(string(l)).Render(fmt.Sprintf("%d %s", n, trustText(string(l), ""))))
+		if n := m.byTrust[l]; n > 0 {
+			parts = append(parts, s.trust(l).Render(fmt.Sprintf("%d %s", n, trustText(l, ""))))
 		}
 	}
 	counts := strings.Join(parts, s.Dim.Render(" · "))

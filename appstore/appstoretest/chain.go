@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/internal/testpki"
 )
 
@@ -58,9 +59,9 @@ func signNotification(c Signer, n Notification) (string, error) {
 	signed := n.SignedDate.UnixMilli()
 	data := map[string]any{
 		"bundleId":    n.BundleID,
-		"environment": n.Environment,
+		"environment": string(n.Environment),
 	}
-	if n.Environment == "Production" {
+	if n.Environment == decode.EnvProduction {
 		data["appAppleId"] = n.AppAppleID
 	}
 	if n.Type != "TEST" {
@@ -102,7 +103,7 @@ func transactionPayload(n Notification) map[string]any {
 		"type":                        "Auto-Renewable Subscription",
 		"inAppOwnershipType":          "PURCHASED",
 		"signedDate":                  signed,
-		"environment":                 n.Environment,
+		"environment":                 string(n.Environment),
 		"transactionReason":           "PURCHASE",
 		"storefront":                  "USA",
 		"storefrontId":                "143441",

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore"
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // Notification describes a notification for a Signer to sign.
@@ -37,7 +38,7 @@ type Notification struct {
 	UUID                  string
 	SignedDate            time.Time
 	BundleID              string
-	Environment           string
+	Environment           decode.Environment
 	AppAppleID            int64
 	TransactionID         string
 	OriginalTransactionID string
@@ -54,8 +55,8 @@ type Signer interface {
 type Options struct {
 	KeyID, IssuerID, BundleID string
 	PublicKey                 *ecdsa.PublicKey
-	Environment               appstore.Environment // Sandbox when empty
-	AppAppleID                int64                // in Production payloads; 0: 1234567890
+	Environment               decode.Environment // Sandbox when empty
+	AppAppleID                int64              // in Production payloads; 0: 1234567890
 
 	// NotificationURL is where test notifications are delivered; empty makes Request a Test
 	// Notification answer 4040007 ServerNotificationURLNotFound, as Apple does without a URL.
@@ -149,7 +150,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("appstoretest: KeyID, IssuerID, BundleID and PublicKey are required")
 	}
 	if o.Environment == "" {
-		o.Environment = appstore.Sandbox
+		o.Environment = decode.EnvSandbox
 	}
 	if o.AppAppleID == 0 {
 		o.AppAppleID = 1234567890
@@ -277,7 +278,7 @@ func (s *Server) complete(n Notification) Notification {
 		n.BundleID = s.opts.BundleID
 	}
 	if n.Environment == "" {
-		n.Environment = string(s.opts.Environment)
+		n.Environment = s.opts.Environment
 	}
 	if n.AppAppleID == 0 {
 		n.AppAppleID = s.opts.AppAppleID
@@ -485,7 +486,7 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) int {
 		return writeFault(w, Fault{Status: 400, Code: 4000015, Message: "Invalid start date."})
 	case body.EndDate <= 0:
 		return writeFault(w, Fault{Status: 400, Code: 4000016, Message: "Invalid end date."})
-	case body.StartDate.Time().Before(now.Add(-s.opts.Environment.HistoryRetention())):
+	case body.StartDate.Time().Before(now.Add(-appstore.HistoryRetention(s.opts.Environment))):
 		return writeFault(w, Fault{Status: 400, Code: 4000012, Message: "Start date too far in past."})
 	case body.StartDate >= body.EndDate:
 		return writeFault(w, Fault{Status: 400, Code: 4000013, Message: "Start date after end date."})

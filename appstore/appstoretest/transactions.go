@@ -162,7 +162,7 @@ func (s *Server) subscriptionStatuses(w http.ResponseWriter, id string) int {
 	renewal, err := signJSON(s.signer, map[string]any{
 		"originalTransactionId": last.OriginalTransactionID, "autoRenewProductId": last.ProductID,
 		"productId": last.ProductID, "autoRenewStatus": autoRenew, "signedDate": s.opts.Now().UnixMilli(),
-		"environment": last.Environment,
+		"environment": string(last.Environment),
 		"renewalDate": last.SignedDate.Add(30 * 24 * time.Hour).UnixMilli(),
 	})
 	if err != nil {

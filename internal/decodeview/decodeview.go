@@ -133,7 +133,7 @@ func summaryLine(s decode.Summary, st Styles) string {
 		what += "/" + s.Subtype
 	}
 	parts = append(parts, st.Bold.Render(what))
-	for _, p := range []string{s.Environment, s.BundleID} {
+	for _, p := range []string{string(s.Environment), s.BundleID} {
 		if p != "" {
 			parts = append(parts, p)
 		}
@@ -162,10 +162,11 @@ func summaryLine(s decode.Summary, st Styles) string {
 // printableSummary returns a copy of s for a person to read: its text fields come from the
 // payload (signed or not), so each is passed through termsafe.String. JSON output uses s itself.
 func printableSummary(s decode.Summary) decode.Summary {
-	for _, p := range []*string{&s.NotificationUUID, &s.Type, &s.Subtype, &s.Environment, &s.BundleID,
+	for _, p := range []*string{&s.NotificationUUID, &s.Type, &s.Subtype, &s.BundleID,
 		&s.OriginalTransactionID, &s.TransactionID, &s.ProductID, &s.Message, &s.UserLocale} {
 		*p = termsafe.String(*p)
 	}
+	s.Environment = decode.Environment(termsafe.String(string(s.Environment)))
 	return s
 }
 
