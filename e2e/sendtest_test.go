@@ -184,7 +184,7 @@ func TestSendTestEveryTypeAndScenarioIsStoredSimulated(t *testing.T) {
 	}
 	stored := map[string]map[string]any{}
 	for _, c := range caps {
-		stored[c.NotificationUUID] = map[string]any{"notificationType": c.Type, "subtype": c.Subtype, "trust": c.Trust, "trustMessage": c.TrustMessage}
+		stored[c.NotificationUUID] = map[string]any{"notificationType": c.Type, "subtype": c.Subtype, "trust": string(c.Trust), "trustMessage": c.TrustMessage}
 	}
 	stCheck(t, "the store", sent, stored)
 
