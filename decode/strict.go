@@ -364,11 +364,7 @@ func (s *jsonScanner) object(sch *schema, depth int) error {
 		s.i++
 		return nil
 	}
-	var (
-		small [smallObject][]byte
-		keys  = small[:0]
-		many  map[string]bool
-	)
+	var seen seenKeys
 	for {
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -384,38 +380,12 @@ func (s *jsonScanner) object(sch *schema, depth int) error {
 				return err
 			}
 		}
-		dup := false
-		if many != nil {
-			dup = many[string(key)]
-			many[string(key)] = true
-		} else {
-			for _, k := range keys {
-				if bytes.Equal(k, key) {
-					dup = true
-					break
-				}
-			}
-			keys = append(keys, key)
-			if len(keys) == smallObject {
-				many = make(map[string]bool, 2*smallObject)
-				for _, k := range keys {
-					many[string(k)] = true
-				}
-			}
-		}
-		if dup {
+		if seen.add(key) {
 			return &jsonError{before: fmt.Sprintf("the key %q appears twice in %s", key, s.where), after: ": JSON readers disagree on duplicates (some keep the last, some the first, some refuse the object), so it does not say one thing to every reader"}
 		}
-		var child *schema
-		if sch != nil {
-			var ok bool
-			if child, ok = sch.fields[string(key)]; !ok {
-				var buf [64]byte
-				if name, ok := sch.folded[string(appendFoldKey(buf[:0], key))]; ok {
-					return &jsonError{before: fmt.Sprintf("%s has the key %q, which differs from %q only by case or Unicode folding", s.where, key, name),
-						after: fmt.Sprintf(": Go's encoding/json would read it as %s, exact-key readers (Apple's libraries, Node, Python, your server) would not", name)}
-				}
-			}
+		child, err := s.field(sch, key)
+		if err != nil {
+			return err
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -450,6 +420,55 @@ func (s *jsonScanner) object(sch *schema, depth int) error {
 			return s.syntax(fmt.Sprintf("unexpected %q in an object", s.b[s.i]))
 		}
 	}
+}
+
+// seenKeys are the keys of one object so far: the first smallObject are compared one by one
+// (no allocation for Apple's objects), more go into a map.
+type seenKeys struct {
+	small [smallObject][]byte
+	n     int
+	many  map[string]bool
+}
+
+// add records key and reports whether it was there already.
+func (k *seenKeys) add(key []byte) (dup bool) {
+	if k.many != nil {
+		dup = k.many[string(key)]
+		k.many[string(key)] = true
+		return dup
+	}
+	for _, seen := range k.small[:k.n] {
+		if bytes.Equal(seen, key) {
+			return true
+		}
+	}
+	k.small[k.n] = key
+	k.n++
+	if k.n == smallObject {
+		k.many = make(map[string]bool, 2*smallObject)
+		for _, seen := range k.small[:k.n] {
+			k.many[string(seen)] = true
+		}
+	}
+	return false
+}
+
+// field is the schema of key's value in an object of schema sch (nil: any value). A key that
+// matches one of sch's fields only by case or Unicode folding is an error: Go's encoding/json
+// would read it as that field, exact-key readers would not.
+func (s *jsonScanner) field(sch *schema, key []byte) (*schema, error) {
+	if sch == nil {
+		return nil, nil
+	}
+	if child, ok := sch.fields[string(key)]; ok {
+		return child, nil
+	}
+	var buf [64]byte
+	if name, ok := sch.folded[string(appendFoldKey(buf[:0], key))]; ok {
+		return nil, &jsonError{before: fmt.Sprintf("%s has the key %q, which differs from %q only by case or Unicode folding", s.where, key, name),
+			after: fmt.Sprintf(": Go's encoding/json would read it as %s, exact-key readers (Apple's libraries, Node, Python, your server) would not", name)}
+	}
+	return nil, nil
 }
 
 // unescapeKey decodes a key's escapes. A lone UTF-16 surrogate is refused: encoding/json turns
