@@ -157,42 +157,70 @@ func Fetch(ctx context.Context, c *appstore.Client, v *decode.Verifier, o Option
 	if err != nil {
 		return nil, err
 	}
-	progress := o.Progress
-	if progress == nil {
-		progress = func(string) {}
+	f := &fetch{c: c, v: v, o: o, progress: o.Progress, otids: map[string]bool{}}
+	if f.progress == nil {
+		f.progress = func(string) {}
 	}
-	view := &View{TransactionID: o.TransactionID, Environment: env, BundleID: o.BundleID,
+	f.view = &View{TransactionID: o.TransactionID, Environment: env, BundleID: o.BundleID,
 		HistoryStart: req.StartDate.Time(), HistoryEnd: req.EndDate.Time(),
 		OriginalTransactionIDs: []string{},
 		Statuses:               []Status{}, Transactions: []Transaction{}, Notifications: []Notification{}, LocalOnly: []LocalOnly{}}
-	otids := map[string]bool{}
-	addOTID := func(id string) {
-		if id != "" && !otids[id] {
-			otids[id] = true
-			view.OriginalTransactionIDs = append(view.OriginalTransactionIDs, id)
-		}
-	}
-
-	progress("Get All Subscription Statuses…")
-	st, err := c.GetAllSubscriptionStatuses(ctx, o.TransactionID)
-	if err != nil {
+	if err := f.statuses(ctx); err != nil {
 		return nil, err
+	}
+	if err := f.transactions(ctx); err != nil {
+		return nil, err
+	}
+	if err := f.notifications(ctx, req); err != nil {
+		return nil, err
+	}
+	return f.view, nil
+}
+
+// fetch is one Fetch under way.
+type fetch struct {
+	c        *appstore.Client
+	v        *decode.Verifier
+	o        Options
+	progress func(string)
+	view     *View
+	otids    map[string]bool // the view's OriginalTransactionIDs, to add each once
+}
+
+func (f *fetch) addOTID(id string) {
+	if id != "" && !f.otids[id] {
+		f.otids[id] = true
+		f.view.OriginalTransactionIDs = append(f.view.OriginalTransactionIDs, id)
+	}
+}
+
+// statuses reads Get All Subscription Statuses: each subscription's last transaction and renewal.
+func (f *fetch) statuses(ctx context.Context) error {
+	f.progress("Get All Subscription Statuses…")
+	st, err := f.c.GetAllSubscriptionStatuses(ctx, f.o.TransactionID)
+	if err != nil {
+		return err
 	}
 	for _, g := range st.Data {
 		for _, lt := range g.LastTransactions {
 			s := Status{SubscriptionGroup: g.SubscriptionGroupIdentifier, OriginalTransactionID: lt.OriginalTransactionID,
 				Status: appstore.SubscriptionStatus(lt.Status)}
 			s.StatusName, s.Meaning = s.Status.String(), s.Status.Meaning()
-			s.Transaction = v.DecodeSignedTransaction([]byte(lt.SignedTransactionInfo)).Summary()
-			s.Renewal = renewalOf(v.DecodeSignedRenewalInfo([]byte(lt.SignedRenewalInfo)))
-			view.Statuses = append(view.Statuses, s)
-			addOTID(lt.OriginalTransactionID)
+			s.Transaction = f.v.DecodeSignedTransaction([]byte(lt.SignedTransactionInfo)).Summary()
+			s.Renewal = renewalOf(f.v.DecodeSignedRenewalInfo([]byte(lt.SignedRenewalInfo)))
+			f.view.Statuses = append(f.view.Statuses, s)
+			f.addOTID(lt.OriginalTransactionID)
 		}
 	}
+	return nil
+}
 
-	err = c.TransactionHistory(ctx, o.TransactionID, appstore.TransactionHistoryRequest{Sort: "ASCENDING"}, func(n int, p *appstore.TransactionHistoryResponse) error {
+// transactions reads every page of Get Transaction History, oldest purchase first.
+func (f *fetch) transactions(ctx context.Context) error {
+	view := f.view
+	err := f.c.TransactionHistory(ctx, f.o.TransactionID, appstore.TransactionHistoryRequest{Sort: "ASCENDING"}, func(n int, p *appstore.TransactionHistoryResponse) error {
 		for _, jws := range p.SignedTransactions {
-			d := v.DecodeSignedTransaction([]byte(jws))
+			d := f.v.DecodeSignedTransaction([]byte(jws))
 			t := Transaction{Summary: d.Summary()}
 			if d.Transaction != nil {
 				t.TransactionReason = d.Transaction.TransactionReason
@@ -200,36 +228,41 @@ func Fetch(ctx context.Context, c *appstore.Client, v *decode.Verifier, o Option
 			}
 			view.Transactions = append(view.Transactions, t)
 			if t.Label != decode.LabelInvalid {
-				addOTID(t.OriginalTransactionID)
+				f.addOTID(t.OriginalTransactionID)
 			}
 		}
-		progress(fmt.Sprintf("Get Transaction History page %d: %d transactions so far", n, len(view.Transactions)))
+		f.progress(fmt.Sprintf("Get Transaction History page %d: %d transactions so far", n, len(view.Transactions)))
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Oldest first whatever order pages came in (Apple sorts by modification date).
 	slices.SortStableFunc(view.Transactions, func(a, b Transaction) int { return a.PurchaseDate.Compare(b.PurchaseDate) })
+	return nil
+}
 
-	err = c.NotificationHistory(ctx, req, func(n int, p *appstore.NotificationHistoryResponse) error {
+// notifications reads every page of Get Notification History for req, oldest signed first.
+func (f *fetch) notifications(ctx context.Context, req appstore.NotificationHistoryRequest) error {
+	view := f.view
+	err := f.c.NotificationHistory(ctx, req, func(n int, p *appstore.NotificationHistoryResponse) error {
 		for _, item := range p.NotificationHistory {
-			sum := v.DecodeSignedPayload([]byte(item.SignedPayload)).Summary()
+			sum := f.v.DecodeSignedPayload([]byte(item.SignedPayload)).Summary()
 			view.Notifications = append(view.Notifications, Notification{
 				Notification: sum, SendAttempts: item.SendAttempts, Delivered: item.Delivered(), Item: item,
 				Received: []Reception{},
 			})
 		}
-		progress(fmt.Sprintf("Get Notification History page %d: %d notifications so far", n, len(view.Notifications)))
+		f.progress(fmt.Sprintf("Get Notification History page %d: %d notifications so far", n, len(view.Notifications)))
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	slices.SortStableFunc(view.Notifications, func(a, b Notification) int {
 		return a.Notification.SignedDate.Compare(b.Notification.SignedDate)
 	})
-	return view, nil
+	return nil
 }
 
 func renewalOf(d *decode.Decoded) Renewal {
