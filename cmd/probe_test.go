@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/s2s-dev/s2s/appstore/appstoretest"
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/probe"
 )
 
@@ -183,5 +184,23 @@ func TestProbeViaApple(t *testing.T) {
 				t.Errorf("Apple's stand-in delivered %d notifications, want 1", e.received.Load())
 			}
 		})
+	}
+}
+
+// The answer of a real-time endpoint is remote text: printed terminal-safe, and bytes that are not
+// UTF-8 only counted (the JSON report carries them, base64).
+func TestWriteProbeRealtimeAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		body []byte
+		want string
+	}{
+		{[]byte("{\"message\":{\"messageIdentifier\":\"m\"},\"x\":\"\x1b]0;t\x07\x1b[2J\"}"), `"messageIdentifier":"m"`},
+		{[]byte("\xff\xfe\x1b[2J"), "6 bytes that are not UTF-8 text"},
+	} {
+		var b strings.Builder
+		writeProbeRealtimeAnswer(&b, &probe.RealtimeAnswer{AnswerJSON: decode.NewAnswerJSON(tc.body)})
+		if out := b.String(); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, tc.want) {
+			t.Errorf("%q printed as %q", tc.body, out)
+		}
 	}
 }
