@@ -51,13 +51,17 @@ type realtimeAnswerJSON struct {
 	Valid             bool     `json:"valid"`
 	Choice            string   `json:"choice,omitempty"`
 	Problems          []string `json:"problems,omitempty"`
-	Answer            string   `json:"answer,omitempty"` // the body exactly as answered
+	// The body exactly as answered: answer when UTF-8 text, answerBase64 otherwise.
+	decode.AnswerJSON
 	Error             string   `json:"error,omitempty"`
 }
 
 // realtimeVerdict judges one answer. sent is false when the request never reached a server.
 func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) (a realtimeAnswerJSON, sent bool) {
-	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: millis(r.Latency), BudgetMs: millis(budget), Answer: string(r.Body)}
+	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: millis(r.Latency), BudgetMs: millis(budget)}
+	if r.Status != 0 { // an answer began
+		a.AnswerJSON = decode.NewAnswerJSON(r.Body)
+	}
 	switch {
 	case r.TimedOut:
 		a.Problems = []string{fmt.Sprintf("no whole answer within the budget of %s: Apple gives up and the request fails", budget)}
@@ -153,8 +157,12 @@ func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a r
 	for _, p := range a.Problems {
 		fmt.Fprintf(w, "  - %s\n", termsafe.String(p))
 	}
-	if a.Answer != "" {
-		fmt.Fprintf(w, "body\n%s\n", indentLines(termsafe.Text(cutAnswer(a.Answer)), "  "))
+	switch {
+	case a.Answer != nil && *a.Answer != "":
+		fmt.Fprintf(w, "body\n%s\n", indentLines(termsafe.Text(cutAnswer(*a.Answer)), "  "))
+	case a.AnswerBase64 != "":
+		b, _ := a.AnswerJSON.Bytes()
+		fmt.Fprintf(w, "body       %d bytes that are not UTF-8 text (--json has them, base64)\n", len(b))
 	}
 }
 

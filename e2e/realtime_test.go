@@ -448,9 +448,18 @@ func TestCapturesShowRealtimeAnswer(t *testing.T) {
 		return 200, answers[n-1]
 	})
 	url, stop := startRealtimeListen(t, dir, "--forward-to", target)
-	for range answers {
-		if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url); code != 3 {
+	for _, want := range answers {
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url, "--json")
+		if code != 3 {
 			t.Fatalf("send-test through listen: exit %d, want 3 (invalid answers)\n%s", code, errOut)
+		}
+		// send-test's own report keeps the answer exactly too.
+		var a decode.AnswerJSON
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.Bytes(); err != nil || string(got) != want {
+			t.Errorf("send-test --json answer %q %v, want %q", got, err, want)
 		}
 	}
 	events := stop()
