@@ -53,7 +53,7 @@ type realtimeAnswerJSON struct {
 	Problems          []string `json:"problems,omitempty"`
 	// The body exactly as answered: answer when UTF-8 text, answerBase64 otherwise.
 	decode.AnswerJSON
-	Error             string   `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // realtimeVerdict judges one answer. sent is false when the request never reached a server.
