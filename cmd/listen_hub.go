@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	neturl "net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/hub"
+	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/receiver"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -365,6 +368,10 @@ func (o *listenOptions) printHubStart(r *hubRun) {
 		notes = append(notes, "TLS: teammates whose system does not trust its authority add --hub-ca CA-FILE")
 	}
 	fmt.Fprintf(w, "s2s hub: NATS with JetStream on %s\n", hub.Redact(r.URL))
+	if u, err := neturl.Parse(r.URL); err == nil && net.ParseIP(u.Hostname()) != nil && net.ParseIP(u.Hostname()).IsUnspecified() {
+		name, _ := os.Hostname()
+		notes = append(notes, fmt.Sprintf("%s means every address of this machine: teammates replace it with its host name or address (%s)", u.Hostname(), termsafe.String(name)))
+	}
 	for _, n := range notes {
 		fmt.Fprintf(w, "  %s\n", n)
 	}

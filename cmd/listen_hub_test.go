@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"bytes"
+	"crypto/tls"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +38,60 @@ func TestHubServeAuthFlags(t *testing.T) {
 		err := c.o.validate(time.Now())
 		if (err != nil) != c.fail {
 			t.Errorf("%+v: %v", c.o, err)
+		}
+	}
+}
+
+// The hub's start message tells teammates what they need, and warns when NATS is reachable
+// beyond this machine in clear.
+func TestPrintHubStart(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		serve   hubServeOptions
+		run     hubRun
+		want    []string
+		notWant []string
+	}{
+		{
+			name:    "token on loopback",
+			serve:   hubServeOptions{NatsListen: "127.0.0.1:4222"},
+			run:     hubRun{URL: "nats://tok@127.0.0.1:4222"},
+			want:    []string{"on nats://***@127.0.0.1:4222\n", "Teammates run: s2s listen --hub nats://tok@127.0.0.1:4222 --name"},
+			notWant: []string{"warning", "--hub-nkey", "--hub-ca"},
+		},
+		{
+			name:  "token everywhere in clear",
+			serve: hubServeOptions{NatsListen: "0.0.0.0:4222"},
+			run:   hubRun{URL: "nats://tok@0.0.0.0:4222"},
+			want:  []string{"0.0.0.0 means every address of this machine", "warning: NATS listens on 0.0.0.0:4222 without TLS"},
+		},
+		{
+			name:    "shared NKey and a self-signed certificate",
+			serve:   hubServeOptions{NatsListen: "0.0.0.0:4222", nkeyAuth: true, cert: &tls.Certificate{}},
+			run:     hubRun{URL: "tls://hub.example.com:4222", NKeyFile: "/data/hub-nkey.seed", CAFile: "/etc/hub.pem"},
+			want:    []string{"seed file /data/hub-nkey.seed privately", "self-signed certificate /etc/hub.pem", "--hub tls://hub.example.com:4222 --hub-nkey hub-nkey.seed --hub-ca hub.pem --name"},
+			notWant: []string{"warning", "every address"},
+		},
+		{
+			name:  "teammates' own keys",
+			serve: hubServeOptions{NatsListen: "127.0.0.1:4222", nkeyAuth: true, nkeys: []string{"U1", "U2"}},
+			run:   hubRun{URL: "nats://127.0.0.1:4222"},
+			want:  []string{"for 2 teammate key(s)", "--hub-nkey THEIR-SEED-FILE"},
+		},
+	} {
+		f := testFactory()
+		o := &listenOptions{f: f, hubServe: &c.serve}
+		o.printHubStart(&c.run)
+		got := f.IO.ErrOut.(*bytes.Buffer).String()
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: lacks %q:\n%s", c.name, w, got)
+			}
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: has %q:\n%s", c.name, w, got)
+			}
 		}
 	}
 }
