@@ -48,40 +48,40 @@ func TestPrintHubStart(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		serve   hubServeOptions
-		run     hubRun
+		run     *hubRun
 		want    []string
 		notWant []string
 	}{
 		{
 			name:    "token on loopback",
 			serve:   hubServeOptions{NatsListen: "127.0.0.1:4222"},
-			run:     hubRun{URL: "nats://tok@127.0.0.1:4222"},
+			run:     &hubRun{URL: "nats://tok@127.0.0.1:4222"},
 			want:    []string{"on nats://***@127.0.0.1:4222\n", "Teammates run: s2s listen --hub nats://tok@127.0.0.1:4222 --name"},
 			notWant: []string{"warning", "--hub-nkey", "--hub-ca"},
 		},
 		{
 			name:  "token everywhere in clear",
 			serve: hubServeOptions{NatsListen: "0.0.0.0:4222"},
-			run:   hubRun{URL: "nats://tok@0.0.0.0:4222"},
+			run:   &hubRun{URL: "nats://tok@0.0.0.0:4222"},
 			want:  []string{"0.0.0.0 means every address of this machine", "warning: NATS listens on 0.0.0.0:4222 without TLS"},
 		},
 		{
 			name:    "shared NKey and a self-signed certificate",
 			serve:   hubServeOptions{NatsListen: "0.0.0.0:4222", nkeyAuth: true, cert: &tls.Certificate{}},
-			run:     hubRun{URL: "tls://hub.example.com:4222", NKeyFile: "/data/hub-nkey.seed", CAFile: "/etc/hub.pem"},
+			run:     &hubRun{URL: "tls://hub.example.com:4222", NKeyFile: "/data/hub-nkey.seed", CAFile: "/etc/hub.pem"},
 			want:    []string{"seed file /data/hub-nkey.seed privately", "self-signed certificate /etc/hub.pem", "--hub tls://hub.example.com:4222 --hub-nkey hub-nkey.seed --hub-ca hub.pem --name"},
 			notWant: []string{"warning", "every address"},
 		},
 		{
 			name:  "teammates' own keys",
 			serve: hubServeOptions{NatsListen: "127.0.0.1:4222", nkeyAuth: true, nkeys: []string{"U1", "U2"}},
-			run:   hubRun{URL: "nats://127.0.0.1:4222"},
+			run:   &hubRun{URL: "nats://127.0.0.1:4222"},
 			want:  []string{"for 2 teammate key(s)", "--hub-nkey THEIR-SEED-FILE"},
 		},
 	} {
 		f := testFactory()
 		o := &listenOptions{f: f, hubServe: &c.serve}
-		o.printHubStart(&c.run)
+		o.printHubStart(c.run)
 		got := f.IO.ErrOut.(*bytes.Buffer).String()
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
