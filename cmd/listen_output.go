@@ -171,7 +171,7 @@ func (p *eventPrinter) print(e events.Event) {
 func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 	c := raw.Printable()
 	kind := c.Type
-	realtime := c.Kind == string(decode.KindRealtimeRequest)
+	realtime := c.Kind == decode.KindRealtimeRequest
 	switch {
 	case realtime:
 		kind = "REAL-TIME REQUEST"

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -17,8 +18,8 @@ func testEvents() []events.Event {
 	return []events.Event{
 		{Kind: events.Ready, URL: "http://127.0.0.1:8080/", Store: "/tmp/c.db"},
 		{Kind: events.Notification, Capture: &store.Capture{
-			ID: 7, ReceivedAt: at, Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox",
-			ProductID: "com.example.pro", Trust: "verified", ResponseStatus: 200, Latency: 1200 * time.Microsecond,
+			ID: 7, ReceivedAt: at, Subject: decode.Subject{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox", ProductID: "com.example.pro"},
+			Trust: "verified", ResponseStatus: 200, Latency: 1200 * time.Microsecond,
 			DuplicateOf: 3, SignedDate: at.Add(-2 * time.Hour), // Apple's retry two hours on
 		}},
 		{Kind: events.Notification, Capture: &store.Capture{
@@ -26,7 +27,7 @@ func testEvents() []events.Event {
 			TrustMessage: "not a compact JWS: expected 3 dot-separated parts, found 1",
 		}},
 		{Kind: events.Notification, Capture: &store.Capture{
-			ID: 9, ReceivedAt: at, Type: "TEST", Environment: "Production", Trust: "invalid", TrustClass: "identity",
+			ID: 9, ReceivedAt: at, Subject: decode.Subject{Type: "TEST", Environment: "Production"}, Trust: "invalid", TrustClass: "identity",
 			ResponseStatus: 200, IdentityMismatch: "bundleId com.other is not the expected com.example",
 			SignedDate: at.Add(-420 * time.Millisecond),
 		}},

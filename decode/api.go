@@ -120,9 +120,10 @@ type Decoded struct {
 	SignedAppTransactionInfo *Decoded
 }
 
-// Summary is the flat view of a notification that lists, filters, stores and one-line output use.
-type Summary struct {
-	Kind                  Kind        `json:"kind"`
+// Subject is what a payload is about: which notification, which app in which environment, which
+// purchase. Summary and a stored capture (store.Capture) both embed it, so the two share these
+// fields and their JSON names; its fields sit where the JSON of each has always had them.
+type Subject struct {
 	NotificationUUID      string      `json:"notificationUUID,omitempty"`
 	Type                  string      `json:"notificationType,omitempty"`
 	Subtype               string      `json:"subtype,omitempty"`
@@ -132,13 +133,21 @@ type Summary struct {
 	OriginalTransactionID string      `json:"originalTransactionId,omitempty"`
 	TransactionID         string      `json:"transactionId,omitempty"`
 	ProductID             string      `json:"productId,omitempty"`
-	AppAccountToken       string      `json:"appAccountToken,omitempty"`   // the app's own account ID for the customer
-	RequestIdentifier     string      `json:"requestIdentifier,omitempty"` // real-time requests
-	UserLocale            string      `json:"userLocale,omitempty"`        // real-time requests
-	SignedDate            time.Time   `json:"signedDate,omitzero"`
-	PurchaseDate          time.Time   `json:"purchaseDate,omitzero"`
-	ExpiresDate           time.Time   `json:"expiresDate,omitzero"`
-	Label                 Label       `json:"label"`
-	Class                 Class       `json:"class,omitempty"`
-	Message               string      `json:"message,omitempty"`
+	AppAccountToken       string      `json:"appAccountToken,omitempty"` // the app's own account ID for the customer
+}
+
+// Summary is the flat view of a notification that lists, filters, stores and one-line output use.
+// A capture keeps its Subject, SignedDate and Kind, and its verdict as trust, trustClass and
+// trustMessage (store.Capture.SetSummary).
+type Summary struct {
+	Kind Kind `json:"kind"`
+	Subject
+	RequestIdentifier string    `json:"requestIdentifier,omitempty"` // real-time requests
+	UserLocale        string    `json:"userLocale,omitempty"`        // real-time requests
+	SignedDate        time.Time `json:"signedDate,omitzero"`
+	PurchaseDate      time.Time `json:"purchaseDate,omitzero"`
+	ExpiresDate       time.Time `json:"expiresDate,omitzero"`
+	Label             Label     `json:"label"`
+	Class             Class     `json:"class,omitempty"`
+	Message           string    `json:"message,omitempty"`
 }

@@ -46,7 +46,7 @@ func TestRealtimeRequestAnswered(t *testing.T) {
 	}
 	e := <-events
 	c := e.Capture
-	if c.Kind != string(decode.KindRealtimeRequest) || c.Trust != decode.LabelSimulated {
+	if c.Kind != decode.KindRealtimeRequest || c.Trust != decode.LabelSimulated {
 		t.Fatalf("capture: kind %q trust %q %q", c.Kind, c.Trust, c.TrustMessage)
 	}
 	if len(c.AnswerProblems) != 1 || !strings.Contains(c.AnswerProblems[0], "over the budget of 700ms") {

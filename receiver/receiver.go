@@ -224,7 +224,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Latency = h.o.Now().Sub(start)
 
-	if c.Kind == string(decode.KindRealtimeRequest) {
+	if c.Kind == decode.KindRealtimeRequest {
 		h.finishRealtime(w, r, c, start)
 		return
 	}

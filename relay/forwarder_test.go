@@ -196,12 +196,12 @@ func TestRouting(t *testing.T) {
 		mustTarget(t, "type=SUBSCRIBED/RESUBSCRIBE=>"+resub.URL),
 	}})
 	captures := []store.Capture{
-		{Environment: "Sandbox", Type: "DID_RENEW"},
-		{Environment: "Production", Type: "REFUND"},
-		{Environment: "Production", Type: "CONSUMPTION_REQUEST"},
-		{Environment: "Sandbox", Type: "REFUND"},
-		{Environment: "Production", Type: "SUBSCRIBED", Subtype: "RESUBSCRIBE"},
-		{Environment: "Production", Type: "SUBSCRIBED", Subtype: "INITIAL_BUY"},
+		{Subject: decode.Subject{Environment: "Sandbox", Type: "DID_RENEW"}},
+		{Subject: decode.Subject{Environment: "Production", Type: "REFUND"}},
+		{Subject: decode.Subject{Environment: "Production", Type: "CONSUMPTION_REQUEST"}},
+		{Subject: decode.Subject{Environment: "Sandbox", Type: "REFUND"}},
+		{Subject: decode.Subject{Environment: "Production", Type: "SUBSCRIBED", Subtype: "RESUBSCRIBE"}},
+		{Subject: decode.Subject{Environment: "Production", Type: "SUBSCRIBED", Subtype: "INITIAL_BUY"}},
 	}
 	for i := range captures {
 		captures[i].Body = []byte(fmt.Sprintf(`{"n":%d}`, i))
@@ -519,7 +519,7 @@ func TestReplayToTargets(t *testing.T) {
 	}})
 
 	// An invalid capture is replayed on request: the developer asked for it.
-	sandbox := insert(t, st, &store.Capture{Body: []byte(`{"a":1}`), Environment: "Sandbox", Trust: "invalid"})
+	sandbox := insert(t, st, &store.Capture{Body: []byte(`{"a":1}`), Subject: decode.Subject{Environment: "Sandbox"}, Trust: "invalid"})
 	if err := f.Replay(context.Background(), sandbox); err != nil {
 		t.Fatalf("Replay: %v", err)
 	}
@@ -531,7 +531,7 @@ func TestReplayToTargets(t *testing.T) {
 		t.Errorf("replay delivery %+v", d)
 	}
 
-	prod := insert(t, st, &store.Capture{Body: []byte(`{"a":2}`), Environment: "Production"})
+	prod := insert(t, st, &store.Capture{Body: []byte(`{"a":2}`), Subject: decode.Subject{Environment: "Production"}})
 	err := f.Replay(context.Background(), prod)
 	if err == nil || !strings.Contains(err.Error(), "nothing listening on") || !strings.Contains(err.Error(), "replay again") {
 		t.Errorf("Replay to a down target: %v", err)
@@ -868,9 +868,9 @@ func TestQueuedDeliveriesDoNotStarveAnotherTarget(t *testing.T) {
 				Concurrency: 1, MaxWaiting: 1,
 			})
 			for range 150 { // more queued rows than a page of due retries
-				f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Environment: "Sandbox"}))
+				f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Subject: decode.Subject{Environment: "Sandbox"}}))
 			}
-			f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Environment: "Production"}))
+			f.Enqueue(insert(t, st, &store.Capture{Body: []byte(`{}`), Subject: decode.Subject{Environment: "Production"}}))
 			for want := int32(1); want <= 2; want++ {
 				select {
 				case n := <-hits:

@@ -207,7 +207,7 @@ func (s *Poster) Send(ctx context.Context, c *store.Capture, body []byte, target
 	}
 	defer resp.Body.Close()
 	var answer []byte
-	if c != nil && c.Kind == string(decode.KindRealtimeRequest) {
+	if c != nil && c.Kind == decode.KindRealtimeRequest {
 		answer, _ = io.ReadAll(io.LimitReader(resp.Body, decode.MaxRealtimeResponse+1))
 	}
 	prefix := answer[:min(len(answer), ResponsePrefix)]

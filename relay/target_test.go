@@ -123,16 +123,16 @@ func TestTargetMatches(t *testing.T) {
 		want bool
 	}{
 		{"3000", store.Capture{}, true},
-		{"env=Sandbox=>3000", store.Capture{Environment: "Sandbox"}, true},
-		{"env=Sandbox=>3000", store.Capture{Environment: "Production"}, false},
+		{"env=Sandbox=>3000", store.Capture{Subject: decode.Subject{Environment: "Sandbox"}}, true},
+		{"env=Sandbox=>3000", store.Capture{Subject: decode.Subject{Environment: "Production"}}, false},
 		{"env=Sandbox=>3000", store.Capture{}, false},
-		{"type=REFUND=>3000", store.Capture{Type: "REFUND", Subtype: "ANY"}, true},
-		{"type=refund=>3000", store.Capture{Type: "REFUND"}, true},
-		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Type: "SUBSCRIBED", Subtype: "INITIAL_BUY"}, true},
-		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Type: "SUBSCRIBED", Subtype: "RESUBSCRIBE"}, false},
-		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Type: "SUBSCRIBED"}, false},
-		{"type=REFUND;env=Production=>3000", store.Capture{Type: "REFUND", Environment: "Sandbox"}, false},
-		{"type=REFUND,TEST;env=Production,Sandbox=>3000", store.Capture{Type: "TEST", Environment: "Sandbox"}, true},
+		{"type=REFUND=>3000", store.Capture{Subject: decode.Subject{Type: "REFUND", Subtype: "ANY"}}, true},
+		{"type=refund=>3000", store.Capture{Subject: decode.Subject{Type: "REFUND"}}, true},
+		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Subject: decode.Subject{Type: "SUBSCRIBED", Subtype: "INITIAL_BUY"}}, true},
+		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Subject: decode.Subject{Type: "SUBSCRIBED", Subtype: "RESUBSCRIBE"}}, false},
+		{"type=SUBSCRIBED/INITIAL_BUY=>3000", store.Capture{Subject: decode.Subject{Type: "SUBSCRIBED"}}, false},
+		{"type=REFUND;env=Production=>3000", store.Capture{Subject: decode.Subject{Type: "REFUND", Environment: "Sandbox"}}, false},
+		{"type=REFUND,TEST;env=Production,Sandbox=>3000", store.Capture{Subject: decode.Subject{Type: "TEST", Environment: "Sandbox"}}, true},
 	}
 	for _, tt := range tests {
 		if got := mustTarget(t, tt.spec).Matches(&tt.c); got != tt.want {
@@ -172,7 +172,7 @@ func FuzzParseTarget(f *testing.F) {
 		if err != nil || again != tg.URL {
 			t.Fatalf("normalizing %q again gave %q, %v", tg.URL, again, err)
 		}
-		tg.Matches(&store.Capture{Type: "REFUND", Environment: "Sandbox"})
+		tg.Matches(&store.Capture{Subject: decode.Subject{Type: "REFUND", Environment: "Sandbox"}})
 	})
 }
 

@@ -87,7 +87,7 @@ func (s *Store) insertCapture(tx *sql.Tx, c *Capture, headers string) (id, dup i
 		c.NotificationUUID, c.Type, c.Subtype, string(c.Environment), c.BundleID, c.AppAppleID,
 		c.OriginalTransactionID, c.TransactionID, c.ProductID, millis(c.SignedDate),
 		string(c.Trust), string(c.TrustClass), c.TrustMessage, c.IdentityMismatch, nullID(dup),
-		c.ResponseStatus, int64(c.Latency), c.Kind, c.HubPending, c.HubOrigin, c.AppAccountToken)
+		c.ResponseStatus, int64(c.Latency), string(c.Kind), c.HubPending, c.HubOrigin, c.AppAccountToken)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: insert capture: %w", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 // crashChildEnv makes the test binary act as a writer process for TestKilledWriterLosesNothing.
@@ -63,7 +65,7 @@ func crashChild(path string) int {
 				next++
 				seed := next
 				mu.Unlock()
-				c := &Capture{Method: "POST", Path: "/crash", NotificationUUID: strconv.FormatUint(seed, 10), Body: crashBody(seed)}
+				c := &Capture{Method: "POST", Path: "/crash", Subject: decode.Subject{NotificationUUID: strconv.FormatUint(seed, 10)}, Body: crashBody(seed)}
 				if err := s.Insert(context.Background(), c); err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(1)

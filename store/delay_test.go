@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 func TestDelay(t *testing.T) {
@@ -59,7 +61,7 @@ func TestDelay(t *testing.T) {
 // TestCaptureJSONKeepsItsFields: the derived member is added, none of the stored ones lost, and a
 // document embedding CaptureJSON keeps its own members (export --json adds the body).
 func TestCaptureJSONKeepsItsFields(t *testing.T) {
-	c := Capture{ID: 7, Method: "POST", Path: "/", Type: "DID_RENEW", Trust: "verified", Body: []byte("secret"),
+	c := Capture{ID: 7, Method: "POST", Path: "/", Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified", Body: []byte("secret"),
 		SignedDate: time.UnixMilli(1000), ReceivedAt: time.UnixMilli(2500)}
 	b, err := json.Marshal(&c)
 	if err != nil {

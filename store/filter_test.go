@@ -78,7 +78,7 @@ func TestParseFilterErrors(t *testing.T) {
 }
 
 func TestFilterMatchProductSubstring(t *testing.T) {
-	c := &Capture{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", ProductID: "com.example.premium.yearly"}
+	c := &Capture{Subject: decode.Subject{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", ProductID: "com.example.premium.yearly"}}
 	for text, want := range map[string]bool{
 		"product:premium":                 true,
 		"product:PREMIUM.Year":            true,
@@ -127,7 +127,7 @@ func TestFilterAccount(t *testing.T) {
 	s := openTemp(t)
 	ctx := testCtx(t)
 	for _, tok := range []string{"7E3FB20B-4CDB-47CC-936D-99D65F608138", "", "a1b2c3d4-0000-4000-8000-000000000000"} {
-		if err := s.Insert(ctx, &Capture{Method: "POST", Path: "/", Body: []byte("{}"), AppAccountToken: tok}); err != nil {
+		if err := s.Insert(ctx, &Capture{Method: "POST", Path: "/", Body: []byte("{}"), Subject: decode.Subject{AppAccountToken: tok}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func TestFilterAccount(t *testing.T) {
 	if len(got) != 1 || got[0].AppAccountToken != "7E3FB20B-4CDB-47CC-936D-99D65F608138" || !f.Match(&got[0]) {
 		t.Fatalf("account filter: %+v", got)
 	}
-	if f.Match(&Capture{AppAccountToken: "a1b2c3d4-0000-4000-8000-000000000000"}) || f.Match(&Capture{}) {
+	if f.Match(&Capture{Subject: decode.Subject{AppAccountToken: "a1b2c3d4-0000-4000-8000-000000000000"}}) || f.Match(&Capture{}) {
 		t.Fatal("Match took another account")
 	}
 }

@@ -14,13 +14,14 @@ import (
 func (c Capture) Printable() Capture {
 	for _, p := range []*string{&c.Method, &c.Path, &c.Query, &c.RemoteAddr, &c.SourceIP, &c.AppleRange,
 		&c.NotificationUUID, &c.Type, &c.Subtype, &c.BundleID, &c.OriginalTransactionID,
-		&c.TransactionID, &c.ProductID, &c.TrustMessage, &c.IdentityMismatch, &c.Kind} {
+		&c.TransactionID, &c.ProductID, &c.TrustMessage, &c.IdentityMismatch} {
 		*p = termsafe.String(*p)
 	}
 	// A stored or relayed capture may hold any text in its typed columns too.
 	c.Environment = decode.Environment(termsafe.String(string(c.Environment)))
 	c.Trust = decode.Label(termsafe.String(string(c.Trust)))
 	c.TrustClass = decode.Class(termsafe.String(string(c.TrustClass)))
+	c.Kind = decode.Kind(termsafe.String(string(c.Kind)))
 	if len(c.AnswerProblems) > 0 {
 		ps := make([]string, len(c.AnswerProblems))
 		for i, p := range c.AnswerProblems {

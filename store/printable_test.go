@@ -4,11 +4,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/s2s-dev/s2s/decode"
 )
 
 func TestPrintable(t *testing.T) {
 	const evil = "\x1b]0;title\x07\u202e\u200b\r\n"
-	c := Capture{Type: "T" + evil, ProductID: evil, TrustMessage: evil, Body: []byte(evil),
+	c := Capture{Subject: decode.Subject{Type: "T" + evil, ProductID: evil}, TrustMessage: evil, Body: []byte(evil),
 		Headers: http.Header{"X" + evil: {evil}}}
 	p := c.Printable()
 	for _, s := range []string{p.Type, p.ProductID, p.TrustMessage, p.Headers["X"+`\x1b]0;title\x07\u202e\u200b\r\n`][0]} {

@@ -480,7 +480,7 @@ func TestSecondStoreReadsWhileFirstWrites(t *testing.T) {
 			defer wg.Done()
 			for i := range perWriter {
 				uuid := fmt.Sprintf("w%d-%d", g, i)
-				if err := w.Insert(ctx, &Capture{Method: "POST", Path: "/", NotificationUUID: uuid, Body: bodyOf(uuid)}); err != nil {
+				if err := w.Insert(ctx, &Capture{Method: "POST", Path: "/", Subject: decode.Subject{NotificationUUID: uuid}, Body: bodyOf(uuid)}); err != nil {
 					writeErrs <- err
 					return
 				}
@@ -855,18 +855,18 @@ func TestStats(t *testing.T) {
 	ctx := testCtx(t)
 	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 30, 0, 0, time.UTC) }
 	for _, c := range []*Capture{
-		{ReceivedAt: day(21, 23), Type: "DID_RENEW", Trust: "verified"},
-		{ReceivedAt: day(22, 0), Type: "DID_RENEW", Trust: "verified"},
-		{ReceivedAt: day(22, 1), Type: "TEST", Trust: "simulated"},
+		{ReceivedAt: day(21, 23), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"},
+		{ReceivedAt: day(22, 0), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"},
+		{ReceivedAt: day(22, 1), Subject: decode.Subject{Type: "TEST"}, Trust: "simulated"},
 		// 23:30 in UTC-5 is the 23rd in UTC: days are counted in UTC.
-		{ReceivedAt: time.Date(2026, 11, 22, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)), Type: "", Trust: "invalid"},
+		{ReceivedAt: time.Date(2026, 11, 22, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)), Subject: decode.Subject{Type: ""}, Trust: "invalid"},
 	} {
 		c.Method, c.Path = "POST", "/"
 		if err := s.Insert(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	imported := &Capture{ReceivedAt: day(24, 9), Method: MethodImport, Path: "/history", Type: "TEST", Trust: "simulated"}
+	imported := &Capture{ReceivedAt: day(24, 9), Method: MethodImport, Path: "/history", Subject: decode.Subject{Type: "TEST"}, Trust: "simulated"}
 	if err := s.Insert(ctx, imported); err != nil {
 		t.Fatal(err)
 	}

@@ -26,29 +26,22 @@ type Capture struct {
 	Body       []byte      `json:"-"`                    // exact bytes; not in list results
 	BodySize   int         `json:"bodySize"`
 
-	NotificationUUID      string             `json:"notificationUUID,omitempty"`
-	Type                  string             `json:"notificationType,omitempty"`
-	Subtype               string             `json:"subtype,omitempty"`
-	Environment           decode.Environment `json:"environment,omitempty"`
-	BundleID              string             `json:"bundleId,omitempty"`
-	AppAppleID            int64              `json:"appAppleId,omitempty"`
-	OriginalTransactionID string             `json:"originalTransactionId,omitempty"`
-	TransactionID         string             `json:"transactionId,omitempty"`
-	ProductID             string             `json:"productId,omitempty"`
-	AppAccountToken       string             `json:"appAccountToken,omitempty"`
-	SignedDate            time.Time          `json:"signedDate,omitzero"`
-	Trust                 decode.Label       `json:"trust"`
-	TrustClass            decode.Class       `json:"trustClass,omitempty"`
-	TrustMessage          string             `json:"trustMessage,omitempty"`
-	IdentityMismatch      string             `json:"identityMismatch,omitempty"` // expected bundle/app/env not met
-	DuplicateOf           int64              `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
+	// Subject is what the body is about (decoded; empty when it could not be read). Its fields
+	// are promoted: c.Type, c.Environment, ...
+	decode.Subject
+	SignedDate       time.Time    `json:"signedDate,omitzero"`
+	Trust            decode.Label `json:"trust"`
+	TrustClass       decode.Class `json:"trustClass,omitempty"`
+	TrustMessage     string       `json:"trustMessage,omitempty"`
+	IdentityMismatch string       `json:"identityMismatch,omitempty"` // expected bundle/app/env not met
+	DuplicateOf      int64        `json:"duplicateOf,omitempty"`      // first capture with this notificationUUID
 
 	ResponseStatus int           `json:"responseStatus,omitempty"` // what s2s answered; 0 until known
 	Latency        time.Duration `json:"-"`                        // receive to answer; JSON: latencyMs
 
-	// Kind is what the body held (decode.Kind: notification, realtime-request, ...); empty for
+	// Kind is what the body held (notification, realtime-request, ...); empty for
 	// captures stored before s2s recorded it.
-	Kind string `json:"kind,omitempty"`
+	Kind decode.Kind `json:"kind,omitempty"`
 	// Answer is the body s2s answered a real-time request with (the file's, or the forward
 	// target's), and AnswerProblems what is wrong with it as Apple's response body or its timing;
 	// both only from Get, and only for real-time requests.
@@ -98,21 +91,10 @@ type Stats struct {
 	LastReceivedAt time.Time `json:"lastReceivedAt,omitzero"`
 }
 
-// SetSummary fills the decoded summary columns from a decode.Summary.
+// SetSummary fills the decoded columns from a decode.Summary: its Subject, signing date and kind,
+// and its verdict (label, class, message), which a capture's JSON names trust, trustClass and
+// trustMessage.
 func (c *Capture) SetSummary(s decode.Summary) {
-	c.Kind = string(s.Kind)
-	c.NotificationUUID = s.NotificationUUID
-	c.Type = s.Type
-	c.Subtype = s.Subtype
-	c.Environment = s.Environment
-	c.BundleID = s.BundleID
-	c.AppAppleID = s.AppAppleID
-	c.OriginalTransactionID = s.OriginalTransactionID
-	c.TransactionID = s.TransactionID
-	c.ProductID = s.ProductID
-	c.AppAccountToken = s.AppAccountToken
-	c.SignedDate = s.SignedDate
-	c.Trust = s.Label
-	c.TrustClass = s.Class
-	c.TrustMessage = s.Message
+	c.Subject, c.SignedDate, c.Kind = s.Subject, s.SignedDate, s.Kind
+	c.Trust, c.TrustClass, c.TrustMessage = s.Label, s.Class, s.Message
 }

@@ -365,11 +365,11 @@ func JoinCaptures(v *View, caps []store.Capture) {
 }
 
 func captureSummary(c store.Capture) decode.Summary {
-	return decode.Summary{
-		NotificationUUID: c.NotificationUUID, Type: c.Type, Subtype: c.Subtype, Environment: c.Environment,
-		BundleID: c.BundleID, OriginalTransactionID: c.OriginalTransactionID, TransactionID: c.TransactionID,
-		ProductID: c.ProductID, SignedDate: c.SignedDate, Label: c.Trust, Class: c.TrustClass,
-	}
+	s := decode.Summary{Subject: c.Subject, SignedDate: c.SignedDate, Label: c.Trust, Class: c.TrustClass}
+	// A local-only notification is shown as it always was: without the app's Apple ID and the
+	// customer's account token.
+	s.AppAppleID, s.AppAccountToken = 0, ""
+	return s
 }
 
 // localReason says why Apple does not list a capture.

@@ -13,7 +13,7 @@ import (
 )
 
 func listed(uuid string, results ...appstore.SendAttemptResult) Notification {
-	n := Notification{Notification: decode.Summary{NotificationUUID: uuid, Label: decode.LabelVerified, SignedDate: time.Unix(1_800_000_000, 0)}}
+	n := Notification{Notification: decode.Summary{Subject: decode.Subject{NotificationUUID: uuid}, Label: decode.LabelVerified, SignedDate: time.Unix(1_800_000_000, 0)}}
 	for i, r := range results {
 		n.SendAttempts = append(n.SendAttempts, appstore.SendAttempt{AttemptDate: appstore.Millis(1_800_000_000_000 + int64(i)*60_000), SendAttemptResult: r})
 	}
@@ -31,7 +31,7 @@ func TestJoinCaptures(t *testing.T) {
 		listed("u-replayed", appstore.ResultTimedOut),
 	}}
 	capture := func(id int64, uuid, method string, trust decode.Label, h http.Header) store.Capture {
-		return store.Capture{ID: id, NotificationUUID: uuid, Method: method, Trust: trust, Headers: h,
+		return store.Capture{ID: id, Subject: decode.Subject{NotificationUUID: uuid}, Method: method, Trust: trust, Headers: h,
 			SignedDate: signed, ReceivedAt: signed.Add(time.Duration(id) * time.Minute), ResponseStatus: 200}
 	}
 	replay := http.Header{}
@@ -72,7 +72,7 @@ func TestJoinIgnoresInvalidUUIDs(t *testing.T) {
 	n := listed("u")
 	n.Notification.Label = decode.LabelInvalid
 	v := &View{Notifications: []Notification{n}}
-	JoinCaptures(v, []store.Capture{{ID: 1, NotificationUUID: "u", Method: "POST", Trust: "verified"}})
+	JoinCaptures(v, []store.Capture{{ID: 1, Subject: decode.Subject{NotificationUUID: "u"}, Method: "POST", Trust: "verified"}})
 	if !v.Notifications[0].NeverReceived || len(v.LocalOnly) != 1 {
 		t.Errorf("%+v", v)
 	}

@@ -212,8 +212,8 @@ func (m *Model) mergeApple() {
 			}
 			continue
 		}
-		c := store.Capture{NotificationUUID: s.NotificationUUID, Type: s.Type, Subtype: s.Subtype, SignedDate: s.SignedDate,
-			Trust: s.Label, OriginalTransactionID: s.OriginalTransactionID, ProductID: s.ProductID}
+		c := store.Capture{Subject: decode.Subject{NotificationUUID: s.NotificationUUID, Type: s.Type, Subtype: s.Subtype,
+			OriginalTransactionID: s.OriginalTransactionID, ProductID: s.ProductID}, SignedDate: s.SignedDate, Trust: s.Label}
 		cleanCapture(&c)
 		tl = append(tl, timelineEntry{Capture: c, apple: n})
 	}

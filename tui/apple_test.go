@@ -28,13 +28,15 @@ func TestTimelineAppleView(t *testing.T) {
 				Transaction: decode.Summary{Label: decode.LabelVerified},
 				Renewal:     subscription.Renewal{AutoRenewStatus: &on, RenewalDate: time.Date(2025, 11, 2, 7, 6, 16, 0, time.UTC)}}},
 			Notifications: []subscription.Notification{
-				{Notification: decode.Summary{NotificationUUID: caps[1].NotificationUUID, Type: "DID_RENEW", Label: decode.LabelVerified, SignedDate: caps[1].SignedDate}},
-				{Notification: decode.Summary{NotificationUUID: missingUUID, Type: "DID_FAIL_TO_RENEW", Label: decode.LabelVerified,
-					SignedDate: time.Date(2025, 10, 1, 7, 20, 0, 0, time.UTC), OriginalTransactionID: otid},
+				{Notification: decode.Summary{Subject: decode.Subject{NotificationUUID: caps[1].NotificationUUID, Type: "DID_RENEW"},
+					Label: decode.LabelVerified, SignedDate: caps[1].SignedDate}},
+				{Notification: decode.Summary{Subject: decode.Subject{NotificationUUID: missingUUID, Type: "DID_FAIL_TO_RENEW", OriginalTransactionID: otid},
+					Label: decode.LabelVerified, SignedDate: time.Date(2025, 10, 1, 7, 20, 0, 0, time.UTC)},
 					SendAttempts:  []appstore.SendAttempt{{AttemptDate: 1_759_303_200_000, SendAttemptResult: appstore.ResultTLSIssue}},
 					NeverReceived: true, LastResult: appstore.ResultTLSIssue, Fix: appstore.ResultTLSIssue.Info().Fix},
 				// An unverified payload's UUID is not trusted to make a row.
-				{Notification: decode.Summary{NotificationUUID: "eeeeeeee-0000-4000-8000-000000000001", Type: "REFUND", Label: decode.LabelInvalid}, NeverReceived: true},
+				{Notification: decode.Summary{Subject: decode.Subject{NotificationUUID: "eeeeeeee-0000-4000-8000-000000000001", Type: "REFUND"},
+					Label: decode.LabelInvalid}, NeverReceived: true},
 			},
 		}
 	}

@@ -19,9 +19,15 @@ func manyCaptures(n int) []store.Capture {
 	types := []string{"DID_RENEW", "SUBSCRIBED", "EXPIRED", "REFUND", "DID_FAIL_TO_RENEW", "TEST"}
 	caps := make([]store.Capture, n)
 	for i := range caps {
-		caps[i] = store.Capture{ID: int64(i + 1), ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: types[i%len(types)],
-			Environment: "Sandbox", ProductID: "com.example.monthly", Trust: "verified", ResponseStatus: 200,
-			OriginalTransactionID: fmt.Sprint(2000000000000000 + i%500)}
+		caps[i] = store.Capture{ID: int64(i + 1), ReceivedAt: base.Add(time.Duration(i) * time.Second),
+			Subject: decode.Subject{
+				Type:                  types[i%len(types)],
+				Environment:           "Sandbox",
+				ProductID:             "com.example.monthly",
+				OriginalTransactionID: fmt.Sprint(2000000000000000 + i%500),
+			},
+			Trust: "verified", ResponseStatus: 200,
+		}
 	}
 	return caps
 }
@@ -72,7 +78,7 @@ func BenchmarkLiveArrival(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		next++
-		c := store.Capture{ID: next, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"}
+		c := store.Capture{ID: next, ReceivedAt: base, Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"}
 		h.send(eventsMsg{events: []events.Event{{Kind: events.Notification, Capture: &c}}})
 		_ = h.m.Render()
 	}
@@ -88,8 +94,9 @@ func realNotification(b *testing.B) (store.Capture, Decoder) {
 	}
 	body := []byte(`{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`)
 	c := store.Capture{ID: 1, ReceivedAt: base, Method: "POST", Path: "/", Body: body, BodySize: len(body),
-		Type: "REFUND", Environment: "Sandbox", ProductID: "com.getsession.org.pro_sub", Trust: "verified",
-		OriginalTransactionID: "2000001024993299", SignedDate: time.UnixMilli(1760592122788), ResponseStatus: 200}
+		Subject: decode.Subject{Type: "REFUND", Environment: "Sandbox", ProductID: "com.getsession.org.pro_sub",
+			OriginalTransactionID: "2000001024993299"},
+		Trust: "verified", SignedDate: time.UnixMilli(1760592122788), ResponseStatus: 200}
 	return c, VerifierDecoder(decode.NewVerifier(decode.Options{}))
 }
 

@@ -188,7 +188,7 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 	if c.IdentityMismatch != "" {
 		w.kv("Identity", s.Error.Render(c.IdentityMismatch))
 	}
-	if c.Kind == string(decode.KindRealtimeRequest) {
+	if c.Kind == decode.KindRealtimeRequest {
 		// The answer Apple would show the customer, and what is wrong with it.
 		if len(c.AnswerProblems) == 0 {
 			w.kv("Answer", s.OK.Render("valid"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))

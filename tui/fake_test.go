@@ -189,9 +189,11 @@ func lifeOfASubscription() []store.Capture {
 			Headers:    http.Header{"Content-Type": {"application/json"}, "User-Agent": {"AppStore-Notifications/1.0"}},
 			RemoteAddr: "127.0.0.1:50123", SourceIP: "17.58.0.10", AppleRange: "17.0.0.0/8",
 			Body: []byte(body), BodySize: len(body),
-			NotificationUUID: fmt.Sprintf("a0b1c2d3-0000-4000-8000-%012d", id), Type: e.typ, Subtype: e.sub,
-			Environment: e.env, BundleID: "com.loki-project.loki-messenger", AppAppleID: 1470168868,
-			OriginalTransactionID: e.otid, TransactionID: fmt.Sprintf("20000010%08d", id), ProductID: e.product,
+			Subject: decode.Subject{
+				NotificationUUID: fmt.Sprintf("a0b1c2d3-0000-4000-8000-%012d", id), Type: e.typ, Subtype: e.sub,
+				Environment: e.env, BundleID: "com.loki-project.loki-messenger", AppAppleID: 1470168868,
+				OriginalTransactionID: e.otid, TransactionID: fmt.Sprintf("20000010%08d", id), ProductID: e.product,
+			},
 			SignedDate: e.signed, Trust: e.trust, TrustClass: e.class, ResponseStatus: 200, Latency: time.Duration(id) * time.Millisecond,
 		}
 		if e.trust == "invalid" {

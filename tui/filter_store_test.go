@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -21,9 +22,9 @@ func TestLiveMatchAgreesWithStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	caps := []store.Capture{
-		{Type: "DID_RENEW", Environment: "Sandbox", Trust: "verified", ProductID: "com.example.pro", BundleID: "com.example", OriginalTransactionID: "1000"},
-		{Type: "REFUND", Environment: "Production", Trust: "simulated", ProductID: "com.example.PRO", BundleID: "Com.Example", OriginalTransactionID: "1000"},
-		{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox", Trust: "invalid", ProductID: "com.other.basic", BundleID: "com.other"},
+		{Subject: decode.Subject{Type: "DID_RENEW", Environment: "Sandbox", ProductID: "com.example.pro", BundleID: "com.example", OriginalTransactionID: "1000"}, Trust: "verified"},
+		{Subject: decode.Subject{Type: "REFUND", Environment: "Production", ProductID: "com.example.PRO", BundleID: "Com.Example", OriginalTransactionID: "1000"}, Trust: "simulated"},
+		{Subject: decode.Subject{Type: "DID_RENEW", Subtype: "BILLING_RECOVERY", Environment: "Sandbox", ProductID: "com.other.basic", BundleID: "com.other"}, Trust: "invalid"},
 		{Trust: "invalid", Path: "/apple/Notifications"},
 	}
 	for i := range caps {

@@ -102,7 +102,7 @@ func lifecycle(typ, subtype string) string {
 
 func typeText(c *store.Capture) string {
 	t := c.Type
-	if c.Kind == string(decode.KindRealtimeRequest) {
+	if c.Kind == decode.KindRealtimeRequest {
 		// Retention Messaging: Apple waits for the answer; its own mark in the list and detail.
 		return "⏱ REAL-TIME REQUEST"
 	}

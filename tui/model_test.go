@@ -67,8 +67,14 @@ func TestMovingStopsFollowAndFKeyResumes(t *testing.T) {
 }
 
 func notification(id int64, typ string) events.Event {
-	c := store.Capture{ID: id, ReceivedAt: base.Add(time.Duration(id) * time.Second), Type: typ, Environment: "Sandbox",
-		Trust: "simulated", ResponseStatus: 200, ProductID: "com.example.monthly", OriginalTransactionID: "7000000000000001"}
+	c := store.Capture{ID: id, ReceivedAt: base.Add(time.Duration(id) * time.Second),
+		Subject: decode.Subject{
+			Type:                  typ,
+			Environment:           "Sandbox",
+			ProductID:             "com.example.monthly",
+			OriginalTransactionID: "7000000000000001",
+		},
+		Trust: "simulated", ResponseStatus: 200}
 	return events.Event{Kind: events.Notification, Time: c.ReceivedAt, Capture: &c}
 }
 
@@ -118,7 +124,7 @@ func TestEventsFromChannel(t *testing.T) {
 func TestPagingByKeyset(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 1000; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"})
 	}
 	h := newHarness(t, Config{PageSize: 50}, caps...)
 	if len(h.m.rows) != 50 || !h.m.hasMore {
@@ -595,7 +601,7 @@ func TestResizeKeepsTheScreenInBounds(t *testing.T) {
 func TestSelectionStaysVisible(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 60; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base, Type: "DID_RENEW", Trust: "verified"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base, Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"})
 	}
 	h := newHarness(t, Config{}, caps...)
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -779,7 +785,7 @@ func TestHeaderNamesForwardTargets(t *testing.T) {
 func TestJumpToOldest(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 500; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"})
 	}
 	h := newHarness(t, Config{PageSize: 50}, caps...)
 	h.press("G")
@@ -809,7 +815,7 @@ func TestJumpToOldest(t *testing.T) {
 func TestJumpToOldestIsBounded(t *testing.T) {
 	caps := make([]store.Capture, 0, oldestJumpRows+100)
 	for i := int64(1); i <= oldestJumpRows+100; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "TEST", Trust: "simulated"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Subject: decode.Subject{Type: "TEST"}, Trust: "simulated"})
 	}
 	h := newHarness(t, Config{PageSize: 1000}, caps...)
 	h.press("end")
@@ -833,7 +839,7 @@ func TestJumpToOldestIsBounded(t *testing.T) {
 func TestOtherKeyStopsTheJumpToOldest(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 300; i++ {
-		caps = append(caps, store.Capture{ID: i, Type: "TEST", Trust: "simulated"})
+		caps = append(caps, store.Capture{ID: i, Subject: decode.Subject{Type: "TEST"}, Trust: "simulated"})
 	}
 	h := newHarness(t, Config{PageSize: 50}, caps...)
 	// Feed the key without running its reads, as when the user presses on before a page arrives.
@@ -876,7 +882,7 @@ func TestBottomInDetail(t *testing.T) {
 func TestFailedPageEndsTheJumpToOldest(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 300; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "TEST", Trust: "simulated"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Subject: decode.Subject{Type: "TEST"}, Trust: "simulated"})
 	}
 	h := newHarness(t, Config{PageSize: 50}, caps...)
 	// Feed the key without running its read, then answer that read with an error.
@@ -896,7 +902,7 @@ func TestFailedPageEndsTheJumpToOldest(t *testing.T) {
 func TestReceiverErrorKeepsTheSelectionVisible(t *testing.T) {
 	var caps []store.Capture
 	for i := int64(1); i <= 60; i++ {
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Type: "DID_RENEW", Trust: "verified"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(time.Duration(i) * time.Second), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified"})
 	}
 	h := newHarness(t, Config{}, caps...)
 	for h.m.cursor < h.m.listHeight()-1 {
@@ -928,7 +934,7 @@ func TestHeaderCountsByImportance(t *testing.T) {
 		case i <= 19:
 			trust = decode.LabelInvalid
 		}
-		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(-time.Duration(400-i) * time.Minute), Type: "DID_RENEW", Trust: trust, Method: "POST"})
+		caps = append(caps, store.Capture{ID: i, ReceivedAt: base.Add(-time.Duration(400-i) * time.Minute), Subject: decode.Subject{Type: "DID_RENEW"}, Trust: trust, Method: "POST"})
 	}
 	h := newHarness(t, Config{StorePath: "/Users/developer/Library/Application Support/s2s/captures.db"}, caps...)
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -1036,14 +1042,14 @@ func TestDelayColumnOnlyWhenUnusual(t *testing.T) {
 	for i := int64(1); i <= 3; i++ {
 		at := base.Add(time.Duration(i) * time.Minute)
 		caps = append(caps, store.Capture{ID: i, Method: "POST", ReceivedAt: at, SignedDate: at.Add(-1200 * time.Millisecond),
-			Type: "DID_RENEW", Trust: "verified", ResponseStatus: 200})
+			Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified", ResponseStatus: 200})
 	}
 	h := newHarness(t, Config{}, caps...)
 	if scr := h.plain(); strings.Contains(scr, "DELAY") {
 		t.Errorf("a DELAY column for usual delays:\n%s", scr)
 	}
 	late := store.Capture{ID: 4, Method: "POST", ReceivedAt: base.Add(5 * time.Minute), SignedDate: base.Add(5*time.Minute - 2*time.Hour),
-		Type: "DID_RENEW", Trust: "verified", ResponseStatus: 200}
+		Subject: decode.Subject{Type: "DID_RENEW"}, Trust: "verified", ResponseStatus: 200}
 	h.src.add(late)
 	h.send(eventsMsg{events: []events.Event{{Kind: events.Notification, Capture: &late}}})
 	rows := listRowsOf(h.plain())
@@ -1060,16 +1066,31 @@ func TestDelayColumnOnlyWhenUnusual(t *testing.T) {
 func retriedRenewal() []store.Capture {
 	signed := base.Add(-3 * time.Hour)
 	caps := []store.Capture{{ID: 10, Method: "POST", ReceivedAt: signed.Add(-time.Hour + time.Second), SignedDate: signed.Add(-time.Hour),
-		NotificationUUID: "u-subscribed", Type: "SUBSCRIBED", Subtype: "INITIAL_BUY", Environment: "Sandbox", Trust: "simulated",
-		OriginalTransactionID: "2000001991973893", ProductID: "com.example.monthly", ResponseStatus: 200}}
+		Subject: decode.Subject{
+			NotificationUUID:      "u-subscribed",
+			Type:                  "SUBSCRIBED",
+			Subtype:               "INITIAL_BUY",
+			Environment:           "Sandbox",
+			OriginalTransactionID: "2000001991973893",
+			ProductID:             "com.example.monthly",
+		},
+		Trust:          "simulated",
+		ResponseStatus: 200}}
 	for i, wait := range []time.Duration{0, time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour} {
 		status := 503
 		if i == 5 {
 			status = 200
 		}
 		caps = append(caps, store.Capture{ID: int64(11 + i), Method: "POST", ReceivedAt: signed.Add(wait + time.Second), SignedDate: signed,
-			NotificationUUID: "u-renew", Type: "DID_RENEW", Environment: "Sandbox", Trust: "simulated", OriginalTransactionID: "2000001991973893",
-			ProductID: "com.example.monthly", ResponseStatus: status, DuplicateOf: map[bool]int64{true: 11}[i > 0]})
+			Subject: decode.Subject{
+				NotificationUUID:      "u-renew",
+				Type:                  "DID_RENEW",
+				Environment:           "Sandbox",
+				OriginalTransactionID: "2000001991973893",
+				ProductID:             "com.example.monthly",
+			},
+			Trust:          "simulated",
+			ResponseStatus: status, DuplicateOf: map[bool]int64{true: 11}[i > 0]})
 	}
 	return caps
 }

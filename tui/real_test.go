@@ -27,8 +27,9 @@ func TestRealRefundThroughTheVerifier(t *testing.T) {
 	}
 	body := []byte(`{"signedPayload":"` + strings.TrimSpace(string(jws)) + `"}`)
 	c := store.Capture{ID: 1, ReceivedAt: base, Method: "POST", Path: "/", Body: body, BodySize: len(body),
-		Type: "REFUND", Environment: "Sandbox", ProductID: "com.getsession.org.pro_sub", Trust: "verified",
-		OriginalTransactionID: "2000001024993299", SignedDate: time.UnixMilli(1760592122788), ResponseStatus: 200}
+		Subject: decode.Subject{Type: "REFUND", Environment: "Sandbox", ProductID: "com.getsession.org.pro_sub",
+			OriginalTransactionID: "2000001024993299"},
+		Trust: "verified", SignedDate: time.UnixMilli(1760592122788), ResponseStatus: 200}
 	h := newHarness(t, Config{Decode: VerifierDecoder(decode.NewVerifier(decode.Options{})), Location: time.UTC}, c)
 	h.send(keyMsg("enter"))
 	scr := h.plain()
@@ -122,8 +123,9 @@ func TestSummaryReadsEachFieldFromItsObject(t *testing.T) {
 	})
 	body := []byte(`{"signedPayload":"` + jws + `"}`)
 	c := store.Capture{ID: 1, ReceivedAt: signed.Add(time.Second), Method: "POST", Path: "/", Body: body, BodySize: len(body),
-		Type: "DID_CHANGE_RENEWAL_PREF", Subtype: "UPGRADE", Environment: "Sandbox", ProductID: "com.example.monthly",
-		OriginalTransactionID: "2000000000000001", SignedDate: signed, Trust: "simulated", ResponseStatus: 200}
+		Subject: decode.Subject{Type: "DID_CHANGE_RENEWAL_PREF", Subtype: "UPGRADE", Environment: "Sandbox",
+			ProductID: "com.example.monthly", OriginalTransactionID: "2000000000000001"},
+		SignedDate: signed, Trust: "simulated", ResponseStatus: 200}
 	v := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root}})
 	h := newHarness(t, Config{Decode: VerifierDecoder(v), Location: time.UTC}, c)
 	h.press("enter")

@@ -13,8 +13,8 @@ import (
 // TestRealtimeRequestInListAndDetail: a real-time request has its own mark in the list, and the
 // detail shows the answer body and what is wrong with it (through the sanitiser).
 func TestRealtimeRequestInListAndDetail(t *testing.T) {
-	c := store.Capture{ID: 1, Method: "POST", ReceivedAt: base, Kind: string(decode.KindRealtimeRequest), Trust: "simulated",
-		Environment: "Sandbox", ProductID: "com.example.monthly", OriginalTransactionID: "2000001234567890", ResponseStatus: 200,
+	c := store.Capture{ID: 1, Method: "POST", ReceivedAt: base, Kind: decode.KindRealtimeRequest, Trust: "simulated",
+		Subject: decode.Subject{Environment: "Sandbox", ProductID: "com.example.monthly", OriginalTransactionID: "2000001234567890"}, ResponseStatus: 200,
 		Answer: []byte(`{"message":{"messageIdentifier":"m-1"},"note":"\x1b[31mred"}`), AnswerProblems: []string{`the answer has the key "note", which Apple's response body does not have`}}
 	h := newHarness(t, Config{}, c)
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})

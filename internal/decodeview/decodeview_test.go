@@ -60,7 +60,7 @@ func TestWrite(t *testing.T) {
 // others and is escaped like them.
 func TestSummaryLineEscapesEveryField(t *testing.T) {
 	const evil = "\x1b]52;c;ZXZpbA==\x07"
-	got := summaryLine(decode.Summary{Kind: "realtime-request", UserLocale: "en_US" + evil, ProductID: evil, Label: decode.LabelInvalid}, Styles{})
+	got := summaryLine(decode.Summary{Kind: "realtime-request", UserLocale: "en_US" + evil, Subject: decode.Subject{ProductID: evil}, Label: decode.LabelInvalid}, Styles{})
 	if strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, `locale=en_US\x1b]52`) {
 		t.Errorf("summary line %q", got)
 	}
