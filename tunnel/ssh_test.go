@@ -65,6 +65,19 @@ func sshProvider(srv *tunneltest.SSHServer, dir string) *SSH {
 	}
 }
 
+// startSSH starts p's tunnel to a new local receiver, closed at the test's end (a test may close it
+// before: Close is idempotent); got is what the receiver is sent.
+func startSSH(t *testing.T, ctx context.Context, p *SSH) (tun Tunnel, got <-chan string) {
+	t.Helper()
+	local, got := localReceiver(t)
+	tun, err := p.Start(ctx, Target{Addr: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tun.Close() })
+	return tun, got
+}
+
 // postThrough sends a POST to the server-side public address of the tunnel, as Apple would after
 // TLS termination at the service.
 func postThrough(t *testing.T, ctx context.Context, public, body string) string {
@@ -170,12 +183,7 @@ func TestSSHClientKeyPersists(t *testing.T) {
 func TestSSHReconnectsWithNewURL(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t)
-	local, got := localReceiver(t)
-	tun, err := sshProvider(srv, t.TempDir()).Start(ctx, Target{Addr: local})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tun.Close()
+	tun, got := startSSH(t, ctx, sshProvider(srv, t.TempDir()))
 	recv(t, ctx, srv.Forwards(), "first forward")
 
 	srv.DropAll()
@@ -201,14 +209,9 @@ func TestSSHReconnectsWithNewURL(t *testing.T) {
 func TestSSHKeepaliveDetectsStall(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t, tunneltest.SSHOptions{StallKeepalives: true})
-	local, _ := localReceiver(t)
 	p := sshProvider(srv, t.TempDir())
 	p.KeepAlive = 20 * time.Millisecond
-	tun, err := p.Start(ctx, Target{Addr: local})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tun.Close()
+	tun, _ := startSSH(t, ctx, p)
 	if e := nextEvent(t, ctx, tun); e.Kind != EventDown {
 		t.Fatalf("got %+v, want down after unanswered keepalives", e)
 	}
@@ -220,12 +223,7 @@ func TestSSHKeepaliveDetectsStall(t *testing.T) {
 func TestSSHReconnectSameURLIsUp(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t, tunneltest.SSHOptions{URL: func(int, string) string { return "https://stable.lhr.life" }})
-	local, _ := localReceiver(t)
-	tun, err := sshProvider(srv, t.TempDir()).Start(ctx, Target{Addr: local})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tun.Close()
+	tun, _ := startSSH(t, ctx, sshProvider(srv, t.TempDir()))
 	recv(t, ctx, srv.Forwards(), "first forward")
 	srv.DropAll()
 	if e := nextEvent(t, ctx, tun); e.Kind != EventDown {
@@ -239,12 +237,7 @@ func TestSSHReconnectSameURLIsUp(t *testing.T) {
 func TestSSHURLRotationInSession(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t)
-	local, _ := localReceiver(t)
-	tun, err := sshProvider(srv, t.TempDir()).Start(ctx, Target{Addr: local})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tun.Close()
+	tun, _ := startSSH(t, ctx, sshProvider(srv, t.TempDir()))
 	srv.Announce(tunneltest.URLLine("https://renamed.lhr.life", true))
 	if e := nextEvent(t, ctx, tun); e.Kind != EventURL || e.URL != "https://renamed.lhr.life" {
 		t.Fatalf("got %+v, want the announced URL", e)
@@ -276,12 +269,7 @@ func TestSSHHostKeyChangeRejected(t *testing.T) {
 	t.Run("on reconnect", func(t *testing.T) {
 		ctx := testCtx(t)
 		srv := newSSHServer(t)
-		local, _ := localReceiver(t)
-		tun, err := sshProvider(srv, t.TempDir()).Start(ctx, Target{Addr: local})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tun.Close()
+		tun, _ := startSSH(t, ctx, sshProvider(srv, t.TempDir()))
 		if err := srv.RotateHostKey(); err != nil {
 			t.Fatal(err)
 		}
@@ -354,11 +342,7 @@ func TestSSHStartFailures(t *testing.T) {
 func TestSSHCloseEndsTunnel(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newSSHServer(t)
-	local, _ := localReceiver(t)
-	tun, err := sshProvider(srv, t.TempDir()).Start(ctx, Target{Addr: local})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tun, _ := startSSH(t, ctx, sshProvider(srv, t.TempDir()))
 	public := recv(t, ctx, srv.Forwards(), "forward")
 	if err := tun.Close(); err != nil {
 		t.Fatal(err)
