@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/internal/testfs"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -102,7 +102,7 @@ func TestListenRefusesAStoreItCannotKeep(t *testing.T) {
 		roDir := filepath.Join(dir, "ro")
 		path := filepath.Join(roDir, "captures.db")
 		seedStore(t, path, 1)
-		makeDirReadOnly(t, roDir)
+		testfs.MakeDirReadOnly(t, roDir)
 		code, stderr := listenOnStore(t, dir, path)
 		if code != 1 || !strings.Contains(stderr, "s2s listen cannot write to the capture store "+path) || !strings.Contains(stderr, "choose another store with --store") {
 			t.Errorf("exit %d, stderr:\n%s", code, stderr)
@@ -112,28 +112,4 @@ func TestListenRefusesAStoreItCannotKeep(t *testing.T) {
 			t.Errorf("captures list on the read-only store: %d captures, want 1", len(got))
 		}
 	})
-}
-
-// makeDirReadOnly makes dir unwritable for the binary: chmod for a normal user; root ignores
-// permission bits, so it sets the immutable attribute (Linux), or skips.
-func makeDirReadOnly(t *testing.T, dir string) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("Windows has no read-only directories in this sense")
-	}
-	if os.Geteuid() != 0 {
-		if err := os.Chmod(dir, 0o500); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := os.Chmod(dir, 0o700); err != nil {
-				t.Error(err)
-			}
-		})
-		return
-	}
-	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("running as root, which ignores permission bits, and cannot make %s immutable (chattr: %v %s); the store tests inject this fault", dir, err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() /* best effort: only set when chattr +i worked */ })
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/s2s-dev/s2s/internal/testfs"
 )
 
 // fillAndDamage writes captures to a new store at path, closes it, and overwrites the middle of
@@ -82,7 +82,7 @@ func TestCheckWritable(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "captures.db")
 		seed(t, path)
-		makeDirReadOnly(t, dir)
+		testfs.MakeDirReadOnly(t, dir)
 		checkReadOnlyStore(t, path)
 	})
 }
@@ -125,28 +125,4 @@ func checkReadOnlyStore(t *testing.T, path string, opts ...Option) {
 	if err := s.Insert(ctx, &Capture{Method: "POST", Path: "/"}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Insert = %v, want ErrReadOnly", err)
 	}
-}
-
-// makeDirReadOnly makes dir unwritable for this process: chmod for a normal user; root ignores
-// permissions, so it sets the immutable attribute instead (Linux), or the test is skipped.
-func makeDirReadOnly(t *testing.T, dir string) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("Windows has no read-only directories in this sense")
-	}
-	if os.Geteuid() != 0 {
-		if err := os.Chmod(dir, 0o500); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := os.Chmod(dir, 0o700); err != nil {
-				t.Error(err)
-			}
-		})
-		return
-	}
-	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("running as root, which ignores permissions, and cannot make %s immutable: %v %s", dir, err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() /* best effort: only set when chattr +i worked */ })
 }
