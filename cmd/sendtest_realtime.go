@@ -56,7 +56,9 @@ type realtimeAnswerJSON struct {
 	Error string `json:"error,omitempty"`
 }
 
-// realtimeVerdict judges one answer. sent is false when the request never reached a server.
+// realtimeVerdict judges one answer. sent is false when the request never reached a server; once
+// it was written whole, a broken answer (a malformed header, a connection closed) is an invalid
+// answer, as Apple and probe --realtime count it.
 func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) (a realtimeAnswerJSON, sent bool) {
 	a = realtimeAnswerJSON{Status: r.Status, LatencyMs: millis(r.Latency), BudgetMs: millis(budget)}
 	if r.Status != 0 { // an answer began
@@ -66,12 +68,16 @@ func realtimeVerdict(r sender.RealtimeResult, url string, budget time.Duration) 
 	case r.TimedOut:
 		a.Problems = []string{fmt.Sprintf("no whole answer within the budget of %s: Apple gives up and the request fails", budget)}
 		return a, true
+	case r.Err != nil && r.Written:
+		a.WithinBudget = r.Latency <= budget
+		a.Problems = []string{"no usable answer to the request the server got: " + relay.Explain(r.Err, url, budget)}
+		return a, true
 	case r.Err != nil:
 		a.Error = relay.Explain(r.Err, url, budget)
 		return a, false
 	}
 	a.WithinBudget = r.Latency <= budget
-	resp, problems := decode.CheckRealtimeAnswer(r.Status, r.Body)
+	resp, problems := decode.CheckRealtimeAnswer(r.Status, r.ContentEncoding, r.Body)
 	a.Problems = append(a.Problems, problems...)
 	if resp != nil {
 		a.Choice = resp.Choice()
@@ -141,8 +147,7 @@ func printRealtimeAnswer(opts *sendTestOptions, req *fixtures.SignedRequest, a r
 	fmt.Fprintf(w, "real-time request %s (%s, %s, %s, originalTransactionId %s, simulated) → %s\n", req.RequestIdentifier, req.Environment,
 		termsafe.String(req.ProductID), termsafe.String(req.UserLocale), termsafe.String(req.OriginalTransactionID), a.URL)
 	if a.Error != "" {
-		fmt.Fprintf(w, "no answer  %s\n", termsafe.String(a.Error))
-		return
+		return // not sent: the error says why, once, on stderr
 	}
 	verdict := "valid: " + a.Choice
 	if !a.Valid {

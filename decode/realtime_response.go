@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -194,12 +195,20 @@ func jsonTypeName(t reflect.Type) string {
 	return t.String()
 }
 
-// CheckRealtimeAnswer judges a whole answer as Apple uses it: status 200, and a body that is a
-// valid response (ValidateRealtimeResponse). The problems are sentences, none when Apple can use it.
-func CheckRealtimeAnswer(status int, body []byte) (*RealtimeResponse, []string) {
+// CheckRealtimeAnswer judges a whole answer as Apple uses it: status 200, a body not encoded
+// (contentEncoding is the answer's Content-Encoding header), and a body that is a valid response
+// (ValidateRealtimeResponse). The problems are sentences, none when Apple can use it.
+func CheckRealtimeAnswer(status int, contentEncoding string, body []byte) (*RealtimeResponse, []string) {
 	var problems []string
 	if status != 200 {
 		problems = append(problems, fmt.Sprintf("HTTP %d: Apple uses an answer only with status 200", status))
+	}
+	// Apple's request asks for no compression: an encoded body is read as the JSON it is not.
+	if ce := strings.TrimSpace(contentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+		if len(ce) > 40 || strings.ContainsFunc(ce, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' }) {
+			ce = strconv.Quote(ce[:min(len(ce), 40)]) // the server's words, quoted when not a plain token
+		}
+		problems = append(problems, fmt.Sprintf("%s-encoded answer (Content-Encoding): Apple asks for no compression and reads the body as JSON", ce))
 	}
 	r, p := ValidateRealtimeResponse(body)
 	return r, append(problems, p...)

@@ -75,15 +75,25 @@ func FuzzValidateRealtimeResponse(f *testing.F) {
 
 func TestCheckRealtimeAnswer(t *testing.T) {
 	const ok = `{"message":{"messageIdentifier":"m-1"}}`
-	if r, p := decode.CheckRealtimeAnswer(200, []byte(ok)); len(p) != 0 || r == nil || r.Choice() != "message" {
+	if r, p := decode.CheckRealtimeAnswer(200, "", []byte(ok)); len(p) != 0 || r == nil || r.Choice() != "message" {
 		t.Errorf("valid: %v %q", r, p)
 	}
 	// A 201 with a valid body is still not used: one problem, the status.
-	if _, p := decode.CheckRealtimeAnswer(201, []byte(ok)); len(p) != 1 || !strings.Contains(p[0], "HTTP 201") {
+	if _, p := decode.CheckRealtimeAnswer(201, "", []byte(ok)); len(p) != 1 || !strings.Contains(p[0], "HTTP 201") {
 		t.Errorf("201: %q", p)
 	}
-	if _, p := decode.CheckRealtimeAnswer(500, []byte("oops")); len(p) != 2 {
+	if _, p := decode.CheckRealtimeAnswer(500, "", []byte("oops")); len(p) != 2 {
 		t.Errorf("500 with text: %q", p)
+	}
+	// An encoded answer is named, whatever its body: Apple asks for no compression and reads JSON.
+	if _, p := decode.CheckRealtimeAnswer(200, "gzip", []byte(ok)); len(p) != 1 || !strings.Contains(p[0], "gzip-encoded answer") {
+		t.Errorf("gzip: %q", p)
+	}
+	if _, p := decode.CheckRealtimeAnswer(200, "identity", []byte(ok)); len(p) != 0 {
+		t.Errorf("identity: %q", p)
+	}
+	if _, p := decode.CheckRealtimeAnswer(200, "x\x1b[2J", []byte(ok)); len(p) != 1 || strings.Contains(p[0], "\x1b") {
+		t.Errorf("hostile encoding name: %q", p)
 	}
 }
 

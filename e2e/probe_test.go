@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -90,6 +91,19 @@ func startProbeServer(mode string, got *receivedRequest) (string, func(), error)
 		case "badanswer": // one with an answer Apple cannot use, hostile to terminals
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, realtimeHostile)
+		case "gzipanswer": // a valid answer, compressed although nobody asked for it
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			_, _ = io.WriteString(zw, realtimeMessage)
+			_ = zw.Close()
+		case "rtredirect": // a redirect to a path that answers a valid message
+			if r.URL.Path == "/final" {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, realtimeMessage)
+				return
+			}
+			http.Redirect(w, r, "/final", http.StatusTemporaryRedirect)
 		}
 	})
 	s := httptest.NewUnstartedServer(mux)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/x509"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -589,5 +591,96 @@ func TestSendTestRealtimeScenario(t *testing.T) {
 	}
 	if help := stRun(t, dir, "send-test", "--help"); !bytes.Contains(help, []byte("are about one customer")) {
 		t.Errorf("--help does not explain --realtime --scenario:\n%s", help)
+	}
+}
+
+// TestRealtimeSendTestAndProbeAgree: the same endpoint gets the same verdict from send-test
+// --realtime and probe --realtime. Neither follows a redirect (Apple does not for these POSTs: the
+// 3xx is the answer) nor undoes a compression nobody asked for (the body Apple reads is not JSON).
+func TestRealtimeSendTestAndProbeAgree(t *testing.T) {
+	dir := t.TempDir()
+	caPEM, _ := probeTestPKI()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ mode, sendTest, probe string }{
+		{"gzipanswer", "gzip-encoded answer", "gzip-encoded answer"},
+		{"rtredirect", "HTTP 307: Apple uses an answer only with status 200", "HTTP 307: Apple uses an answer only with status 200"},
+	} {
+		url, stop, _ := startProbeServer(tc.mode, nil)
+		t.Cleanup(stop)
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url+"/retention", "--ca", caFile)
+		if code != 3 || !strings.Contains(out, "INVALID") || !strings.Contains(out, tc.sendTest) || strings.Contains(out, "valid: message") {
+			t.Errorf("%s: send-test exit %d, want 3 and %q\n%s%s", tc.mode, code, tc.sendTest, out, errOut)
+		}
+		out, errOut, code = stRunCode(t, dir, "probe", "--realtime", url+"/retention", "--ca", caFile)
+		if code != 3 || !strings.Contains(out, tc.probe) || strings.Contains(out, "Verdict: SUCCESS") || strings.Contains(out, "outside 200") {
+			t.Errorf("%s: probe exit %d, want 3 and %q\n%s%s", tc.mode, code, tc.probe, out, errOut)
+		}
+	}
+	// A notification send-test does not follow a redirect either: the 307 is the failed attempt.
+	url, stop, _ := startProbeServer("rtredirect", nil)
+	t.Cleanup(stop)
+	out, errOut, code := stRunCode(t, dir, "send-test", url+"/notifications", "--ca", caFile)
+	if code == 0 || !strings.Contains(out+errOut, "307") {
+		t.Errorf("notification send-test to a redirect: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// brokenAnswerServer reads each whole request, then breaks its answer with answer (raw bytes
+// written before closing; none closes without answering).
+func brokenAnswerServer(t *testing.T, answer string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+				req, err := http.ReadRequest(bufio.NewReader(conn))
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				_, _ = io.WriteString(conn, answer)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/retention"
+}
+
+// TestSendTestRealtimeBrokenAnswer: a request the server got and answered brokenly (a control
+// character in a header, a connection closed without an answer) is an invalid answer, exit 3 and
+// counted invalid, as probe reports it; not a request that could not be sent. Said once.
+func TestSendTestRealtimeBrokenAnswer(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, answer string }{
+		{"control character in a header", "HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\n{}"},
+		{"closed without answering", ""},
+	} {
+		url := brokenAnswerServer(t, tc.answer)
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+		if code != 3 || !strings.Contains(out, "INVALID") || strings.Contains(out+errOut, "could not be sent") {
+			t.Errorf("%s: exit %d, want 3 and INVALID\n%s%s", tc.name, code, out, errOut)
+		}
+		out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", url, "--count", "6", "--concurrency", "2")
+		if code != 3 || !strings.Contains(out, "sent        6 of 6") || !strings.Contains(out, "invalid     6") || strings.Contains(out, "not sent") {
+			t.Errorf("%s, a series: exit %d\n%s%s", tc.name, code, out, errOut)
+		}
+	}
+	// Nothing listening is still not sent, exit 1, and the reason is given once.
+	url := fmt.Sprintf("http://127.0.0.1:%d/", FreePort(t))
+	out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+	if code != 1 || strings.Count(out+errOut, "nothing listening") != 1 {
+		t.Errorf("nothing listening: exit %d, want 1 and the reason once\n%s%s", code, out, errOut)
 	}
 }

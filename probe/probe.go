@@ -255,6 +255,12 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	if isRedirect(ans.status) {
 		redirSteps, out := p.followRedirects(ctx, u, ans)
 		reqStep.Status, reqStep.Fix = StatusFail, out.fix
+		if p.o.Realtime != nil {
+			// Apple uses a real-time answer only with status 200: the redirect is the answer.
+			var st Step
+			out, st = p.judgeRealtime(ans, out)
+			redirSteps = append(redirSteps, st)
+		}
 		steps = append(append(append(steps, reqStep), redirSteps...), after...)
 		return steps, out
 	}

@@ -60,13 +60,13 @@ func (p *prober) realtimeCut(attempt, post context.Context, out *outcome, elapse
 }
 
 // judgeRealtime judges a whole answer to a real-time request: the transport's verdict first (out:
-// a status outside 200-206, an unknown charset), then what Apple needs of it: status 200, a valid
+// a status outside 200-206, a redirect, an unknown charset), then what Apple needs of it: status 200, a valid
 // response body, within the budget.
 func (p *prober) judgeRealtime(a *answer, out *outcome) (*outcome, Step) {
 	budget := p.o.Realtime.Budget
 	ra := &RealtimeAnswer{Budget: Duration(budget), Latency: Duration(a.elapsed), Answered: true,
 		WithinBudget: a.elapsed <= budget, AnswerJSON: decode.NewAnswerJSON(a.body)}
-	resp, problems := decode.CheckRealtimeAnswer(a.status, a.body)
+	resp, problems := decode.CheckRealtimeAnswer(a.status, a.header.Get("Content-Encoding"), a.body)
 	if resp != nil {
 		ra.Choice = resp.Choice()
 	}
@@ -91,6 +91,10 @@ func (p *prober) judgeRealtime(a *answer, out *outcome) (*outcome, Step) {
 	case out.verdict == Success:
 		out.verdict, out.reason = InvalidResponse, "the answer is not a response body Apple can use: "+strings.Join(problems, "; ")
 		out.fix = "Answer with a JSON object holding exactly one of message, alternateProduct, promotionalOffer or advancedCommerceInfo, with Apple's exact keys (see docs/realtime.md)."
+	}
+	if out.meaning == "" && out.verdict == UnsuccessfulHTTPResponseCode {
+		// Apple's meaning of the verdict speaks of 200-206, a notification's window.
+		out.meaning = "Your server answered with a status other than 200, the only one Apple uses for a real-time answer: the customer sees no retention message."
 	}
 	if out.meaning == "" {
 		out.meaning = "the customer sees no retention message"

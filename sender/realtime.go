@@ -3,7 +3,9 @@ package sender
 import (
 	"context"
 	"io"
+	"net/http/httptrace"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,8 +19,13 @@ type RealtimeResult struct {
 	Latency     time.Duration // from sending the request to reading the whole answer
 	Body        []byte        // the answer, at most maxBody+1 bytes (one more tells it was larger)
 	ContentType string
-	Err         error // no answer: transport error, or the budget ran out (TimedOut)
-	TimedOut    bool  // no whole answer within the budget: Apple has given up
+	// ContentEncoding is the answer's Content-Encoding: the body is kept as it came, never decoded.
+	ContentEncoding string
+	Err             error // no answer: transport error, or the budget ran out (TimedOut)
+	TimedOut        bool  // no whole answer within the budget: Apple has given up
+	// Written is set once the whole request was written to a server: an error after it is a
+	// broken answer from a server that got the request, not a request that was never sent.
+	Written bool
 }
 
 // SendRealtime posts one real-time request and reads the whole answer (up to maxBody+1 bytes)
@@ -32,14 +39,19 @@ func (s *Sender) SendRealtime(ctx context.Context, url string, body []byte, budg
 		res.Err = err
 		return res
 	}
+	var written atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { written.Store(w.Err == nil) },
+	}))
 	start := time.Now()
 	resp, err := s.httpClient().Do(req)
 	if err == nil {
-		res.Status, res.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+		res.Status, res.ContentType, res.ContentEncoding = resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding")
 		res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 		resp.Body.Close()
 	}
 	res.Latency = time.Since(start)
+	res.Written = written.Load()
 	if err != nil {
 		res.Err = err
 		res.TimedOut = ctx.Err() == context.DeadlineExceeded

@@ -72,7 +72,9 @@ func (r Result) StatusKey() string {
 
 // Sender posts bodies. The zero value uses a client suited to one receiver.
 type Sender struct {
-	Client    *http.Client  // nil: a client with keep-alive for MaxConns connections
+	// Client, when nil, is one with keep-alive for MaxConns connections that asks for no
+	// compression and follows no redirect, as forwarding's (relay.NewClient) and as Apple sends.
+	Client    *http.Client
 	Timeout   time.Duration // per attempt; zero: AppleTimeout
 	UserAgent string
 	MaxConns  int // idle connections kept to the receiver (load mode); zero: 2
@@ -98,7 +100,12 @@ func (s *Sender) httpClient() *http.Client {
 		if s.RootCAs != nil {
 			t.TLSClientConfig = &tls.Config{RootCAs: s.RootCAs}
 		}
-		s.client = &http.Client{Transport: t}
+		// Apple's request carries no Accept-Encoding, so a gzip answer is the server's own doing
+		// and is judged as it came; and a 3xx is the answer Apple records (it does not reliably
+		// follow redirects, and not at all for a real-time request), so it is not followed.
+		t.DisableCompression = true
+		s.client = &http.Client{Transport: t,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	})
 	return s.client
 }
