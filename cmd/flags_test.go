@@ -144,3 +144,24 @@ func TestConnectSetFlags(t *testing.T) {
 		t.Errorf("no URL: %v, want a usage error", err)
 	}
 }
+
+func TestHubFlags(t *testing.T) {
+	var o *listenOptions
+	if err := execFlags(t, newHubCmd(testFactory(), keep(&o)), "--tunnel", "cloudflared", "--nats-listen", "0.0.0.0:4222", "--replicas", "3"); err != nil {
+		t.Fatal(err)
+	}
+	if o.Tunnel != "cloudflared" || o.hubServe == nil || o.hubServe.NatsListen != "0.0.0.0:4222" || o.hubServe.Replicas != 3 {
+		t.Errorf("options %+v, hub %+v", o, o.hubServe)
+	}
+	if err := execFlags(t, newHubCmd(testFactory(), keep(&o)), "stray"); ExitCode(err) != ExitUsage {
+		t.Errorf("hub stray: %v, want a usage error", err)
+	}
+
+	var st *hubStatusOptions
+	if err := execFlags(t, newHubStatusCmd(testFactory(), keep(&st)), "--store", "h.db", "--nats-ca", "ca.pem", "--json"); err != nil {
+		t.Fatal(err)
+	}
+	if st.StorePath != "h.db" || st.CAFile != "ca.pem" || !st.JSON {
+		t.Errorf("status options %+v", st)
+	}
+}

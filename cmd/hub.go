@@ -15,7 +15,7 @@ import (
 	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
-func newHubCmd(f *Factory) *cobra.Command {
+func newHubCmd(f *Factory, runF func(*listenOptions) error) *cobra.Command {
 	o := &listenOptions{f: f, hubServe: &hubServeOptions{}}
 	c := &cobra.Command{
 		Use:   "hub",
@@ -46,13 +46,16 @@ server or cluster instead (see docs/hub.md).`,
   s2s hub status`,
 		Args: o.tunnelArgs("hub"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return runListen(cmd.Context(), o)
 		},
 	}
 	o.addReceiverFlags(c)
 	o.Connect.addFlags(c.Flags())
 	o.hubServe.addFlags(c.Flags())
-	c.AddCommand(newHubStatusCmd(f), newHubNKeyCmd(f))
+	c.AddCommand(newHubStatusCmd(f, nil), newHubNKeyCmd(f))
 	return c
 }
 
@@ -94,7 +97,7 @@ type hubStatusOptions struct {
 	JSON      bool
 }
 
-func newHubStatusCmd(f *Factory) *cobra.Command {
+func newHubStatusCmd(f *Factory, runF func(*hubStatusOptions) error) *cobra.Command {
 	o := &hubStatusOptions{f: f}
 	c := &cobra.Command{
 		Use:   "status",
@@ -103,7 +106,12 @@ func newHubStatusCmd(f *Factory) *cobra.Command {
 consumer with its lag (messages it has not acknowledged yet), and how many captures wait in the
 hub's outbox. The hub is found through its store (--store), or --nats URL.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runHubStatus(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runHubStatus(cmd.Context(), o)
+		},
 	}
 	c.Flags().StringVar(&o.StorePath, "store", "", "the hub's capture database (default $S2S_STORE or the default store)")
 	c.Flags().StringVar(&o.NatsURL, "nats", "", "the NATS URL (with credentials), instead of the one the hub's store records")

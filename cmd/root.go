@@ -68,7 +68,7 @@ Apple would record for your notification URL.`,
 	// The everyday commands come first in --help; these last.
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
-	for _, c := range []*cobra.Command{newListenCmd(f, nil), newHubCmd(f), newDecodeCmd(f, nil), newCapturesCmd(f)} {
+	for _, c := range []*cobra.Command{newListenCmd(f, nil), newHubCmd(f, nil), newDecodeCmd(f, nil), newCapturesCmd(f)} {
 		c.GroupID = "receive"
 		root.AddCommand(c)
 	}
