@@ -192,8 +192,9 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 		fmt.Sprintf("%-10s", orDash(c.Environment)),
 		fmt.Sprintf("%-28s", orDash(c.ProductID)),
 		trust,
-		fmt.Sprintf("%d", c.ResponseStatus),
-		c.Latency.Round(100 * time.Microsecond).String(),
+		// A capture a hub received was answered there: no status or latency of this listener's.
+		answerOf(c),
+		latencyOf(c),
 		s.dim.Render(fmt.Sprintf("#%d", c.ID)),
 	}
 	line := strings.Join(fields, "  ")
@@ -213,10 +214,14 @@ func formatCaptureLine(raw *store.Capture, s lineStyles) string {
 		line += s.warn.Render(fmt.Sprintf("  duplicate of #%d", c.DuplicateOf))
 	}
 	if realtime {
-		if len(c.AnswerProblems) == 0 {
-			line += "  " + s.ok.Render(realtimeAnswerNote(nil))
-		} else {
-			line += "  " + s.bad.Render(realtimeAnswerNote(c.AnswerProblems))
+		note, ok := realtimeAnswerNote(&c)
+		switch {
+		case c.ResponseStatus == 0:
+			line += "  " + s.dim.Render(note)
+		case ok:
+			line += "  " + s.ok.Render(note)
+		default:
+			line += "  " + s.bad.Render(note)
 		}
 	}
 	if c.HubOrigin != "" {
@@ -255,6 +260,14 @@ func formatDeliveryLine(raw *store.Delivery, s lineStyles) string {
 		line += fmt.Sprintf("  (retry at %s)", d.NextRetryAt.Local().Format("15:04:05"))
 	}
 	return line
+}
+
+// latencyOf is how long the answer took, "-" when there was none here (answerOf).
+func latencyOf(c store.Capture) string {
+	if c.ResponseStatus == 0 {
+		return "-"
+	}
+	return c.Latency.Round(100 * time.Microsecond).String()
 }
 
 // orDash is s, or "-" when it is empty (a column with no value).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/receiver"
+	"github.com/s2s-dev/s2s/store"
 )
 
 // realtimeListenOptions are listen's flags for Retention Messaging real-time requests.
@@ -53,14 +54,21 @@ func (o *realtimeListenOptions) load(f *Factory) error {
 }
 
 // realtimeAnswerNote is the one-line verdict on a real-time request's answer, for the line
-// printer and the TUI.
-func realtimeAnswerNote(problems []string) string {
-	if len(problems) == 0 {
-		return "answer valid"
+// printer. A capture this listener did not answer (one a hub received, and answered) has no
+// answer here to call valid or invalid; ok tells the printer which style to use.
+func realtimeAnswerNote(c *store.Capture) (note string, ok bool) {
+	problems := c.AnswerProblems
+	switch {
+	case c.ResponseStatus == 0 && c.HubOrigin != "":
+		return "answer: none here (answered by the hub)", true
+	case c.ResponseStatus == 0:
+		return "answer: none recorded", true
+	case len(problems) == 0:
+		return "answer valid", true
 	}
 	s := "answer INVALID: " + problems[0]
 	if len(problems) > 1 {
 		s += fmt.Sprintf(" (+%d more)", len(problems)-1)
 	}
-	return s
+	return s, false
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -312,5 +313,57 @@ func TestHubExistingNATS(t *testing.T) {
 	_, list := storedBodies(t, aStore)
 	if strings.Split(list[0].HubOrigin, "/")[0] == strings.Split(list[1].HubOrigin, "/")[0] {
 		t.Fatalf("two hubs, one identity: %s %s", list[0].HubOrigin, list[1].HubOrigin)
+	}
+}
+
+// A listener fed by a hub did not answer the real-time requests it shows (the hub did): its line
+// says so, and shows no status or latency of its own, never "answer valid".
+func TestHubListenerRealtimeAnsweredByTheHub(t *testing.T) {
+	dir := t.TempDir()
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--store", filepath.Join(dir, "hub", "captures.db"))
+	hubURL, _ := h.Ready["hub"].(string)
+	lStore := filepath.Join(dir, "dan", "captures.db")
+	// dan's durable consumer exists, then dan is away while the request arrives (no
+	// --realtime-response: the hub answers it with no body, an invalid answer).
+	dan := StartListener(t, dir, "--store", lStore, "--hub", hubURL, "--name", "dan")
+	if err := dan.Stop(t); err == nil {
+		t.Fatal("want the interrupted exit status")
+	}
+	if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", h.URL); code != 3 {
+		t.Fatalf("send-test to the hub: exit %d, want 3 (no answer body)\n%s", code, errOut)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Binary, "listen", "--output", "lines", "--addr", "127.0.0.1:0", "--store", lStore, "--hub", hubURL, "--name", "dan")
+	cmd.Env = Env(dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line := make(chan string, 1)
+	go func() {
+		defer close(line)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "REAL-TIME REQUEST") {
+				line <- sc.Text()
+				return
+			}
+		}
+	}()
+	var got string
+	select {
+	case got = <-line:
+	case <-ctx.Done():
+		t.Fatal("no real-time request line from the listener within 60s")
+	}
+	if !strings.Contains(got, "answer: none here (answered by the hub)") || strings.Contains(got, "answer valid") ||
+		strings.Contains(got, "  0  ") || strings.Contains(got, " 0s ") || !strings.Contains(got, "  -  -  #") {
+		t.Errorf("the listener's line: %q", got)
 	}
 }

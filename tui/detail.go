@@ -189,10 +189,16 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 		w.kv("Identity", s.Error.Render(c.IdentityMismatch))
 	}
 	if c.Kind == decode.KindRealtimeRequest {
-		// The answer Apple would show the customer, and what is wrong with it.
-		if len(c.AnswerProblems) == 0 {
+		// The answer Apple would show the customer, and what is wrong with it; a capture a hub
+		// received was answered there, not here.
+		switch {
+		case c.ResponseStatus == 0 && c.HubOrigin != "":
+			w.kv("Answer", s.Dim.Render("none here (answered by the hub)"))
+		case c.ResponseStatus == 0:
+			w.kv("Answer", s.Dim.Render("none recorded"))
+		case len(c.AnswerProblems) == 0:
 			w.kv("Answer", s.OK.Render("valid"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
-		} else {
+		default:
 			w.kv("Answer", s.Error.Render("INVALID"), s.Dim.Render(fmt.Sprintf("(HTTP %d)", c.ResponseStatus)))
 			for _, p := range c.AnswerProblems {
 				w.under("- "+termsafe.String(p), s.Error)
