@@ -32,3 +32,17 @@ func TestRealtimeRequestInListAndDetail(t *testing.T) {
 		t.Errorf("the answer reached the terminal raw:\n%q", scr)
 	}
 }
+
+// TestRealtimeRequestAnsweredByTheHub: a real-time request a hub received was answered there: the
+// detail says so rather than calling an answer that never was here valid.
+func TestRealtimeRequestAnsweredByTheHub(t *testing.T) {
+	c := store.Capture{ID: 1, Method: "POST", ReceivedAt: base, Kind: decode.KindRealtimeRequest, Trust: "simulated",
+		Subject: decode.Subject{Environment: "Sandbox", ProductID: "com.example.monthly"}, HubOrigin: "hub1/7"}
+	h := newHarness(t, Config{}, c)
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})
+	h.press("enter")
+	scr := h.plain()
+	if !strings.Contains(scr, "none here (answered by the hub)") || strings.Contains(scr, "valid") {
+		t.Errorf("detail:\n%s", scr)
+	}
+}
