@@ -31,14 +31,23 @@ until JetStream acknowledges it; what a crash left unpublished is published at t
 By default s2s hub starts an embedded NATS server with JetStream (file storage beside the
 store) on --nats-listen, protected by a token (in the URL it prints for teammates) or NKeys
 (--nats-auth nkey), over TLS with --nats-cert and --nats-key. --nats URL uses an existing NATS
-server or cluster instead (see docs/hub.md).`,
+server or cluster instead (see docs/hub.md).
+
+Whoever holds a shared token or a shared key (--nats-auth nkey) reads every notification and can
+also pull from, acknowledge for and reconfigure any teammate's consumer. Give each teammate their
+own key, bound to their --name (--nats-auth nkey:alice=PUBKEY,bob=PUBKEY), and a key can use its
+own consumer only.`,
 		Example: `  # The team's hub, on a public URL through a tunnel
   s2s hub --tunnel ssh --nats-listen 0.0.0.0:4222
 
   # A developer's listener: only their app's notifications
   s2s listen --hub nats://TOKEN@hub.local:4222 --name alice --hub-filter bundle:com.example.a
 
-  # NKey authentication and TLS: teammates get the seed file and trust the certificate
+  # A key per teammate, each bound to their --name (s2s hub nkey FILE makes one)
+  s2s hub --nats-listen 0.0.0.0:4222 --nats-auth nkey:alice=UAB…,bob=UCD… --nats-cert hub.pem --nats-key hub-key.pem
+  s2s listen --hub tls://hub.example.com:4222 --hub-nkey alice.nk --name alice
+
+  # NKey authentication and TLS: teammates share the seed file and trust the certificate
   s2s hub --nats-listen 0.0.0.0:4222 --nats-auth nkey --nats-cert hub.pem --nats-key hub-key.pem
   s2s listen --hub tls://hub.example.com:4222 --hub-nkey hub-nkey.seed --hub-ca dev-ca.pem --name alice
 
@@ -65,8 +74,9 @@ func newHubNKeyCmd(f *Factory) *cobra.Command {
 		Short: "Make a user NKey: its seed in FILE, readable by you only, its public key on stdout",
 		Long: `Make a new user NKey for a hub with NKey authentication. The seed (the secret) goes to FILE,
 which must not exist, readable by its owner only; the public key (not a secret) is printed on
-stdout. Give the public key to whoever runs the hub (s2s hub --nats-auth nkey:PUBKEY,...), keep
-the seed, and run s2s listen --hub URL --hub-nkey FILE.`,
+stdout. Give the public key to whoever runs the hub (s2s hub --nats-auth nkey:NAME=PUBKEY,...,
+which binds it to the consumer NAME), keep the seed, and run s2s listen --hub URL --hub-nkey FILE
+--name NAME.`,
 		Example: `  s2s hub nkey ~/.config/s2s/hub.nk
   s2s listen --hub tls://hub.example.com:4222 --hub-nkey ~/.config/s2s/hub.nk --name alice`,
 		Args: cobra.ExactArgs(1),

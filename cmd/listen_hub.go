@@ -117,15 +117,15 @@ type hubServeOptions struct {
 	MaxAge     time.Duration
 	Replicas   int
 
-	nkeyAuth bool     // --nats-auth nkey or nkey:LIST
-	nkeys    []string // the teammates' public keys of nkey:LIST
+	nkeyAuth bool              // --nats-auth nkey or nkey:LIST
+	nkeys    []hub.ListenerKey // the teammates' public keys of nkey:LIST, each bound to a consumer or not
 	cert     *tls.Certificate
 	creds    hub.Credentials // for --nats
 }
 
 func (o *hubServeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.NatsListen, "nats-listen", "127.0.0.1:4222", "address of the embedded NATS server (port 0 picks a free port)")
-	fs.StringVar(&o.NatsAuth, "nats-auth", "", "how clients authenticate to the embedded NATS server: a TOKEN (default: one generated at the first start and kept in the store, so the URL stays the same), nkey (a listeners' user NKey made at the first start, its seed file kept beside the store for teammates to share; it may only consume), or nkey:PUBKEY,... (each teammate's own public user NKey)")
+	fs.StringVar(&o.NatsAuth, "nats-auth", "", "how clients authenticate to the embedded NATS server: a TOKEN of 16 characters or more (default: one generated at the first start and kept in the store, so the URL stays the same), nkey (a listeners' user NKey made at the first start, its seed file kept beside the store for teammates to share; it may only consume), or nkey:NAME=PUBKEY,... (each teammate's own public user NKey, bound to their listen --name: it can use no one else's consumer; made with s2s hub nkey). A shared token or key, and a key given without NAME= (nkey:PUBKEY), lets its holder pull from, acknowledge for and reconfigure any teammate's consumer")
 	fs.StringVar(&o.NatsCert, "nats-cert", "", "serve NATS over TLS with this PEM certificate `FILE` (the leaf, then any intermediates); with --nats-key")
 	fs.StringVar(&o.NatsKey, "nats-key", "", "the PEM private key `FILE` of --nats-cert")
 	fs.StringVar(&o.NatsURL, "nats", "", "use this NATS server or cluster (URL with credentials) instead of the embedded one")
@@ -171,10 +171,15 @@ func (o *hubServeOptions) validate(now time.Time) error {
 	return nil
 }
 
-// parseAuth reads --nats-auth: a token, nkey, or nkey:PUBKEY,...
+// minTokenLen is the shortest token --nats-auth takes: it is the team's secret, and whoever
+// guesses it reads every notification (the generated one has 32 hexadecimal digits).
+const minTokenLen = 16
+
+// parseAuth reads --nats-auth: a token, nkey, or nkey:[NAME=]PUBKEY,...
 func (o *hubServeOptions) parseAuth() error {
 	a := o.NatsAuth
 	switch {
+	case a == "":
 	case a == "nkey":
 		o.nkeyAuth = true
 	case strings.HasPrefix(a, "nkey:"):
@@ -183,6 +188,11 @@ func (o *hubServeOptions) parseAuth() error {
 			return usageErrorf("--nats-auth nkey:…: %w", err)
 		}
 		o.nkeyAuth, o.nkeys = true, keys
+	case hub.LooksLikeNKey(a):
+		// As a token it would be printed in the teammates' URL; a seed is a secret.
+		return usageErrorf("--nats-auth: that looks like an NKey, not a token (a token is printed in the URL teammates use): for NKey authentication give public keys, --nats-auth nkey:PUBKEY,… (or nkey:NAME=PUBKEY,…), never a seed; or --nats-auth nkey for a key made for the team")
+	case len(a) < minTokenLen:
+		return usageErrorf("--nats-auth: a token must have at least %d characters (whoever guesses it reads every notification); leave --nats-auth out for a generated one", minTokenLen)
 	}
 	return nil
 }
@@ -265,7 +275,7 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 				if err != nil {
 					return r, err
 				}
-				so.ListenerNKeys = []string{hub.PublicKey(team)}
+				so.ListenerNKeys = []hub.ListenerKey{{NKey: hub.PublicKey(team)}}
 			}
 		} else {
 			so.Token = s.NatsAuth
@@ -354,10 +364,23 @@ func (o *listenOptions) printHubStart(r *hubRun) {
 	var notes []string
 	switch {
 	case r.NKeyFile != "":
-		notes = append(notes, fmt.Sprintf("NKey authentication: give teammates the seed file %s privately (a secret: whoever holds it reads every notification)", r.NKeyFile))
+		notes = append(notes, fmt.Sprintf("NKey authentication: give teammates the seed file %s privately (a secret: whoever holds it reads every notification and can use any teammate's consumer; a key per teammate, --nats-auth nkey:NAME=PUBKEY,…, prevents that)", r.NKeyFile))
 		cmd += " --hub-nkey " + hub.SeedFileName
 	case s.nkeyAuth:
-		notes = append(notes, fmt.Sprintf("NKey authentication for %d teammate key(s): each teammate uses the seed of their own key (s2s hub nkey FILE makes one)", len(s.nkeys)))
+		bound := 0
+		for _, k := range s.nkeys {
+			if k.Consumer != "" {
+				bound++
+			}
+		}
+		note := fmt.Sprintf("NKey authentication for %d teammate key(s): each teammate uses the seed of their own key (s2s hub nkey FILE makes one)", len(s.nkeys))
+		if bound > 0 {
+			note += fmt.Sprintf("; %d key(s) bound to a consumer: those teammates pass the --name their key is given", bound)
+		}
+		if bound < len(s.nkeys) {
+			note += fmt.Sprintf("; %d key(s) without NAME= can use any teammate's consumer", len(s.nkeys)-bound)
+		}
+		notes = append(notes, note)
 		cmd += " --hub-nkey THEIR-SEED-FILE"
 	}
 	switch {

@@ -27,7 +27,12 @@ func TestHubServeAuthFlags(t *testing.T) {
 		fail bool
 	}{
 		{o: hubServeOptions{NatsAuth: "nkey"}},
-		{o: hubServeOptions{NatsAuth: "some-token"}},
+		{o: hubServeOptions{NatsAuth: "some-long-team-token"}},
+		{o: hubServeOptions{NatsAuth: "a"}, fail: true},
+		{o: hubServeOptions{NatsAuth: "fifteen-chars-x"}, fail: true},
+		{o: hubServeOptions{NatsAuth: "SUAMK2FG4MI6UE3ACF3FK3OIQBCEIEZV7NSWFFEW63UXMRLFM2XLAXK4GY"}, fail: true}, // a seed's form
+		{o: hubServeOptions{NatsAuth: "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"}, fail: true},   // a public key's
+		{o: hubServeOptions{NatsAuth: "nkey:alice=UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"}},
 		{o: hubServeOptions{NatsAuth: "nkey:UNOTAKEY"}, fail: true},
 		{o: hubServeOptions{NatsURL: "nats://x@h:4222", NatsAuth: "nkey"}, fail: true},
 		{o: hubServeOptions{NatsURL: "nats://x@h:4222", NatsCert: "c.pem", NatsKey: "k.pem"}, fail: true},

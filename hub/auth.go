@@ -142,15 +142,33 @@ func PublicKey(kp nkeys.KeyPair) string {
 	return pub
 }
 
+// ListenerKey is a teammate's public user NKey and, when set, the one durable consumer it may use
+// (--nats-auth nkey:NAME=PUBKEY): its holder cannot read, acknowledge or reconfigure anyone
+// else's. A key with no Consumer (a key shared by the team, or nkey:PUBKEY) may use any consumer,
+// as a shared token can.
+type ListenerKey struct {
+	NKey     string
+	Consumer string
+}
+
 // ParseUserKeys parses a comma-separated list of public user NKeys (each "U" and 55 more
-// characters), as --nats-auth nkey:U…,U… gives them. Its errors never quote an entry: one may be
-// a seed pasted by mistake.
-func ParseUserKeys(list string) ([]string, error) {
-	var keys []string
-	seen := map[string]bool{}
-	for i, k := range strings.Split(list, ",") {
-		k = strings.TrimSpace(k)
+// characters), each alone or bound to a consumer name as NAME=PUBKEY, as --nats-auth nkey:…
+// gives them. Its errors never quote a key: one may be a seed pasted by mistake.
+func ParseUserKeys(list string) ([]ListenerKey, error) {
+	var keys []ListenerKey
+	seen := map[string]string{} // key: its consumer
+	for i, entry := range strings.Split(list, ",") {
+		entry = strings.TrimSpace(entry)
+		name, k, bound := strings.Cut(entry, "=")
+		if !bound {
+			name, k = "", entry
+		}
+		name, k = strings.TrimSpace(name), strings.TrimSpace(k)
 		switch {
+		case entry == "":
+			return nil, fmt.Errorf("public NKey %d is empty", i+1)
+		case bound && !ValidName(name):
+			return nil, fmt.Errorf("entry %d: the consumer name before = must be what that teammate passes to s2s listen --name (letters, digits, - and _, up to 64)", i+1)
 		case k == "":
 			return nil, fmt.Errorf("public NKey %d is empty", i+1)
 		case strings.HasPrefix(k, "S"):
@@ -158,12 +176,33 @@ func ParseUserKeys(list string) ([]string, error) {
 		case !nkeys.IsValidPublicUserKey(k):
 			return nil, fmt.Errorf("entry %d is not a public user NKey (U followed by 55 characters)", i+1)
 		}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
+		if prev, ok := seen[k]; ok {
+			if prev != name {
+				return nil, fmt.Errorf("entry %d gives again a key given before, for another consumer: one key is one teammate (s2s hub nkey makes one each)", i+1)
+			}
+			continue
 		}
+		seen[k] = name
+		keys = append(keys, ListenerKey{NKey: k, Consumer: name})
 	}
 	return keys, nil
+}
+
+// LooksLikeNKey reports whether s has the form of an NKey, seed (S…, 58 characters) or public key
+// (56): given where a token is expected, it is a key misplaced, and a seed is a secret.
+func LooksLikeNKey(s string) bool {
+	if len(s) != 56 && len(s) != 58 {
+		return false
+	}
+	if len(s) == 58 && s[0] != 'S' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // NKeyAuth is the client option that authenticates with the user NKey kp: the server sends a
@@ -183,10 +222,16 @@ type Credentials struct {
 func (c Credentials) Options() []nats.Option {
 	var opts []nats.Option
 	if c.NKey != nil {
-		opts = append(opts, NKeyAuth(c.NKey))
+		opts = append(opts, NKeyAuth(c.NKey), nats.CustomInboxPrefix(InboxPrefix(PublicKey(c.NKey))))
 	}
 	if c.RootCAs != nil {
 		opts = append(opts, TrustCAs(c.RootCAs))
 	}
 	return opts
 }
+
+// InboxPrefix is where a client with the user NKey pub receives the answers to its requests: a
+// teammate's key may subscribe there only (listenerPermissions), so it never sees the answers
+// other clients get (the hub's, or other teammates'). Holders of one shared key share it. It stays
+// under _INBOX., which a NATS server configured for clients' default inboxes allows.
+func InboxPrefix(pub string) string { return "_INBOX." + pub }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/s2s-dev/s2s/decode"
@@ -41,6 +42,9 @@ type Consumer struct {
 	cons jetstream.Consumer
 }
 
+// ErrConsumerNotAllowed is a hub refusing a listener's key the consumer name it asked for.
+var ErrConsumerNotAllowed = errors.New("the hub does not let this NKey use that consumer")
+
 // DefaultAckWait is how long a message a listener took and never acknowledged (it died between
 // storing and acknowledging) waits before JetStream delivers it again.
 const DefaultAckWait = 10 * time.Second
@@ -73,6 +77,11 @@ func (c *Consumer) Open(ctx context.Context) error {
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("the hub has no stream %s: is this the URL s2s hub printed?", c.Stream)
+		}
+		// The server refuses the request (and says so apart) when the key is bound to another
+		// consumer: the request itself only times out.
+		if last := c.JS.Conn().LastError(); errors.Is(last, nats.ErrPermissionViolation) {
+			return fmt.Errorf("%w (%s): a hub with a key for each teammate (--nats-auth nkey:NAME=PUBKEY,…) binds each key to one consumer name; use the --name the hub's --nats-auth gives your key", ErrConsumerNotAllowed, c.Name)
 		}
 		return fmt.Errorf("creating the durable consumer %s: %w", c.Name, err)
 	}

@@ -147,22 +147,35 @@ func TestParseUserKeys(t *testing.T) {
 	a, aSeed := newUser(t)
 	b, _ := newUser(t)
 	keys, err := ParseUserKeys(PublicKey(a) + ", " + PublicKey(b) + "," + PublicKey(a))
-	if err != nil || len(keys) != 2 {
+	if err != nil || len(keys) != 2 || keys[0] != (ListenerKey{NKey: PublicKey(a)}) {
 		t.Fatalf("%v, %v", keys, err)
 	}
+	// Bound to a consumer name each, alone or with unbound keys.
+	keys, err = ParseUserKeys("alice=" + PublicKey(a) + ", bob = " + PublicKey(b))
+	if err != nil || len(keys) != 2 || keys[0] != (ListenerKey{NKey: PublicKey(a), Consumer: "alice"}) || keys[1] != (ListenerKey{NKey: PublicKey(b), Consumer: "bob"}) {
+		t.Fatalf("bound: %v, %v", keys, err)
+	}
 	for name, list := range map[string]string{
-		"a seed":  PublicKey(a) + "," + aSeed,
-		"empty":   PublicKey(a) + ",",
-		"garbage": "UNOTAKEY",
-		"account": "A" + PublicKey(a)[1:],
+		"a seed":              PublicKey(a) + "," + aSeed,
+		"a bound seed":        "alice=" + aSeed,
+		"empty":               PublicKey(a) + ",",
+		"garbage":             "UNOTAKEY",
+		"account":             "A" + PublicKey(a)[1:],
+		"empty name":          "=" + PublicKey(a),
+		"bad name":            "al.ice=" + PublicKey(a),
+		"empty key":           "alice=",
+		"one key, two names":  "alice=" + PublicKey(a) + ",bob=" + PublicKey(a),
+		"bound, then unbound": "alice=" + PublicKey(a) + "," + PublicKey(a),
 	} {
 		_, err := ParseUserKeys(list)
-		if err == nil || strings.Contains(err.Error(), aSeed) || strings.Contains(err.Error(), "UNOTAKEY") {
+		if err == nil || strings.Contains(err.Error(), aSeed) || strings.Contains(err.Error(), "UNOTAKEY") || strings.Contains(err.Error(), PublicKey(a)) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := ParseUserKeys(PublicKey(a) + "," + aSeed); err == nil || !strings.Contains(err.Error(), "seed") {
-		t.Errorf("a seed in the list: %v", err)
+	for _, list := range []string{PublicKey(a) + "," + aSeed, "alice=" + aSeed} {
+		if _, err := ParseUserKeys(list); err == nil || !strings.Contains(err.Error(), "seed") {
+			t.Errorf("a seed in the list: %v", err)
+		}
 	}
 }
 
@@ -308,7 +321,7 @@ func TestListenerPermissions(t *testing.T) {
 	defer cancel()
 	hubKey, _ := newUser(t)
 	alice, _ := newUser(t)
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), NKeys: []string{PublicKey(hubKey)}, ListenerNKeys: []string{PublicKey(alice)}})
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), NKeys: []string{PublicKey(hubKey)}, ListenerNKeys: []ListenerKey{{NKey: PublicKey(alice)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,5 +405,169 @@ func TestListenerPermissions(t *testing.T) {
 	// Nothing changed.
 	if st, err := StreamStatus(ctx, hjs, ""); err != nil || st.Messages != 1 || len(st.Consumers) != 1 {
 		t.Fatalf("after: %+v, %v", st, err)
+	}
+}
+
+// With a key per teammate, each bound to its consumer (--nats-auth nkey:alice=…,bob=…), a plain
+// nats.go client holding alice's seed uses alice's consumer and nothing of anyone else's: it
+// cannot pull from bob's consumer, acknowledge for it, update it, create consumers of other
+// names, or receive answers meant for other clients.
+func TestListenerKeyBoundToConsumer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	hubKey, _ := newUser(t)
+	alice, _ := newUser(t)
+	bob, _ := newUser(t)
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), NKeys: []string{PublicKey(hubKey)},
+		ListenerNKeys: []ListenerKey{{NKey: PublicKey(alice), Consumer: "alice"}, {NKey: PublicKey(bob), Consumer: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hnc, hjs, err := srv.Connect(ctx, "hub", Credentials{NKey: hubKey}.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hnc.Close()
+	if _, err := EnsureStream(ctx, hjs, StreamOptions{MaxBody: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"one", "two"} {
+		if _, err := hjs.Publish(ctx, SubjectPrefix+b, []byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connect := func(name string, kp nkeys.KeyPair, violations chan error) (*nats.Conn, jetstream.JetStream) {
+		opts := Credentials{NKey: kp}.Options()
+		if violations != nil {
+			opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+				select {
+				case violations <- err:
+				default:
+				}
+			}))
+		}
+		nc, js, err := Connect(ctx, srv.URL(), name, opts...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Cleanup(nc.Close)
+		return nc, js
+	}
+	durable := func(name string) jetstream.ConsumerConfig {
+		return jetstream.ConsumerConfig{Durable: name, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy}
+	}
+	// bob's consumer exists and holds both messages.
+	_, bjs := connect("bob", bob, nil)
+	if _, err := bjs.CreateOrUpdateConsumer(ctx, DefaultStream, durable("bob")); err != nil {
+		t.Fatalf("bob creating his consumer: %v", err)
+	}
+
+	violations := make(chan error, 64)
+	anc, ajs := connect("alice", alice, violations)
+	// alice's own consumer works: create, pull, acknowledge, read its state.
+	acons, err := ajs.CreateOrUpdateConsumer(ctx, DefaultStream, durable("alice"))
+	if err != nil {
+		t.Fatalf("alice creating her consumer: %v", err)
+	}
+	batch, err := acons.Fetch(2, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range batch.Messages() {
+		n++
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatalf("alice acknowledging: %v", err)
+		}
+	}
+	if n != 2 || batch.Error() != nil {
+		t.Fatalf("alice fetched %d, %v", n, batch.Error())
+	}
+	if info, err := acons.Info(ctx); err != nil || info.AckFloor.Stream != 2 {
+		t.Fatalf("alice's consumer info: %+v, %v", info, err)
+	}
+
+	refused := func(what string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s: allowed", what)
+			return
+		}
+		select {
+		case v := <-violations:
+			if !errors.Is(v, nats.ErrPermissionViolation) {
+				t.Errorf("%s: %v", what, v)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s: no permissions violation reported (%v)", what, err)
+		}
+	}
+	short := func(do func(context.Context) error) error {
+		octx, ocancel := context.WithTimeout(ctx, time.Second)
+		defer ocancel()
+		return do(octx)
+	}
+	// Pull from bob's consumer, by the API subject a plain client would use.
+	_, err = anc.Request("$JS.API.CONSUMER.MSG.NEXT."+DefaultStream+".bob", []byte(`{"batch":1,"expires":500000000}`), time.Second)
+	refused("pull from bob's consumer", err)
+	// Acknowledge for bob's consumer (the subject of bob's first message).
+	err = anc.Publish("$JS.ACK."+DefaultStream+".bob.1.1.1.0.1", nil)
+	if err == nil {
+		err = anc.Flush()
+	}
+	if err == nil {
+		// The publish is refused asynchronously: wait for the server's word.
+		err = errors.New("published")
+	}
+	refused("acknowledge for bob's consumer", err)
+	// Update bob's consumer.
+	refused("update bob's consumer", short(func(ctx context.Context) error {
+		cfg := durable("bob")
+		cfg.MaxDeliver = 1
+		cfg.FilterSubject = SubjectPrefix + "one"
+		_, err := ajs.UpdateConsumer(ctx, DefaultStream, cfg)
+		return err
+	}))
+	// Create consumers of other names, durable or not.
+	refused("create a consumer of another name", short(func(ctx context.Context) error {
+		_, err := ajs.CreateConsumer(ctx, DefaultStream, durable("junk"))
+		return err
+	}))
+	refused("create an ephemeral consumer", short(func(ctx context.Context) error {
+		_, err := ajs.CreateConsumer(ctx, DefaultStream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	}))
+	// A request for bob, in the body, on alice's subject: JetStream refuses the mismatch.
+	if _, err := anc.Request("$JS.API.CONSUMER.CREATE."+DefaultStream+".alice", []byte(`{"stream_name":"`+DefaultStream+`","config":{"durable_name":"bob","ack_policy":"explicit"},"action":"update"}`), 5*time.Second); err != nil {
+		t.Fatalf("alice's create subject: %v", err)
+	}
+	// Other clients' answers: the default inbox, and bob's.
+	for _, subject := range []string{"_INBOX.>", InboxPrefix(PublicKey(bob)) + ".>"} {
+		sub, err := anc.SubscribeSync(subject)
+		if err == nil {
+			err = errors.New("subscribed")
+			_ = anc.Flush()
+			defer sub.Unsubscribe()
+		}
+		refused("subscribe to "+subject, err)
+	}
+
+	// bob's consumer is as bob made it, and still holds both messages for him.
+	bcons, err := bjs.Consumer(ctx, DefaultStream, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := bcons.Info(ctx)
+	if err != nil || info.Config.MaxDeliver != -1 || info.Config.FilterSubject != "" || info.NumPending != 2 || info.NumAckPending != 0 {
+		t.Fatalf("bob's consumer after alice's attempts: %+v, %v", info, err)
+	}
+	if st, err := StreamStatus(ctx, hjs, ""); err != nil || len(st.Consumers) != 2 {
+		t.Fatalf("consumers after alice's attempts: %+v, %v", st, err)
+	}
+	// alice's own listener (Consumer) with bob's name is told why.
+	c := &Consumer{JS: ajs, Name: "bob"}
+	if err := short(c.Open); !errors.Is(err, ErrConsumerNotAllowed) {
+		t.Fatalf("alice's key opening bob's consumer: %v", err)
 	}
 }

@@ -22,11 +22,11 @@ type ServerOptions struct {
 	Listen   string // HOST:PORT; port 0 (or -1) lets the OS choose
 	StoreDir string // JetStream file storage
 	// Clients authenticate with Token, or, when NKeys is set, with one of these public user NKeys
-	// (the hub's own: every right) or of ListenerNKeys (teammates: they consume, see
-	// listenerPermissions).
+	// (the hub's own: every right) or of ListenerNKeys (teammates: they consume, their own
+	// consumer only when the key names one; see listenerPermissions).
 	Token         string
 	NKeys         []string
-	ListenerNKeys []string
+	ListenerNKeys []ListenerKey
 	// TLS, when set, is the certificate the server presents (LoadServerCertificate): clients
 	// then connect with TLS only.
 	TLS    *tls.Certificate
@@ -81,8 +81,8 @@ func StartServer(o ServerOptions) (*Server, error) {
 		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
 	}
 	for _, k := range o.ListenerNKeys {
-		if !slices.Contains(o.NKeys, k) {
-			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k, Permissions: listenerPermissions(DefaultStream)})
+		if !slices.Contains(o.NKeys, k.NKey) {
+			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k.NKey, Permissions: listenerPermissions(DefaultStream, k)})
 		}
 	}
 	var leaf *x509.Certificate
@@ -105,24 +105,40 @@ func StartServer(o ServerOptions) (*Server, error) {
 
 // listenerPermissions are what a teammate's key may do: what s2s listen --hub and s2s hub status
 // need (read the stream's state, create and read durable consumers, pull and acknowledge
-// messages, receive answers on an inbox), and nothing more: it cannot publish captures into the
-// stream, delete or purge it, or delete consumers. It can read every capture: that is the point.
-func listenerPermissions(stream string) *server.Permissions {
+// messages, receive answers on its own inbox), and nothing more: it cannot publish captures into
+// the stream, delete or purge it, or delete consumers. It can read every capture: that is the
+// point. A key bound to a consumer (k.Consumer) creates, updates, reads, pulls from and
+// acknowledges for that one only (JetStream takes the consumer's name from the subject, so a
+// request for another name in the body is refused); an unbound key may use any consumer, as a
+// shared token can. Either receives answers on InboxPrefix(k.NKey) only, never on _INBOX.>,
+// where other clients' answers go.
+func listenerPermissions(stream string, k ListenerKey) *server.Permissions {
 	api := "$JS.API."
+	allow := []string{api + "INFO", api + "STREAM.INFO." + stream, api + "CONSUMER.LIST." + stream, api + "CONSUMER.NAMES." + stream}
+	if c := k.Consumer; c != "" {
+		allow = append(allow,
+			// The create subject carries a filter subject after the name when the request has one.
+			api+"CONSUMER.CREATE."+stream+"."+c,
+			api+"CONSUMER.CREATE."+stream+"."+c+".>",
+			api+"CONSUMER.DURABLE.CREATE."+stream+"."+c,
+			api+"CONSUMER.INFO."+stream+"."+c,
+			api+"CONSUMER.MSG.NEXT."+stream+"."+c,
+			// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
+			"$JS.ACK."+stream+"."+c+".>",
+		)
+	} else {
+		allow = append(allow,
+			api+"CONSUMER.CREATE."+stream,
+			api+"CONSUMER.CREATE."+stream+".>",
+			api+"CONSUMER.DURABLE.CREATE."+stream+".>",
+			api+"CONSUMER.INFO."+stream+".>",
+			api+"CONSUMER.MSG.NEXT."+stream+".>",
+			"$JS.ACK."+stream+".>",
+		)
+	}
 	return &server.Permissions{
-		Publish: &server.SubjectPermission{Allow: []string{
-			api + "INFO",
-			api + "STREAM.INFO." + stream,
-			api + "CONSUMER.CREATE." + stream,
-			api + "CONSUMER.CREATE." + stream + ".>",
-			api + "CONSUMER.DURABLE.CREATE." + stream + ".>",
-			api + "CONSUMER.INFO." + stream + ".>",
-			api + "CONSUMER.LIST." + stream,
-			api + "CONSUMER.NAMES." + stream,
-			api + "CONSUMER.MSG.NEXT." + stream + ".>",
-			"$JS.ACK." + stream + ".>",
-		}},
-		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+		Publish:   &server.SubjectPermission{Allow: allow},
+		Subscribe: &server.SubjectPermission{Allow: []string{InboxPrefix(k.NKey) + ".>"}},
 	}
 }
 
