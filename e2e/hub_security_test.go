@@ -2,13 +2,19 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/s2s-dev/s2s/hub"
 	"github.com/s2s-dev/s2s/internal/testpki"
 )
 
@@ -217,4 +223,82 @@ func TestHubTLS(t *testing.T) {
 	c.waitNotifications(t, 1)
 	_ = c.Stop(t)
 	wantExactly(t, cStore, last)
+}
+
+// With a key per teammate bound to their --name (--nats-auth nkey:alice=PUBKEY,bob=PUBKEY), alice's
+// listener gets its notifications; her seed with bob's name is refused and told why; a plain NATS
+// client holding her seed cannot pull from bob's consumer. --nats-auth refuses a short token and
+// an NKey given as a token (never printing a seed).
+func TestHubNKeyPerTeammate(t *testing.T) {
+	dir := t.TempDir()
+	seeds, pubs := map[string]string{}, map[string]string{}
+	for _, name := range []string{"alice", "bob"} {
+		seeds[name] = filepath.Join(dir, name+".nk")
+		out, err := s2sExit(t, dir, "hub", "nkey", seeds[name])
+		if pubs[name] = strings.TrimSpace(string(out)); err != nil || !publicUserKey.MatchString(pubs[name]) {
+			t.Fatalf("hub nkey: %v: %q", err, out)
+		}
+	}
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-auth", "nkey:alice="+pubs["alice"]+",bob="+pubs["bob"], "--store", filepath.Join(dir, "hub", "captures.db"))
+	hubURL := h.Ready["hub"].(string)
+	aStore, bStore := filepath.Join(dir, "a", "captures.db"), filepath.Join(dir, "b", "captures.db")
+	a := StartListener(t, dir, "--store", aStore, "--hub", hubURL, "--hub-nkey", seeds["alice"], "--name", "alice")
+	b := StartListener(t, dir, "--store", bStore, "--hub", hubURL, "--hub-nkey", seeds["bob"], "--name", "bob")
+	bodies := hubBodies(t, dir, "com.example.a", 2)
+	postAll(t, h.URL, bodies)
+	a.waitNotifications(t, 2)
+	b.waitNotifications(t, 2)
+	_ = b.Stop(t)
+	_ = a.Stop(t)
+	wantExactly(t, aStore, bodies)
+	wantExactly(t, bStore, bodies)
+
+	// alice's seed, bob's name.
+	out, err := s2sExit(t, dir, "listen", "--output", "json", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "x.db"), "--hub", hubURL, "--hub-nkey", seeds["alice"], "--name", "bob")
+	if err == nil || !bytes.Contains(out, []byte("does not let this NKey use")) || !bytes.Contains(out, []byte("--name")) {
+		t.Fatalf("alice's key as bob: %v: %s", err, out)
+	}
+	// A plain client with alice's seed: bob's consumer is out of reach.
+	kp, err := hub.ReadUserSeed(seeds["alice"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	violation := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, _, err := hub.Connect(ctx, hubURL, "alice", append(hub.Credentials{NKey: kp}.Options(), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case violation <- err:
+		default:
+		}
+	}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Request("$JS.API.CONSUMER.MSG.NEXT."+hub.DefaultStream+".bob", []byte(`{"batch":1}`), 2*time.Second); err == nil {
+		t.Fatal("alice's seed pulled from bob's consumer")
+	}
+	select {
+	case v := <-violation:
+		if !errors.Is(v, nats.ErrPermissionViolation) {
+			t.Fatalf("pulling from bob's consumer: %v", v)
+		}
+	case <-ctx.Done():
+		t.Fatal("pulling from bob's consumer: no permissions violation")
+	}
+	_ = h.Stop(t)
+
+	// Tokens: too short, or an NKey.
+	seed, err := os.ReadFile(seeds["alice"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed = bytes.TrimSpace(seed)
+	for arg, want := range map[string]string{"a": "at least 16", string(seed): "nkey:", pubs["bob"]: "nkey:"} {
+		out, err := s2sExit(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-auth", arg, "--store", filepath.Join(dir, "t", "captures.db"))
+		if err == nil || !bytes.Contains(out, []byte(want)) || bytes.Contains(out, seed) {
+			t.Errorf("--nats-auth %.4s…: %v: %s", arg, err, out)
+		}
+	}
 }
