@@ -79,9 +79,9 @@ func TestPrintHubStart(t *testing.T) {
 		},
 		{
 			name:  "teammates' own keys",
-			serve: hubServeOptions{NatsListen: "127.0.0.1:4222", nkeyAuth: true, nkeys: []string{"U1", "U2"}},
+			serve: hubServeOptions{NatsListen: "127.0.0.1:4222", nkeyAuth: true, nkeys: []hub.ListenerKey{{NKey: "U1"}, {NKey: "U2", Consumer: "bob"}}},
 			run:   &hubRun{URL: "nats://127.0.0.1:4222"},
-			want:  []string{"for 2 teammate key(s)", "--hub-nkey THEIR-SEED-FILE"},
+			want:  []string{"for 2 teammate key(s)", "1 key(s) bound to a consumer", "1 key(s) without NAME= can use any teammate's consumer", "--hub-nkey THEIR-SEED-FILE"},
 		},
 	} {
 		f := testFactory()
