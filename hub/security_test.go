@@ -548,7 +548,7 @@ func TestListenerKeyBoundToConsumer(t *testing.T) {
 		if err == nil {
 			err = errors.New("subscribed")
 			_ = anc.Flush()
-			defer sub.Unsubscribe()
+			defer func() { _ = sub.Unsubscribe() }()
 		}
 		refused("subscribe to "+subject, err)
 	}
