@@ -528,7 +528,7 @@ func TestHubTUIInTmux(t *testing.T) {
 	port, natsPort := FreePort(t), FreePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	tm, _ := startTUICommand(t, dir, 100, 30, true, "hub", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
-		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", natsPort), "--nats-auth", "tui-test-token", "--store", filepath.Join(dir, "hub", "captures.db"))
+		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", natsPort), "--nats-auth", "tui-test-team-token", "--store", filepath.Join(dir, "hub", "captures.db"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := WaitHTTP(ctx, url); err != nil {
@@ -536,7 +536,7 @@ func TestHubTUIInTmux(t *testing.T) {
 	}
 	tm.waitText("● receiving", "ACKED BY")
 	a := StartListener(t, dir, "--store", filepath.Join(dir, "a", "captures.db"),
-		"--hub", fmt.Sprintf("nats://tui-test-token@127.0.0.1:%d", natsPort), "--name", "alice")
+		"--hub", fmt.Sprintf("nats://tui-test-team-token@127.0.0.1:%d", natsPort), "--name", "alice")
 	postAll(t, url, hubBodies(t, dir, "com.example.a", 1))
 	a.waitNotifications(t, 1)
 	tm.waitFor("alice in ACKED BY", func(s string) bool {
