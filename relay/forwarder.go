@@ -309,7 +309,7 @@ type attemptKind int
 
 const (
 	kindForward     attemptKind = iota // retried with backoff
-	kindPassthrough                    // Apple is waiting for the answer, and Apple retries
+	kindPassthrough                    // Apple is waiting for the answer (and retries a notification)
 )
 
 // goAttempt runs an attempt in the background; prev is the pending row it retries, if any. The
@@ -570,14 +570,21 @@ func (f *Forwarder) explain(c *store.Capture, res Outcome, target string, kind a
 		if res.Err == nil {
 			code = res.Status
 		}
-		if c.Environment == decode.EnvProduction {
+		realtime := c.Kind == decode.KindRealtimeRequest
+		what, again := "notification", ""
+		switch {
+		case realtime:
+			// Apple waits for this one answer and never asks again.
+			what, again = "real-time request", " to ask your server again"
+			parts = append(parts, fmt.Sprintf("answered Apple %d: Apple never retries a real-time request, the customer sees no retention message", code))
+		case c.Environment == decode.EnvProduction:
 			parts = append(parts, fmt.Sprintf("answered Apple %d, so Apple sends it again in an hour", code))
-		} else {
+		default:
 			parts = append(parts, fmt.Sprintf("answered Apple %d (Apple retries only in Production)", code))
 		}
-		parts = append(parts, fmt.Sprintf("the notification is stored (capture %d)", c.ID))
+		parts = append(parts, fmt.Sprintf("the %s is stored (capture %d)", what, c.ID))
 		if down {
-			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d", remedy, c.ID))
+			parts = append(parts, fmt.Sprintf("%s, then press r in the TUI or run s2s replay %d%s", remedy, c.ID, again))
 		}
 	default:
 		total := len(f.cfg.Backoff) + 1

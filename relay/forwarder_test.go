@@ -884,3 +884,31 @@ func TestQueuedDeliveriesDoNotStarveAnotherTarget(t *testing.T) {
 		})
 	}
 }
+
+// A real-time request a slow target could not answer: the delivery says what is true of it (Apple
+// never retries one, the customer saw no message), not a notification's retry story.
+func TestPassthroughAnswerRealtimeWording(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) }) // runs before slow.Close
+	st := newMemStore()
+	bus := events.NewBus()
+	wait := deliveries(t, bus)
+	f := newForwarder(t, Config{Targets: []Target{mustTarget(t, slow.URL)}, Store: st, Bus: bus, Timeout: 100 * time.Millisecond})
+	c := insert(t, st, &store.Capture{Body: []byte(`{"signedPayload":"p"}`), Kind: decode.KindRealtimeRequest})
+	if status, _, ok := f.PassthroughAnswer(context.Background(), c); !ok || status != http.StatusGatewayTimeout {
+		t.Fatalf("PassthroughAnswer = %d %v, want 504", status, ok)
+	}
+	d := wait(func(store.Delivery) bool { return true })
+	want := "answered Apple 504: Apple never retries a real-time request, the customer sees no retention message; the real-time request is stored (capture 1); make your server answer within 100ms, then press r in the TUI or run s2s replay 1 to ask your server again"
+	if !strings.Contains(d.Error, want) || strings.Contains(d.Error, "Production") || strings.Contains(d.Error, "notification") {
+		t.Errorf("delivery error %q\nwant it to contain %q", d.Error, want)
+	}
+	f.Close()
+}
