@@ -328,7 +328,7 @@ func (h *helpWriter) examples(text string) {
 			}
 			continue
 		}
-		out := wrapWords(strings.Fields(trimmed), h.width-2, ind, ind+2)
+		out := wrapWords(flagUnits(strings.Fields(trimmed)), h.width-2, ind, ind+2)
 		for i, w := range out {
 			if i < len(out)-1 && !strings.HasSuffix(w, `\`) {
 				w += ` \`
@@ -336,6 +336,34 @@ func (h *helpWriter) examples(text string) {
 			h.line(w)
 		}
 	}
+}
+
+// flagUnits keeps each flag with its value ("--environment Production"), so a command wraps
+// between options, never between a flag and what it takes.
+func flagUnits(words []string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if strings.HasPrefix(w, "-") && i+1 < len(words) && isFlagValue(words[i+1]) {
+			w += " " + words[i+1]
+			i++
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// isFlagValue reports whether an example's word can be a flag's value: not a flag, and not the
+// shell's own (a continuation, a pipe, a redirection).
+func isFlagValue(w string) bool {
+	if strings.HasPrefix(w, "-") {
+		return false
+	}
+	switch w {
+	case `\`, "|", ">", ">>", "<", "&&", "||", ";":
+		return false
+	}
+	return true
 }
 
 // wrapWords fills lines of at most width columns with words, the first line indented by first

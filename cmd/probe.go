@@ -89,9 +89,10 @@ Exit status: 0 when Apple would record SUCCESS (and, with --via-apple, Apple did
   s2s probe --realtime https://example.com/apple/retention
 
   # Compare with what Apple itself records
-  s2s probe https://example.com/apple/notifications --via-apple --bundle-id com.example.app \
-    --environment Sandbox --key-id ABC123DEFG --issuer-id 57246542-96fe-1a63-e053-0824d011072a \
-    --private-key ./AuthKey_ABC123DEFG.p8`,
+  s2s probe https://example.com/apple/notifications --via-apple \
+      --bundle-id com.example.app --environment Sandbox --key-id ABC123DEFG \
+      --issuer-id 57246542-96fe-1a63-e053-0824d011072a \
+      --private-key ./AuthKey_ABC123DEFG.p8`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.URL = args[0]

@@ -97,7 +97,8 @@ Retention Message endpoint when a customer is about to cancel), signed for Sandb
 --environment Production; --set takes the request's fields (userLocale=ja-JP, productId=…,
 originalTransactionId=…, request.FIELD=…). --realtime with --scenario NAME asks about that
 scenario's customer at the end of its story: its originalTransactionId, the product it then holds
-and its locale, so "send-test --scenario billing-retry" followed by "send-test --realtime URL
+(after upgrade or downgrade, derived from --product-id: com.x becomes com.x.premium.monthly;
+--set productId=... sets it exactly) and its locale, so "send-test --scenario billing-retry" followed by "send-test --realtime URL
 --scenario billing-retry" are about one customer (only scenarios that end with a subscription to
 cancel: --list marks them). Each answer is checked against Apple's response body
 (exactly one of message, alternateProduct, promotionalOffer, advancedCommerceInfo; exact keys)
@@ -115,7 +116,8 @@ const sendTestExample = `  # A TEST notification to the running "s2s listen"
   s2s send-test https://localhost:3000/apple/notifications --type DID_RENEW
 
   # A refund of a specific price, in Production, for your bundle
-  s2s send-test --type REFUND --bundle-id com.example.app --environment Production \
+  s2s send-test --type REFUND --bundle-id com.example.app \
+      --environment Production \
       --set transaction.price=4990 --set transaction.currency=EUR
 
   # Auto-renew turned off, in the subscription's billing retry period
@@ -141,15 +143,19 @@ const sendTestExample = `  # A TEST notification to the running "s2s listen"
   s2s send-test --print-root > s2s-test-root.pem
 
   # A Retention Messaging real-time request to your endpoint, as Apple's performance test
-  s2s send-test --realtime http://localhost:3000/apple/retention --count 100 --concurrency 10
+  s2s send-test --realtime http://localhost:3000/apple/retention \
+      --count 100 --concurrency 10
 
   # A customer in billing retry: their notifications, then their real-time request
-  s2s send-test http://localhost:3000/apple/notifications --scenario billing-retry
-  s2s send-test --realtime http://localhost:3000/apple/retention --scenario billing-retry
+  s2s send-test http://localhost:3000/apple/notifications \
+      --scenario billing-retry
+  s2s send-test --realtime http://localhost:3000/apple/retention \
+      --scenario billing-retry
 
   # A real TEST notification from Apple (sandbox)
   s2s send-test --apple --bundle-id com.example.app --key-id ABC123DEFG \
-      --issuer-id 57246542-96fe-1a63-e053-0824d011072a --private-key SubscriptionKey_ABC123DEFG.p8`
+      --issuer-id 57246542-96fe-1a63-e053-0824d011072a \
+      --private-key SubscriptionKey_ABC123DEFG.p8`
 
 func newSendTestCmd(f *Factory, runF func(*sendTestOptions) error) *cobra.Command {
 	opts := &sendTestOptions{f: f}

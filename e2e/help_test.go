@@ -57,9 +57,17 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		}
 		seen[key] = true
 		help := helpOf(t, dir, "80", path...)
-		for i, line := range strings.Split(help, "\n") {
+		lines := strings.Split(help, "\n")
+		for i, line := range lines {
 			if n := utf8.RuneCountInString(line); n > 80 {
 				t.Errorf("s2s %s --help, line %d is %d columns: %q", key, i+1, n, line)
+			}
+			// An example wraps between options, never between a flag and its value
+			// ("--environment \" then "Production").
+			if f := strings.Fields(line); len(f) >= 2 && f[len(f)-1] == `\` && strings.HasPrefix(f[len(f)-2], "-") && i+1 < len(lines) {
+				if next := strings.Fields(lines[i+1]); len(next) > 0 && !strings.HasPrefix(next[0], "-") {
+					t.Errorf("s2s %s --help, line %d parts a flag from its value: %q / %q", key, i+1, line, lines[i+1])
+				}
 			}
 			if strings.TrimRight(line, " \t") != line {
 				t.Errorf("s2s %s --help, line %d ends in spaces: %q", key, i+1, line)

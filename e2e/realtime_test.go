@@ -574,10 +574,33 @@ func TestSendTestRealtimeScenario(t *testing.T) {
 	}
 	mu.Unlock()
 
-	// Refused, exit 2, naming the scenarios that have real-time requests.
+	// --product-id is the product the customer starts with: the upgrade's is derived from it, as
+	// docs/realtime.md says; --set productId sets the request's exactly.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--product-id", "com.x"}, "com.x.premium.monthly"},
+		{[]string{"--product-id", "com.x.monthly"}, "com.x.premium.monthly"},
+		{[]string{"--product-id", "com.x", "--set", "productId=com.x"}, "com.x"},
+	} {
+		args := append([]string{"send-test", "--realtime", endpoint, "--scenario", "upgrade"}, tc.args...)
+		if out, errOut, code := stRunCode(t, dir, args...); code != 0 || !strings.Contains(out, tc.want+",") {
+			t.Fatalf("upgrade %q: exit %d, want %s\n%s%s", tc.args, code, tc.want, out, errOut)
+		}
+		mu.Lock()
+		if got.ProductID != tc.want {
+			t.Errorf("upgrade %q: the request's productId is %q, want %q", tc.args, got.ProductID, tc.want)
+		}
+		mu.Unlock()
+	}
+
+	// Refused, exit 2, naming the scenarios that have real-time requests (and, for a name that is
+	// no scenario, the ones without).
 	for _, tc := range []struct{ scenario, want string }{
 		{"refund", "no longer has a subscription to cancel"},
 		{"nope", `unknown scenario "nope"`},
+		{"expired", "the others, subscribe-renew-cancel, billing-retry-grace-expire, refund, end with no subscription left to cancel"},
 	} {
 		_, errOut, code := stRunCode(t, dir, "send-test", "--realtime", endpoint, "--scenario", tc.scenario)
 		if code != 2 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "billing-retry, ") {
