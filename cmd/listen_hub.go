@@ -97,6 +97,8 @@ func hubConnectError(err error, creds hub.Credentials, nkeyFlag, nkeyFile, caFla
 		return fmt.Errorf("%w; it does not accept the NKey of %s %s (public key %s): use the seed file the hub shares, or have this public key added to its --nats-auth nkey:…", err, nkeyFlag, nkeyFile, hub.PublicKey(creds.NKey))
 	case errors.Is(err, hub.ErrAuth):
 		return fmt.Errorf("%w; use the URL s2s hub printed, token included, or, for a hub with NKey authentication, %s FILE", err, nkeyFlag)
+	case errors.Is(err, hub.ErrWrongHost):
+		return fmt.Errorf("%w; connect with a host name the certificate names: the host of the URL s2s hub printed", err)
 	case errors.Is(err, hub.ErrUntrusted) && creds.RootCAs != nil:
 		return fmt.Errorf("%w; the authorities of %s do not include the one that signed it", err, caFlag)
 	case errors.Is(err, hub.ErrUntrusted):

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +302,41 @@ func TestHubNKeyPerTeammate(t *testing.T) {
 			t.Errorf("--nats-auth %.4s…: %v: %s", arg, err, out)
 		}
 	}
+}
+
+// A listener that reaches a TLS hub by a host name its certificate does not name (127.0.0.1 for a
+// certificate for hub.example.com) is told that alone, and to use the host the hub printed: not
+// that --hub-ca lacks the authority (it has it), nor to add --hub-ca.
+func TestHubTLSWrongHostName(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := testpki.NewTLSServer(testpki.TLSOptions{Hosts: []string{"hub.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, ca := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "ca.pem")
+	for path, data := range map[string][]byte{cert: pki.CertPEM, key: pki.KeyPEM, ca: pki.CAPEM} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--nats-cert", cert, "--nats-key", key, "--store", filepath.Join(dir, "hub", "captures.db"))
+	hubURL := h.Ready["hub"].(string)
+	if !strings.Contains(hubURL, "@hub.example.com:") {
+		t.Fatalf("hub URL %q: want the certificate's host name", hubURL)
+	}
+	ipURL := strings.Replace(hubURL, "@hub.example.com:", "@127.0.0.1:", 1)
+	cases := map[string][]string{"with --hub-ca": {"--hub-ca", ca}}
+	if runtime.GOOS != "darwin" && runtime.GOOS != "windows" { // Go's verifier checks the host name first
+		cases["without"] = nil
+	}
+	for name, extra := range cases {
+		args := append([]string{"listen", "--output", "json", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "l.db"), "--hub", ipURL, "--name", "alice"}, extra...)
+		out, err := s2sExit(t, dir, args...)
+		if err == nil || !bytes.Contains(out, []byte("not for the host name in the URL (it names hub.example.com)")) ||
+			!bytes.Contains(out, []byte("a host name the certificate names")) ||
+			bytes.Contains(out, []byte("do not include")) || bytes.Contains(out, []byte("trust it with")) {
+			t.Errorf("%s: %v: %s", name, err, out)
+		}
+	}
+	_ = h.Stop(t)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/s2s-dev/s2s/internal/termsafe"
 )
 
 // LoadServerCertificate reads the embedded server's --nats-cert (PEM, the leaf first, then any
@@ -96,6 +98,11 @@ func TrustCAs(roots *x509.CertPool) nats.Option {
 // ErrUntrusted is a NATS server whose TLS certificate this machine does not trust.
 var ErrUntrusted = errors.New("the NATS server's TLS certificate is not trusted")
 
+// ErrWrongHost is a NATS server whose TLS certificate is not for the URL's host name, whoever
+// signed it: trusting another authority would not help, a host name the certificate names would.
+// It comes with ErrUntrusted.
+var ErrWrongHost = errors.New("it is not for the host name in the URL")
+
 // tlsError explains a failed TLS handshake; nil when err is not one.
 func tlsError(err error, url string) error {
 	var (
@@ -107,10 +114,33 @@ func tlsError(err error, url string) error {
 	case errors.As(err, &unknown):
 		return fmt.Errorf("%w at %s: no known authority signed it (a private CA or a self-signed certificate)", ErrUntrusted, Redact(url))
 	case errors.As(err, &hostname):
-		// (Not hostname.Error(): it quotes the names the server's certificate claims.)
-		return fmt.Errorf("%w at %s: it is not for the host name in the URL", ErrUntrusted, Redact(url))
+		// (Not hostname.Error(): it quotes the names the server's certificate claims, unescaped.)
+		return fmt.Errorf("%w at %s: %w%s", ErrUntrusted, Redact(url), ErrWrongHost, certNames(hostname.Certificate))
 	case errors.As(err, &invalid):
 		return fmt.Errorf("%w at %s: %s", ErrUntrusted, Redact(url), invalid.Error())
 	}
 	return nil
+}
+
+// certNames is " (it names A, B)": the host names a server's certificate claims, escaped (they are
+// the remote's words), at most three; "" when it names none.
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	names := slices.Clone(c.DNSNames)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	more := ""
+	if len(names) > 3 {
+		names, more = names[:3], ", …"
+	}
+	for i, n := range names {
+		names[i] = termsafe.Limit(n, 253)
+	}
+	return " (it names " + strings.Join(names, ", ") + more + ")"
 }
