@@ -633,11 +633,11 @@ func TestRealtimeSendTestAndProbeAgree(t *testing.T) {
 	} {
 		url, stop, _ := startProbeServer(tc.mode, nil)
 		t.Cleanup(stop)
-		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url+"/retention", "--ca", caFile)
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url+"/retention", "--ca", caFile, "--realtime-budget", "30s")
 		if code != 3 || !strings.Contains(out, "INVALID") || !strings.Contains(out, tc.sendTest) || strings.Contains(out, "valid: message") {
 			t.Errorf("%s: send-test exit %d, want 3 and %q\n%s%s", tc.mode, code, tc.sendTest, out, errOut)
 		}
-		out, errOut, code = stRunCode(t, dir, "probe", "--realtime", url+"/retention", "--ca", caFile)
+		out, errOut, code = stRunCode(t, dir, "probe", "--realtime", url+"/retention", "--ca", caFile, "--realtime-budget", "30s")
 		if code != 3 || !strings.Contains(out, tc.probe) || strings.Contains(out, "Verdict: SUCCESS") || strings.Contains(out, "outside 200") {
 			t.Errorf("%s: probe exit %d, want 3 and %q\n%s%s", tc.mode, code, tc.probe, out, errOut)
 		}
@@ -691,11 +691,12 @@ func TestSendTestRealtimeBrokenAnswer(t *testing.T) {
 		{"closed without answering", ""},
 	} {
 		url := brokenAnswerServer(t, tc.answer)
-		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url)
+		// A budget no loaded machine breaks: the answer is judged, not timed.
+		out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", url, "--realtime-budget", "30s")
 		if code != 3 || !strings.Contains(out, "INVALID") || strings.Contains(out+errOut, "could not be sent") {
 			t.Errorf("%s: exit %d, want 3 and INVALID\n%s%s", tc.name, code, out, errOut)
 		}
-		out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", url, "--count", "6", "--concurrency", "2")
+		out, errOut, code = stRunCode(t, dir, "send-test", "--realtime", url, "--count", "6", "--concurrency", "2", "--realtime-budget", "30s")
 		if code != 3 || !strings.Contains(out, "sent        6 of 6") || !strings.Contains(out, "invalid     6") || strings.Contains(out, "not sent") {
 			t.Errorf("%s, a series: exit %d\n%s%s", tc.name, code, out, errOut)
 		}
