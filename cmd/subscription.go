@@ -321,7 +321,14 @@ func writeSubscriptionView(w io.Writer, v *subscription.View) {
 	if len(v.OriginalTransactionIDs) > 0 {
 		fmt.Fprintf(w, "Original transaction IDs: %s\n", termsafe.String(strings.Join(v.OriginalTransactionIDs, ", ")))
 	}
+	writeSubscriptionStatuses(w, v)
+	writeSubscriptionTransactions(w, v)
+	writeSubscriptionNotifications(w, v)
+}
 
+// writeSubscriptionStatuses is the STATUS NOW section: each subscription's status, last
+// transaction and renewal.
+func writeSubscriptionStatuses(w io.Writer, v *subscription.View) {
 	fmt.Fprintln(w, "\nSTATUS NOW (Apple)")
 	if len(v.Statuses) == 0 {
 		fmt.Fprintln(w, "  no auto-renewable subscription")
@@ -332,28 +339,37 @@ func writeSubscriptionView(w io.Writer, v *subscription.View) {
 		fmt.Fprintf(w, "    last transaction %s %s, purchased %s, expires %s  [%s]\n", termsafe.String(t.TransactionID),
 			termsafe.String(t.ProductID), subDate(t.PurchaseDate), subDate(t.ExpiresDate), subLabel(t))
 		r := s.Renewal
-		renew := "auto-renew unknown"
-		if r.AutoRenewStatus != nil {
-			renew = "auto-renew off"
-			if *r.AutoRenewStatus == 1 {
-				renew = "auto-renew on"
-			}
-		}
-		if r.AutoRenewProductID != "" {
-			renew += " to " + termsafe.String(r.AutoRenewProductID)
-		}
-		if !r.RenewalDate.IsZero() {
-			renew += ", renews " + subDate(r.RenewalDate)
-		}
-		if r.IsInBillingRetryPeriod != nil && *r.IsInBillingRetryPeriod {
-			renew += ", in billing retry"
-		}
-		if !r.GracePeriodExpiresDate.IsZero() {
-			renew += ", grace period until " + subDate(r.GracePeriodExpiresDate)
-		}
+		renew := renewalWords(r)
 		fmt.Fprintf(w, "    renewal: %s  [%s]\n", renew, subLabel(r.Summary))
 	}
+}
 
+// renewalWords says what the renewal info says: auto-renew, to what, when, billing retry, grace.
+func renewalWords(r subscription.Renewal) string {
+	renew := "auto-renew unknown"
+	if r.AutoRenewStatus != nil {
+		renew = "auto-renew off"
+		if *r.AutoRenewStatus == 1 {
+			renew = "auto-renew on"
+		}
+	}
+	if r.AutoRenewProductID != "" {
+		renew += " to " + termsafe.String(r.AutoRenewProductID)
+	}
+	if !r.RenewalDate.IsZero() {
+		renew += ", renews " + subDate(r.RenewalDate)
+	}
+	if r.IsInBillingRetryPeriod != nil && *r.IsInBillingRetryPeriod {
+		renew += ", in billing retry"
+	}
+	if !r.GracePeriodExpiresDate.IsZero() {
+		renew += ", grace period until " + subDate(r.GracePeriodExpiresDate)
+	}
+	return renew
+}
+
+// writeSubscriptionTransactions is the TRANSACTIONS section, oldest first.
+func writeSubscriptionTransactions(w io.Writer, v *subscription.View) {
 	fmt.Fprintf(w, "\nTRANSACTIONS (Apple, %d, oldest first)\n", len(v.Transactions))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, t := range v.Transactions {
@@ -367,9 +383,13 @@ func writeSubscriptionView(w io.Writer, v *subscription.View) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\texpires %s\t%s\n", subDate(t.PurchaseDate), termsafe.String(t.TransactionID), what, subDate(t.ExpiresDate), subLabel(t.Summary))
 	}
 	_ = tw.Flush()
+}
 
+// writeSubscriptionNotifications is the NOTIFICATIONS section: Apple's history and the captures
+// it does not list, in one timeline, with the legend of Apple's send attempt results.
+func writeSubscriptionNotifications(w io.Writer, v *subscription.View) {
 	fmt.Fprintf(w, "\nNOTIFICATIONS (Apple's history from %s, %d) beside this store\n", subDate(v.HistoryStart), len(v.Notifications))
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SIGNED (UTC)\tTYPE\tTRUST\tAPPLE'S ATTEMPTS\tHERE")
 	// Apple's notifications and the captures Apple does not list, in one timeline by signed date.
 	type row struct {
