@@ -86,6 +86,13 @@ func TestReadUserSeed(t *testing.T) {
 	if err != nil || PublicKey(got) != PublicKey(kp) {
 		t.Fatalf("good seed: %v", err)
 	}
+	// One character changed, always to another one: the same character would leave the seed whole.
+	damaged := []byte(seed)
+	if damaged[10] == 'A' {
+		damaged[10] = 'B'
+	} else {
+		damaged[10] = 'A'
+	}
 	for name, content := range map[string]string{
 		"empty":     "",
 		"two seeds": seed + "\n" + seed + "\n",
@@ -93,7 +100,7 @@ func TestReadUserSeed(t *testing.T) {
 		"public":    PublicKey(kp),
 		"account":   string(accountSeed),
 		"truncated": seed[:len(seed)-3],
-		"damaged":   seed[:10] + "A" + seed[11:],
+		"damaged":   string(damaged),
 		"huge":      seed + strings.Repeat(" ", maxSecurityFile),
 	} {
 		_, err := ReadUserSeed(write(name, content))
