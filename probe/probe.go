@@ -184,37 +184,16 @@ func retryable(o *outcome) bool {
 func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) {
 	ctx, cancel := context.WithTimeout(parent, p.o.Timeout)
 	defer cancel()
-	var steps []Step
-	host, port := u.Hostname(), u.Port()
-	plain := strings.EqualFold(u.Scheme, "http") // Apple's verdict is already known: see checkURL
-	if port == "" {
-		port = "443"
-		if plain {
-			port = "80"
-		}
-	}
+	host, port, plain := target(u)
 
-	t := time.Now()
-	addrs, err := p.resolve(ctx, host)
-	if err != nil {
-		out := p.netFailure(ctx, err, "looking up "+host)
-		steps = append(steps, failStep("dns", "DNS", since(t), out))
+	addrs, steps, out := p.lookup(ctx, host)
+	if out != nil {
 		return steps, out
 	}
-	dnsStep := Step{Name: "dns", Title: "DNS", Status: StatusOK, Duration: since(t), Detail: joinAddrs(addrs)}
-	if _, err := netip.ParseAddr(host); err == nil {
-		dnsStep.Duration, dnsStep.Detail = 0, dnsStep.Detail+" (an IP address, no lookup)"
-	}
-	steps = append(steps, dnsStep)
-	if s, ok := addressWarning(addrs); ok {
-		steps = append(steps, s)
-	}
 
-	t = time.Now()
-	conn, addr, err := p.dial(ctx, addrs, port)
-	if err != nil {
-		out := p.netFailure(ctx, err, "connecting to "+net.JoinHostPort(host, port))
-		steps = append(steps, failStep("connect", "TCP connect", since(t), out))
+	conn, addr, connStep, out := p.connect(ctx, addrs, host, port)
+	steps = append(steps, connStep)
+	if out != nil {
 		return steps, out
 	}
 	defer conn.Close()
@@ -222,7 +201,6 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 	// user interrupts; the error then says which of the two it was.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	steps = append(steps, Step{Name: "connect", Title: "TCP connect", Status: StatusOK, Duration: since(t), Detail: addr})
 
 	var tc net.Conn = conn
 	if !plain {
@@ -234,14 +212,62 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 		tc = hc
 	}
 
-	t = time.Now()
+	postSteps, out := p.post(ctx, tc, u)
+	return append(steps, postSteps...), out
+}
+
+// target is the host and port a delivery to u connects to, and whether it goes without TLS.
+func target(u *url.URL) (host, port string, plain bool) {
+	host, port = u.Hostname(), u.Port()
+	plain = strings.EqualFold(u.Scheme, "http") // Apple's verdict is already known: see checkURL
+	if port == "" {
+		port = "443"
+		if plain {
+			port = "80"
+		}
+	}
+	return host, port, plain
+}
+
+// lookup resolves host: the DNS step, and a warning when an address is one Apple cannot reach.
+func (p *prober) lookup(ctx context.Context, host string) ([]netip.Addr, []Step, *outcome) {
+	t := time.Now()
+	addrs, err := p.resolve(ctx, host)
+	if err != nil {
+		out := p.netFailure(ctx, err, "looking up "+host)
+		return nil, []Step{failStep("dns", "DNS", since(t), out)}, out
+	}
+	dnsStep := Step{Name: "dns", Title: "DNS", Status: StatusOK, Duration: since(t), Detail: joinAddrs(addrs)}
+	if _, err := netip.ParseAddr(host); err == nil {
+		dnsStep.Duration, dnsStep.Detail = 0, dnsStep.Detail+" (an IP address, no lookup)"
+	}
+	steps := []Step{dnsStep}
+	if s, ok := addressWarning(addrs); ok {
+		steps = append(steps, s)
+	}
+	return addrs, steps, nil
+}
+
+// connect opens the TCP connection: the connection, the address it reached and its step.
+func (p *prober) connect(ctx context.Context, addrs []netip.Addr, host, port string) (net.Conn, string, Step, *outcome) {
+	t := time.Now()
+	conn, addr, err := p.dial(ctx, addrs, port)
+	if err != nil {
+		out := p.netFailure(ctx, err, "connecting to "+net.JoinHostPort(host, port))
+		return nil, "", failStep("connect", "TCP connect", since(t), out), out
+	}
+	return conn, addr, Step{Name: "connect", Title: "TCP connect", Status: StatusOK, Duration: since(t), Detail: addr}, nil
+}
+
+// post sends the body over tc and judges the answer: the request's step and those after it.
+func (p *prober) post(ctx context.Context, tc net.Conn, u *url.URL) ([]Step, *outcome) {
+	t := time.Now()
 	post, cancelPost := p.realtimeContext(ctx)
 	defer cancelPost()
 	ans, out := p.exchange(post, tc, u, "POST", p.o.Body)
 	if out != nil {
 		out = p.realtimeCut(ctx, post, out, time.Since(t))
-		steps = append(steps, failStep("request", "POST", since(t), out))
-		return steps, out
+		return []Step{failStep("request", "POST", since(t), out)}, out
 	}
 	reqStep := Step{Name: "request", Title: "POST", Status: StatusOK, Duration: Duration(ans.elapsed),
 		Detail: fmt.Sprintf("%s sent; answered %s %s after %s (first byte %s), %s body",
@@ -251,27 +277,39 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 		after = append(after, Step{Name: "proxy", Title: "Proxy", Status: StatusWarn, Detail: proxy,
 			Fix: "Make sure the proxy, load balancer or tunnel forwards the POST and its body unchanged to the receiver and never answers in its place."})
 	}
-
 	if isRedirect(ans.status) {
-		redirSteps, out := p.followRedirects(ctx, u, ans)
-		reqStep.Status, reqStep.Fix = StatusFail, out.fix
-		if p.o.Realtime != nil {
-			// Apple uses a real-time answer only with status 200: the redirect is the answer.
-			var st Step
-			out, st = p.judgeRealtime(ans, out)
-			redirSteps = append(redirSteps, st)
-		}
-		steps = append(append(append(steps, reqStep), redirSteps...), after...)
-		return steps, out
+		steps, out := p.judgeRedirect(ctx, u, ans, reqStep)
+		return append(steps, after...), out
 	}
-	out = judgeAnswer(ans)
+	steps, out := p.judgeDelivery(ans, reqStep)
+	return append(steps, after...), out
+}
+
+// judgeRedirect follows a redirect answer, which fails the request step whatever it leads to.
+func (p *prober) judgeRedirect(ctx context.Context, u *url.URL, ans *answer, reqStep Step) ([]Step, *outcome) {
+	redirSteps, out := p.followRedirects(ctx, u, ans)
+	reqStep.Status, reqStep.Fix = StatusFail, out.fix
+	if p.o.Realtime != nil {
+		// Apple uses a real-time answer only with status 200: the redirect is the answer.
+		var st Step
+		out, st = p.judgeRealtime(ans, out)
+		redirSteps = append(redirSteps, st)
+	}
+	return append([]Step{reqStep}, redirSteps...), out
+}
+
+// judgeDelivery judges an answer that is not a redirect: the request step, its charset and,
+// for a real-time request, the answer's own judgement after the transport's.
+func (p *prober) judgeDelivery(ans *answer, reqStep Step) ([]Step, *outcome) {
+	out := judgeAnswer(ans)
 	delivered := out.verdict == Success
-	var answerStep []Step // a real-time answer's own judgement, after the transport's
+	var answerStep []Step
 	if p.o.Realtime != nil {
 		var st Step
 		out, st = p.judgeRealtime(ans, out)
 		answerStep = []Step{st}
 	}
+	var steps []Step
 	switch {
 	case out.verdict == UnsupportedCharset:
 		steps = append(steps, reqStep, Step{Name: "charset", Title: "Charset", Status: StatusFail, Detail: out.reason, Fix: out.fix})
@@ -284,8 +322,7 @@ func (p *prober) attempt(parent context.Context, u *url.URL) ([]Step, *outcome) 
 			steps = append(steps, w)
 		}
 	}
-	steps = append(append(steps, answerStep...), after...)
-	return steps, out
+	return append(steps, answerStep...), out
 }
 
 func (p *prober) resolve(ctx context.Context, host string) ([]netip.Addr, error) {

@@ -176,45 +176,14 @@ func (p *prober) checkCertificates(certs []*x509.Certificate, host string) ([]St
 func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 	leaf := certs[0]
 	s := Step{Name: "trust", Title: "Certificate chain"}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	verify := func(roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
-		return leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
-	}
-	// An out-of-date leaf is the validity step's finding; the chain is judged again at an instant
-	// inside the leaf's validity, so that the report says "expired" rather than "untrusted".
-	times := []time.Time{now}
-	if now.After(leaf.NotAfter) {
-		times = append(times, leaf.NotAfter.Add(-time.Second))
-	} else if now.Before(leaf.NotBefore) {
-		times = append(times, leaf.NotBefore.Add(time.Second))
-	}
-	try := func(roots *x509.CertPool) ([][]*x509.Certificate, error) {
-		var errs []error
-		for _, at := range times {
-			chains, err := verify(roots, at)
-			if err == nil {
-				return chains, nil
-			}
-			errs = append(errs, err)
-		}
-		// Prefer an error that is not about dates: that is the one the validity step misses.
-		for _, err := range errs {
-			if !isDateError(err) {
-				return nil, err
-			}
-		}
-		return nil, errs[len(errs)-1]
-	}
-	chains, err := try(p.roots)
+	times := judgingTimes(leaf, now)
+	chains, err := verifyChain(certs, p.roots, times)
 	if err == nil {
 		s.Status, s.Detail = StatusOK, "issued by "+name(leaf.Issuer.CommonName, leaf.Issuer.String())+", chains to "+rootName(chains)
 		return s
 	}
 	if len(p.o.ExtraRoots) > 0 {
-		if chains, err2 := try(p.withExtra); err2 == nil {
+		if chains, err2 := verifyChain(certs, p.withExtra, times); err2 == nil {
 			s.Status = StatusWarn
 			s.Detail = "trusted only through --ca (root " + rootName(chains) + ")"
 			s.Fix = "Fine for a local test; for Apple, use a certificate from a public certificate authority."
@@ -229,6 +198,49 @@ func (p *prober) trustStep(certs []*x509.Certificate, now time.Time) Step {
 		s.Fix = "Renew the certificate, then probe again."
 		return s
 	}
+	return untrustedStep(s, certs, err)
+}
+
+// judgingTimes are the instants the chain is judged at: now and, for an out-of-date leaf, one
+// inside its validity. An out-of-date leaf is the validity step's finding; judging the chain
+// again inside the leaf's validity lets the report say "expired" rather than "untrusted".
+func judgingTimes(leaf *x509.Certificate, now time.Time) []time.Time {
+	times := []time.Time{now}
+	if now.After(leaf.NotAfter) {
+		times = append(times, leaf.NotAfter.Add(-time.Second))
+	} else if now.Before(leaf.NotBefore) {
+		times = append(times, leaf.NotBefore.Add(time.Second))
+	}
+	return times
+}
+
+// verifyChain verifies certs (leaf first, then the intermediates the server sent) against roots at
+// each of times, and succeeds if any instant does.
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, times []time.Time) ([][]*x509.Certificate, error) {
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	var errs []error
+	for _, at := range times {
+		chains, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
+		if err == nil {
+			return chains, nil
+		}
+		errs = append(errs, err)
+	}
+	// Prefer an error that is not about dates: that is the one the validity step misses.
+	for _, err := range errs {
+		if !isDateError(err) {
+			return nil, err
+		}
+	}
+	return nil, errs[len(errs)-1]
+}
+
+// untrustedStep fails s with the reason the chain did not verify, err, in the user's words.
+func untrustedStep(s Step, certs []*x509.Certificate, err error) Step {
+	leaf := certs[0]
 	s.Status = StatusFail
 	var unknown x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
