@@ -22,12 +22,14 @@ type Filter struct {
 	Subtypes               []string // upper case
 	Environments           []decode.Environment
 	Trusts                 []decode.Label
-	BundleIDs              []string // exact
-	Products               []string // part of the product ID, any case
-	OriginalTransactionIDs []string // exact
-	NotificationUUIDs      []string // exact
-	AccountTokens          []string // appAccountToken, exact (any case: it is a UUID)
-	Text                   string   // free text over type, subtype, product, ids, bundle, path
+	BundleIDs              []string      // exact
+	Products               []string      // part of the product ID, any case
+	OriginalTransactionIDs []string      // exact
+	NotificationUUIDs      []string      // exact
+	AccountTokens          []string      // appAccountToken, exact (any case: it is a UUID)
+	AppAppleIDs            []int64       // appAppleId, exact (real-time requests carry it, not a bundle ID)
+	Kinds                  []decode.Kind // what the body held; KindNotification also selects KindNotificationV1
+	Text                   string        // free text over type, subtype, product, ids, bundle, path
 	Since, Until           time.Time
 	BeforeID               int64 // newest first: only captures with a smaller ID
 	AfterID                int64 // only captures with a larger ID (next page when Ascending, or "what is new")
@@ -36,7 +38,7 @@ type Filter struct {
 }
 
 // FilterHelp is the grammar in one paragraph, for help texts and error messages.
-const FilterHelp = `KEY:VALUE terms and free text. Keys: type (TYPE or TYPE/SUBTYPE), subtype, env, trust, product (part of the ID), bundle, otid, uuid, account (appAccountToken). A key given twice, or VALUE,VALUE, matches either value; different keys must all match; other words search type, product, IDs, bundle and path.`
+const FilterHelp = `KEY:VALUE terms and free text. Keys: type (TYPE or TYPE/SUBTYPE), subtype, env, trust, product (part of the ID), bundle, app (appAppleId), otid, uuid, account (appAccountToken), kind (notification or realtime-request). A key given twice, or VALUE,VALUE, matches either value; different keys must all match; other words search type, product, IDs, bundle and path.`
 
 // filterKeys are the keys of the grammar with their aliases, in the order messages list them.
 var filterKeys = []struct {
@@ -50,9 +52,40 @@ var filterKeys = []struct {
 	{"trust", []string{"label"}, strings.Join(TrustLabels(), ", ")},
 	{"product", []string{"p"}, "a product ID or part of one"},
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
+	{"app", []string{"appappleid", "app-apple-id"}, "an appAppleId (a number)"},
 	{"otid", []string{"original", "original-transaction-id"}, "an originalTransactionId"},
 	{"uuid", []string{"notificationuuid"}, "a notificationUUID"},
 	{"account", []string{"appaccounttoken"}, "an appAccountToken"},
+	{"kind", nil, strings.Join(filterKinds(), ", ")},
+}
+
+// filterKinds are the kinds of capture a filter accepts: what a notification URL receives.
+func filterKinds() []string {
+	return []string{string(decode.KindNotification), string(decode.KindNotificationV1), string(decode.KindRealtimeRequest), string(decode.KindUnknown)}
+}
+
+// parseKind reads a kind as people type it (any case; realtime for realtime-request, v1 for
+// notification-v1).
+func parseKind(v string) (decode.Kind, bool) {
+	switch k := strings.ToLower(v); k {
+	case "realtime", "real-time", "real-time-request":
+		return decode.KindRealtimeRequest, true
+	case "v1":
+		return decode.KindNotificationV1, true
+	default:
+		if slices.Contains(filterKinds(), k) {
+			return decode.Kind(k), true
+		}
+	}
+	return "", false
+}
+
+// kindsWith is kinds with what each selects: KindNotification selects V1 notifications too.
+func kindsWith(kinds []decode.Kind) []decode.Kind {
+	if slices.Contains(kinds, decode.KindNotification) && !slices.Contains(kinds, decode.KindNotificationV1) {
+		return append(slices.Clone(kinds), decode.KindNotificationV1)
+	}
+	return kinds
 }
 
 // TrustLabels are the trust labels a filter accepts, in the order messages list them. Each call
@@ -210,6 +243,18 @@ func (f *Filter) addValue(name, v string) error {
 		addOnce(&f.NotificationUUIDs, v)
 	case "account":
 		addOnce(&f.AccountTokens, strings.ToLower(v))
+	case "app":
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return bad("not an appAppleId")
+		}
+		addOnce(&f.AppAppleIDs, id)
+	case "kind":
+		k, ok := parseKind(v)
+		if !ok {
+			return bad("unknown kind")
+		}
+		addOnce(&f.Kinds, k)
 	}
 	return nil
 }
@@ -283,7 +328,8 @@ func (f Filter) String() string {
 	}{
 		{"type", f.Types}, {"subtype", f.Subtypes}, {"env", asStrings(f.Environments)}, {"trust", asStrings(f.Trusts)},
 		{"product", f.Products}, {"bundle", f.BundleIDs}, {"otid", f.OriginalTransactionIDs},
-		{"uuid", f.NotificationUUIDs}, {"account", f.AccountTokens},
+		{"uuid", f.NotificationUUIDs}, {"account", f.AccountTokens}, {"app", appIDStrings(f.AppAppleIDs)},
+		{"kind", asStrings(f.Kinds)},
 	} {
 		if len(t.vals) > 0 {
 			parts = append(parts, t.key+":"+strings.Join(t.vals, ","))
@@ -293,6 +339,15 @@ func (f Filter) String() string {
 		parts = append(parts, t)
 	}
 	return strings.Join(parts, " ")
+}
+
+// appIDStrings is ids in decimal.
+func appIDStrings(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
 }
 
 // asStrings is vals as plain strings.
@@ -349,6 +404,12 @@ func (f Filter) where() (string, []any) {
 		args = append(args, v)
 		return "lower(c.app_account_token) = ?"
 	})
+	anyOf(appIDStrings(f.AppAppleIDs), func(v string) string {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		args = append(args, id)
+		return "c.app_apple_id = ?"
+	})
+	anyOf(asStrings(kindsWith(f.Kinds)), eq("kind"))
 	if !f.Since.IsZero() {
 		conds = append(conds, "c.received_at >= ?")
 		args = append(args, nanos(f.Since))
@@ -393,7 +454,8 @@ func (f Filter) Match(c *Capture) bool {
 	// Exact, as in SQL: bundle IDs are case-sensitive at Apple.
 	if !oneOf(f.Subtypes, c.Subtype) || !oneOf(f.Environments, c.Environment) || !oneOf(f.Trusts, c.Trust) ||
 		!oneOf(f.BundleIDs, c.BundleID) || !oneOf(f.OriginalTransactionIDs, c.OriginalTransactionID) ||
-		!oneOf(f.NotificationUUIDs, c.NotificationUUID) || !oneOf(f.AccountTokens, strings.ToLower(c.AppAccountToken)) {
+		!oneOf(f.NotificationUUIDs, c.NotificationUUID) || !oneOf(f.AccountTokens, strings.ToLower(c.AppAccountToken)) ||
+		!oneOf(f.AppAppleIDs, c.AppAppleID) || !oneOf(kindsWith(f.Kinds), c.Kind) {
 		return false
 	}
 	if len(f.Types) > 0 && !slices.ContainsFunc(f.Types, func(v string) bool {

@@ -28,6 +28,9 @@ func TestParseFilter(t *testing.T) {
 		{"type:subscribed/resubscribe", Filter{Types: []string{"SUBSCRIBED/RESUBSCRIBE"}}},
 		// Forwarding rules' spelling: key=value, ";" between rules.
 		{"type=REFUND;env=Production", Filter{Types: []string{"REFUND"}, Environments: []decode.Environment{"Production"}}},
+		// Real-time requests: their kind and their appAppleId (they carry no bundle ID).
+		{"kind:realtime app:1470168868", Filter{Kinds: []decode.Kind{decode.KindRealtimeRequest}, AppAppleIDs: []int64{1470168868}}},
+		{"kind:notification,realtime-request", Filter{Kinds: []decode.Kind{decode.KindNotification, decode.KindRealtimeRequest}}},
 		// Times and URLs are free text, not keys.
 		{"12:30 /apple", Filter{Text: "12:30 /apple"}},
 	} {
@@ -59,6 +62,9 @@ func TestParseFilterErrors(t *testing.T) {
 		{"env:moon", "env", []string{"moon", "Sandbox", "Production"}},
 		{"type:REFUND env:prod type:A-B", "type", []string{"A-B", "TYPE/SUBTYPE"}},
 		{"product:", "product", []string{"product"}},
+		{"kind:bogus", "kind", []string{"bogus", "notification", "realtime-request"}},
+		{"app:com.example", "app", []string{"com.example", "appAppleId"}},
+		{"app:-1", "app", []string{"appAppleId"}},
 	} {
 		_, err := ParseFilter(tt.in)
 		var fe *FilterError

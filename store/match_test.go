@@ -15,7 +15,15 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 	ctx := testCtx(t)
 	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	const n = 60
-	bulkInsert(t, s, n, func(i int) *Capture { return synthetic(i, []byte(`{}`), base) })
+	kinds := []decode.Kind{decode.KindNotification, decode.KindRealtimeRequest, decode.KindNotificationV1, decode.KindUnknown, ""}
+	bulkInsert(t, s, n, func(i int) *Capture {
+		c := synthetic(i, []byte(`{}`), base)
+		c.Kind = kinds[i%len(kinds)]
+		if i%3 == 0 {
+			c.AppAppleID = 42
+		}
+		return c
+	})
 	all, err := s.List(ctx, Filter{Limit: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +51,11 @@ func TestMatchAgreesWithWhere(t *testing.T) {
 		{Products: []string{"YEARLY"}},
 		{Products: []string{"sub.week", "monthly"}, Trusts: []decode.Label{"verified", "invalid"}},
 		{Products: []string{"%"}},
+		{Kinds: []decode.Kind{decode.KindRealtimeRequest}},
+		{Kinds: []decode.Kind{decode.KindNotification}},
+		{Kinds: []decode.Kind{decode.KindNotificationV1, decode.KindUnknown}},
+		{AppAppleIDs: []int64{42}},
+		{AppAppleIDs: []int64{42, 1470168868}, Kinds: []decode.Kind{decode.KindRealtimeRequest}},
 	} {
 		f.Limit = -1
 		listed, err := s.List(ctx, f)
