@@ -132,7 +132,7 @@ func (o *listenOptions) addReceiverFlags(c *cobra.Command) {
 	fs.StringVar(&o.Environment, "environment", "", "expected environment: Sandbox or Production")
 	fs.StringArrayVar(&o.Roots, "root", nil, "an extra trusted test root, as a PEM file (payloads chaining to it are 'simulated')")
 	fs.Int64Var(&o.MaxBody, "max-body", receiver.DefaultMaxBody, "largest accepted body in bytes; larger ones get 413")
-	o.Realtime.addFlags(fs)
+	o.Realtime.addFlags(fs, o.hubServe != nil)
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"tui", "lines", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]string{"Sandbox", "Production"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("respond", cobra.FixedCompletions([]string{"auto", "passthrough", "200", "500", "503"}, cobra.ShellCompDirectiveNoFileComp))

@@ -29,19 +29,19 @@ import (
 type hubListenOptions struct {
 	URL      string
 	Name     string
-	Filter   string
+	Filters  []string
 	AckWait  time.Duration
 	NKeyFile string
 	CAFile   string
 
-	filter store.Filter
+	filters []store.Filter
 	creds  hub.Credentials
 }
 
 func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.URL, "hub", "", "also take notifications from an s2s hub: the NATS URL it printed (nats://TOKEN@HOST:PORT, or tls://…)")
 	fs.StringVar(&o.Name, "name", "", "with --hub: your durable consumer's name (letters, digits, - and _); the hub keeps what you have not acknowledged under it")
-	fs.StringVar(&o.Filter, "hub-filter", "", "with --hub: take only the notifications this filter selects, in the filter language of captures list ("+store.FilterHelp+")")
+	fs.StringArrayVar(&o.Filters, "hub-filter", nil, "with --hub: take only the notifications this filter selects, in the filter language of captures list ("+store.FilterHelp+"). Given again, a capture either selects is taken: real-time requests carry no bundle ID, so bundle:ID alone leaves them out; add --hub-filter 'kind:realtime-request app:APP-APPLE-ID' to take them too")
 	fs.DurationVar(&o.AckWait, "hub-ack-wait", hub.DefaultAckWait, "with --hub: how long the hub waits for this listener's acknowledgement before delivering a message again (what a killed listener held comes back this long after)")
 	fs.StringVar(&o.NKeyFile, "hub-nkey", "", "with --hub: authenticate with the user NKey seed in this `FILE` (a hub started with --nats-auth nkey)")
 	fs.StringVar(&o.CAFile, "hub-ca", "", "with --hub: trust the certificate authorities in this PEM `FILE` too, for a tls:// hub with a private CA or a self-signed certificate")
@@ -50,7 +50,7 @@ func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
 func (o *hubListenOptions) validate() error {
 	if o.URL == "" {
 		// (s2s hub has no --hub-ack-wait: zero there.)
-		if o.Name != "" || o.Filter != "" || o.NKeyFile != "" || o.CAFile != "" || o.AckWait != 0 && o.AckWait != hub.DefaultAckWait {
+		if o.Name != "" || len(o.Filters) > 0 || o.NKeyFile != "" || o.CAFile != "" || o.AckWait != 0 && o.AckWait != hub.DefaultAckWait {
 			return usageErrorf("--name, --hub-filter, --hub-ack-wait, --hub-nkey and --hub-ca go with --hub")
 		}
 		return nil
@@ -61,11 +61,13 @@ func (o *hubListenOptions) validate() error {
 	if !hub.ValidName(o.Name) {
 		return usageErrorf("--hub needs --name NAME (letters, digits, - and _, up to 64), the durable consumer the hub keeps for you, e.g. --name alice")
 	}
-	f, err := store.ParseFilter(o.Filter)
-	if err != nil {
-		return usageErrorf("--hub-filter: %v", err)
+	for _, text := range o.Filters {
+		f, err := store.ParseFilter(text)
+		if err != nil {
+			return usageErrorf("--hub-filter: %v", err)
+		}
+		o.filters = append(o.filters, f)
 	}
-	o.filter = f
 	creds, err := clientCredentials("--hub-nkey", o.NKeyFile, "--hub-ca", o.CAFile)
 	if err != nil {
 		return err
@@ -401,6 +403,12 @@ func (o *listenOptions) printHubStart(r *hubRun) {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	fmt.Fprintf(w, "  Teammates run: %s --name THEIR-NAME --hub-filter 'bundle:THEIR.BUNDLE.ID'\n", cmd)
+	// Real-time requests carry an appAppleId, no bundle ID: the suggested filter leaves them out.
+	answer := "with no body: add --realtime-response FILE"
+	if o.Realtime.ResponseFile != "" {
+		answer = "with --realtime-response " + o.Realtime.ResponseFile
+	}
+	fmt.Fprintf(w, "  Real-time requests carry no bundle ID: to take them too, add --hub-filter 'kind:realtime-request app:THEIR-APP-APPLE-ID'. The hub alone answers them (%s); listeners only observe\n", answer)
 	if s.cert == nil && !loopbackListen(s.NatsListen) {
 		fmt.Fprintf(w, "s2s hub: warning: NATS listens on %s without TLS: credentials and every notification cross the network in clear; add --nats-cert and --nats-key\n", s.NatsListen)
 	}
@@ -443,7 +451,7 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 		return r, fmt.Errorf("--hub: %w", hubConnectError(err, o.Hub.creds, "--hub-nkey", o.Hub.NKeyFile, "--hub-ca"))
 	}
 	r.close = append(r.close, nc.Close)
-	c := &hub.Consumer{JS: js, Name: o.Hub.Name, Filter: o.Hub.filter, AckWait: o.Hub.AckWait, MaxBody: o.MaxBody, Sink: handler, Log: log}
+	c := &hub.Consumer{JS: js, Name: o.Hub.Name, Filters: o.Hub.filters, AckWait: o.Hub.AckWait, MaxBody: o.MaxBody, Sink: handler, Log: log}
 	if err := c.Open(ctx); err != nil {
 		return r, fmt.Errorf("--hub: %w", err)
 	}

@@ -18,12 +18,19 @@ import (
 type realtimeListenOptions struct {
 	ResponseFile string
 	Budget       time.Duration
+	hub          bool // s2s hub's flags: it has no --forward-to, and alone answers Apple
 
 	config receiver.Realtime // filled by load
 }
 
-func (o *realtimeListenOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.ResponseFile, "realtime-response", "", "answer Retention Messaging real-time requests with the JSON body in `FILE` (checked at start); with --forward-to, your server's answer is passed through instead")
+// addFlags adds the flags, worded for s2s hub when hub is set.
+func (o *realtimeListenOptions) addFlags(fs *pflag.FlagSet, hub bool) {
+	o.hub = hub
+	usage := "answer Retention Messaging real-time requests with the JSON body in `FILE` (checked at start); with --forward-to, your server's answer is passed through instead"
+	if hub {
+		usage = "answer Retention Messaging real-time requests with the JSON body in `FILE` (checked at start): the hub alone answers Apple; listeners fed by it only observe the requests (their --forward-to answers are not sent to Apple)"
+	}
+	fs.StringVar(&o.ResponseFile, "realtime-response", "", usage)
 	fs.DurationVar(&o.Budget, "realtime-budget", receiver.DefaultRealtimeBudget, "flag answers to real-time requests slower than this (Apple's)")
 }
 
@@ -33,6 +40,9 @@ func (o *realtimeListenOptions) load(f *Factory) error {
 		return usageErrorf("--realtime-budget must be greater than 0 (Apple's is %s)", receiver.DefaultRealtimeBudget)
 	}
 	o.config.Budget = o.Budget
+	if o.hub {
+		o.config.NoBodyFix = "start s2s hub with --realtime-response FILE (the hub alone answers Apple; listeners fed by it only observe)"
+	}
 	if o.ResponseFile == "" {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/store"
 )
@@ -365,5 +367,72 @@ func TestHubListenerRealtimeAnsweredByTheHub(t *testing.T) {
 	if !strings.Contains(got, "answer: none here (answered by the hub)") || strings.Contains(got, "answer valid") ||
 		strings.Contains(got, "  0  ") || strings.Contains(got, " 0s ") || !strings.Contains(got, "  -  -  #") {
 		t.Errorf("the listener's line: %q", got)
+	}
+}
+
+// Real-time requests carry an appAppleId and no bundle ID: a listener's bundle filter leaves them
+// out, a second --hub-filter (kind:realtime-request) takes them too. The hub alone answers them,
+// with its --realtime-response, and says so when it starts; without one, its recorded answer
+// problem names the hub's flag, not listen's --forward-to (which the hub does not have).
+func TestHubRealtimeRequestsAndFilters(t *testing.T) {
+	dir := t.TempDir()
+	answerFile := filepath.Join(dir, "answer.json")
+	if err := os.WriteFile(answerFile, []byte(`{"message":{"messageIdentifier":"m-1"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--realtime-response", answerFile, "--store", filepath.Join(dir, "hub", "captures.db"))
+	hubURL := h.Ready["hub"].(string)
+	aStore := filepath.Join(dir, "a", "captures.db")
+	a := StartListener(t, dir, "--store", aStore, "--hub", hubURL, "--name", "alice",
+		"--hub-filter", "bundle:com.example.a", "--hub-filter", "kind:realtime-request")
+	postAll(t, h.URL, hubBodies(t, dir, "com.example.b", 1))
+	mine := hubBodies(t, dir, "com.example.a", 1)
+	postAll(t, h.URL, mine)
+	if out, errOut, code := stRunCode(t, dir, "send-test", "--realtime", h.URL); code != 0 || !strings.Contains(out, "m-1") {
+		t.Fatalf("send-test --realtime to the hub: exit %d\n%s%s", code, out, errOut)
+	}
+	a.waitNotifications(t, 2)
+	_ = a.Stop(t)
+	_ = h.Stop(t)
+	_, stored := storedBodies(t, aStore)
+	kinds := map[string]string{}
+	for _, c := range stored {
+		kinds[string(c.Kind)] = c.BundleID
+	}
+	if len(stored) != 2 || kinds["notification"] != "com.example.a" || len(kinds) != 2 {
+		t.Fatalf("alice stored %d captures, kinds %v; want her notification and the real-time request", len(stored), kinds)
+	}
+	if _, ok := kinds["realtime-request"]; !ok {
+		t.Fatalf("alice did not take the real-time request: %v", kinds)
+	}
+	if s := h.stderr.String(); !strings.Contains(s, "--hub-filter 'kind:realtime-request app:") || !strings.Contains(s, "The hub alone answers them (with --realtime-response "+answerFile+")") {
+		t.Errorf("the hub's start message does not say how to take real-time requests or who answers them:\n%s", s)
+	}
+
+	// A hub without --realtime-response: the problem it records names its own flag.
+	h2Store := filepath.Join(dir, "hub2", "captures.db")
+	h2 := startReceiver(t, dir, "hub", "--nats-listen", "127.0.0.1:0", "--store", h2Store)
+	if _, errOut, code := stRunCode(t, dir, "send-test", "--realtime", h2.URL); code != 3 {
+		t.Fatalf("send-test --realtime to a hub without an answer: exit %d\n%s", code, errOut)
+	}
+	_ = h2.Stop(t)
+	st, err := store.Open(h2Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, err := st.List(context.Background(), store.Filter{Kinds: []decode.Kind{decode.KindRealtimeRequest}})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the hub's real-time request: %v, %v", list, err)
+	}
+	c, err := st.Get(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(c.AnswerProblems, "; "); !strings.Contains(p, "start s2s hub with --realtime-response FILE") || strings.Contains(p, "--forward-to") || strings.Contains(p, "s2s listen") {
+		t.Errorf("the hub's answer problems: %q", p)
+	}
+	if out, err := s2sExit(t, dir, "hub", "--help"); err != nil || bytes.Contains(out, []byte("with --forward-to, your server's answer")) || !bytes.Contains(out, []byte("the hub alone answers Apple")) {
+		t.Errorf("s2s hub --help on --realtime-response: %v\n%s", err, out)
 	}
 }

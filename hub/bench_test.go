@@ -106,7 +106,7 @@ func benchHub(b *testing.B, inflight int) {
 	sink := receiver.New(receiver.Options{Store: listenStore, Verifier: verifier, Bus: listenBus})
 	filter, _ := store.ParseFilter("bundle:com.example.a")
 	go func() {
-		_ = (&Consumer{JS: js, Name: "bench", Filter: filter, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
+		_ = (&Consumer{JS: js, Name: "bench", Filters: []store.Filter{filter}, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
 	}()
 
 	var mu sync.Mutex
@@ -238,7 +238,7 @@ func BenchmarkHubConsume(b *testing.B) {
 	start := time.Now()
 	cpuStart, cpuOK := processCPU()
 	go func() {
-		_ = (&Consumer{JS: js, Name: "bench", Filter: filter, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
+		_ = (&Consumer{JS: js, Name: "bench", Filters: []store.Filter{filter}, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(ctx)
 	}()
 	deadline := time.After(2 * time.Minute)
 	for n := 0; n < b.N; {

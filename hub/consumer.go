@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,13 +25,17 @@ type Sink interface {
 	Accept(ctx context.Context, c *store.Capture, v *decode.Decoded) error
 }
 
-// Consumer takes the hub's captures that match Filter into Sink, with a durable consumer Name:
+// Consumer takes the hub's captures that match one of Filters (all, when there is none) into
+// Sink, with a durable consumer Name:
 // JetStream remembers what it acknowledged, so a listener that was away gets what it missed.
 type Consumer struct {
 	JS     jetstream.JetStream
 	Stream string // DefaultStream when empty
 	Name   string
-	Filter store.Filter
+	// Filters are alternatives: a capture any of them selects is taken. Several let a listener
+	// take its app's notifications (bundle:…) and its real-time requests (kind:realtime-request
+	// app:…), which carry no bundle ID.
+	Filters []store.Filter
 	// AckWait is how long JetStream waits for an acknowledgement before delivering a message
 	// again (DefaultAckWait when 0). The consumer takes it at each start, so a listener that
 	// restarts with a shorter one gets what its killed predecessor held that much sooner.
@@ -174,7 +179,7 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 	v := c.Sink.Verify(capture.Body)
 	probe := *capture
 	probe.SetSummary(v.Summary())
-	if !c.Filter.Match(&probe) {
+	if len(c.Filters) > 0 && !slices.ContainsFunc(c.Filters, func(f store.Filter) bool { return f.Match(&probe) }) {
 		_ = m.Ack()
 		return
 	}

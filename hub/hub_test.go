@@ -107,7 +107,7 @@ func TestPublishConsumeFilter(t *testing.T) {
 	defer ccancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- (&Consumer{JS: js, Name: "alice", Filter: filter, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(cctx)
+		done <- (&Consumer{JS: js, Name: "alice", Filters: []store.Filter{filter}, MaxBody: receiver.DefaultMaxBody, Sink: sink}).Run(cctx)
 	}()
 	for got := 0; got < 2; {
 		select {

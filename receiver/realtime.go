@@ -23,7 +23,13 @@ type Realtime struct {
 	Response []byte
 	// Budget is the time an answer must be sent within; 0: 700 ms, Apple's.
 	Budget time.Duration
+	// NoBodyFix is what the problem of an answer with no body tells the developer to do, for
+	// the command that runs the receiver; "": listen's (DefaultNoBodyFix).
+	NoBodyFix string
 }
+
+// DefaultNoBodyFix is what s2s listen does about a real-time request answered with no body.
+const DefaultNoBodyFix = "start s2s listen with --realtime-response FILE, or --forward-to your server"
 
 // DefaultRealtimeBudget is Apple's: a production real-time request fails after 700 ms.
 const DefaultRealtimeBudget = 700 * time.Millisecond
@@ -65,7 +71,11 @@ func (h *Handler) answerRealtime(ctx context.Context, w http.ResponseWriter, c *
 	case status != http.StatusOK:
 		problems = append(problems, fmt.Sprintf("HTTP %d: Apple uses an answer only with status 200", status))
 	case len(body) == 0 && !passed:
-		problems = append(problems, "answered with no body: start s2s listen with --realtime-response FILE, or --forward-to your server")
+		fix := h.o.Realtime.NoBodyFix
+		if fix == "" {
+			fix = DefaultNoBodyFix
+		}
+		problems = append(problems, "answered with no body: "+fix)
 	default:
 		_, p := decode.ValidateRealtimeResponse(body)
 		problems = append(problems, p...)
