@@ -35,7 +35,7 @@ type hubListenOptions struct {
 	CAFile   string
 
 	filters []store.Filter
-	creds  hub.Credentials
+	creds   hub.Credentials
 }
 
 func (o *hubListenOptions) addFlags(fs *pflag.FlagSet) {
