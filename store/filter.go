@@ -52,10 +52,10 @@ var filterKeys = []struct {
 	{"trust", []string{"label"}, strings.Join(TrustLabels(), ", ")},
 	{"product", []string{"p"}, "a product ID or part of one"},
 	{"bundle", []string{"bundleid", "bundle-id"}, "a bundle ID"},
-	{"app", []string{"appappleid", "app-apple-id"}, "an appAppleId (a number)"},
 	{"otid", []string{"original", "original-transaction-id"}, "an originalTransactionId"},
 	{"uuid", []string{"notificationuuid"}, "a notificationUUID"},
 	{"account", []string{"appaccounttoken"}, "an appAccountToken"},
+	{"app", []string{"appappleid", "app-apple-id"}, "an appAppleId (a number)"},
 	{"kind", nil, strings.Join(filterKinds(), ", ")},
 }
 
