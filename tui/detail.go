@@ -514,74 +514,115 @@ func (m *Model) timelineTab() string {
 	for _, l := range m.appleHeader() {
 		b.WriteString(l + "\n")
 	}
-	noun := "notifications"
-	if len(tl) == 1 {
-		noun = "notification"
-	}
 	// Notifications are counted, not deliveries: Apple's retries of one are one event.
 	deliveries := 0
 	for i := range tl {
 		deliveries += len(tl[i].ids)
 	}
-	count := fmt.Sprintf("%d %s", len(tl), noun)
-	if deliveries > len(tl) {
+	fmt.Fprintf(&b, "%s\n", s.Title.Render(fit(m.timelineTitle(len(tl), deliveries), m.width)))
+	cols := m.timelineColumns(deliveries > len(tl))
+	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render(cols.header()))
+	for i := range tl {
+		fmt.Fprintf(&b, "%s\n", m.timelineRow(i, cols))
+	}
+	b.WriteString(m.timelineFooter(cols.sentW > 0))
+	return b.String()
+}
+
+// timelineTitle names the original transaction and counts its notifications (and deliveries,
+// when some came more than once).
+func (m *Model) timelineTitle(notifications, deliveries int) string {
+	id := m.det.capture.OriginalTransactionID
+	noun := "notifications"
+	if notifications == 1 {
+		noun = "notification"
+	}
+	count := fmt.Sprintf("%d %s", notifications, noun)
+	if deliveries > notifications {
 		count += fmt.Sprintf(" (%d deliveries)", deliveries)
 	}
 	// One line whatever the width: the cursor's line in the viewport counts on it.
-	title := fmt.Sprintf("Original transaction %s · %s by signed date", c.OriginalTransactionID, count)
+	title := fmt.Sprintf("Original transaction %s · %s by signed date", id, count)
 	if ansi.StringWidth(title) > m.width {
-		title = fmt.Sprintf("Original transaction %s · %s", c.OriginalTransactionID, count)
+		title = fmt.Sprintf("Original transaction %s · %s", id, count)
 	}
-	fmt.Fprintf(&b, "%s\n", s.Title.Render(fit(title, m.width)))
-	const whatW = 24
-	dateW, dateFmt := 16, "2006-01-02 15:04"
+	return title
+}
+
+// timelineCols are the timeline's column widths at the model's width.
+type timelineCols struct {
+	dateW, typW, sentW int
+	dateFmt            string
+}
+
+const timelineWhatW = 24
+
+// timelineColumns fits the columns to the width; repeated says some notification came more than
+// once.
+func (m *Model) timelineColumns(repeated bool) timelineCols {
+	c := timelineCols{dateW: 16, dateFmt: "2006-01-02 15:04"}
 	if m.width < 90 {
-		dateW, dateFmt = 11, "01-02 15:04"
+		c.dateW, c.dateFmt = 11, "01-02 15:04"
 	}
 	// SENT only when a notification came more than once: "1× 200" on every row says nothing.
-	sentW, sentHead := 0, ""
-	if deliveries > len(tl) {
-		sentW, sentHead = 10, " "+cell("SENT · ANS", 10)
+	if repeated {
+		c.sentW = 10
 	}
-	typW := max(12, m.width-(2+dateW+1+1+whatW+1+10+1+sentW+min(sentW, 1)+6))
-	fmt.Fprintf(&b, "%s\n", s.ColHeader.Render("  "+cell("SIGNED", dateW)+" "+cell("TYPE · SUBTYPE", typW)+" "+cell("WHAT HAPPENED", whatW)+" "+
-		cell("TRUST", 10)+sentHead+" "+cell(" ID", 6)))
-	for i := range tl {
-		e := &tl[i]
-		at := e.SignedDate
-		if at.IsZero() {
-			at = e.ReceivedAt
-		}
-		here, id := " ", e.ID
-		if e.has(c.ID) {
-			here, id = "●", c.ID
-		}
-		what, idText := lifecycle(e.Type, e.Subtype), here+fmt.Sprintf("#%d", id)
-		switch {
-		case e.apple != nil && e.ID == 0:
-			// Apple sent it; nothing arrived.
-			what, idText = appleWhat(e.apple, false), " Apple"
-		case e.apple != nil:
-			what = appleWhat(e.apple, true)
-		}
-		text := cell(at.In(m.cfg.Location).Format(dateFmt), dateW) + " " + cell(typeText(&e.Capture), typW) + " " +
-			cell(what, whatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
-		if sentW > 0 {
-			text += cell(sentText(e.answers), sentW) + " "
-		}
-		text += cell(idText, 6)
-		if e.apple != nil && i != m.tlCursor {
-			fmt.Fprintf(&b, "  %s\n", s.Error.Render(text))
-			continue
-		}
-		if i == m.tlCursor {
-			fmt.Fprintf(&b, "%s\n", s.Selected.Render("▸ "+text))
-			continue
-		}
-		fmt.Fprintf(&b, "  %s\n", s.Kind[kindOf(e.Type)].Render(text))
+	c.typW = max(12, m.width-(2+c.dateW+1+1+timelineWhatW+1+10+1+c.sentW+min(c.sentW, 1)+6))
+	return c
+}
+
+func (c timelineCols) header() string {
+	sentHead := ""
+	if c.sentW > 0 {
+		sentHead = " " + cell("SENT · ANS", c.sentW)
 	}
+	return "  " + cell("SIGNED", c.dateW) + " " + cell("TYPE · SUBTYPE", c.typW) + " " + cell("WHAT HAPPENED", timelineWhatW) + " " +
+		cell("TRUST", 10) + sentHead + " " + cell(" ID", 6)
+}
+
+// timelineRow is the timeline's i-th event, styled: selected, never came, or by its kind.
+func (m *Model) timelineRow(i int, cols timelineCols) string {
+	s, c, e := m.st, m.det.capture, &m.det.timeline[i]
+	at := e.SignedDate
+	if at.IsZero() {
+		at = e.ReceivedAt
+	}
+	here, id := " ", e.ID
+	if e.has(c.ID) {
+		here, id = "●", c.ID
+	}
+	what, idText := lifecycle(e.Type, e.Subtype), here+fmt.Sprintf("#%d", id)
+	switch {
+	case e.apple != nil && e.ID == 0:
+		// Apple sent it; nothing arrived.
+		what, idText = appleWhat(e.apple, false), " Apple"
+	case e.apple != nil:
+		what = appleWhat(e.apple, true)
+	}
+	text := cell(at.In(m.cfg.Location).Format(cols.dateFmt), cols.dateW) + " " + cell(typeText(&e.Capture), cols.typW) + " " +
+		cell(what, timelineWhatW) + " " + cell(trustText(e.Trust, ""), 10) + " "
+	if cols.sentW > 0 {
+		text += cell(sentText(e.answers), cols.sentW) + " "
+	}
+	text += cell(idText, 6)
+	switch {
+	case i == m.tlCursor:
+		return s.Selected.Render("▸ " + text)
+	case e.apple != nil:
+		return "  " + s.Error.Render(text)
+	default:
+		return "  " + s.Kind[kindOf(e.Type)].Render(text)
+	}
+}
+
+// timelineFooter is the hint under the timeline and, when the cursor is on a notification that
+// never came, Apple's attempts at it above the hint.
+func (m *Model) timelineFooter(sent bool) string {
+	s, c, tl := m.st, m.det.capture, m.det.timeline
+	var b strings.Builder
 	hint := "● is this capture · ↑/↓ move · enter opens"
-	if sentW > 0 {
+	if sent {
 		hint = "● is this capture · SENT: how often it came, what s2s answered · enter opens"
 	}
 	if m.cfg.AppleView != nil && m.apple[c.OriginalTransactionID] == nil {

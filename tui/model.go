@@ -221,38 +221,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case statsMsg:
-		if msg.err != nil {
-			m.setStatus("store: "+msg.err.Error(), true)
-			return m, nil
-		}
-		m.totalAll = msg.stats.Total
-		if msg.stats.LastReceivedAt.After(m.lastArrival) {
-			m.lastArrival = msg.stats.LastReceivedAt
-		}
-		m.byTrust = map[decode.Label]int{}
-		for k, v := range msg.stats.ByTrust {
-			m.byTrust[decode.Label(k)] = v
-		}
+		m.onStats(msg)
 		return m, nil
 	case lastDeliveriesMsg:
-		if msg.err == nil {
-			for id, f := range msg.last {
-				cleanDelivery(&f.Latest)
-				m.lastDel[id] = f.Latest
-				if f.Accepted() {
-					cleanDelivery(&f.Best)
-					m.noteAccepted(f.Best)
-				}
-			}
-		}
+		m.onLastDeliveries(msg)
 		return m, nil
 	case detailMsg:
-		if m.screen == screenDetail && msg.d.id == m.detID {
-			m.det = msg.d
-			m.mergeApple()
-			m.clampTimeline()
-			m.refreshDetail()
-		}
+		m.onDetail(msg)
 		return m, nil
 	case eventsMsg:
 		cmds := []tea.Cmd{waitEvents(m.cfg.Events)}
@@ -261,28 +236,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case refreshMsg:
-		cmds := []tea.Cmd{m.scheduleRefresh(), m.loadStats(), m.loadCount()}
-		switch {
-		case m.loading:
-		case len(m.rows) == 0:
-			m.loading = true
-			cmds = append(cmds, m.loadPage(0))
-		default:
-			cmds = append(cmds, m.catchUp())
-		}
-		return m, tea.Batch(cmds...)
+		return m, m.onRefresh()
 	case catchUpMsg:
-		if msg.gen != m.gen || msg.err != nil {
-			return m, nil
-		}
-		if msg.full {
-			// Too much was missed to patch in: read the top of the list again.
-			return m, m.reload()
-		}
-		for _, c := range msg.rows {
-			m.addCapture(c, false)
-		}
-		return m, m.loadLastDeliveries(msg.rows)
+		return m, m.onCatchUp(msg)
 	case clockMsg:
 		m.now = time.Time(msg)
 		if m.cfg.Clock <= 0 {
@@ -305,6 +261,77 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// onStats takes the store's totals for the header.
+func (m *Model) onStats(msg statsMsg) {
+	if msg.err != nil {
+		m.setStatus("store: "+msg.err.Error(), true)
+		return
+	}
+	m.totalAll = msg.stats.Total
+	if msg.stats.LastReceivedAt.After(m.lastArrival) {
+		m.lastArrival = msg.stats.LastReceivedAt
+	}
+	m.byTrust = map[decode.Label]int{}
+	for k, v := range msg.stats.ByTrust {
+		m.byTrust[decode.Label(k)] = v
+	}
+}
+
+// onLastDeliveries takes the latest and the accepted forwarding of the listed captures.
+func (m *Model) onLastDeliveries(msg lastDeliveriesMsg) {
+	if msg.err != nil {
+		return
+	}
+	for id, f := range msg.last {
+		cleanDelivery(&f.Latest)
+		m.lastDel[id] = f.Latest
+		if f.Accepted() {
+			cleanDelivery(&f.Best)
+			m.noteAccepted(f.Best)
+		}
+	}
+}
+
+// onDetail shows a capture's detail, unless the user has left it or moved to another meanwhile.
+func (m *Model) onDetail(msg detailMsg) {
+	if m.screen != screenDetail || msg.d.id != m.detID {
+		return
+	}
+	m.det = msg.d
+	m.mergeApple()
+	m.clampTimeline()
+	m.refreshDetail()
+}
+
+// onRefresh is the periodic refresh: the header's counts, and what arrived without an event.
+func (m *Model) onRefresh() tea.Cmd {
+	cmds := []tea.Cmd{m.scheduleRefresh(), m.loadStats(), m.loadCount()}
+	switch {
+	case m.loading:
+	case len(m.rows) == 0:
+		m.loading = true
+		cmds = append(cmds, m.loadPage(0))
+	default:
+		cmds = append(cmds, m.catchUp())
+	}
+	return tea.Batch(cmds...)
+}
+
+// onCatchUp adds the captures a refresh found above the list's top.
+func (m *Model) onCatchUp(msg catchUpMsg) tea.Cmd {
+	if msg.gen != m.gen || msg.err != nil {
+		return nil
+	}
+	if msg.full {
+		// Too much was missed to patch in: read the top of the list again.
+		return m.reload()
+	}
+	for _, c := range msg.rows {
+		m.addCapture(c, false)
+	}
+	return m.loadLastDeliveries(msg.rows)
 }
 
 // Interrupted reports whether the user ended the session with ctrl+c rather than q: s2s listen
