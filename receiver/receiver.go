@@ -170,21 +170,47 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		defer read.done()
 	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.o.Log.Warn("body over the limit; not stored", "limit", h.o.MaxBody, "remote", r.RemoteAddr)
-			http.Error(w, fmt.Sprintf("body larger than %d bytes", h.o.MaxBody), http.StatusRequestEntityTooLarge)
-			return
-		}
-		if errors.Is(err, errBudget) || errors.Is(err, errShed) {
-			h.busy(w, r, err)
-			return
-		}
-		// The client went away or stalled mid-body: nothing complete to store, and nobody to answer.
-		h.o.Log.Warn("incomplete request body; not stored", "error", err, "remote", r.RemoteAddr)
+		h.refuseBody(w, r, err)
 		return
 	}
+	c := h.newCapture(r, body, start)
 
+	// Promise 1: nothing is answered 2xx before it is durably stored.
+	if err := h.o.Store.Insert(context.WithoutCancel(r.Context()), c); err != nil {
+		h.o.Log.Error("could not store notification; answering 500 so Apple retries", "error", err)
+		h.o.Bus.Publish(events.Event{Kind: events.Error, Err: "could not store a notification (answered 500 so Apple retries): " + err.Error()})
+		http.Error(w, "could not store the notification", http.StatusInternalServerError)
+		return
+	}
+	c.Latency = h.o.Now().Sub(start)
+
+	if c.Kind == decode.KindRealtimeRequest {
+		h.finishRealtime(w, r, c, start)
+		return
+	}
+	h.finishNotification(w, r, c, start)
+}
+
+// refuseBody answers a request whose body could not be read whole (err from readBody): 413 over
+// the limit, 503 when there is no room for it, nothing to a client that went away.
+func (h *Handler) refuseBody(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		h.o.Log.Warn("body over the limit; not stored", "limit", h.o.MaxBody, "remote", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("body larger than %d bytes", h.o.MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if errors.Is(err, errBudget) || errors.Is(err, errShed) {
+		h.busy(w, r, err)
+		return
+	}
+	// The client went away or stalled mid-body: nothing complete to store, and nobody to answer.
+	h.o.Log.Warn("incomplete request body; not stored", "error", err, "remote", r.RemoteAddr)
+}
+
+// newCapture is the capture of a POST whose body was read whole at start: the request as it
+// came, its verdict, and the answer it will get unless it is passed through.
+func (h *Handler) newCapture(r *http.Request, body []byte, start time.Time) *store.Capture {
 	c := &store.Capture{
 		ReceivedAt: start,
 		Method:     r.Method,
@@ -214,20 +240,12 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 			c.ResponseStatus = http.StatusOK
 		}
 	}
+	return c
+}
 
-	// Promise 1: nothing is answered 2xx before it is durably stored.
-	if err := h.o.Store.Insert(context.WithoutCancel(r.Context()), c); err != nil {
-		h.o.Log.Error("could not store notification; answering 500 so Apple retries", "error", err)
-		h.o.Bus.Publish(events.Event{Kind: events.Error, Err: "could not store a notification (answered 500 so Apple retries): " + err.Error()})
-		http.Error(w, "could not store the notification", http.StatusInternalServerError)
-		return
-	}
-	c.Latency = h.o.Now().Sub(start)
-
-	if c.Kind == decode.KindRealtimeRequest {
-		h.finishRealtime(w, r, c, start)
-		return
-	}
+// finishNotification answers a stored notification (or passes it through to the forward target),
+// publishes it and records the answer.
+func (h *Handler) finishNotification(w http.ResponseWriter, r *http.Request, c *store.Capture, start time.Time) {
 	switch {
 	case h.o.Respond.Passthrough && h.o.Forwarder != nil:
 		c.ResponseStatus = h.o.Forwarder.Passthrough(r.Context(), c)
