@@ -323,24 +323,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	o, f := s.o, s.o.f
 	localURL := "http://" + s.ln.Addr().String() + "/"
 
-	var forwarderArg receiver.Forwarder
-	if s.fwd != nil {
-		forwarderArg = s.fwd
-	}
-	handler := receiver.New(receiver.Options{
-		Store:            s.st,
-		Verifier:         s.verifier,
-		Bus:              s.bus,
-		Forwarder:        forwarderArg,
-		Respond:          respond,
-		MaxBody:          o.MaxBody,
-		BehindTunnel:     o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
-		BehindCloudflare: behindCloudflare(o.Tunnel),
-		Now:              f.Now,
-		Log:              s.log,
-		Realtime:         o.Realtime.config,
-		HubOutbox:        o.hubServe != nil,
-	})
+	handler := s.newHandler(respond)
 	// The hub (its server, stream and outbox) or this listener's hub consumer starts before the
 	// listener serves, and stops after it has, before the store closes.
 	hubR, err := o.startHub(ctx, s.st, s.storePath, handler, s.bus, s.log)
@@ -394,7 +377,38 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	conn.ready(ctx, f)
 
 	printer, signalled, runErr := s.present(ctx, cancel, localURL, publicURL, serveErr)
+	return s.shutdown(ctx, srv, handler, printer, conn, signalled, runErr)
+}
 
+// newHandler is the receiver for this session: its store, verifier, events, forwarding and
+// answers, told whether a tunnel or proxy stands in front of it.
+func (s *listenSession) newHandler(respond receiver.Respond) *receiver.Handler {
+	o := s.o
+	var forwarderArg receiver.Forwarder // a nil *forwarder must stay a nil interface
+	if s.fwd != nil {
+		forwarderArg = s.fwd
+	}
+	return receiver.New(receiver.Options{
+		Store:            s.st,
+		Verifier:         s.verifier,
+		Bus:              s.bus,
+		Forwarder:        forwarderArg,
+		Respond:          respond,
+		MaxBody:          o.MaxBody,
+		BehindTunnel:     o.Tunnel != "" && o.Tunnel != "none" || o.Connect.PublicURL != "",
+		BehindCloudflare: behindCloudflare(o.Tunnel),
+		Now:              o.f.Now,
+		Log:              s.log,
+		Realtime:         o.Realtime.config,
+		HubOutbox:        o.hubServe != nil,
+	})
+}
+
+// shutdown stops the session in order once it has ended: the server and the requests in flight,
+// then forwarding, then the printer's last lines, then what --connect changed; and says how it
+// ended.
+func (s *listenSession) shutdown(ctx context.Context, srv *http.Server, handler *receiver.Handler, printer *eventPrinter, conn *connectSession, signalled bool, runErr error) error {
+	f := s.o.f
 	shutdown(srv)
 	handler.Wait()
 	if s.fwd != nil {

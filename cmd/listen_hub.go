@@ -249,76 +249,130 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 	if err != nil {
 		return r, err
 	}
-	url := s.NatsURL
-	var (
-		nc       *nats.Conn
-		js       jetstream.JetStream
-		nkeyFile string // the seed hub status uses: the hub's own, or --nats-nkey
-		caFile   string // what hub status trusts
-	)
-	if url == "" {
-		dataDir := filepath.Dir(storePath)
-		so := hub.ServerOptions{
-			Listen: s.NatsListen, StoreDir: filepath.Join(dataDir, "hub-jetstream"),
-			TLS: s.cert, MaxMsg: hub.MaxMsg(o.MaxBody),
-		}
-		var own hub.Credentials
-		if s.nkeyAuth {
-			// The hub has a key of its own, with every right; teammates' keys may only consume:
-			// theirs (nkey:LIST), or one made here for them to share (nkey).
-			nkeyFile = filepath.Join(dataDir, hub.OwnSeedFileName)
-			kp, _, err := hub.LoadOrCreateUserSeed(nkeyFile)
-			if err != nil {
-				return r, err
-			}
-			own.NKey = kp
-			so.NKeys, so.ListenerNKeys = []string{hub.PublicKey(kp)}, s.nkeys
-			if len(s.nkeys) == 0 {
-				r.NKeyFile = filepath.Join(dataDir, hub.SeedFileName)
-				team, _, err := hub.LoadOrCreateUserSeed(r.NKeyFile)
-				if err != nil {
-					return r, err
-				}
-				so.ListenerNKeys = []hub.ListenerKey{{NKey: hub.PublicKey(team)}}
-			}
-		} else {
-			so.Token = s.NatsAuth
-			if so.Token == "" {
-				if so.Token, err = st.HubMeta(ctx, "nats-token", func() (string, error) { return store.RandomHex(16) }); err != nil {
-					return r, err
-				}
-			}
-		}
-		srv, err := hub.StartServer(so)
-		if err != nil {
-			return r, err
-		}
-		r.close = append(r.close, srv.Close)
-		url = srv.URL()
-		if s.cert != nil {
-			caFile, _ = filepath.Abs(s.NatsCert)
-		}
-		if nc, js, err = srv.Connect(ctx, "s2s hub", append(own.Options(), hub.AsyncErrorLog(log))...); err != nil {
-			return r, err
-		}
+	var conn hubConn
+	if s.NatsURL == "" {
+		conn, err = o.startEmbeddedNATS(ctx, st, filepath.Dir(storePath), r, log)
 	} else {
-		if nc, js, err = hub.Connect(ctx, url, "s2s hub", append(s.creds.Options(), hub.AsyncErrorLog(log))...); err != nil {
-			return r, hubConnectError(err, s.creds, "--nats-nkey", s.NatsNKey, "--nats-ca")
-		}
-		nkeyFile, caFile = absOrEmpty(s.NatsNKey), absOrEmpty(s.NatsCA)
+		conn, err = o.connectNATS(ctx, log)
 	}
-	r.close = append(r.close, nc.Close)
-	if _, err := hub.EnsureStream(ctx, js, hub.StreamOptions{MaxAge: s.MaxAge, MaxBody: o.MaxBody, Replicas: s.Replicas}); err != nil {
+	if err != nil {
 		return r, err
 	}
-	// hub status finds the hub, and what it needs to connect, through its store.
-	for k, v := range map[string]string{"url": url, "nkey-file": nkeyFile, "ca-file": caFile} {
+	r.close = append(r.close, conn.nc.Close)
+	if err := o.prepareHubStream(ctx, st, conn); err != nil {
+		return r, err
+	}
+	r.runPublisher(ctx, hub.NewPublisher(conn.js, st, hubID, log), conn.js, bus)
+	r.URL = conn.url
+	if s.NatsURL == "" {
+		if s.cert != nil && hub.SelfSigned(*s.cert) {
+			r.CAFile = conn.caFile
+		}
+		o.printHubStart(r)
+	} else {
+		fmt.Fprintf(o.f.IO.ErrOut, "s2s hub: publishing to the NATS server at %s; teammates pass its URL to s2s listen --hub\n", hub.Redact(conn.url))
+	}
+	return r, nil
+}
+
+// hubConn is the hub's connection to its NATS server, and what s2s hub status needs to make its
+// own.
+type hubConn struct {
+	url      string
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	nkeyFile string // the seed hub status uses: the hub's own, or --nats-nkey
+	caFile   string // what hub status trusts
+}
+
+// startEmbeddedNATS starts the hub's own NATS server with JetStream under dataDir, protected as
+// --nats-auth and --nats-cert ask, and connects to it in-process.
+func (o *listenOptions) startEmbeddedNATS(ctx context.Context, st *store.Store, dataDir string, r *hubRun, log *slog.Logger) (hubConn, error) {
+	s := o.hubServe
+	so := hub.ServerOptions{
+		Listen: s.NatsListen, StoreDir: filepath.Join(dataDir, "hub-jetstream"),
+		TLS: s.cert, MaxMsg: hub.MaxMsg(o.MaxBody),
+	}
+	own, nkeyFile, err := o.embeddedAuth(ctx, st, dataDir, r, &so)
+	if err != nil {
+		return hubConn{}, err
+	}
+	srv, err := hub.StartServer(so)
+	if err != nil {
+		return hubConn{}, err
+	}
+	r.close = append(r.close, srv.Close)
+	conn := hubConn{url: srv.URL(), nkeyFile: nkeyFile}
+	if s.cert != nil {
+		conn.caFile, _ = filepath.Abs(s.NatsCert)
+	}
+	if conn.nc, conn.js, err = srv.Connect(ctx, "s2s hub", append(own.Options(), hub.AsyncErrorLog(log))...); err != nil {
+		return hubConn{}, err
+	}
+	return conn, nil
+}
+
+// embeddedAuth sets how the embedded server admits clients: with NKeys, the hub has a key of its
+// own with every right, and teammates' keys may only consume (theirs, nkey:LIST, or one made here
+// for them to share, nkey, whose file is r.NKeyFile); otherwise with the token (--nats-auth, or one
+// generated on the first start and kept in the store). It returns the hub's own credentials and
+// the seed file hub status uses.
+func (o *listenOptions) embeddedAuth(ctx context.Context, st *store.Store, dataDir string, r *hubRun, so *hub.ServerOptions) (own hub.Credentials, nkeyFile string, err error) {
+	s := o.hubServe
+	if !s.nkeyAuth {
+		so.Token = s.NatsAuth
+		if so.Token == "" {
+			so.Token, err = st.HubMeta(ctx, "nats-token", func() (string, error) { return store.RandomHex(16) })
+		}
+		return own, "", err
+	}
+	nkeyFile = filepath.Join(dataDir, hub.OwnSeedFileName)
+	kp, _, err := hub.LoadOrCreateUserSeed(nkeyFile)
+	if err != nil {
+		return own, "", err
+	}
+	own.NKey = kp
+	so.NKeys, so.ListenerNKeys = []string{hub.PublicKey(kp)}, s.nkeys
+	if len(s.nkeys) == 0 {
+		r.NKeyFile = filepath.Join(dataDir, hub.SeedFileName)
+		team, _, err := hub.LoadOrCreateUserSeed(r.NKeyFile)
+		if err != nil {
+			return own, "", err
+		}
+		so.ListenerNKeys = []hub.ListenerKey{{NKey: hub.PublicKey(team)}}
+	}
+	return own, nkeyFile, nil
+}
+
+// connectNATS connects to an existing NATS server or cluster (--nats).
+func (o *listenOptions) connectNATS(ctx context.Context, log *slog.Logger) (hubConn, error) {
+	s := o.hubServe
+	conn := hubConn{url: s.NatsURL, nkeyFile: absOrEmpty(s.NatsNKey), caFile: absOrEmpty(s.NatsCA)}
+	var err error
+	if conn.nc, conn.js, err = hub.Connect(ctx, conn.url, "s2s hub", append(s.creds.Options(), hub.AsyncErrorLog(log))...); err != nil {
+		return hubConn{}, hubConnectError(err, s.creds, "--nats-nkey", s.NatsNKey, "--nats-ca")
+	}
+	return conn, nil
+}
+
+// prepareHubStream makes sure the captures stream exists as asked, and records in the store what
+// s2s hub status needs to find the hub and connect to it.
+func (o *listenOptions) prepareHubStream(ctx context.Context, st *store.Store, conn hubConn) error {
+	s := o.hubServe
+	if _, err := hub.EnsureStream(ctx, conn.js, hub.StreamOptions{MaxAge: s.MaxAge, MaxBody: o.MaxBody, Replicas: s.Replicas}); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{"url": conn.url, "nkey-file": conn.nkeyFile, "ca-file": conn.caFile} {
 		if err := st.SetHubMeta(ctx, k, v); err != nil {
-			return r, err
+			return err
 		}
 	}
-	pub := hub.NewPublisher(js, st, hubID, log)
-	// The hub's output says which listeners acknowledged each capture.
+	return nil
+}
+
+// runPublisher publishes the outbox, woken by each new capture, and follows which listeners
+// acknowledge what it published, so the hub's output can say it; all three stop with ctx.
+func (r *hubRun) runPublisher(ctx context.Context, pub *hub.Publisher, js jetstream.JetStream, bus *events.Bus) {
 	acks := &hub.AckWatcher{JS: js, Acked: func(id int64, consumer string) {
 		bus.Publish(events.Event{Kind: events.HubAck, CaptureID: id, Consumer: consumer})
 	}}
@@ -347,16 +401,6 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 			}
 		}
 	}()
-	r.URL = url
-	if s.NatsURL == "" {
-		if s.cert != nil && hub.SelfSigned(*s.cert) {
-			r.CAFile = caFile
-		}
-		o.printHubStart(r)
-	} else {
-		fmt.Fprintf(o.f.IO.ErrOut, "s2s hub: publishing to the NATS server at %s; teammates pass its URL to s2s listen --hub\n", hub.Redact(url))
-	}
-	return r, nil
 }
 
 // printHubStart tells, on stderr, what teammates need to reach the embedded server: the URL (the
