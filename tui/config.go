@@ -33,8 +33,10 @@ type Source interface {
 // built from fixtures so golden views do not depend on a signing chain.
 type Decoder func(body []byte) *decode.Decoded
 
-// VerifierDecoder decodes with v.
-func VerifierDecoder(v *decode.Verifier) Decoder { return v.DecodeBody }
+// VerifierDecoder decodes with v the way the receiver read the body (DecodeEndpointBody): a
+// notification or a real-time request. DecodeBody would call every stored real-time request
+// invalid/format, against the label the list and the Summary show.
+func VerifierDecoder(v *decode.Verifier) Decoder { return v.DecodeEndpointBody }
 
 // payloadFirst moves the document's "payload" (the notification, nested JWS decoded) to the top:
 // decode puts its summary and verification details first, a screen and more of them, and the

@@ -1,12 +1,16 @@
 package tui
 
 import (
+	"crypto/x509"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/s2s-dev/s2s/decode"
+	"github.com/s2s-dev/s2s/internal/testpki"
 	"github.com/s2s-dev/s2s/store"
 )
 
@@ -44,5 +48,46 @@ func TestRealtimeRequestAnsweredByTheHub(t *testing.T) {
 	scr := h.plain()
 	if !strings.Contains(scr, "none here (answered by the hub)") || strings.Contains(scr, "valid") {
 		t.Errorf("detail:\n%s", scr)
+	}
+}
+
+// TestRealtimeRequestDecodedAsListenReadIt: the Decoded tab (and y's copy) read a stored body as
+// the receiver read it, so a real-time request carries the Summary's label there too rather than
+// invalid/format ("not a notification").
+func TestRealtimeRequestDecodedAsListenReadIt(t *testing.T) {
+	chain := testpki.MustNew(testpki.Options{})
+	signed := time.Date(2025, 10, 16, 5, 22, 2, 0, time.UTC)
+	jws := chain.SignJSON(map[string]any{
+		"originalTransactionId": "2000001234567890", "appAppleId": 6450000001, "productId": "com.example.monthly",
+		"userLocale": "ja-JP", "requestIdentifier": "3db5c98d-8acf-4e29-831e-8e1f82f9f6e9",
+		"signedDate": signed.UnixMilli(), "environment": "Sandbox",
+	})
+	body := []byte(`{"signedPayload":"` + jws + `"}`)
+	c := store.Capture{ID: 1, Method: "POST", Path: "/", ReceivedAt: signed.Add(time.Second), Body: body, BodySize: len(body),
+		Kind: decode.KindRealtimeRequest, Trust: "simulated", SignedDate: signed, ResponseStatus: 200,
+		Subject: decode.Subject{Environment: "Sandbox", ProductID: "com.example.monthly", OriginalTransactionID: "2000001234567890", AppAppleID: 6450000001},
+		Answer:  []byte(`{"message":{"messageIdentifier":"m1"}}`)}
+	v := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root}})
+	h := newHarness(t, Config{Decode: VerifierDecoder(v), Location: time.UTC, NoColor: true}, c)
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})
+	h.press("enter")
+	if scr := ansi.Strip(h.m.vp.GetContent()); !strings.Contains(scr, "Verdict            simulated") {
+		t.Fatalf("Summary:\n%s", scr)
+	}
+	h.press("2")
+	scr := ansi.Strip(h.m.vp.GetContent())
+	for _, bad := range []string{"UNVERIFIED", "invalid", "not a notification"} {
+		if strings.Contains(scr, bad) {
+			t.Errorf("Decoded tab says %q:\n%s", bad, scr)
+		}
+	}
+	for _, want := range []string{"trust: simulated", `"requestIdentifier": "3db5c98d-8acf-4e29-831e-8e1f82f9f6e9"`} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("Decoded tab lacks %q:\n%s", want, scr)
+		}
+	}
+	h.press("y")
+	if len(h.clipboard) != 1 || strings.Contains(h.clipboard[0], "not a notification") || !strings.Contains(h.clipboard[0], "simulated") {
+		t.Errorf("y copied:\n%v", h.clipboard)
 	}
 }
