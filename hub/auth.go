@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"unicode"
@@ -106,7 +107,8 @@ func LoadOrCreateUserSeed(path string) (kp nkeys.KeyPair, created bool, err erro
 }
 
 // WriteUserSeed creates path (it must not exist) with a new user NKey seed, readable by its owner
-// only.
+// only. Missing parent directories are made, private (0700), so a first run can write to
+// ~/.config/s2s/ before anything else has made it.
 func WriteUserSeed(path string) error {
 	kp, err := nkeys.CreateUser()
 	if err != nil {
@@ -118,6 +120,9 @@ func WriteUserSeed(path string) error {
 		return err
 	}
 	defer clear(seed)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("NKey seed file: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("NKey seed file: %w", err)

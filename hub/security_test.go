@@ -150,6 +150,32 @@ func TestLoadOrCreateUserSeed(t *testing.T) {
 	}
 }
 
+// A seed under directories that do not exist yet (~/.config/s2s/ on a fresh machine) makes them,
+// private; an existing seed is still never overwritten.
+func TestWriteUserSeedMakesParents(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "config", "s2s", "hub.nk")
+	if err := WriteUserSeed(p); err != nil {
+		t.Fatalf("WriteUserSeed: %v", err)
+	}
+	if _, err := ReadUserSeed(p); err != nil {
+		t.Fatalf("ReadUserSeed: %v", err)
+	}
+	if runtime.GOOS != "windows" {
+		for _, d := range []string{filepath.Join(root, "config"), filepath.Join(root, "config", "s2s")} {
+			if info, err := os.Stat(d); err != nil || info.Mode().Perm() != 0o700 {
+				t.Errorf("%s: mode %v, %v", d, info.Mode(), err)
+			}
+		}
+		if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("seed mode %v, %v", info.Mode(), err)
+		}
+	}
+	if err := WriteUserSeed(p); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("WriteUserSeed over a seed: %v", err)
+	}
+}
+
 func TestParseUserKeys(t *testing.T) {
 	a, aSeed := newUser(t)
 	b, _ := newUser(t)
