@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/fixtures"
 	"github.com/s2s-dev/s2s/internal/termsafe"
 	"github.com/s2s-dev/s2s/store"
@@ -216,7 +217,12 @@ func listJSON(caps []store.Capture, fwd map[int64]store.Forwarding) []listItem {
 	return out
 }
 
+// typeOf is the TYPE column: a real-time request has no notificationType, and a dash would make
+// it look like junk, so it is named as listen's lines name it.
 func typeOf(c store.Capture) string {
+	if c.Kind == decode.KindRealtimeRequest {
+		return "REAL-TIME REQUEST"
+	}
 	if c.Subtype != "" {
 		return c.Type + "/" + c.Subtype
 	}

@@ -534,3 +534,17 @@ func FuzzParseCaptureTime(f *testing.F) {
 		}
 	})
 }
+
+// A real-time request has no notificationType: the list's TYPE column names it instead of a dash.
+func TestTypeOfRealtimeRequest(t *testing.T) {
+	var rt store.Capture
+	rt.Kind = decode.KindRealtimeRequest
+	if got := typeOf(rt); got != "REAL-TIME REQUEST" {
+		t.Errorf("real-time request: TYPE %q", got)
+	}
+	var n store.Capture
+	n.Type, n.Subtype = "REFUND", "X"
+	if got := typeOf(n); got != "REFUND/X" {
+		t.Errorf("notification: TYPE %q", got)
+	}
+}

@@ -512,6 +512,10 @@ func TestCapturesShowRealtimeAnswer(t *testing.T) {
 			t.Errorf("capture %s: the answer body is not shown:\n%s", id, human)
 		}
 	}
+	// The human list names a real-time request in its TYPE column, as listen's lines do.
+	if out := stRun(t, dir, "captures", "list"); bytes.Count(out, []byte("REAL-TIME REQUEST")) != 2 {
+		t.Errorf("captures list: real-time requests not named:\n%s", out)
+	}
 	// The list has no bodies, so no answers either.
 	if out := stRun(t, dir, "captures", "list", "--json"); bytes.Contains(out, []byte(`"answer`)) {
 		t.Errorf("captures list --json has answers: %s", out)
