@@ -109,7 +109,7 @@ func Run(ctx context.Context, o Options) *Report {
 	p := newProber(o)
 	start := time.Now()
 	r := &Report{URL: strings.TrimSpace(o.URL), Started: p.now()}
-	u, steps, end := checkURL(o.URL)
+	u, steps, end := checkURL(o.URL, o.Realtime != nil)
 	r.Steps = steps
 	if u != nil {
 		attemptSteps, out := p.attempts(ctx, u, r)

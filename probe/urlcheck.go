@@ -30,7 +30,7 @@ const (
 // notification URL into App Store Connect. It returns the parsed URL (nil when Apple cannot
 // deliver to it), one step per finding, and, when Apple cannot deliver to it at all, the verdict.
 func CheckURL(raw string) (*url.URL, []Step, Verdict) {
-	u, steps, end := checkURL(raw)
+	u, steps, end := checkURL(raw, false)
 	if end != nil {
 		return nil, steps, end.verdict
 	}
@@ -39,9 +39,10 @@ func CheckURL(raw string) (*url.URL, []Step, Verdict) {
 
 // checkURL is CheckURL with the outcome's words. A plain-http URL is the one that both ends Apple's
 // delivery (the outcome) and is still returned: the probe goes on over plain http, so the user
-// learns whether the server itself works.
-func checkURL(raw string) (*url.URL, []Step, *outcome) {
-	var f urlFindings
+// learns whether the server itself works. realtime words the findings for a Get Retention Message
+// endpoint instead of a notification URL.
+func checkURL(raw string, realtime bool) (*url.URL, []Step, *outcome) {
+	f := urlFindings{realtime: realtime}
 	u, s, out := f.parse(raw)
 	if out != nil {
 		return nil, f.steps, out
@@ -55,7 +56,10 @@ func checkURL(raw string) (*url.URL, []Step, *outcome) {
 }
 
 // urlFindings are checkURL's steps, in the order they are found.
-type urlFindings struct{ steps []Step }
+type urlFindings struct {
+	steps    []Step
+	realtime bool // the URL is a real-time (Get Retention Message) endpoint's
+}
 
 // warn notes a doubt that does not stop Apple's delivery.
 func (f *urlFindings) warn(name, title, detail, fix string) {
@@ -147,8 +151,11 @@ func (f *urlFindings) warnDoubts(u *url.URL, s string, port int, plain bool) {
 		f.warn("port", "Port", detail, fix)
 	}
 	if u.EscapedPath() == "" || u.EscapedPath() == "/" {
-		f.warn("path", "Path", "the URL has no path, so Apple will POST to /",
-			"Use the full notification URL: receivers and hosted services usually listen on a specific path, often ending in a key or token segment.")
+		fix := "Use the full notification URL: receivers and hosted services usually listen on a specific path, often ending in a key or token segment."
+		if f.realtime {
+			fix = "Use the full Get Retention Message endpoint URL, as configured in App Store Connect: servers usually answer real-time requests on a specific path."
+		}
+		f.warn("path", "Path", "the URL has no path, so Apple will POST to /", fix)
 	} else if ph := placeholder(u); ph != "" {
 		f.warn("path", "Path", fmt.Sprintf("the URL contains %q, which looks like a template placeholder", ph),
 			"Replace the placeholder with the real value (for a hosted service, the key or token it gave you).")

@@ -9,6 +9,23 @@ import (
 	"github.com/s2s-dev/s2s/appstore"
 )
 
+// A real-time probe's URL without a path is a Get Retention Message endpoint's, not a
+// notification URL: the fix says so.
+func TestCheckURLRealtimePath(t *testing.T) {
+	for _, rt := range []bool{false, true} {
+		_, steps, _ := checkURL("https://example.com/", rt)
+		var fix string
+		for _, st := range steps {
+			if st.Name == "path" {
+				fix = st.Fix
+			}
+		}
+		if got := strings.Contains(fix, "Get Retention Message endpoint"); got != rt || strings.Contains(fix, "notification URL") == rt {
+			t.Errorf("realtime %v: path fix %q", rt, fix)
+		}
+	}
+}
+
 func TestCheckURL(t *testing.T) {
 	cases := []struct {
 		url     string
