@@ -361,14 +361,14 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 		return err
 	}
 
-	statePath := paths.ListenerStateFile(f.Getenv)
-	if err := state.Write(statePath, state.Listener{
+	unregister, err := state.Register(paths.ListenersDir(f.Getenv), state.Listener{
 		PID: os.Getpid(), URL: localURL, PublicURL: publicURL, Store: s.storePath, Started: f.Now(),
-		Forward: o.Forward.Targets,
-	}); err != nil {
+		Hub: o.hubServe != nil, HubFed: o.Hub.URL != "", Forward: o.Forward.Targets,
+	})
+	if err != nil {
 		s.log.Warn("could not write the listener state file; send-test will need a URL", "error", err)
 	}
-	defer state.Remove(statePath, os.Getpid())
+	defer unregister()
 
 	s.bus.Publish(events.Event{Kind: events.Ready, URL: localURL, PublicURL: publicURL, Store: s.storePath, Hub: hubURL, HubNKeyFile: hubNKeyFile, HubCAFile: hubCAFile})
 	if tun != nil {

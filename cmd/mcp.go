@@ -73,7 +73,7 @@ func runMCP(ctx context.Context, o *mcpOptions) error {
 		AllowURL:   o.AllowURL,
 		AllowApple: o.AllowApple,
 		TypesJSON:  types.Bytes(),
-		Listener:   func() (state.Listener, error) { return state.Read(paths.ListenerStateFile(getenv)) },
+		Listener:   func() (state.Listener, error) { return state.Read(paths.ListenersDir(getenv)) },
 		// Each tool call runs a fresh command tree on buffers: the same code path as the
 		// command line, and nothing of it reaches the protocol's stdout.
 		Run: func(ctx context.Context, args []string, stdin []byte) mcpserver.Outcome {

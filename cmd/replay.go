@@ -468,7 +468,7 @@ func (o *replayOptions) destination() (replayDestination, error) {
 		}
 		return replayDestination{label: u, urls: []relay.Target{{URL: u}}}, nil
 	}
-	l, err := state.Read(paths.ListenerStateFile(o.f.Getenv))
+	l, err := state.Read(paths.ListenersDir(o.f.Getenv))
 	if errors.Is(err, state.ErrNoListener) {
 		return replayDestination{}, usageErrorf("no --to given and no running `s2s listen` found: give --to (e.g. --to 3000/apple), or start s2s listen with --forward-to")
 	}

@@ -309,7 +309,7 @@ func TestReplayToRunningListener(t *testing.T) {
 		t.Fatalf("without a listener: exit %d\n%s", code, stderr)
 	}
 	srv, got := target(t, http.StatusOK)
-	if err := state.Write(filepath.Join(e.dir, "state", "listener.json"), state.Listener{PID: os.Getpid(), URL: srv.URL + "/"}); err != nil {
+	if _, err := state.Register(filepath.Join(e.dir, "state", "listeners"), state.Listener{PID: os.Getpid(), URL: srv.URL + "/"}); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr = e.run(idStr(e.captures[0].ID))

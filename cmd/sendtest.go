@@ -426,12 +426,18 @@ func sendTestURL(opts *sendTestOptions) (string, error) {
 		}
 		return opts.URL, nil
 	}
-	l, err := state.Read(paths.ListenerStateFile(opts.f.Getenv))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	running, err := state.Running(ctx, paths.ListenersDir(opts.f.Getenv))
 	if err != nil {
-		if errors.Is(err, state.ErrNoListener) {
-			return "", errors.New("no URL given and no running `s2s listen` found: start `s2s listen` in another terminal, or give the URL to send to")
-		}
 		return "", err
+	}
+	l, others, err := state.Choose(running)
+	if err != nil {
+		return "", errors.New("no URL given and no running `s2s listen` found: start `s2s listen` in another terminal, or give the URL to send to")
+	}
+	if len(others) > 0 {
+		noteOtherListeners(opts.f.IO.ErrOut, l, others)
 	}
 	return l.URL, nil
 }
@@ -806,4 +812,25 @@ func oneLine(s string, n int) string {
 // them from Apple's.
 func sendTestUserAgent() string {
 	return "s2s/" + version.Get().Version + " (send-test; simulated App Store Server Notifications)"
+}
+
+// noteOtherListeners says, when several s2s listen/hub run, which one a bare send-test chose and
+// how to send to another (give its URL).
+func noteOtherListeners(w io.Writer, chosen state.Listener, others []state.Listener) {
+	why := "the most recently started"
+	if chosen.Hub {
+		why = "the running s2s hub; its listeners get what it receives"
+	}
+	fmt.Fprintf(w, "s2s send-test: sending to %s (%s); also running:", termsafe.String(chosen.URL), why)
+	for _, l := range others {
+		kind := "listen"
+		switch {
+		case l.Hub:
+			kind = "hub"
+		case l.HubFed:
+			kind = "listen --hub"
+		}
+		fmt.Fprintf(w, " %s (%s)", termsafe.String(l.URL), kind)
+	}
+	fmt.Fprintln(w, "; give a URL to send to another one")
 }

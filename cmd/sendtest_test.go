@@ -199,8 +199,8 @@ func TestSendTestAll(t *testing.T) {
 func TestSendTestURLFromRunningListener(t *testing.T) {
 	e := newSendTestEnv(t)
 	s, url := newSink(t)
-	// This test process stands in for a running `s2s listen`: the state file names a live PID.
-	if err := state.Write(paths.ListenerStateFile(func(k string) string { return e.vars[k] }), state.Listener{PID: os.Getpid(), URL: url, Started: time.Now()}); err != nil {
+	// This test process stands in for a running `s2s listen`: the state file names a live URL.
+	if _, err := state.Register(paths.ListenersDir(func(k string) string { return e.vars[k] }), state.Listener{PID: os.Getpid(), URL: url, Started: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, stderr := e.run("send-test", "--type", "REFUND"); code != 0 {

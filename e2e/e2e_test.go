@@ -211,3 +211,22 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 		t.Errorf("s2s --version of an untagged build: %q", out)
 	}
 }
+
+// listenerState reads the state file of the one s2s listen running with dir's environment.
+func listenerState(dir string) ([]byte, error) {
+	d := filepath.Join(dir, ".s2s-state", "listeners")
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			files = append(files, e.Name())
+		}
+	}
+	if len(files) != 1 {
+		return nil, fmt.Errorf("%s holds %d listener state files, want 1", d, len(files))
+	}
+	return os.ReadFile(filepath.Join(d, files[0]))
+}

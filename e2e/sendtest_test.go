@@ -123,7 +123,7 @@ func TestSendTestEveryTypeAndScenarioIsStoredSimulated(t *testing.T) {
 		return ""
 	}
 	if err := stWaitFor(ctx, func() error {
-		_, err := state.Read(paths.ListenerStateFile(getenv))
+		_, err := state.Read(paths.ListenersDir(getenv))
 		return err
 	}); err != nil {
 		t.Fatalf("listen wrote no state file: %v", err)

@@ -422,13 +422,13 @@ func TestTUIForwardingInTmux(t *testing.T) {
 		}
 	}
 
-	pidState, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
+	pidState, err := listenerState(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var st struct{ PID int }
 	if err := json.Unmarshal(pidState, &st); err != nil || st.PID == 0 {
-		t.Fatalf("listener.json %s: %v", pidState, err)
+		t.Fatalf("listener state %s: %v", pidState, err)
 	}
 	if err := terminate(st.PID); err != nil {
 		t.Fatal(err)

@@ -152,7 +152,7 @@ func TestListenThroughSSHTunnel(t *testing.T) {
 			if ready.PublicURL != tc.scheme+"://"+public {
 				t.Fatalf("ready publicUrl = %q, want the tunnel's %s://%s", ready.PublicURL, tc.scheme, public)
 			}
-			state, err := os.ReadFile(filepath.Join(dir, ".s2s-state", "listener.json"))
+			state, err := listenerState(dir)
 			if err != nil || !strings.Contains(string(state), public) {
 				t.Errorf("the state file does not carry the public URL: %s %v", state, err)
 			}

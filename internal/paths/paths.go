@@ -53,9 +53,10 @@ func StateDir(getenv Getenv) string {
 	return ConfigDir(getenv)
 }
 
-// ListenerStateFile is where `s2s listen` writes its URL for `s2s send-test` to find.
-func ListenerStateFile(getenv Getenv) string {
-	return filepath.Join(StateDir(getenv), "listener.json")
+// ListenersDir is where each running `s2s listen` or `s2s hub` records its URL (one file per
+// process) for `s2s send-test`, replay and the MCP server to find.
+func ListenersDir(getenv Getenv) string {
+	return filepath.Join(StateDir(getenv), "listeners")
 }
 
 // LogFile is where the TUI sends log lines so they never draw over the screen.

@@ -20,8 +20,8 @@ func TestPrecedence(t *testing.T) {
 		{"config default", ConfigDir(env(home)), "/h/.config/s2s"},
 		{"config under XDG_CONFIG_HOME", ConfigDir(env(map[string]string{"HOME": "/h", "XDG_CONFIG_HOME": "/x"})), "/x/s2s"},
 		{"S2S_CONFIG_DIR wins", ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "/x", "S2S_CONFIG_DIR": "/c"})), "/c"},
-		{"state beside the config", ListenerStateFile(env(map[string]string{"S2S_CONFIG_DIR": "/c"})), "/c/listener.json"},
-		{"S2S_STATE_DIR wins", ListenerStateFile(env(map[string]string{"S2S_CONFIG_DIR": "/c", "S2S_STATE_DIR": "/st"})), "/st/listener.json"},
+		{"state beside the config", ListenersDir(env(map[string]string{"S2S_CONFIG_DIR": "/c"})), "/c/listeners"},
+		{"S2S_STATE_DIR wins", ListenersDir(env(map[string]string{"S2S_CONFIG_DIR": "/c", "S2S_STATE_DIR": "/st"})), "/st/listeners"},
 		{"log in the data dir", LogFile(env(home)), "/h/.local/share/s2s/s2s.log"},
 		{"log under XDG_STATE_HOME", LogFile(env(map[string]string{"HOME": "/h", "XDG_STATE_HOME": "/xs"})), "/xs/s2s/s2s.log"},
 	} {
