@@ -175,10 +175,14 @@ func (w *summaryWriter) coded(k string, code int, words map[int]string) {
 func (m *Model) summaryWhat(w *summaryWriter) {
 	s, c := m.st, m.det.capture
 	typ := s.Kind[kindOf(c.Type)].Render(typeText(c))
+	what := "Notification"
+	if c.Kind == decode.KindRealtimeRequest {
+		what = "Request"
+	}
 	if c.Type != "" {
-		w.kv("Notification", typ, s.Dim.Render("— "+lifecycle(c.Type, c.Subtype)))
+		w.kv(what, typ, s.Dim.Render("— "+lifecycle(c.Type, c.Subtype)))
 	} else {
-		w.kv("Notification", typ)
+		w.kv(what, typ)
 	}
 	// The verdict once: the label, and what it means in words after it.
 	w.kv("Verdict", s.trust(c.Trust).Render(trustText(c.Trust, c.TrustClass))+" "+s.Value.Render("— "+trustWords(c.Trust, c.TrustClass)))
@@ -218,6 +222,15 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 	w.kv("Original txn ID", c.OriginalTransactionID)
 	w.kv("Transaction ID", c.TransactionID)
 	w.kv("Notification UUID", c.NotificationUUID)
+	if c.Kind == decode.KindRealtimeRequest {
+		// The request's own fields, from the decoded payload (not cleaned like the capture's).
+		if id := cleanLine(m.det.summary.RequestIdentifier); id != "" {
+			w.kv("Request ID", id)
+		}
+		if l := cleanLine(m.det.summary.UserLocale); l != "" {
+			w.kv("User locale", l)
+		}
+	}
 	if c.DuplicateOf != 0 {
 		w.kv("Duplicate of", s.Warn.Render(fmt.Sprintf("#%d (same notificationUUID: Apple retried, or a replay)", c.DuplicateOf)))
 	}
@@ -226,8 +239,9 @@ func (m *Model) summaryWhat(w *summaryWriter) {
 	}
 	if m.cfg.Hub {
 		// Names come cleaned from the events; the hub follows what it published since it started.
+		// A listener acknowledges what its filter left out too: an ack is not a delivery.
 		if names := m.hubAcks[c.ID]; len(names) > 0 {
-			w.kv("Acknowledged by", s.OK.Render(strings.Join(names, ", ")))
+			w.kv("Acknowledged by", s.OK.Render(strings.Join(names, ", ")), s.Dim.Render("(taken, or left out by its filter)"))
 		} else {
 			w.kv("Acknowledged by", s.Dim.Render("no listener yet (since this hub started)"))
 		}

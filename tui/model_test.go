@@ -1207,8 +1207,14 @@ func TestHubAcks(t *testing.T) {
 		t.Fatalf("the open detail after acknowledgements:\n%s", scr)
 	}
 	h.press("esc")
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 30})
 	if scr := h.plain(); !strings.Contains(scr, `ACKED BY`) || !strings.Contains(scr, `al\x1b[2Jic…`) {
 		t.Fatalf("list after acknowledgements:\n%s", scr)
+	}
+	// Under 100 columns the column gives way to TYPE and PRODUCT; the Summary still names them.
+	h.send(tea.WindowSizeMsg{Width: 99, Height: 30})
+	if scr := h.plain(); strings.Contains(scr, `ACKED BY`) || strings.Contains(scr, `al\x1b`) {
+		t.Fatalf("list at 99 columns:\n%s", scr)
 	}
 	for id := int64(100); id < 100+hubAckLimit; id++ {
 		ack(id, "carol")

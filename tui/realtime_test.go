@@ -71,11 +71,18 @@ func TestRealtimeRequestDecodedAsListenReadIt(t *testing.T) {
 	h := newHarness(t, Config{Decode: VerifierDecoder(v), Location: time.UTC, NoColor: true}, c)
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})
 	h.press("enter")
-	if scr := ansi.Strip(h.m.vp.GetContent()); !strings.Contains(scr, "Verdict            simulated") {
-		t.Fatalf("Summary:\n%s", scr)
+	scr := ansi.Strip(h.m.vp.GetContent())
+	for _, want := range []string{"Request            ⏱ REAL-TIME REQUEST\n", "Verdict            simulated",
+		"Request ID         3db5c98d-8acf-4e29-831e-8e1f82f9f6e9\n", "User locale        ja-JP\n"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("Summary lacks %q:\n%s", want, scr)
+		}
+	}
+	if strings.Contains(scr, "Notification ") {
+		t.Errorf("Summary calls the request a notification:\n%s", scr)
 	}
 	h.press("2")
-	scr := ansi.Strip(h.m.vp.GetContent())
+	scr = ansi.Strip(h.m.vp.GetContent())
 	for _, bad := range []string{"UNVERIFIED", "invalid", "not a notification"} {
 		if strings.Contains(scr, bad) {
 			t.Errorf("Decoded tab says %q:\n%s", bad, scr)
@@ -89,5 +96,27 @@ func TestRealtimeRequestDecodedAsListenReadIt(t *testing.T) {
 	h.press("y")
 	if len(h.clipboard) != 1 || strings.Contains(h.clipboard[0], "not a notification") || !strings.Contains(h.clipboard[0], "simulated") {
 		t.Errorf("y copied:\n%v", h.clipboard)
+	}
+}
+
+// TestRealtimeRequestSummaryIsSanitised: the request's own fields come from the payload, not from
+// the cleaned capture: they reach the screen through the sanitiser.
+func TestRealtimeRequestSummaryIsSanitised(t *testing.T) {
+	chain := testpki.MustNew(testpki.Options{})
+	jws := chain.SignJSON(map[string]any{
+		"originalTransactionId": "2000001234567890", "appAppleId": 6450000001, "productId": "com.example.monthly",
+		"userLocale": "ja-JP\x1b[2J", "requestIdentifier": "r-1\x1b]0;x\x07",
+		"signedDate": base.UnixMilli(), "environment": "Sandbox",
+	})
+	body := []byte(`{"signedPayload":"` + jws + `"}`)
+	c := store.Capture{ID: 1, Method: "POST", Path: "/", ReceivedAt: base, Body: body, BodySize: len(body),
+		Kind: decode.KindRealtimeRequest, Trust: "simulated", Subject: decode.Subject{Environment: "Sandbox"}}
+	v := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root}})
+	h := newHarness(t, Config{Decode: VerifierDecoder(v), NoColor: true}, c)
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})
+	h.press("enter")
+	scr := h.m.vp.GetContent()
+	if strings.ContainsAny(scr, "\x1b\x07") || !strings.Contains(scr, `ja-JP\x1b[2J`) || !strings.Contains(scr, "Request ID") {
+		t.Errorf("Summary:\n%q", scr)
 	}
 }

@@ -322,7 +322,13 @@ func (m *Model) columns() columns {
 		// Only while the list holds a delay worth a look: the usual few seconds are noise.
 		c.delay = 6
 	}
-	if m.cfg.Hub {
+	// ACKED BY gives way first: under 120 columns it narrows, under 100 it goes (the Summary tab
+	// still names every listener), so TYPE and PRODUCT stay readable.
+	switch {
+	case !m.cfg.Hub || m.width < 100:
+	case m.width < 120:
+		c.acked = 8
+	default:
 		c.acked = 12
 	}
 	fixed := 2 + c.time + 1 + c.env + 1 + 1 + 1 + c.trust + 1 + c.ans
