@@ -220,7 +220,8 @@ func (h *helpWriter) prose(text string, indent int) {
 			item.ind = ind
 			if ok {
 				item.lead, item.words = lead, strings.Fields(rest)
-				item.cont = ind + strings.Index(trimmed, rest)
+				// Columns, not bytes: a lead with "…" in it must not push its text right.
+				item.cont = ind + ansi.StringWidth(trimmed[:strings.Index(trimmed, rest)])
 			} else {
 				item.lead, item.words = "", strings.Fields(trimmed)
 				item.cont = ind + 2

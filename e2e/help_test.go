@@ -80,6 +80,20 @@ func TestHelpFitsEightyColumns(t *testing.T) {
 		}
 	}
 	walk(nil)
+	// The forwarding rules' examples line their descriptions up in one column, measured in columns
+	// ("https://…" is one column wider than "https://", not three).
+	starts := map[int][]string{}
+	for _, line := range strings.Split(helpOf(t, dir, "80", "listen"), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.Contains(f[0], "=>") && strings.HasPrefix(line, "    ") {
+			end := strings.Index(line, f[0]) + len(f[0])
+			desc := end + strings.Index(line[end:], f[1])
+			n := utf8.RuneCountInString(line[:desc])
+			starts[n] = append(starts[n], line)
+		}
+	}
+	if len(starts) != 1 {
+		t.Errorf("listen --help: the --forward-to rules examples' descriptions start at %d different columns: %v", len(starts), starts)
+	}
 	// The walk found the tree: top-level commands and the subcommands below them.
 	for _, want := range []string{"listen", "decode", "send-test", "probe", "replay", "history", "version",
 		"captures list", "captures show", "completion bash"} {
