@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -490,7 +491,8 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 			r.stop()
 		}
 	}()
-	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name, append(o.Hub.creds.Options(), hub.AsyncErrorLog(log))...)
+	var opened atomic.Bool // the consumer's start-up check reports a refused permission itself
+	nc, js, err := hub.Connect(ctx, o.Hub.URL, "s2s listen "+o.Hub.Name, append(o.Hub.creds.Options(), hub.ConsumerErrorLog(log, &opened))...)
 	if err != nil {
 		return r, fmt.Errorf("--hub: %w", hubConnectError(err, o.Hub.creds, "--hub-nkey", o.Hub.NKeyFile, "--hub-ca"))
 	}
@@ -499,6 +501,7 @@ func (o *listenOptions) startHubConsume(ctx context.Context, handler *receiver.H
 	if err := c.Open(ctx); err != nil {
 		return r, fmt.Errorf("--hub: %w", err)
 	}
+	opened.Store(true)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -259,6 +259,12 @@ func TestHubNKeyPerTeammate(t *testing.T) {
 	if err == nil || !bytes.Contains(out, []byte("does not let this NKey use")) || !bytes.Contains(out, []byte("--name")) {
 		t.Fatalf("alice's key as bob: %v: %s", err, out)
 	}
+	// In lines mode too, the refusal is said once, in s2s's words: the server's raw permissions
+	// violation is not logged before it.
+	out, err = s2sExit(t, dir, "listen", "--output", "lines", "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "y.db"), "--hub", hubURL, "--hub-nkey", seeds["alice"], "--name", "bob")
+	if err == nil || !bytes.Contains(out, []byte("does not let this NKey use")) || bytes.Contains(out, []byte("permissions violation")) {
+		t.Fatalf("alice's key as bob, lines: %v: %s", err, out)
+	}
 	// A plain client with alice's seed: bob's consumer is out of reach.
 	kp, err := hub.ReadUserSeed(seeds["alice"])
 	if err != nil {

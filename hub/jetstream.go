@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -49,6 +50,19 @@ func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 // (a permission refused, a slow consumer) to log, whose handler escapes them.
 func AsyncErrorLog(log *slog.Logger) nats.Option {
 	return nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		log.Warn("NATS", "error", err.Error())
+	})
+}
+
+// ConsumerErrorLog is AsyncErrorLog for a listener's connection: until opened is set (after
+// Consumer.Open succeeds) a permission violation is left out, since Open reports a refused
+// consumer itself, in its own words (ErrConsumerNotAllowed), and the server's raw words before
+// it would only confuse.
+func ConsumerErrorLog(log *slog.Logger, opened *atomic.Bool) nats.Option {
+	return nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if !opened.Load() && errors.Is(err, nats.ErrPermissionViolation) {
+			return
+		}
 		log.Warn("NATS", "error", err.Error())
 	})
 }
