@@ -148,14 +148,22 @@ func answers(ctx context.Context, rawURL string) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
+	name, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
 		if u.Scheme == "https" {
 			port = "443"
 		}
-		host = net.JoinHostPort(u.Hostname(), port)
 	}
+	// A listener bound to every address (--addr 0.0.0.0:8080) records that address; Windows
+	// refuses to dial it, so ask the loopback address, which it also serves.
+	if ip := net.ParseIP(name); ip != nil && ip.IsUnspecified() {
+		name = "127.0.0.1"
+		if ip.To4() == nil {
+			name = "::1"
+		}
+	}
+	host := net.JoinHostPort(name, port)
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	var d net.Dialer

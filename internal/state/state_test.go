@@ -150,3 +150,25 @@ func TestChoose(t *testing.T) {
 		t.Errorf("Choose(nil) = %v, want ErrNoListener", err)
 	}
 }
+
+// A listener bound to every address is asked on loopback (Windows cannot dial 0.0.0.0).
+func TestAnswersUnspecifiedAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Skipf("cannot bind every address here: %v", err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	if !answers(context.Background(), "http://0.0.0.0:"+port+"/") {
+		t.Error("a listener on 0.0.0.0 does not count as answering")
+	}
+}
