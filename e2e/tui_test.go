@@ -546,3 +546,39 @@ func TestHubTUIInTmux(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitText("[1 Summary]", "Acknowledged by    alice")
 }
+
+// TestTUIRealtimeRequestInTmux: a real-time request listen received and answered shows in the
+// Decoded tab with the list's label, read as listen read it (not as a notification, which it is
+// not).
+func TestTUIRealtimeRequestInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	answer := filepath.Join(dir, "answer.json")
+	if err := os.WriteFile(answer, []byte(`{"message":{"messageIdentifier":"m1"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := FreePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	tm, _ := startTUI(t, dir, 100, 30, true, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--realtime-response", answer)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitHTTP(ctx, url); err != nil {
+		t.Fatalf("%v; screen:\n%s", err, tm.screen())
+	}
+	tm.waitText("● receiving")
+	cmd := exec.CommandContext(ctx, Binary, "send-test", "--realtime", url, "--scenario", "billing-retry")
+	cmd.Env = Env(dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("send-test --realtime: %v\n%s", err, out)
+	}
+	tm.waitFor("the request in the list", func(s string) bool { return len(listRows(s)) == 1 })
+	tm.keys("Enter")
+	tm.waitText("[1 Summary]", "Request ", "simulated")
+	tm.keys("2")
+	scr := tm.waitText("trust: simulated")
+	if strings.Contains(scr, "UNVERIFIED") || strings.Contains(scr, "not a notification") {
+		t.Errorf("Decoded tab:\n%s", scr)
+	}
+}
