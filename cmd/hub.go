@@ -114,7 +114,9 @@ func newHubStatusCmd(f *Factory, runF func(*hubStatusOptions) error) *cobra.Comm
 		Short: "Show the hub's stream, its consumers and their lag, and the outbox",
 		Long: `Show the hub's JetStream stream (messages, bytes, retention), each listener's durable
 consumer with its lag (messages it has not acknowledged yet), and how many captures wait in the
-hub's outbox. The hub is found through its store (--store), or --nats URL.`,
+hub's outbox. The hub is found through its store (--store), or --nats URL. It also shows what
+teammates pass to s2s listen --hub, as the hub recorded it: the URL (with the hub's token, if it
+has one: the hub's own store holds it anyway), the shared NKey seed file, the certificate.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -135,6 +137,12 @@ hub's outbox. The hub is found through its store (--store), or --nats URL.`,
 type hubStatusReport struct {
 	hub.Status
 	Outbox int `json:"outbox"`
+	// What teammates pass to s2s listen --hub, as the hub recorded it at its start: the URL (with
+	// the embedded server's token, as the hub prints it), --hub-nkey's shared seed file and
+	// --hub-ca's self-signed certificate.
+	TeammateURL      string `json:"teammateUrl,omitempty"`
+	TeammateNKeyFile string `json:"teammateNkeyFile,omitempty"`
+	TeammateCAFile   string `json:"teammateCaFile,omitempty"`
 }
 
 func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
@@ -190,6 +198,11 @@ func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
 		return err
 	}
 	r := hubStatusReport{Status: status, Outbox: outbox}
+	for k, v := range map[string]*string{"teammate-url": &r.TeammateURL, "teammate-nkey-file": &r.TeammateNKeyFile, "teammate-ca-file": &r.TeammateCAFile} {
+		if *v, err = st.HubMetaValue(ctx, k); err != nil {
+			return err
+		}
+	}
 	if o.JSON {
 		enc := json.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
@@ -198,6 +211,15 @@ func runHubStatus(ctx context.Context, o *hubStatusOptions) error {
 	out := f.IO.Out
 	fmt.Fprintf(out, "Stream   %s: %d messages, %d bytes, kept %s, %d replica(s)\n", r.Stream, r.Messages, r.Bytes, r.MaxAge, r.Replicas)
 	fmt.Fprintf(out, "Outbox   %d capture(s) stored, not yet acknowledged by JetStream\n", r.Outbox)
+	if r.TeammateURL != "" {
+		fmt.Fprintf(out, "URL      %s (teammates pass it to s2s listen --hub; it carries the hub's token, if any: share it privately)\n", termsafe.String(r.TeammateURL))
+	}
+	if r.TeammateNKeyFile != "" {
+		fmt.Fprintf(out, "NKey     %s (the seed teammates pass to --hub-nkey; a secret)\n", termsafe.String(r.TeammateNKeyFile))
+	}
+	if r.TeammateCAFile != "" {
+		fmt.Fprintf(out, "CA       %s (the certificate teammates trust with --hub-ca)\n", termsafe.String(r.TeammateCAFile))
+	}
 	if len(r.Consumers) == 0 {
 		fmt.Fprintln(out, "No listener has consumed yet (s2s listen --hub URL --name NAME).")
 		return nil

@@ -265,15 +265,36 @@ func (o *listenOptions) startHubServe(ctx context.Context, st *store.Store, stor
 	}
 	r.runPublisher(ctx, hub.NewPublisher(conn.js, st, hubID, log), conn.js, bus)
 	r.URL = conn.url
+	if s.NatsURL == "" && s.cert != nil && hub.SelfSigned(*s.cert) {
+		r.CAFile = conn.caFile
+	}
+	if err := r.recordTeammateAccess(ctx, st, s.NatsURL != ""); err != nil {
+		return r, err
+	}
 	if s.NatsURL == "" {
-		if s.cert != nil && hub.SelfSigned(*s.cert) {
-			r.CAFile = conn.caFile
-		}
 		o.printHubStart(r)
 	} else {
 		fmt.Fprintf(o.f.IO.ErrOut, "s2s hub: publishing to the NATS server at %s; teammates pass its URL to s2s listen --hub\n", hub.Redact(conn.url))
 	}
 	return r, nil
+}
+
+// recordTeammateAccess records in the store what teammates pass to s2s listen --hub, so s2s hub
+// status shows it while the hub's TUI hides its start-up lines: the embedded server's URL (its
+// token in it, as the hub prints it), the shared seed file, the self-signed certificate. A NATS
+// server of the user's own (--nats) has its URL recorded without the hub's credentials: teammates
+// bring their own.
+func (r *hubRun) recordTeammateAccess(ctx context.Context, st *store.Store, external bool) error {
+	url := r.URL
+	if external {
+		url = hub.Redact(url)
+	}
+	for k, v := range map[string]string{"teammate-url": url, "teammate-nkey-file": r.NKeyFile, "teammate-ca-file": r.CAFile} {
+		if err := st.SetHubMeta(ctx, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hubConn is the hub's connection to its NATS server, and what s2s hub status needs to make its

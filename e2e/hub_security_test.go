@@ -64,8 +64,11 @@ func TestHubNKey(t *testing.T) {
 	_ = a.Stop(t)
 	wantExactly(t, aStore, bodies)
 
-	// hub status finds the hub's seed through its store.
-	if out, err := s2sExit(t, dir, "hub", "status", "--store", hubStore); err != nil || !bytes.Contains(out, []byte("alice")) {
+	// hub status finds the hub's seed through its store, and names the teammates' URL and seed
+	// file (never the hub's own, nor any seed itself).
+	if out, err := s2sExit(t, dir, "hub", "status", "--store", hubStore); err != nil || !bytes.Contains(out, []byte("alice")) ||
+		!bytes.Contains(out, []byte("URL      "+hubURL+" ")) || !bytes.Contains(out, []byte("NKey     "+seedFile+" ")) ||
+		bytes.Contains(out, []byte("hub-own")) || bytes.Contains(out, seed) {
 		t.Fatalf("hub status: %v: %s", err, out)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -169,10 +170,18 @@ func TestHubTwoListeners(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hub status: %v: %s", err, out)
 	}
-	for _, want := range []string{"7 messages", "Outbox   0", "alice", "bob"} {
+	// The URL teammates pass to --hub, token and all, is there while the hub's TUI hides stderr.
+	for _, want := range []string{"7 messages", "Outbox   0", "alice", "bob", "URL      " + hubURL + " "} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Fatalf("hub status lacks %q:\n%s", want, out)
 		}
+	}
+	out, err = exec.Command(Binary, "hub", "status", "--json", "--store", filepath.Join(dir, "hub", "captures.db")).Output()
+	var status struct {
+		TeammateURL string `json:"teammateUrl"`
+	}
+	if err != nil || json.Unmarshal(out, &status) != nil || status.TeammateURL != hubURL {
+		t.Fatalf("hub status --json: teammateUrl %q, want %q (%v)\n%s", status.TeammateURL, hubURL, err, out)
 	}
 
 	// A wrong token: refused, said so, the token not echoed.
