@@ -20,6 +20,7 @@ import (
 	"github.com/s2s-dev/s2s/decode"
 	"github.com/s2s-dev/s2s/events"
 	"github.com/s2s-dev/s2s/fixtures"
+	"github.com/s2s-dev/s2s/hub"
 	"github.com/s2s-dev/s2s/internal/paths"
 	"github.com/s2s-dev/s2s/internal/state"
 	"github.com/s2s-dev/s2s/receiver"
@@ -232,6 +233,7 @@ type listenSession struct {
 	evs       <-chan events.Event
 	fwd       forwarder // nil without --forward-to
 	ln        net.Listener
+	hubURL    string // the hub's NATS URL (s2s hub), or the one --hub consumes from; "" for neither
 	closers   []func()
 }
 
@@ -336,6 +338,10 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 	if hubR != nil {
 		hubURL, hubNKeyFile, hubCAFile = hubR.URL, hubR.NKeyFile, hubR.CAFile
 	}
+	s.hubURL = hubURL
+	if hubURL == "" {
+		s.hubURL = o.Hub.URL // listen --hub: where its captures come from
+	}
 	srv := receiver.NewServer(handler, slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(s.ln) }()
@@ -384,7 +390,7 @@ func (s *listenSession) serve(ctx context.Context, cancel context.CancelFunc, re
 // answers, told whether a tunnel or proxy stands in front of it.
 func (s *listenSession) newHandler(respond receiver.Respond) *receiver.Handler {
 	o := s.o
-	var forwarderArg receiver.Forwarder // a nil *forwarder must stay a nil interface
+	var forwarderArg receiver.Forwarder
 	if s.fwd != nil {
 		forwarderArg = s.fwd
 	}
@@ -442,7 +448,7 @@ func (s *listenSession) present(ctx context.Context, cancel context.CancelFunc, 
 	st, fwd, chain := s.st, s.fwd, s.chain
 	ui := listenUI{
 		Store: st, Events: s.evs, LocalURL: localURL, PublicURL: publicURL, Verifier: s.verifier,
-		StorePath: s.storePath, LogPath: s.logPath, Log: s.logw, Hub: o.hubServe != nil,
+		StorePath: s.storePath, LogPath: s.logPath, Log: s.logw, Hub: o.hubServe != nil, HubURL: hub.Redact(s.hubURL),
 		SendTest: func(ctx context.Context) error { return sendSelfTest(ctx, f, chain, localURL, o) },
 	}
 	if apple := o.Connect.appleTest(f, s.logw); apple != nil {

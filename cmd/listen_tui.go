@@ -34,6 +34,7 @@ type listenUI struct {
 	Replay    func(ctx context.Context, id int64) error // nil when no forward targets: r is disabled
 	Forward   []string                                  // the forward targets, for the header
 	Hub       bool                                      // s2s hub: show which listeners acknowledged each capture
+	HubURL    string                                    // the hub's NATS URL, credentials redacted; "" without a hub
 	// AppleView and ImportApple are the Timeline's a and i (s2s subscription's view); nil
 	// without the In-App Purchase key.
 	AppleView   func(ctx context.Context, originalTransactionID string) (*subscription.View, error)
@@ -73,6 +74,7 @@ func runListenTUI(ctx context.Context, f *Factory, ui listenUI) (interrupted boo
 		Spinner:     120 * time.Millisecond,
 		Forward:     ui.Forward,
 		Hub:         ui.Hub,
+		HubURL:      ui.HubURL,
 		ExportDir:   cwd,
 		Refresh:     5 * time.Second,
 		Clock:       10 * time.Second, // "last notification 14 min ago" counts in minutes

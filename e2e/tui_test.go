@@ -534,7 +534,11 @@ func TestHubTUIInTmux(t *testing.T) {
 	if err := WaitHTTP(ctx, url); err != nil {
 		t.Fatalf("%v; screen:\n%s", err, tm.screen())
 	}
-	tm.waitText("● receiving", "ACKED BY")
+	// The header names the URL teammates pass to --hub, its token redacted.
+	tm.waitText("● receiving", "ACKED BY", fmt.Sprintf("hub     nats://***@127.0.0.1:%d", natsPort))
+	if scr := tm.screen(); strings.Contains(scr, "tui-test-team-token") {
+		t.Fatalf("the token is on the screen:\n%s", scr)
+	}
 	a := StartListener(t, dir, "--store", filepath.Join(dir, "a", "captures.db"),
 		"--hub", fmt.Sprintf("nats://tui-test-team-token@127.0.0.1:%d", natsPort), "--name", "alice")
 	postAll(t, url, hubBodies(t, dir, "com.example.a", 1))

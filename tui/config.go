@@ -102,6 +102,10 @@ type Config struct {
 	// Hub: this is s2s hub's UI. The list has an ACKED BY column and the detail a row naming
 	// the listeners (durable consumers) that acknowledged each capture, from hub-ack events.
 	Hub bool
+	// HubURL is the NATS URL of the hub, its credentials redacted: the one teammates pass to
+	// --hub (s2s hub), or the hub this listener takes its captures from (listen --hub); "" for
+	// neither. The header shows it, so a hub's URL is visible while the UI covers its stderr.
+	HubURL string
 
 	SendTest func(ctx context.Context) error           // t; nil: disabled
 	Replay   func(ctx context.Context, id int64) error // r; nil: no forward targets

@@ -1229,3 +1229,36 @@ func TestHubAcks(t *testing.T) {
 		t.Fatalf("listen's list shows acknowledgements:\n%s", scr)
 	}
 }
+
+// The header names the hub: s2s hub's teammate URL (redacted by the caller) while the UI covers
+// stderr, or a listener's source; what it is given is shown as text.
+func TestHeaderShowsTheHub(t *testing.T) {
+	h := newHarness(t, Config{Hub: true, HubURL: "nats://***@127.0.0.1:4222\x1b[2J"})
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	scr := h.plain()
+	if !strings.Contains(scr, `hub     nats://***@127.0.0.1:4222\x1b[2J  ← teammates: s2s listen --hub`) || strings.Contains(scr, "\x1b[2J") {
+		t.Fatalf("hub header:\n%s", scr)
+	}
+	h = newHarness(t, Config{HubURL: "nats://***@127.0.0.1:4222"})
+	if scr := h.plain(); !strings.Contains(scr, "hub     nats://***@127.0.0.1:4222  ← the captures' source") {
+		t.Fatalf("listener header:\n%s", scr)
+	}
+	h = newHarness(t, Config{})
+	if scr := h.plain(); strings.Contains(scr, "hub     ") {
+		t.Fatalf("header without a hub:\n%s", scr)
+	}
+}
+
+func TestHubHeaderFitsEightyColumns(t *testing.T) {
+	h := newHarness(t, Config{Hub: true, HubURL: "nats://***@127.0.0.1:4222"})
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	scr := h.plain()
+	if !strings.Contains(scr, "hub     nats://***@127.0.0.1:4222  ← for teammates (s2s hub status)") {
+		t.Fatalf("hub header at 80 columns:\n%s", scr)
+	}
+	for _, l := range strings.Split(scr, "\n") {
+		if ansi.StringWidth(l) > 80 {
+			t.Fatalf("a line wider than 80 columns: %q", l)
+		}
+	}
+}

@@ -137,6 +137,9 @@ func (m *Model) headerLines() []string {
 	if len(m.cfg.Forward) > 0 {
 		lines = append(lines, label("forward")+" "+s.URL.Render(strings.Join(m.cfg.Forward, ", ")))
 	}
+	if m.cfg.HubURL != "" {
+		lines = append(lines, m.hubLine(label, w))
+	}
 
 	counts := s.Dim.Render("no captures yet")
 	if m.totalAll > 0 {
@@ -166,6 +169,24 @@ func (m *Model) headerLines() []string {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("✗ receiver error at %s: %s", m.clock(m.lastErrAt), m.lastErr)))
 	}
 	return lines
+}
+
+// hubLine names the hub: for s2s hub, the URL teammates pass to --hub (the credentials are
+// redacted; s2s hub status shows them), for listen --hub, where its captures come from. The hint
+// shortens, then goes, before the URL is cut.
+func (m *Model) hubLine(label func(string) string, w int) string {
+	s := m.st
+	url := label("hub") + " " + s.URL.Render(cleanLine(m.cfg.HubURL))
+	hints := []string{"  ← the captures' source"}
+	if m.cfg.Hub {
+		hints = []string{"  ← teammates: s2s listen --hub (s2s hub status shows it with its credentials)", "  ← for teammates (s2s hub status)"}
+	}
+	for _, h := range hints {
+		if ansi.StringWidth(url)+ansi.StringWidth(h) <= w {
+			return url + s.Dim.Render(h)
+		}
+	}
+	return url
 }
 
 // connectLines show what listen --connect changed in App Store Connect and what it puts back, on
