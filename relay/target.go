@@ -135,5 +135,12 @@ func NormalizeURL(s string) (string, error) {
 	}
 	u.Fragment = ""
 	u.RawFragment = ""
-	return u.String(), nil
+	// url.Parse takes some hosts that its own String cannot give back in a form it parses (a raw
+	// byte in an IPv6 zone comes back as an escape a host may not hold): the URL s2s posts to is
+	// the string, so it must parse.
+	out := u.String()
+	if _, err := url.Parse(out); err != nil {
+		return "", fmt.Errorf("%q is not a URL: %w", s, err)
+	}
+	return out, nil
 }
