@@ -38,19 +38,11 @@ func BenchmarkHubEndToEnd(b *testing.B) {
 func benchHub(b *testing.B, inflight int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: b.TempDir(), Token: "t", MaxMsg: MaxMsg(receiver.DefaultMaxBody)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	chain, err := fixtures.LoadOrCreateChain(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	verifier := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root()}})
+	srv, chain, verifier := benchServer(b)
 	bodies := make([][]byte, b.N)
 	uuids := make(map[string]int, b.N)
 	for i := range bodies {
+		var err error
 		if bodies[i], err = chain.Notification("DID_RENEW", "", fixtures.Overrides{BundleID: "com.example.a", Environment: "Sandbox"}); err != nil {
 			b.Fatal(err)
 		}
@@ -186,16 +178,7 @@ func benchHub(b *testing.B, inflight int) {
 func BenchmarkHubConsume(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: b.TempDir(), Token: "t", MaxMsg: MaxMsg(receiver.DefaultMaxBody)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	chain, err := fixtures.LoadOrCreateChain(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	verifier := decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root()}})
+	srv, chain, verifier := benchServer(b)
 	nc, js, err := Connect(ctx, srv.URL(), "bench")
 	if err != nil {
 		b.Fatal(err)
@@ -257,4 +240,20 @@ func BenchmarkHubConsume(b *testing.B) {
 	if cpuOK {
 		b.ReportMetric(float64((cpuEnd-cpuStart).Microseconds())/1000/float64(b.N), "cpu-ms/msg")
 	}
+}
+
+// benchServer starts an embedded server for a benchmark (closed when it ends) and gives the local
+// test chain that signs its notifications, with a verifier that trusts it.
+func benchServer(b *testing.B) (*Server, *fixtures.Chain, *decode.Verifier) {
+	b.Helper()
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: b.TempDir(), Token: "t", MaxMsg: MaxMsg(receiver.DefaultMaxBody)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	chain, err := fixtures.LoadOrCreateChain(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, chain, decode.NewVerifier(decode.Options{ExtraRoots: []*x509.Certificate{chain.Root()}})
 }

@@ -392,20 +392,7 @@ func TestListenerPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("creating a consumer: %v", err)
 	}
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for m := range batch.Messages() {
-		n++
-		if err := m.DoubleAck(ctx); err != nil {
-			t.Fatalf("acknowledging: %v", err)
-		}
-	}
-	if n != 1 || batch.Error() != nil {
-		t.Fatalf("fetched %d, %v", n, batch.Error())
-	}
+	fetchAndAck(ctx, t, "alice", cons, 1)
 	if st, err := StreamStatus(ctx, ajs, ""); err != nil || len(st.Consumers) != 1 || st.Consumers[0].AckFloor != 1 {
 		t.Fatalf("status: %+v, %v", st, err)
 	}
@@ -511,20 +498,7 @@ func TestListenerKeyBoundToConsumer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("alice creating her consumer: %v", err)
 	}
-	batch, err := acons.Fetch(2, jetstream.FetchMaxWait(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for m := range batch.Messages() {
-		n++
-		if err := m.DoubleAck(ctx); err != nil {
-			t.Fatalf("alice acknowledging: %v", err)
-		}
-	}
-	if n != 2 || batch.Error() != nil {
-		t.Fatalf("alice fetched %d, %v", n, batch.Error())
-	}
+	fetchAndAck(ctx, t, "alice", acons, 2)
 	if info, err := acons.Info(ctx); err != nil || info.AckFloor.Stream != 2 {
 		t.Fatalf("alice's consumer info: %+v, %v", info, err)
 	}
@@ -617,3 +591,23 @@ func TestListenerKeyBoundToConsumer(t *testing.T) {
 // verifier, which checks the host name before the chain; macOS's and Windows' may report an
 // unknown authority first.
 func goVerifier() bool { return runtime.GOOS != "darwin" && runtime.GOOS != "windows" }
+
+// fetchAndAck pulls want messages from cons as who, acknowledging each and waiting for the
+// server's confirmation, and fails the test unless exactly want came.
+func fetchAndAck(ctx context.Context, t *testing.T, who string, cons jetstream.Consumer, want int) {
+	t.Helper()
+	batch, err := cons.Fetch(want, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for m := range batch.Messages() {
+		n++
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatalf("%s acknowledging: %v", who, err)
+		}
+	}
+	if n != want || batch.Error() != nil {
+		t.Fatalf("%s fetched %d of %d, %v", who, n, want, batch.Error())
+	}
+}
